@@ -1,0 +1,50 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <hdf5.h>
+
+#include "ks_status.h"
+
+int ks_vfail(ks_err *err, const char *fmt, va_list ap)
+{
+	if (err)
+		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	return -1;
+}
+
+int ks_fail(ks_err *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	ks_vfail(err, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int ks_err_prefix(ks_err *err, const char *fmt, ...)
+{
+	char prefix[KS_ERR_MAX], old[KS_ERR_MAX];
+	va_list ap;
+
+	if (!err)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof prefix, fmt, ap);
+	va_end(ap);
+	memcpy(old, err->msg, sizeof old);
+	snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+	return -1;
+}
+
+void ks_err_clear(ks_err *err)
+{
+	if (err)
+		err->msg[0] = '\0';
+}
+
+void ks_quiet_hdf5(void)
+{
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}

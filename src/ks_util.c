@@ -1,0 +1,112 @@
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ks_util.h"
+
+static void oom(void)
+{
+	fputs("kerascope: out of memory\n", stderr);
+	exit(2);
+}
+
+void *ks_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+void *ks_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+void *ks_xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+char *ks_xstrdup(const char *s)
+{
+	return ks_xstrndup(s, strlen(s));
+}
+
+char *ks_xstrndup(const char *s, size_t n)
+{
+	char *d = ks_xmalloc(n + 1);
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+char *ks_xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		oom();
+	va_end(ap);
+	return s;
+}
+
+bool ks_size_mul(size_t a, size_t b, size_t *out)
+{
+	return !__builtin_mul_overflow(a, b, out);
+}
+
+bool ks_numel(const int64_t *shape, int rank, int64_t *out)
+{
+	int64_t n = 1;
+	for (int i = 0; i < rank; i++) {
+		if (shape[i] < 0 || __builtin_mul_overflow(n, shape[i], &n))
+			return false;
+	}
+	*out = n;
+	return true;
+}
+
+const char *ks_shape_str(const int64_t *shape, int rank, char *buf, size_t n)
+{
+	size_t used = 0;
+	if (n == 0)
+		return buf;
+	buf[0] = '\0';
+	used += snprintf(buf + used, n - used, "(");
+	for (int i = 0; i < rank && used < n; i++) {
+		if (shape[i] < 0)
+			used += snprintf(buf + used, n - used, "%sNone", i ? ", " : "");
+		else
+			used += snprintf(buf + used, n - used, "%s%lld", i ? ", " : "", (long long)shape[i]);
+	}
+	if (used < n)
+		snprintf(buf + used, n - used, rank == 1 ? ",)" : ")");
+	return buf;
+}
+
+bool ks_str_eq(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+bool ks_str_startswith(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool ks_str_endswith(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+	return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
+}

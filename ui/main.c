@@ -1,0 +1,45 @@
+/* kerascope: entry point. Dispatches subcommands; the work is in the core. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ks_status.h"
+
+/* One line per subcommand; each lives in ui/cli_<name>.c. */
+const cli_command cli_commands[] = {
+	{NULL, NULL, NULL},
+};
+
+static void usage(FILE *out)
+{
+	fputs("Usage: kerascope FILE               open the interactive inspector\n"
+	      "       kerascope COMMAND FILE [OPTIONS]\n\nCommands:\n", out);
+	for (const cli_command *c = cli_commands; c->name; c++)
+		fprintf(out, "  %s\n", c->synopsis);
+	fputs("\nEvery command takes --json. Exit status: 0 success, 1 differences found, 2 error.\n"
+	      "See kerascope(1).\n", out);
+}
+
+int main(int argc, char **argv)
+{
+	ks_quiet_hdf5();
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("kerascope %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	for (const cli_command *c = cli_commands; c->name; c++)
+		if (strcmp(argv[1], c->name) == 0)
+			return c->run(argc - 1, argv + 1);
+	fprintf(stderr, "kerascope: unknown command '%s' (try --help)\n", argv[1]);
+	return 2;
+}
