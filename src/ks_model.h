@@ -64,6 +64,8 @@ typedef struct ks_weight {
 	int64_t shape[KS_MAX_RANK];
 	ks_dtype dtype;   /* as stored; ks_weight_read converts to float32 */
 	bool trainable;   /* false for moving stats and other non-trainable state */
+	float *mem;       /* values held in memory instead of the file (models built by
+	                   * tests or synthesised), owned by the model; NULL normally */
 } ks_weight;
 
 /* One reference to a tensor produced by a layer call: Keras' [layer, node, tensor]. */

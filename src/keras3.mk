@@ -1,0 +1,1 @@
+# fragment: Keras 3 / zip loading (see Makefile.am)
