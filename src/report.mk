@@ -1,1 +1,4 @@
-# fragment: see Makefile.am
+# Report: statistics, slices and the text/JSON renderings of summary, ls, dump, attrs.
+src_libkerascope_a_SOURCES += \
+	src/ks_stats.c src/ks_stats.h \
+	src/ks_slice.c src/ks_slice.h

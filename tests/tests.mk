@@ -10,3 +10,11 @@ tests_test_util_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_util_LDADD = $(TEST_LDADD)
 endif
 TESTS += $(check_PROGRAMS)
+
+# Report area (helper C): statistics, slices.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_slice
+tests_test_slice_SOURCES = tests/test_slice.c
+tests_test_slice_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_slice_LDADD = $(TEST_LDADD)
+endif

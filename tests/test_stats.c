@@ -1,0 +1,164 @@
+/* ks_stats: moments, special-value counts and histograms. Expected numbers
+ * are hand-computed (stated in comments) or numpy 1.24 results for the same
+ * float32 arrays (np.std with ddof=0, np.histogram). */
+#include "config.h"
+
+#include <math.h>
+
+#include "ks_test.h"
+#include "ks_stats.h"
+
+static void test_moments(void **state)
+{
+	(void)state;
+	ks_stats s;
+	/* 1,2,3,4: mean 2.5, squared deviations 2.25+0.25+0.25+2.25 = 5, var 1.25 */
+	const float v[] = {1, 2, 3, 4};
+	ks_stats_init(&s);
+	ks_stats_add(&s, v, 4);
+	assert_int_equal(s.count, 4);
+	assert_int_equal(s.finite, 4);
+	assert_int_equal(s.zeros, 0);
+	assert_float_equal(s.min, 1, 0);
+	assert_float_equal(s.max, 4, 0);
+	assert_float_equal(s.mean, 2.5, 1e-12);
+	assert_float_equal(ks_stats_std(&s), sqrt(1.25), 1e-12);
+}
+
+static void test_specials(void **state)
+{
+	(void)state;
+	ks_stats s;
+	/* finite: -3.5, 0, 0, 2, 7.25, -0.0 -> sum 5.75 over 6 = 0.958333...;
+	 * numpy: std 3.2481298 */
+	const float v[] = {-3.5f, 0, 0, 2, NAN, INFINITY, -INFINITY, 7.25f, -0.0f};
+	ks_stats_init(&s);
+	ks_stats_add(&s, v, 9);
+	assert_int_equal(s.count, 9);
+	assert_int_equal(s.finite, 6);
+	assert_int_equal(s.zeros, 3);
+	assert_int_equal(s.nans, 1);
+	assert_int_equal(s.pos_infs, 1);
+	assert_int_equal(s.neg_infs, 1);
+	assert_float_equal(s.min, -3.5, 0);
+	assert_float_equal(s.max, 7.25, 0);
+	assert_float_equal(s.mean, 5.75 / 6, 1e-12);
+	assert_float_equal(ks_stats_std(&s), 3.2481298, 1e-6);
+}
+
+static void test_empty_and_all_nan(void **state)
+{
+	(void)state;
+	ks_stats s;
+	const float v[] = {NAN, NAN};
+	ks_stats_init(&s);
+	assert_float_equal(ks_stats_std(&s), 0, 0);
+	ks_stats_add(&s, v, 0);
+	ks_stats_add(&s, v, 2);
+	assert_int_equal(s.count, 2);
+	assert_int_equal(s.finite, 0);
+	assert_int_equal(s.nans, 2);
+	assert_true(isinf(s.min) && s.min > 0);
+	assert_float_equal(s.mean, 0, 0);
+	assert_float_equal(ks_stats_std(&s), 0, 0);
+}
+
+/* Feeding a buffer in uneven pieces gives the moments of the whole. Values
+ * around 1e4 with a small spread catch the naive sum-of-squares formula
+ * (catastrophic cancellation), which Welford/Chan merging avoids. */
+static void test_chunk_merge(void **state)
+{
+	(void)state;
+	enum { N = 1000 };
+	static float v[N];
+	double sum = 0, m2 = 0;
+	for (int i = 0; i < N; i++) {
+		v[i] = 10000.0f + (float)((i * 37) % 101) * 0.01f;
+		sum += v[i];
+	}
+	double mean = sum / N;
+	for (int i = 0; i < N; i++)
+		m2 += (v[i] - mean) * (v[i] - mean);
+	ks_stats a, b;
+	ks_stats_init(&a);
+	ks_stats_add(&a, v, N);
+	ks_stats_init(&b);
+	for (size_t off = 0, step = 1; off < N; off += step, step = step * 3 % 97 + 1)
+		ks_stats_add(&b, v + off, off + step > N ? N - off : step);
+	assert_int_equal(b.count, N);
+	assert_float_equal(a.mean, mean, 1e-9);
+	assert_float_equal(b.mean, mean, 1e-9);
+	assert_float_equal(ks_stats_std(&a), sqrt(m2 / N), 1e-9);
+	assert_float_equal(ks_stats_std(&b), sqrt(m2 / N), 1e-9);
+	assert_float_equal(a.min, b.min, 0);
+	assert_float_equal(a.max, b.max, 0);
+}
+
+static void check_hist(const float *v, size_t n, int bins, double lo, double hi, const int64_t *want)
+{
+	ks_hist h;
+	ks_err err;
+	assert_int_equal(ks_hist_init(&h, bins, lo, hi, &err), 0);
+	ks_hist_add(&h, v, n);
+	for (int i = 0; i < bins; i++)
+		if (h.counts[i] != want[i])
+			fail_msg("bins=%d: bin %d has %lld, want %lld", bins, i, (long long)h.counts[i],
+			         (long long)want[i]);
+	ks_hist_free(&h);
+}
+
+static void test_histogram(void **state)
+{
+	(void)state;
+	const float a[] = {1, 2, 3, 4};
+	/* numpy: bins=3 -> [1 1 2] (last bin closed); bins=4 -> [1 1 1 1] */
+	check_hist(a, 4, 3, 1, 4, (int64_t[]){1, 1, 2});
+	check_hist(a, 4, 4, 1, 4, (int64_t[]){1, 1, 1, 1});
+	/* constant data: numpy widens to [4.5, 5.5] -> [0 2] */
+	check_hist((const float[]){5, 5}, 2, 2, 5, 5, (int64_t[]){0, 2});
+	/* numpy on float32 0.0, 0.1, ..., 1.0 with 10 bins: [1 1 1 1 1 1 1 1 1 2]
+	 * (0.7f lies below the double 0.7 but equals the float32 edge) */
+	float t[11];
+	for (int i = 0; i < 11; i++)
+		t[i] = (float)i * 0.1f;
+	check_hist(t, 11, 10, 0, 1, (int64_t[]){1, 1, 1, 1, 1, 1, 1, 1, 1, 2});
+	/* numpy on the finite values of test_specials, 5 bins: [1 3 1 0 1] */
+	const float s[] = {-3.5f, 0, 0, 2, NAN, INFINITY, -INFINITY, 7.25f, -0.0f};
+	check_hist(s, 9, 5, -3.5, 7.25, (int64_t[]){1, 3, 1, 0, 1});
+}
+
+static void test_hist_errors_and_print(void **state)
+{
+	(void)state;
+	ks_hist h;
+	ks_err err;
+	assert_int_equal(ks_hist_init(&h, 0, 0, 1, &err), -1);
+	assert_non_null(strstr(err.msg, "bins"));
+	assert_int_equal(ks_hist_init(&h, KS_HIST_MAX_BINS + 1, 0, 1, &err), -1);
+	assert_int_equal(ks_hist_init(&h, 3, 0, INFINITY, &err), -1);
+	assert_int_equal(ks_hist_init(&h, 3, 2, 1, &err), -1);
+
+	/* 1,1,1,2 over [1,2] in 2 bins: 3 and 1; bars 4 and ceil(4/3)=2 */
+	assert_int_equal(ks_hist_init(&h, 2, 1, 2, &err), 0);
+	ks_hist_add(&h, (const float[]){1, 1, 1, 2}, 4);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ks_hist_print(f, &h, 4, "  ");
+	fclose(f);
+	assert_string_equal(buf, "  [  1, 1.5)  ####  3\n"
+	                         "  [1.5,   2]  ##    1\n");
+	free(buf);
+	ks_hist_free(&h);
+	assert_null(h.counts);
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_moments),
+	cmocka_unit_test(test_specials),
+	cmocka_unit_test(test_empty_and_all_nan),
+	cmocka_unit_test(test_chunk_merge),
+	cmocka_unit_test(test_histogram),
+	cmocka_unit_test(test_hist_errors_and_print),
+};
+KS_TEST_MAIN(tests)
