@@ -1,0 +1,672 @@
+/* Recurrent kernels (ks_layers_rnn.c) against a naive per-gate reference
+ * written separately here in double precision, at 1e-5, over random inputs;
+ * plus a hand-computed SimpleRNN and the error paths. The ops are driven
+ * directly through ks_op_find + infer/load/run (no planner, no file). */
+#include "config.h"
+
+#include <math.h>
+
+#include <jansson.h>
+
+#include "ks_test.h"
+#include "ks_ops.h"
+#include "ks_util.h"
+
+#define TOL 1e-5
+
+enum { K_SIMPLE, K_LSTM, K_GRU };
+
+static uint64_t rng_state = 88172645463325252ull;
+
+static float frand(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (float)((double)(rng_state >> 11) / 9007199254740992.0 * 1.2 - 0.6);
+}
+
+static float *rand_buf(size_t n)
+{
+	float *p = ks_xmalloc(n * sizeof(float) + 1);
+	for (size_t i = 0; i < n; i++)
+		p[i] = frand();
+	return p;
+}
+
+/* ---- naive reference ------------------------------------------------ */
+
+/* One recurrent layer with separate per-gate matrices. Gates: LSTM i,f,c,o;
+ * GRU z,r,h; SimpleRNN one. W[g] (F,u), U[g] (u,u), b[g] (u), rb[g] (u) for
+ * GRU reset_after (else NULL). hard selects Keras 1/2 hard_sigmoid. */
+typedef struct ref_layer {
+	int kind, G;
+	int F, u;
+	float *W[4], *U[4], *b[4], *rb[4];
+	bool reset_after, go_backwards, hard;
+} ref_layer;
+
+static double ref_ract(const ref_layer *L, double x)
+{
+	if (L->hard) {
+		double y = 0.2 * x + 0.5;
+		return y < 0 ? 0 : y > 1 ? 1 : y;
+	}
+	return 1.0 / (1.0 + exp(-x));
+}
+
+/* x (B,T,F) -> seq (B,T,u) in processing order (position s = step s), h, c (B,u). */
+static void ref_run(const ref_layer *L, const float *x, int B, int T, double *seq, double *hout, double *cout)
+{
+	int u = L->u, F = L->F;
+	double *h = calloc((size_t)u, sizeof(double)), *c = calloc((size_t)u, sizeof(double));
+	double *a = calloc((size_t)(4 * u), sizeof(double)), *rec = calloc((size_t)(4 * u), sizeof(double));
+	double *rh = calloc((size_t)u, sizeof(double));
+
+	for (int bb = 0; bb < B; bb++) {
+		memset(h, 0, sizeof(double) * (size_t)u);
+		memset(c, 0, sizeof(double) * (size_t)u);
+		for (int s = 0; s < T; s++) {
+			int t = L->go_backwards ? T - 1 - s : s;
+			const float *xt = x + ((size_t)bb * T + t) * F;
+			/* a[g] = x.W[g] + b[g]; rec[g] = h.U[g] + rb[g] */
+			for (int g = 0; g < L->G; g++)
+				for (int j = 0; j < u; j++) {
+					a[g * u + j] = L->b[g][j];
+					rec[g * u + j] = L->rb[g] ? L->rb[g][j] : 0.0;
+					for (int k = 0; k < F; k++)
+						a[g * u + j] += (double)xt[k] * L->W[g][k * u + j];
+					for (int k = 0; k < u; k++)
+						rec[g * u + j] += h[k] * L->U[g][k * u + j];
+				}
+			if (L->kind == K_GRU && !L->reset_after) {
+				/* (r*h).U_h replaces h.U_h */
+				for (int k = 0; k < u; k++)
+					rh[k] = ref_ract(L, a[u + k] + rec[u + k]) * h[k];
+				for (int j = 0; j < u; j++) {
+					rec[2 * u + j] = 0;
+					for (int k = 0; k < u; k++)
+						rec[2 * u + j] += rh[k] * L->U[2][k * u + j];
+				}
+			}
+			for (int j = 0; j < u; j++) {
+				if (L->kind == K_SIMPLE) {
+					h[j] = tanh(a[j] + rec[j]);
+				} else if (L->kind == K_LSTM) {
+					double i = ref_ract(L, a[j] + rec[j]), f = ref_ract(L, a[u + j] + rec[u + j]);
+					double g = tanh(a[2 * u + j] + rec[2 * u + j]);
+					double o = ref_ract(L, a[3 * u + j] + rec[3 * u + j]);
+					c[j] = f * c[j] + i * g;
+					h[j] = o * tanh(c[j]);
+				} else {
+					double z = ref_ract(L, a[j] + rec[j]), r = ref_ract(L, a[u + j] + rec[u + j]), hh;
+					if (L->reset_after)
+						hh = tanh(a[2 * u + j] + r * rec[2 * u + j]);
+					else
+						hh = tanh(a[2 * u + j] + rec[2 * u + j]);
+					h[j] = z * h[j] + (1 - z) * hh;
+				}
+			}
+			for (int j = 0; j < u; j++)
+				seq[((size_t)bb * T + s) * u + j] = h[j];
+		}
+		memcpy(hout + (size_t)bb * u, h, sizeof(double) * (size_t)u);
+		memcpy(cout + (size_t)bb * u, c, sizeof(double) * (size_t)u);
+	}
+	free(h);
+	free(c);
+	free(a);
+	free(rec);
+	free(rh);
+}
+
+static void ref_init(ref_layer *L, int kind, int F, int u, bool reset_after)
+{
+	memset(L, 0, sizeof *L);
+	L->kind = kind;
+	L->G = kind == K_LSTM ? 4 : kind == K_GRU ? 3 : 1;
+	L->F = F;
+	L->u = u;
+	L->reset_after = reset_after;
+	for (int g = 0; g < L->G; g++) {
+		L->W[g] = rand_buf((size_t)F * u);
+		L->U[g] = rand_buf((size_t)u * u);
+		L->b[g] = rand_buf((size_t)u);
+		L->rb[g] = reset_after ? rand_buf((size_t)u) : NULL;
+	}
+}
+
+static void ref_free(ref_layer *L)
+{
+	for (int g = 0; g < L->G; g++) {
+		free(L->W[g]);
+		free(L->U[g]);
+		free(L->b[g]);
+		free(L->rb[g]);
+	}
+}
+
+/* ---- in-memory layers ----------------------------------------------- */
+
+static ks_model model0 = {.file = H5I_INVALID_HID};
+
+typedef struct tlayer {
+	ks_layer l;
+	json_t *cfg;
+	ks_weight w[32];
+} tlayer;
+
+static void tl_init(tlayer *t, const char *cls, const char *cfg_json)
+{
+	json_error_t je;
+	memset(t, 0, sizeof *t);
+	t->cfg = json_loads(cfg_json, 0, &je);
+	assert_non_null(t->cfg);
+	t->l.name = (char *)"layer";
+	t->l.class_name = (char *)cls;
+	t->l.config = t->cfg;
+	t->l.weights = t->w;
+}
+
+/* Adds a weight (copied). */
+static void tl_add(tlayer *t, const char *name, const float *v, int rank, int64_t d0, int64_t d1)
+{
+	ks_weight *w = &t->w[t->l.n_weights++];
+	int64_t n = rank == 1 ? d0 : d0 * d1;
+	w->name = (char *)name;
+	w->rank = rank;
+	w->shape[0] = d0;
+	w->shape[1] = d1;
+	w->dtype = KS_DT_F32;
+	w->mem = ks_xmalloc(sizeof(float) * (size_t)n + 1);
+	memcpy(w->mem, v, sizeof(float) * (size_t)n);
+}
+
+static void tl_free(tlayer *t)
+{
+	for (int i = 0; i < t->l.n_weights; i++)
+		free(t->w[i].mem);
+	json_decref(t->cfg);
+}
+
+/* Fused Keras 2/3 weights of a reference layer: kernel (F, G*u) with gate g
+ * in columns g*u.., recurrent_kernel (u, G*u), bias (G*u) or (2, G*u). */
+static void tl_add_fused(tlayer *t, const ref_layer *L, bool bias)
+{
+	int u = L->u, G = L->G, Gu = G * u;
+	float *K = ks_xmalloc(sizeof(float) * (size_t)(L->F > u ? L->F : u) * Gu + 1);
+	float *bb = ks_xmalloc(sizeof(float) * 2 * (size_t)Gu);
+
+	for (int g = 0; g < G; g++)
+		for (int r = 0; r < L->F; r++)
+			for (int j = 0; j < u; j++)
+				K[r * Gu + g * u + j] = L->W[g][r * u + j];
+	tl_add(t, "kernel", K, 2, L->F, Gu);
+	for (int g = 0; g < G; g++)
+		for (int r = 0; r < u; r++)
+			for (int j = 0; j < u; j++)
+				K[r * Gu + g * u + j] = L->U[g][r * u + j];
+	tl_add(t, "recurrent_kernel", K, 2, u, Gu);
+	if (bias) {
+		for (int g = 0; g < G; g++)
+			for (int j = 0; j < u; j++) {
+				bb[g * u + j] = L->b[g][j];
+				bb[Gu + g * u + j] = L->rb[g] ? L->rb[g][j] : 0;
+			}
+		if (L->reset_after)
+			tl_add(t, "bias", bb, 2, 2, Gu);
+		else
+			tl_add(t, "bias", bb, 1, Gu, 0);
+	}
+	free(K);
+	free(bb);
+}
+
+/* Runs an op on inputs; returns its outputs (caller frees each) or fails the test. */
+typedef struct run_result {
+	int n_out;
+	ks_shape shape[KS_MAX_IO];
+	float *out[KS_MAX_IO];
+} run_result;
+
+static int run_op(tlayer *t, int keras_major, int n_in, const ks_shape *in_shapes, const float *const *in,
+                  run_result *r, ks_err *err)
+{
+	const ks_op *op = ks_op_find(t->l.class_name);
+	ks_op_call c;
+	float *scratch;
+
+	memset(r, 0, sizeof *r);
+	assert_non_null(op);
+	memset(&c, 0, sizeof c);
+	c.model = &model0;
+	c.layer = &t->l;
+	c.config = t->cfg;
+	c.keras_major = keras_major;
+	c.n_in = n_in;
+	for (int i = 0; i < n_in; i++)
+		c.in[i] = in_shapes[i];
+	if (op->infer(&c, err) < 0)
+		return -1;
+	if (op->load && op->load(&c, err) < 0) {
+		if (op->free)
+			op->free(&c);
+		return -1;
+	}
+	r->n_out = c.n_out;
+	for (int i = 0; i < c.n_out; i++) {
+		r->shape[i] = c.out[i];
+		r->out[i] = ks_xmalloc(sizeof(float) * (size_t)ks_shape_numel(&c.out[i]) + 1);
+	}
+	scratch = ks_xmalloc(sizeof(float) * c.scratch_floats + 1);
+	op->run(&c, in, r->out, scratch);
+	free(scratch);
+	if (op->free)
+		op->free(&c);
+	return 0;
+}
+
+static void rr_free(run_result *r)
+{
+	for (int i = 0; i < r->n_out; i++)
+		free(r->out[i]);
+}
+
+static void assert_close(const float *got, const double *want, size_t n, double tol)
+{
+	double worst = 0;
+	size_t at = 0;
+	for (size_t i = 0; i < n; i++) {
+		double d = fabs((double)got[i] - want[i]);
+		if (!(d <= tol + tol * fabs(want[i])) && !(d <= worst)) {
+			worst = isnan(d) ? INFINITY : d;
+			at = i;
+		}
+	}
+	if (worst > 0) {
+		print_error("element %zu: got %.8g want %.8g (|diff| %.3g > tol %.1g)\n", at, (double)got[at],
+		            want[at], worst, tol);
+		fail();
+	}
+}
+
+static ks_shape shape3(int64_t a, int64_t b, int64_t c)
+{
+	ks_shape s = {.rank = 3, .d = {a, b, c}};
+	return s;
+}
+
+static const char *kind_class(int kind)
+{
+	return kind == K_LSTM ? "LSTM" : kind == K_GRU ? "GRU" : "SimpleRNN";
+}
+
+/* One fused-layout case compared with the reference. */
+static void check_fused(int kind, int B, int T, int F, int u, bool reset_after, bool seq, bool back,
+                        bool state)
+{
+	ref_layer L;
+	tlayer t;
+	char cfg[512];
+	float *x = rand_buf((size_t)B * T * F);
+	double *rseq = calloc((size_t)B * T * u, sizeof(double)), *rh = calloc((size_t)B * u, sizeof(double));
+	double *rc = calloc((size_t)B * u, sizeof(double));
+	ks_shape s = shape3(B, T, F);
+	const float *in[1] = {x};
+	run_result r;
+	ks_err err;
+
+	ref_init(&L, kind, F, u, reset_after);
+	L.go_backwards = back;
+	ref_run(&L, x, B, T, rseq, rh, rc);
+	snprintf(cfg, sizeof cfg,
+	         "{\"name\": \"layer\", \"units\": %d, \"activation\": \"tanh\", \"recurrent_activation\": "
+	         "\"sigmoid\", \"use_bias\": true, \"return_sequences\": %s, \"return_state\": %s, "
+	         "\"go_backwards\": %s, \"reset_after\": %s}",
+	         u, seq ? "true" : "false", state ? "true" : "false", back ? "true" : "false",
+	         reset_after ? "true" : "false");
+	tl_init(&t, kind_class(kind), cfg);
+	tl_add_fused(&t, &L, true);
+	if (run_op(&t, 2, 1, &s, in, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(r.n_out, 1 + (state ? (kind == K_LSTM ? 2 : 1) : 0));
+	if (seq) {
+		assert_int_equal(r.shape[0].rank, 3);
+		assert_int_equal(r.shape[0].d[1], T);
+		assert_close(r.out[0], rseq, (size_t)B * T * u, TOL);
+	} else {
+		assert_int_equal(r.shape[0].rank, 2);
+		assert_close(r.out[0], rh, (size_t)B * u, TOL);
+	}
+	if (state) {
+		assert_close(r.out[1], rh, (size_t)B * u, TOL);
+		if (kind == K_LSTM)
+			assert_close(r.out[2], rc, (size_t)B * u, TOL);
+	}
+	rr_free(&r);
+	tl_free(&t);
+	ref_free(&L);
+	free(x);
+	free(rseq);
+	free(rh);
+	free(rc);
+}
+
+static void test_lstm_fused(void **state)
+{
+	(void)state;
+	check_fused(K_LSTM, 3, 7, 5, 6, false, true, false, false);
+	check_fused(K_LSTM, 1, 9, 4, 8, false, false, false, false); /* batch 1: sgemv path */
+	check_fused(K_LSTM, 2, 5, 3, 4, false, true, true, true);    /* go_backwards + states */
+	check_fused(K_LSTM, 3, 6, 2, 5, false, false, true, true);
+}
+
+static void test_gru_fused(void **state)
+{
+	(void)state;
+	check_fused(K_GRU, 3, 7, 5, 6, true, true, false, false);
+	check_fused(K_GRU, 3, 7, 5, 6, false, true, false, false);
+	check_fused(K_GRU, 1, 6, 3, 7, false, false, true, true);
+	check_fused(K_GRU, 1, 6, 3, 7, true, false, true, true);
+	check_fused(K_GRU, 2, 4, 4, 3, true, true, true, true);
+}
+
+static void test_simple_rnn_fused(void **state)
+{
+	(void)state;
+	check_fused(K_SIMPLE, 3, 7, 5, 6, false, true, false, false);
+	check_fused(K_SIMPLE, 2, 5, 2, 3, false, false, true, true);
+}
+
+/* SimpleRNN with one unit and linear activation, by hand:
+ * h1 = 2*1 + 0.5 = 2.5; h2 = 2*(-1) + 0.5*2.5 + 0.5 = -0.25; h3 = 2*3 + 0.5*(-0.25) + 0.5 = 6.375 */
+static void test_simple_rnn_by_hand(void **state)
+{
+	tlayer t;
+	float W = 2.0f, U = 0.5f, b = 0.5f, x[3] = {1, -1, 3};
+	ks_shape s = shape3(1, 3, 1);
+	const float *in[1] = {x};
+	run_result r;
+	ks_err err;
+	(void)state;
+
+	tl_init(&t, "SimpleRNN", "{\"units\": 1, \"activation\": \"linear\", \"return_sequences\": true}");
+	tl_add(&t, "kernel", &W, 2, 1, 1);
+	tl_add(&t, "recurrent_kernel", &U, 2, 1, 1);
+	tl_add(&t, "bias", &b, 1, 1, 0);
+	assert_int_equal(run_op(&t, 2, 1, &s, in, &r, &err), 0);
+	assert_float_equal(r.out[0][0], 2.5f, 1e-6);
+	assert_float_equal(r.out[0][1], -0.25f, 1e-6);
+	assert_float_equal(r.out[0][2], 6.375f, 1e-6);
+	rr_free(&r);
+	tl_free(&t);
+}
+
+/* Keras 1 per-gate arrays in trainable_weights order (LSTM i, c, f, o;
+ * GRU z, r, h), Keras 1 key names, and hard_sigmoid = clip(0.2x+0.5). */
+static void check_keras1_gates(int kind, bool back)
+{
+	static const int lstm_file_order[4] = {0, 2, 1, 3};
+	static const char *const lstm_names[4] = {"i", "c", "f", "o"};
+	static const char *const gru_names[3] = {"z", "r", "h"};
+	ref_layer L;
+	tlayer t;
+	char cfg[512], names[12][8];
+	int B = 2, T = 6, F = 3, u = 4;
+	float *x = rand_buf((size_t)B * T * F);
+	double *rseq = calloc((size_t)B * T * u, sizeof(double)), *rh = calloc((size_t)B * u, sizeof(double));
+	double *rc = calloc((size_t)B * u, sizeof(double));
+	ks_shape s = shape3(B, T, F);
+	const float *in[1] = {x};
+	run_result r;
+	ks_err err;
+
+	ref_init(&L, kind, F, u, false);
+	L.hard = true;
+	L.go_backwards = back;
+	for (int j = 0; j < B * T * F; j++)
+		x[j] *= 5; /* reach the clipped parts of hard_sigmoid */
+	ref_run(&L, x, B, T, rseq, rh, rc);
+	snprintf(cfg, sizeof cfg,
+	         "{\"name\": \"lstm_1\", \"output_dim\": %d, \"activation\": \"tanh\", "
+	         "\"inner_activation\": \"hard_sigmoid\", \"consume_less\": \"cpu\", "
+	         "\"return_sequences\": true, \"go_backwards\": %s}",
+	         u, back ? "true" : "false");
+	tl_init(&t, kind_class(kind), cfg);
+	for (int k = 0; k < L.G; k++) {
+		int g = kind == K_LSTM ? lstm_file_order[k] : k;
+		const char *gn = kind == K_LSTM ? lstm_names[k] : gru_names[k];
+		snprintf(names[3 * k], 8, "W_%s", gn);
+		snprintf(names[3 * k + 1], 8, "U_%s", gn);
+		snprintf(names[3 * k + 2], 8, "b_%s", gn);
+		tl_add(&t, names[3 * k], L.W[g], 2, F, u);
+		tl_add(&t, names[3 * k + 1], L.U[g], 2, u, u);
+		tl_add(&t, names[3 * k + 2], L.b[g], 1, u, 0);
+	}
+	if (run_op(&t, 1, 1, &s, in, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_close(r.out[0], rseq, (size_t)B * T * u, TOL);
+	rr_free(&r);
+	tl_free(&t);
+	ref_free(&L);
+	free(x);
+	free(rseq);
+	free(rh);
+	free(rc);
+}
+
+static void test_keras1_per_gate(void **state)
+{
+	(void)state;
+	check_keras1_gates(K_LSTM, false);
+	check_keras1_gates(K_LSTM, true);
+	check_keras1_gates(K_GRU, false);
+}
+
+/* Bidirectional: forward weights then backward; the backward layer reads
+ * the reversed sequence and its sequence output is reversed back. */
+static void check_bidi(int kind, const char *merge, bool seq)
+{
+	ref_layer Lf, Lb;
+	tlayer t;
+	char cfg[768];
+	int B = 3, T = 5, F = 4, u = 3;
+	float *x = rand_buf((size_t)B * T * F);
+	size_t n = (size_t)B * T * u;
+	double *fs = calloc(n, sizeof(double)), *bs = calloc(n, sizeof(double));
+	double *fh = calloc((size_t)B * u, sizeof(double)), *bh = calloc((size_t)B * u, sizeof(double));
+	double *fc = calloc((size_t)B * u, sizeof(double)), *bc = calloc((size_t)B * u, sizeof(double));
+	double *want = calloc(2 * n, sizeof(double)), *want2 = calloc(n, sizeof(double));
+	ks_shape s = shape3(B, T, F);
+	const float *in[1] = {x};
+	int steps = seq ? T : 1, width;
+	run_result r;
+	ks_err err;
+
+	ref_init(&Lf, kind, F, u, kind == K_GRU);
+	ref_init(&Lb, kind, F, u, kind == K_GRU);
+	Lb.go_backwards = true;
+	ref_run(&Lf, x, B, T, fs, fh, fc);
+	ref_run(&Lb, x, B, T, bs, bh, bc);
+	snprintf(cfg, sizeof cfg,
+	         "{\"name\": \"bidi\", \"merge_mode\": %s%s%s, \"layer\": {\"class_name\": \"%s\", \"config\": "
+	         "{\"name\": \"l\", \"units\": %d, \"return_sequences\": %s, \"reset_after\": true, "
+	         "\"recurrent_activation\": \"sigmoid\"}}}",
+	         merge ? "\"" : "", merge ? merge : "null", merge ? "\"" : "", kind_class(kind), u,
+	         seq ? "true" : "false");
+	tl_init(&t, "Bidirectional", cfg);
+	tl_add_fused(&t, &Lf, true);
+	tl_add_fused(&t, &Lb, true);
+	if (run_op(&t, 2, 1, &s, in, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	width = merge && !strcmp(merge, "concat") ? 2 * u : u;
+	for (int b = 0; b < B; b++)
+		for (int k = 0; k < steps; k++)
+			for (int j = 0; j < u; j++) {
+				/* backward output at position k was produced at step T-1-k */
+				double a = seq ? fs[((size_t)b * T + k) * u + j] : fh[b * u + j];
+				double c = seq ? bs[((size_t)b * T + (T - 1 - k)) * u + j] : bh[b * u + j];
+				size_t o = ((size_t)b * steps + k) * width;
+				if (!merge) {
+					want[((size_t)b * steps + k) * u + j] = a;
+					want2[((size_t)b * steps + k) * u + j] = c;
+				} else if (!strcmp(merge, "concat")) {
+					want[o + j] = a;
+					want[o + u + j] = c;
+				} else if (!strcmp(merge, "sum")) {
+					want[o + j] = a + c;
+				} else if (!strcmp(merge, "ave")) {
+					want[o + j] = (a + c) / 2;
+				} else {
+					want[o + j] = a * c;
+				}
+			}
+	assert_int_equal(r.n_out, merge ? 1 : 2);
+	assert_int_equal(r.shape[0].d[r.shape[0].rank - 1], width);
+	assert_close(r.out[0], want, (size_t)B * steps * width, TOL);
+	if (!merge)
+		assert_close(r.out[1], want2, (size_t)B * steps * u, TOL);
+	rr_free(&r);
+	tl_free(&t);
+	ref_free(&Lf);
+	ref_free(&Lb);
+	free(x);
+	free(fs);
+	free(bs);
+	free(fh);
+	free(bh);
+	free(fc);
+	free(bc);
+	free(want);
+	free(want2);
+}
+
+static void test_bidirectional(void **state)
+{
+	static const char *const modes[] = {"concat", "sum", "ave", "mul", NULL};
+	(void)state;
+	for (int i = 0; i < 5; i++) {
+		check_bidi(K_LSTM, modes[i], true);
+		check_bidi(K_LSTM, modes[i], false);
+	}
+	check_bidi(K_GRU, "concat", true);
+	check_bidi(K_SIMPLE, "sum", true);
+}
+
+/* TimeDistributed(LSTM) folds the outer time axis into the batch. */
+static void test_time_distributed_lstm(void **state)
+{
+	ref_layer L;
+	tlayer t;
+	int B = 2, T1 = 3, T2 = 4, F = 3, u = 5;
+	float *x = rand_buf((size_t)B * T1 * T2 * F);
+	double *rs = calloc((size_t)B * T1 * T2 * u, sizeof(double)), *rh = calloc((size_t)B * T1 * u, sizeof(double));
+	double *rc = calloc((size_t)B * T1 * u, sizeof(double));
+	ks_shape s = {.rank = 4, .d = {B, T1, T2, F}};
+	const float *in[1] = {x};
+	run_result r;
+	ks_err err;
+	(void)state;
+
+	ref_init(&L, K_LSTM, F, u, false);
+	ref_run(&L, x, B * T1, T2, rs, rh, rc);
+	tl_init(&t, "TimeDistributed",
+	        "{\"name\": \"td\", \"layer\": {\"class_name\": \"LSTM\", \"config\": {\"units\": 5}}}");
+	tl_add_fused(&t, &L, true);
+	if (run_op(&t, 2, 1, &s, in, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(r.shape[0].rank, 3);
+	assert_int_equal(r.shape[0].d[0], B);
+	assert_int_equal(r.shape[0].d[1], T1);
+	assert_int_equal(r.shape[0].d[2], u);
+	assert_close(r.out[0], rh, (size_t)B * T1 * u, TOL);
+	rr_free(&r);
+	tl_free(&t);
+	ref_free(&L);
+	free(x);
+	free(rs);
+	free(rh);
+	free(rc);
+}
+
+/* Shape propagation with unknown batch/steps, and clear errors. */
+static void test_infer_and_errors(void **state)
+{
+	const ks_op *op = ks_op_find("LSTM");
+	ref_layer L;
+	tlayer t;
+	ks_op_call c;
+	ks_err err;
+	(void)state;
+
+	ref_init(&L, K_LSTM, 3, 4, false);
+	tl_init(&t, "LSTM", "{\"units\": 4, \"return_sequences\": true, \"return_state\": true}");
+	tl_add_fused(&t, &L, true);
+	memset(&c, 0, sizeof c);
+	c.model = &model0;
+	c.layer = &t.l;
+	c.config = t.cfg;
+	c.keras_major = 3;
+	c.n_in = 1;
+	c.in[0] = shape3(-1, -1, 3);
+	assert_int_equal(op->infer(&c, &err), 0);
+	assert_int_equal(c.n_out, 3);
+	assert_int_equal(c.out[0].rank, 3);
+	assert_int_equal(c.out[0].d[0], -1);
+	assert_int_equal(c.out[0].d[1], -1);
+	assert_int_equal(c.out[0].d[2], 4);
+	assert_int_equal(c.out[2].d[1], 4);
+	op->free(&c);
+
+	/* wrong input width vs kernel */
+	c.in[0] = shape3(2, 5, 7);
+	assert_int_equal(op->infer(&c, &err), -1);
+	assert_non_null(strstr(err.msg, "kernel"));
+	assert_non_null(strstr(err.msg, "(7, 16)"));
+
+	/* rank 2 input */
+	c.in[0].rank = 2;
+	assert_int_equal(op->infer(&c, &err), -1);
+	assert_non_null(strstr(err.msg, "3D input"));
+	tl_free(&t);
+
+	/* missing bias */
+	tl_init(&t, "LSTM", "{\"units\": 4}");
+	tl_add_fused(&t, &L, false);
+	c.layer = &t.l;
+	c.config = t.cfg;
+	c.in[0] = shape3(2, 5, 3);
+	assert_int_equal(op->infer(&c, &err), -1);
+	assert_non_null(strstr(err.msg, "has 2 weights but the config needs 3"));
+	tl_free(&t);
+
+	/* bad units */
+	tl_init(&t, "GRU", "{\"units\": \"many\"}");
+	c.layer = &t.l;
+	c.config = t.cfg;
+	assert_int_equal(ks_op_find("GRU")->infer(&c, &err), -1);
+	assert_non_null(strstr(err.msg, "units"));
+	tl_free(&t);
+
+	/* unknown merge mode */
+	tl_init(&t, "Bidirectional", "{\"merge_mode\": \"max\", \"layer\": {\"class_name\": \"LSTM\", \"config\": {\"units\": 4}}}");
+	c.layer = &t.l;
+	c.config = t.cfg;
+	assert_int_equal(ks_op_find("Bidirectional")->infer(&c, &err), -1);
+	assert_non_null(strstr(err.msg, "merge_mode"));
+	tl_free(&t);
+	ref_free(&L);
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_simple_rnn_by_hand),
+	cmocka_unit_test(test_lstm_fused),
+	cmocka_unit_test(test_gru_fused),
+	cmocka_unit_test(test_simple_rnn_fused),
+	cmocka_unit_test(test_keras1_per_gate),
+	cmocka_unit_test(test_bidirectional),
+	cmocka_unit_test(test_time_distributed_lstm),
+	cmocka_unit_test(test_infer_and_errors),
+};
+
+KS_TEST_MAIN(tests)
