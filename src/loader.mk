@@ -1,3 +1,6 @@
 # Loader: HDF5 access, model core, legacy .h5 loaders, config -> graph.
 src_libkerascope_a_SOURCES += \
-	src/ks_h5.c src/ks_h5.h
+	src/ks_h5.c src/ks_h5.h \
+	src/ks_graph.c src/ks_graph.h \
+	src/ks_legacy.c src/ks_legacy.h \
+	src/ks_model.c

@@ -1,0 +1,551 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ks_graph.h"
+#include "ks_h5.h"
+#include "ks_keras3.h"
+#include "ks_legacy.h"
+#include "ks_model.h"
+#include "ks_util.h"
+
+/* ---- names ---------------------------------------------------------------- */
+
+const char *ks_format_name(ks_format f)
+{
+	switch (f) {
+	case KS_FMT_LEGACY_H5: return "legacy-h5";
+	case KS_FMT_WEIGHTS_H5: return "weights-h5";
+	case KS_FMT_KERAS3: return "keras3";
+	case KS_FMT_KERAS2_ZIP: return "keras2-zip";
+	case KS_FMT_KERAS3_WEIGHTS: return "keras3-weights";
+	case KS_FMT_PLAIN_H5: return "hdf5";
+	case KS_FMT_UNKNOWN: break;
+	}
+	return "unknown";
+}
+
+const char *ks_dtype_name(ks_dtype t)
+{
+	switch (t) {
+	case KS_DT_F16: return "float16";
+	case KS_DT_F32: return "float32";
+	case KS_DT_F64: return "float64";
+	case KS_DT_I8: return "int8";
+	case KS_DT_I16: return "int16";
+	case KS_DT_I32: return "int32";
+	case KS_DT_I64: return "int64";
+	case KS_DT_U8: return "uint8";
+	case KS_DT_U16: return "uint16";
+	case KS_DT_U32: return "uint32";
+	case KS_DT_U64: return "uint64";
+	case KS_DT_BOOL: return "bool";
+	case KS_DT_STRING: return "string";
+	case KS_DT_OTHER: return "other";
+	case KS_DT_UNKNOWN: break;
+	}
+	return "unknown";
+}
+
+size_t ks_dtype_size(ks_dtype t)
+{
+	switch (t) {
+	case KS_DT_I8: case KS_DT_U8: case KS_DT_BOOL: return 1;
+	case KS_DT_F16: case KS_DT_I16: case KS_DT_U16: return 2;
+	case KS_DT_F32: case KS_DT_I32: case KS_DT_U32: return 4;
+	case KS_DT_F64: case KS_DT_I64: case KS_DT_U64: return 8;
+	default: return 0;
+	}
+}
+
+/* ---- construction helpers (ks_graph.h) ------------------------------------ */
+
+ks_model *ks_model_new(const char *path)
+{
+	ks_model *m = ks_xcalloc(1, sizeof *m);
+	m->file = H5I_INVALID_HID;
+	m->path = path ? ks_xstrdup(path) : NULL;
+	return m;
+}
+
+json_t *ks_model_keep_json(ks_model *m, json_t *v)
+{
+	if (!v)
+		return NULL;
+	if (!m->owned_json)
+		m->owned_json = json_array();
+	json_array_append_new(m->owned_json, v);
+	return v;
+}
+
+void ks_model_warn(ks_model *m, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (m->n_warnings >= 1000)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (!s)
+		return;
+	m->warnings = ks_xrealloc(m->warnings, (size_t)(m->n_warnings + 1) * sizeof *m->warnings);
+	m->warnings[m->n_warnings++] = s;
+}
+
+static int64_t weight_numel(const ks_weight *w)
+{
+	int64_t n;
+	return ks_numel(w->shape, w->rank, &n) ? n : 0;
+}
+
+static void sum_model(const ks_model *m, bool enclosing_trainable, int64_t *tot, int64_t *tr,
+                      int64_t *bytes)
+{
+	for (int i = 0; i < m->n_layers; i++) {
+		const ks_layer *L = &m->layers[i];
+		bool lt = enclosing_trainable && L->trainable;
+		for (int k = 0; k < L->n_weights; k++) {
+			int64_t n = weight_numel(&L->weights[k]);
+			*tot += n;
+			if (lt && L->weights[k].trainable)
+				*tr += n;
+			*bytes += n * (int64_t)ks_dtype_size(L->weights[k].dtype);
+		}
+		if (L->inner)
+			sum_model(L->inner, lt, tot, tr, bytes);
+	}
+}
+
+void ks_model_count_params(ks_model *m)
+{
+	int64_t tot = 0, tr = 0, bytes = 0;
+
+	for (int i = 0; i < m->n_layers; i++) {
+		ks_layer *L = &m->layers[i];
+		int64_t t2 = 0;
+		if (L->inner)
+			ks_model_count_params(L->inner);
+		for (int k = 0; k < L->n_weights; k++)
+			t2 += weight_numel(&L->weights[k]);
+		if (L->inner)
+			t2 += L->inner->total_params;
+		L->params = t2;
+	}
+	sum_model(m, true, &tot, &tr, &bytes);
+	m->total_params = tot;
+	m->trainable_params = tr;
+	m->non_trainable_params = tot - tr;
+	m->weight_bytes = bytes;
+	m->opt_params = 0;
+	for (int k = 0; k < m->n_opt_weights; k++)
+		m->opt_params += weight_numel(&m->opt_weights[k]);
+}
+
+/* ---- free ----------------------------------------------------------------- */
+
+static void free_weights(ks_weight *w, int n)
+{
+	for (int k = 0; k < n; k++) {
+		free(w[k].name);
+		free(w[k].stored_name);
+		free(w[k].h5_path);
+		free(w[k].mem);
+	}
+	free(w);
+}
+
+void ks_model_free(ks_model *m)
+{
+	if (!m)
+		return;
+	for (int i = 0; i < m->n_layers; i++) {
+		ks_layer *L = &m->layers[i];
+		free(L->name);
+		free(L->class_name);
+		free_weights(L->weights, L->n_weights);
+		for (int k = 0; k < L->n_nodes; k++)
+			free(L->nodes[k].in);
+		free(L->nodes);
+		ks_model_free(L->inner);
+	}
+	free(m->layers);
+	free(m->inputs);
+	free(m->outputs);
+	free_weights(m->opt_weights, m->n_opt_weights);
+	free(m->opt_class);
+	free(m->path);
+	free(m->class_name);
+	free(m->name);
+	free(m->keras_version);
+	free(m->backend);
+	free(m->date_saved);
+	json_decref(m->model_config);
+	json_decref(m->training_config);
+	json_decref(m->compile_config);
+	json_decref(m->metadata);
+	json_decref(m->owned_json);
+	for (int i = 0; i < m->n_warnings; i++)
+		free(m->warnings[i]);
+	free(m->warnings);
+	/* The file must be closed before the image it may live in is released. */
+	if (m->owns_file && m->file >= 0)
+		H5Fclose(m->file);
+	free(m->image);
+	free(m);
+}
+
+/* ---- open ----------------------------------------------------------------- */
+
+/* A Keras 3 style weights tree at the root of an HDF5 file. */
+static bool looks_keras3_weights(hid_t f)
+{
+	return ks_h5_kind_of(f, "layers") == KS_H5_GROUP ||
+	       ks_h5_kind_of(f, "_layer_checkpoint_dependencies") == KS_H5_GROUP ||
+	       ks_h5_kind_of(f, "vars") == KS_H5_GROUP;
+}
+
+ks_model *ks_model_open(const char *path, const ks_open_opts *opts, ks_err *err)
+{
+	static const ks_open_opts none = {0};
+	unsigned char head[4] = {0};
+	struct stat st;
+	ks_model *m;
+	ssize_t got;
+	int fd, rc;
+
+	if (!opts)
+		opts = &none;
+	ks_quiet_hdf5();
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ks_fail(err, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		ks_fail(err, "%s: not a regular file", path);
+		return NULL;
+	}
+	got = read(fd, head, sizeof head);
+	close(fd);
+	if (got <= 0) {
+		ks_fail(err, "%s: empty file", path);
+		return NULL;
+	}
+	m = ks_model_new(path);
+	if (got == 4 && head[0] == 'P' && head[1] == 'K' &&
+	    ((head[2] == 3 && head[3] == 4) || (head[2] == 5 && head[3] == 6))) {
+		rc = ks_keras3_load_zip(m, opts, err);
+	} else if (ks_h5_sniff(path) >= 0) {
+		m->file = ks_h5_open_path(path, err);
+		if (m->file < 0) {
+			ks_model_free(m);
+			return NULL;
+		}
+		m->owns_file = true;
+		if (ks_legacy_detect(m->file))
+			rc = ks_legacy_load(m, opts, err);
+		else if (looks_keras3_weights(m->file))
+			rc = ks_keras3_load_weights(m, opts, err);
+		else {
+			m->format = KS_FMT_PLAIN_H5;
+			rc = 0;
+		}
+	} else {
+		rc = ks_fail(err, "%s: not a Keras model file (neither HDF5 nor a zip archive)", path);
+	}
+	if (rc < 0) {
+		ks_model_free(m);
+		return NULL;
+	}
+	ks_model_count_params(m);
+	return m;
+}
+
+/* ---- lookup ----------------------------------------------------------------- */
+
+ks_layer *ks_model_find_layer(const ks_model *m, const char *name, bool deep)
+{
+	if (!m || !name)
+		return NULL;
+	for (int i = 0; i < m->n_layers; i++)
+		if (strcmp(m->layers[i].name, name) == 0)
+			return &m->layers[i];
+	if (deep)
+		for (int i = 0; i < m->n_layers; i++) {
+			ks_layer *L = ks_model_find_layer(m->layers[i].inner, name, true);
+			if (L)
+				return L;
+		}
+	return NULL;
+}
+
+/* Stored name without its ":N" suffix. */
+static bool stored_matches(const char *stored, const char *want)
+{
+	size_t ls = strlen(stored), lw = strlen(want);
+	const char *colon, *slash;
+	if (strcmp(stored, want) == 0)
+		return true;
+	colon = strrchr(stored, ':');
+	if (colon && (size_t)(colon - stored) == lw && memcmp(stored, want, lw) == 0)
+		return true;
+	/* Last path component, with or without suffix. */
+	slash = strrchr(stored, '/');
+	if (slash && slash[1]) {
+		const char *last = slash + 1;
+		(void)ls;
+		if (strcmp(last, want) == 0)
+			return true;
+		colon = strrchr(last, ':');
+		if (colon && (size_t)(colon - last) == lw && memcmp(last, want, lw) == 0)
+			return true;
+	}
+	return false;
+}
+
+static const ks_weight *find_in_layer(const ks_layer *L, const char *w)
+{
+	for (int k = 0; k < L->n_weights; k++)
+		if (strcmp(L->weights[k].name, w) == 0)
+			return &L->weights[k];
+	for (int k = 0; k < L->n_weights; k++)
+		if (L->weights[k].stored_name && stored_matches(L->weights[k].stored_name, w))
+			return &L->weights[k];
+	return NULL;
+}
+
+static const ks_weight *find_by_path(const ks_model *m, const char *path, const ks_layer **owner)
+{
+	for (int i = 0; i < m->n_layers; i++) {
+		const ks_layer *L = &m->layers[i];
+		for (int k = 0; k < L->n_weights; k++)
+			if (L->weights[k].h5_path && strcmp(L->weights[k].h5_path, path) == 0) {
+				*owner = L;
+				return &L->weights[k];
+			}
+		if (L->inner) {
+			const ks_weight *w = find_by_path(L->inner, path, owner);
+			if (w)
+				return w;
+		}
+	}
+	return NULL;
+}
+
+static const ks_weight *find_spec(const ks_model *m, const char *spec, const ks_layer **owner)
+{
+	size_t ls = strlen(spec);
+	/* Layer names may contain '/': try the longest matching name first. */
+	for (size_t cut = ls; cut > 0; cut--) {
+		if (spec[cut] != '/' && cut != ls)
+			continue;
+		if (cut == ls)
+			continue;
+		for (int i = 0; i < m->n_layers; i++) {
+			const ks_layer *L = &m->layers[i];
+			const char *rest = spec + cut + 1;
+			const ks_weight *w;
+			if (strlen(L->name) != cut || memcmp(L->name, spec, cut) != 0)
+				continue;
+			if ((w = find_in_layer(L, rest))) {
+				*owner = L;
+				return w;
+			}
+			if (L->inner && (w = find_spec(L->inner, rest, owner)))
+				return w;
+		}
+	}
+	return NULL;
+}
+
+static const ks_weight *find_deep(const ks_model *m, const char *spec, const ks_layer **owner)
+{
+	const ks_weight *w = find_spec(m, spec, owner);
+	if (w)
+		return w;
+	for (int i = 0; i < m->n_layers; i++)
+		if (m->layers[i].inner && (w = find_deep(m->layers[i].inner, spec, owner)))
+			return w;
+	return NULL;
+}
+
+const ks_weight *ks_model_find_weight(const ks_model *m, const char *spec, const ks_layer **owner)
+{
+	const ks_layer *dummy;
+	const ks_weight *w;
+
+	if (!owner)
+		owner = &dummy;
+	*owner = NULL;
+	if (!m || !spec || !spec[0])
+		return NULL;
+	if (spec[0] == '/')
+		return find_by_path(m, spec, owner);
+	if ((w = find_deep(m, spec, owner)))
+		return w;
+	{
+		/* An HDF5 path given without its leading '/'. */
+		char *abs = ks_xasprintf("/%s", spec);
+		w = find_by_path(m, abs, owner);
+		free(abs);
+	}
+	return w;
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+static const ks_model *root_of(const ks_model *m)
+{
+	while (m->parent)
+		m = m->parent;
+	return m;
+}
+
+static hid_t file_of(const ks_model *m)
+{
+	for (; m; m = m->parent)
+		if (m->file >= 0)
+			return m->file;
+	return H5I_INVALID_HID;
+}
+
+static const char *path_of(const ks_model *m)
+{
+	const char *p = root_of(m)->path;
+	return p ? p : "(model)";
+}
+
+static int check_stored_shape(const ks_model *m, const ks_weight *w, hid_t f, ks_err *err)
+{
+	int rank;
+	int64_t dims[KS_MAX_RANK];
+	ks_dtype dt;
+	char a[96], b[96];
+
+	if (ks_h5_dataset_info(f, w->h5_path, &rank, dims, &dt, err) < 0)
+		return ks_err_prefix(err, "%s", path_of(m));
+	if (rank != w->rank || memcmp(dims, w->shape, sizeof(int64_t) * (size_t)rank) != 0)
+		return ks_fail(err, "%s: %s has shape %s in the file but %s was expected", path_of(m),
+		               w->h5_path, ks_shape_str(dims, rank, a, sizeof a),
+		               ks_shape_str(w->shape, w->rank, b, sizeof b));
+	return 0;
+}
+
+int ks_weight_read(const ks_model *m, const ks_weight *w, float *dst, ks_err *err)
+{
+	int64_t n;
+	hid_t f;
+
+	if (!ks_numel(w->shape, w->rank, &n))
+		return ks_fail(err, "%s: weight %s has an overflowing shape", path_of(m), w->name);
+	if (w->mem) {
+		if (n)
+			memcpy(dst, w->mem, (size_t)n * sizeof *dst);
+		return 0;
+	}
+	f = file_of(m);
+	if (f < 0 || !w->h5_path)
+		return ks_fail(err, "%s: weight %s has no stored data", path_of(m), w->name);
+	if (check_stored_shape(m, w, f, err) < 0)
+		return -1;
+	if (ks_h5_read_f32(f, w->h5_path, dst, n, err) < 0)
+		return ks_err_prefix(err, "%s", path_of(m));
+	return 0;
+}
+
+/* Copies a box out of a dense row-major array (in-memory weights). */
+static void copy_box(const float *src, const int64_t *shape, int rank, const int64_t *start,
+                     const int64_t *count, float *dst)
+{
+	int64_t idx[KS_MAX_RANK] = {0}, total, stride[KS_MAX_RANK];
+
+	if (!ks_numel(count, rank, &total) || total == 0)
+		return;
+	for (int i = rank - 1, s = 1; i >= 0; i--) {
+		stride[i] = s;
+		s *= (int)shape[i];
+	}
+	for (int64_t o = 0; o < total; o++) {
+		int64_t off = 0;
+		for (int i = 0; i < rank; i++)
+			off += (start[i] + idx[i]) * stride[i];
+		dst[o] = src[off];
+		for (int i = rank - 1; i >= 0; i--) {
+			if (++idx[i] < count[i])
+				break;
+			idx[i] = 0;
+		}
+	}
+}
+
+int ks_weight_read_slab(const ks_model *m, const ks_weight *w, const int64_t *start,
+                        const int64_t *count, float *dst, ks_err *err)
+{
+	hsize_t hs[KS_MAX_RANK], hc[KS_MAX_RANK], n1;
+	int64_t total;
+	hid_t f, d, fs, ms;
+	herr_t st;
+
+	for (int i = 0; i < w->rank; i++)
+		if (start[i] < 0 || count[i] < 0 || start[i] > w->shape[i] ||
+		    count[i] > w->shape[i] - start[i])
+			return ks_fail(err, "%s: slab outside weight %s on axis %d", path_of(m), w->name, i);
+	if (!ks_numel(count, w->rank, &total))
+		return ks_fail(err, "%s: slab too large", path_of(m));
+	if (total == 0)
+		return 0;
+	if (w->mem) {
+		copy_box(w->mem, w->shape, w->rank, start, count, dst);
+		return 0;
+	}
+	f = file_of(m);
+	if (f < 0 || !w->h5_path)
+		return ks_fail(err, "%s: weight %s has no stored data", path_of(m), w->name);
+	if (check_stored_shape(m, w, f, err) < 0)
+		return -1;
+	if (w->dtype == KS_DT_BOOL || w->dtype == KS_DT_STRING || w->dtype == KS_DT_OTHER) {
+		/* Rare: read the whole thing and cut. */
+		float *all;
+		int64_t n;
+		if (!ks_numel(w->shape, w->rank, &n) || n > ((int64_t)1 << 31))
+			return ks_fail(err, "%s: weight %s too large", path_of(m), w->name);
+		all = ks_xmalloc((size_t)n * sizeof *all + 1);
+		if (ks_weight_read(m, w, all, err) < 0) {
+			free(all);
+			return -1;
+		}
+		copy_box(all, w->shape, w->rank, start, count, dst);
+		free(all);
+		return 0;
+	}
+	d = H5Dopen2(f, w->h5_path, H5P_DEFAULT);
+	if (d < 0)
+		return ks_fail(err, "%s: cannot open %s", path_of(m), w->h5_path);
+	fs = H5Dget_space(d);
+	for (int i = 0; i < w->rank; i++) {
+		hs[i] = (hsize_t)start[i];
+		hc[i] = (hsize_t)count[i];
+	}
+	n1 = (hsize_t)total;
+	ms = H5Screate_simple(1, &n1, NULL);
+	st = w->rank > 0 ? H5Sselect_hyperslab(fs, H5S_SELECT_SET, hs, NULL, hc, NULL) : 0;
+	if (st >= 0)
+		st = H5Dread(d, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, dst);
+	H5Sclose(ms);
+	H5Sclose(fs);
+	H5Dclose(d);
+	if (st < 0)
+		return ks_fail(err, "%s: reading part of %s failed", path_of(m), w->h5_path);
+	return 0;
+}
