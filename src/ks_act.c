@@ -105,7 +105,7 @@ static int read_float(const json_t *cfg, const char *key, float def, float *out,
 
 /* Activation layers serialised as an activation (Keras 3 allows a layer
  * instance as `activation=`): their config carries the parameters. */
-static int from_layer(const char *cls, const json_t *cfg, int keras_major, ks_act *a, ks_err *err)
+int ks_act_from_layer(const char *cls, const json_t *cfg, int keras_major, ks_act *a, ks_err *err)
 {
 	static const char *const slope_keys[] = {"negative_slope", "alpha", NULL};
 	const json_t *v;
@@ -207,7 +207,7 @@ int ks_act_parse(const json_t *spec, int keras_major, ks_act *out, ks_err *err)
 			}
 			return 0;
 		}
-		return from_layer(c, json_is_object(cfg) ? cfg : NULL, keras_major, out, err);
+		return ks_act_from_layer(c, json_is_object(cfg) ? cfg : NULL, keras_major, out, err);
 	}
 	return ks_fail(err, "activation should be a name or an object");
 }

@@ -72,6 +72,12 @@ typedef struct ks_act {
  * Fails with "unsupported activation 'NAME'" or a bad-parameter message. */
 int ks_act_parse(const json_t *spec, int keras_major, ks_act *out, ks_err *err);
 
+/* An activation layer's semantics (ReLU, LeakyReLU, ELU, ThresholdedReLU,
+ * Softmax, Activation) from its class name and config, with the layers'
+ * defaults (LeakyReLU 0.3, ELU 1.0, ThresholdedReLU theta 1.0, axis -1). */
+int ks_act_from_layer(const char *class_name, const json_t *cfg, int keras_major, ks_act *out,
+                      ks_err *err);
+
 /* Initialises *out to one activation by name with default parameters
  * (convenience for kernels: ks_act_by_name("sigmoid", 2, &a, err)). */
 int ks_act_by_name(const char *name, int keras_major, ks_act *out, ks_err *err);
