@@ -18,3 +18,19 @@ tests_test_slice_SOURCES = tests/test_slice.c
 tests_test_slice_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_slice_LDADD = $(TEST_LDADD)
 endif
+
+# Keras 3 / Keras 2.14 .keras and .weights.h5 loaders (helper L2).
+EXTRA_DIST += tests/k3_build.h
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_keras3
+tests_test_keras3_SOURCES = tests/test_keras3.c
+tests_test_keras3_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_keras3_LDADD = $(TEST_LDADD)
+endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_real
+tests_test_real_SOURCES = tests/test_real.c
+tests_test_real_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_real_LDADD = $(TEST_LDADD)
+endif

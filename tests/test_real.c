@@ -1,0 +1,218 @@
+/* Every model file of the real-Keras fixture set opens with the expected
+ * format, parameter count (EXPECTED.json, computed with h5py) and number of
+ * weight tensors, and every weight reads back as float32. */
+#include "config.h"
+
+#include <math.h>
+
+#include <jansson.h>
+
+#include "ks_test.h"
+#include "ks_model.h"
+#include "ks_util.h"
+
+static int count_tensors(const ks_model *m)
+{
+	int n = 0;
+	for (int i = 0; i < m->n_layers; i++) {
+		n += m->layers[i].n_weights;
+		if (m->layers[i].inner)
+			n += count_tensors(m->layers[i].inner);
+	}
+	return n;
+}
+
+/* Reads every weight; returns the number of failures (messages printed). */
+static int read_all(const ks_model *m, const char *rel)
+{
+	int bad = 0;
+	for (int i = 0; i < m->n_layers; i++) {
+		const ks_layer *L = &m->layers[i];
+		for (int k = 0; k < L->n_weights; k++) {
+			const ks_weight *w = &L->weights[k];
+			int64_t n;
+			float *buf;
+			ks_err err;
+			if (!ks_numel(w->shape, w->rank, &n)) {
+				fprintf(stderr, "%s: %s/%s: bad shape\n", rel, L->name, w->name);
+				bad++;
+				continue;
+			}
+			buf = malloc((size_t)n * sizeof *buf + 4);
+			if (ks_weight_read(m, w, buf, &err) < 0) {
+				fprintf(stderr, "%s: %s/%s: %s\n", rel, L->name, w->name, err.msg);
+				bad++;
+			} else {
+				for (int64_t q = 0; q < n; q++)
+					if (isnan(buf[q]) && w->dtype != KS_DT_F32 && w->dtype != KS_DT_F64 &&
+					    w->dtype != KS_DT_F16) {
+						fprintf(stderr, "%s: %s/%s: NaN from integer data\n", rel, L->name,
+						        w->name);
+						bad++;
+						break;
+					}
+			}
+			free(buf);
+		}
+		if (L->inner)
+			bad += read_all(L->inner, rel);
+	}
+	return bad;
+}
+
+static bool format_matches(const char *expected, ks_format got)
+{
+	if (strcmp(expected, "legacy-full-h5") == 0)
+		return got == KS_FMT_LEGACY_H5;
+	if (strcmp(expected, "weights-only-h5") == 0)
+		return got == KS_FMT_WEIGHTS_H5;
+	if (strcmp(expected, "keras-zip") == 0)
+		return got == KS_FMT_KERAS3 || got == KS_FMT_KERAS2_ZIP;
+	if (strstr(expected, "weights") && strstr(expected, "keras3"))
+		return got == KS_FMT_KERAS3_WEIGHTS;
+	return false;
+}
+
+static void test_every_real_file(void **state)
+{
+	const char *fx = ks_test_fixtures();
+	char *exp_path;
+	json_t *exp;
+	json_error_t je;
+	const char *rel;
+	json_t *ent;
+	int files = 0, failures = 0;
+
+	(void)state;
+	assert_non_null(fx);
+	exp_path = ks_xasprintf("%s/real/EXPECTED.json", fx);
+	exp = json_load_file(exp_path, 0, &je);
+	if (!exp)
+		fprintf(stderr, "%s: %s\n", exp_path, je.text);
+	assert_non_null(exp);
+	assert_true(json_object_size(exp) > 0);
+
+	json_object_foreach(exp, rel, ent) {
+		const char *fmt = json_string_value(json_object_get(ent, "format"));
+		json_int_t params = json_integer_value(json_object_get(ent, "params"));
+		json_int_t tensors = json_integer_value(json_object_get(ent, "tensors"));
+		char *path = ks_xasprintf("%s/real/%s", fx, rel);
+		ks_err err;
+		ks_model *m;
+		bool ok = true;
+
+		files++;
+		m = ks_model_open(path, NULL, &err);
+		if (!m) {
+			fprintf(stderr, "FAIL %s: open: %s\n", rel, err.msg);
+			failures++;
+			free(path);
+			continue;
+		}
+		if (!fmt || !format_matches(fmt, m->format)) {
+			fprintf(stderr, "FAIL %s: format %s, expected %s\n", rel, ks_format_name(m->format),
+			        fmt ? fmt : "?");
+			ok = false;
+		}
+		if (m->total_params != params) {
+			fprintf(stderr, "FAIL %s: %lld params, expected %lld\n", rel,
+			        (long long)m->total_params, (long long)params);
+			ok = false;
+		}
+		if (count_tensors(m) != tensors) {
+			fprintf(stderr, "FAIL %s: %d tensors, expected %lld\n", rel, count_tensors(m),
+			        (long long)tensors);
+			ok = false;
+		}
+		if (m->trainable_params + m->non_trainable_params != m->total_params) {
+			fprintf(stderr, "FAIL %s: trainable + non-trainable != total\n", rel);
+			ok = false;
+		}
+		if (read_all(m, rel) > 0)
+			ok = false;
+		if (!ok)
+			failures++;
+		ks_model_free(m);
+		free(path);
+	}
+	fprintf(stderr, "real fixtures: %d files, %d failed\n", files, failures);
+	json_decref(exp);
+	free(exp_path);
+	assert_true(files >= 60);
+	assert_int_equal(failures, 0);
+}
+
+/* Weights-only files with their architecture JSON get classes and a graph. */
+static void test_weights_with_config(void **state)
+{
+	const char *fx = ks_test_fixtures();
+	char *w, *c;
+	ks_open_opts o = {0};
+	ks_model *m, *plain;
+	ks_err err;
+
+	(void)state;
+	assert_non_null(fx);
+	w = ks_xasprintf("%s/real/dl4j-test-resources/examples/simple_lstm/simple_lstm_th_keras_1_weights.h5", fx);
+	c = ks_xasprintf("%s/real/dl4j-test-resources/examples/simple_lstm/simple_lstm_th_keras_1_config.json", fx);
+	plain = ks_model_open(w, NULL, &err);
+	assert_non_null(plain);
+	assert_int_equal(plain->n_layers, 2);
+	assert_string_equal(plain->layers[0].class_name, "?");
+	assert_string_equal(plain->layers[0].name, "lstm_1");
+	o.config_path = c;
+	m = ks_model_open(w, &o, &err);
+	if (!m)
+		fprintf(stderr, "%s\n", err.msg);
+	assert_non_null(m);
+	assert_int_equal(m->format, KS_FMT_WEIGHTS_H5);
+	/* synthesised InputLayer + LSTM + Dense */
+	assert_int_equal(m->n_layers, 3);
+	assert_string_equal(m->layers[0].class_name, "InputLayer");
+	assert_string_equal(m->layers[1].class_name, "LSTM");
+	assert_int_equal(m->layers[1].n_weights, 12);
+	assert_string_equal(m->layers[1].weights[0].name, "W_i");
+	assert_int_equal(m->total_params, 10451);
+	assert_int_equal(m->layers[2].nodes[0].in[0].layer, 1);
+	ks_model_free(m);
+	ks_model_free(plain);
+	free(w);
+	free(c);
+}
+
+static void test_find_weight_scoped_names(void **state)
+{
+	const char *fx = ks_test_fixtures();
+	char *p;
+	ks_model *m;
+	ks_err err;
+	const ks_layer *owner;
+	const ks_weight *w;
+
+	(void)state;
+	assert_non_null(fx);
+	p = ks_xasprintf("%s/real/dl4j-test-resources/tfscope/model.h5.with.tensorflow.scope", fx);
+	m = ks_model_open(p, NULL, &err);
+	if (!m)
+		fprintf(stderr, "%s\n", err.msg);
+	assert_non_null(m);
+	/* layer "dense_1/xxx/yyy": the longest layer name wins */
+	assert_non_null(ks_model_find_layer(m, "dense_1/xxx/yyy", false));
+	w = ks_model_find_weight(m, "dense_1/xxx/yyy/W", &owner);
+	assert_non_null(w);
+	assert_string_equal(owner->name, "dense_1/xxx/yyy");
+	assert_int_equal(w->rank, 2);
+	assert_int_equal(w->shape[0], 70);
+	assert_int_equal(w->shape[1], 256);
+	assert_ptr_equal(ks_model_find_weight(m, w->h5_path, &owner), w);
+	ks_model_free(m);
+	free(p);
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_every_real_file),
+	cmocka_unit_test(test_weights_with_config),
+	cmocka_unit_test(test_find_weight_scoped_names),
+};
+
+KS_TEST_MAIN(tests)
