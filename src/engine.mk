@@ -7,4 +7,6 @@ src_libkerascope_a_SOURCES += \
 	src/ks_spatial.c src/ks_spatial.h
 src_libkerascope_a_SOURCES += \
 	src/ks_act.c src/ks_act.h \
-	src/ks_plan.c src/ks_plan.h
+	src/ks_plan.c src/ks_plan.h \
+	src/ks_npy.c src/ks_npy.h \
+	src/ks_input.c src/ks_input.h

@@ -1,0 +1,368 @@
+/* ks_input: .npy / CSV / literal inputs and generated inputs (see ks_input.h). */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ks_input.h"
+#include "ks_util.h"
+
+/* Text inputs larger than this are refused (use .npy for big data). */
+#define TEXT_MAX_BYTES ((size_t)512 << 20)
+
+/* ---- growable float vector ---- */
+
+typedef struct fvec {
+	float *v;
+	size_t n, cap;
+} fvec;
+
+static void fpush(fvec *f, float x)
+{
+	if (f->n == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 64;
+		f->v = ks_xrealloc(f->v, f->cap * sizeof(float));
+	}
+	f->v[f->n++] = x;
+}
+
+/* ---- literal ---- */
+
+typedef struct lit {
+	const char *s;
+	fvec vals;
+	int rank;                  /* leaf depth once known, else -1 */
+	int64_t shape[KS_MAX_RANK];
+	bool seen[KS_MAX_RANK];
+} lit;
+
+static void skip_ws(const char **s)
+{
+	while (isspace((unsigned char)**s))
+		(*s)++;
+}
+
+static int parse_number(const char **s, float *out)
+{
+	char *end;
+	errno = 0;
+	double d = strtod(*s, &end);
+	if (end == *s)
+		return -1;
+	/* strtod accepts "infinity", hex floats etc.; refuse words other than
+	 * nan/inf spelled plainly, so "True" or "None" fail clearly. */
+	for (const char *p = *s; p < end; p++)
+		if (isalpha((unsigned char)*p) && !strchr("eEnNaAiIfF", *p))
+			return -1;
+	*out = (float)d;
+	*s = end;
+	return 0;
+}
+
+static int lit_value(lit *L, int depth, ks_err *err)
+{
+	skip_ws(&L->s);
+	char open = *L->s;
+	if (open == '[' || open == '(') {
+		char close = open == '[' ? ']' : ')';
+		int64_t count = 0;
+		if (depth >= KS_MAX_RANK)
+			return ks_fail(err, "input literal is nested more than %d deep", KS_MAX_RANK);
+		if (L->rank >= 0 && depth >= L->rank)
+			return ks_fail(err, "input literal is ragged (a list where a number was expected)");
+		L->s++;
+		skip_ws(&L->s);
+		while (*L->s != close) {
+			if (lit_value(L, depth + 1, err) < 0)
+				return -1;
+			count++;
+			skip_ws(&L->s);
+			if (*L->s == ',') {
+				L->s++;
+				skip_ws(&L->s);
+			} else if (*L->s != close) {
+				return ks_fail(err, "input literal: expected ',' or '%c' near \"%.12s\"", close, L->s);
+			}
+		}
+		L->s++;
+		if (count == 0) {
+			if (L->rank < 0)
+				L->rank = depth + 1;
+			else if (L->rank != depth + 1)
+				return ks_fail(err, "input literal is ragged (an empty list among values)");
+		}
+		if (!L->seen[depth]) {
+			L->seen[depth] = true;
+			L->shape[depth] = count;
+		} else if (L->shape[depth] != count) {
+			return ks_fail(err, "input literal is ragged: lists of length %lld and %lld at depth %d",
+			               (long long)L->shape[depth], (long long)count, depth + 1);
+		}
+		return 0;
+	}
+	float x;
+	if (parse_number(&L->s, &x) < 0)
+		return ks_fail(err, "input literal: expected a number near \"%.12s\"", L->s);
+	if (L->rank < 0)
+		L->rank = depth;
+	else if (L->rank != depth)
+		return ks_fail(err, "input literal is ragged (a number where a list was expected)");
+	fpush(&L->vals, x);
+	return 0;
+}
+
+int ks_input_parse_literal(const char *text, ks_array *out, ks_err *err)
+{
+	lit L;
+	memset(&L, 0, sizeof L);
+	memset(out, 0, sizeof *out);
+	L.s = text;
+	L.rank = -1;
+	if (lit_value(&L, 0, err) < 0) {
+		free(L.vals.v);
+		return -1;
+	}
+	skip_ws(&L.s);
+	if (*L.s) {
+		free(L.vals.v);
+		return ks_fail(err, "input literal: unexpected text after the value: \"%.12s\"", L.s);
+	}
+	out->rank = L.rank;
+	for (int i = 0; i < L.rank; i++)
+		out->shape[i] = L.shape[i];
+	out->data = L.vals.v ? L.vals.v : ks_xmalloc(sizeof(float));
+	out->src_dtype = KS_DT_F32;
+	return 0;
+}
+
+/* ---- CSV ---- */
+
+static bool is_sep(char c)
+{
+	return c == ',' || c == ';' || c == '\t' || c == ' ' || c == '\r';
+}
+
+int ks_input_parse_csv(const char *text, size_t len, const char *name, ks_array *out, ks_err *err)
+{
+	fvec vals = {0};
+	int64_t rows = 0, cols = -1;
+	size_t line_no = 0;
+	const char *p = text, *end = text + len;
+
+	memset(out, 0, sizeof *out);
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		line_no++;
+		/* a copy of the line, NUL-terminated, for strtod */
+		char *line = ks_xstrndup(p, (size_t)(eol - p));
+		const char *q = line;
+		int64_t n = 0;
+		size_t start = vals.n;
+		bool header = false;
+
+		while (*q) {
+			while (*q && is_sep(*q))
+				q++;
+			if (!*q)
+				break;
+			float x;
+			const char *tok = q;
+			if (parse_number(&q, &x) < 0 || (*q && !is_sep(*q))) {
+				if (rows == 0 && n == 0 && line_no == 1) {
+					header = true;
+					break;
+				}
+				size_t tl = strcspn(tok, ",; \t\r");
+				int show = tl > 24 ? 24 : (int)tl;
+				free(line);
+				free(vals.v);
+				return ks_fail(err, "%s: line %zu: '%.*s' is not a number", name, line_no, show, tok);
+			}
+			fpush(&vals, x);
+			n++;
+		}
+		free(line);
+		p = eol < end ? eol + 1 : end;
+		if (header || n == 0) {
+			vals.n = start;
+			continue;
+		}
+		if (cols >= 0 && n != cols) {
+			free(vals.v);
+			return ks_fail(err, "%s: line %zu has %lld values but earlier rows have %lld", name,
+			               line_no, (long long)n, (long long)cols);
+		}
+		cols = n;
+		rows++;
+	}
+	if (rows == 0) {
+		free(vals.v);
+		return ks_fail(err, "%s: no numeric rows", name);
+	}
+	out->rank = 2;
+	out->shape[0] = rows;
+	out->shape[1] = cols;
+	out->data = vals.v;
+	out->src_dtype = KS_DT_F32;
+	return 0;
+}
+
+/* ---- files ---- */
+
+static int read_text(const char *path, char **buf, size_t *len, ks_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	if (!f)
+		return ks_fail(err, "%s: %s", path, strerror(errno));
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > TEXT_MAX_BYTES) {
+		fclose(f);
+		return ks_fail(err, "%s: not a regular file of reasonable size", path);
+	}
+	*buf = ks_xmalloc((size_t)st.st_size + 1);
+	*len = fread(*buf, 1, (size_t)st.st_size, f);
+	(*buf)[*len] = '\0';
+	fclose(f);
+	if (memchr(*buf, '\0', *len)) {
+		free(*buf);
+		*buf = NULL;
+		return ks_fail(err, "%s: neither a .npy file nor text", path);
+	}
+	return 0;
+}
+
+int ks_input_load(const char *spec, ks_array *out, ks_input_kind *kind, ks_err *err)
+{
+	struct stat st;
+	ks_input_kind k;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (stat(spec, &st) == 0) {
+		FILE *f = fopen(spec, "rb");
+		unsigned char magic[6] = {0};
+		size_t got = 0;
+		if (f) {
+			got = fread(magic, 1, sizeof magic, f);
+			fclose(f);
+		}
+		if (got == 6 && memcmp(magic, "\x93NUMPY", 6) == 0) {
+			k = KS_INPUT_NPY;
+			rc = ks_npy_read(spec, out, err);
+		} else {
+			char *buf = NULL;
+			size_t len = 0;
+			k = KS_INPUT_CSV;
+			if (read_text(spec, &buf, &len, err) < 0)
+				return -1;
+			rc = ks_input_parse_csv(buf, len, spec, out, err);
+			free(buf);
+		}
+	} else {
+		const char *s = spec;
+		skip_ws(&s);
+		if (!(*s == '[' || *s == '(' || *s == '-' || *s == '+' || *s == '.' ||
+		      isdigit((unsigned char)*s)))
+			return ks_fail(err, "%s: no such file (and not a literal like [[1, 2, 3]])", spec);
+		k = KS_INPUT_LITERAL;
+		rc = ks_input_parse_literal(spec, out, err);
+	}
+	if (kind)
+		*kind = k;
+	return rc;
+}
+
+/* ---- fitting ---- */
+
+int ks_input_fit(ks_array *a, const ks_shape *want, bool allow_reshape, const char *name, ks_err *err)
+{
+	char w[160], g[160];
+	ks_shape orig;
+
+	orig.rank = a->rank;
+	memcpy(orig.d, a->shape, sizeof a->shape);
+	if (a->rank == want->rank - 1 && a->rank < KS_MAX_RANK) {
+		memmove(a->shape + 1, a->shape, sizeof(int64_t) * (size_t)a->rank);
+		a->shape[0] = 1;
+		a->rank++;
+	}
+	if (allow_reshape && a->rank == 2 && want->rank > 2) {
+		int64_t per = 1;
+		bool known = true;
+		for (int k = 1; k < want->rank; k++) {
+			if (want->d[k] < 0)
+				known = false;
+			else
+				per *= want->d[k];
+		}
+		if (known && per == a->shape[1]) {
+			a->rank = want->rank;
+			for (int k = 1; k < want->rank; k++)
+				a->shape[k] = want->d[k];
+		}
+	}
+	bool ok = a->rank == want->rank && a->rank >= 1;
+	for (int k = 1; ok && k < want->rank; k++)
+		if (want->d[k] >= 0 && a->shape[k] != want->d[k])
+			ok = false;
+	if (!ok) {
+		a->rank = orig.rank;
+		memcpy(a->shape, orig.d, sizeof a->shape);
+		return ks_fail(err, "input %s: expected shape %s but got %s", name,
+		               ks_shape_str(want->d, want->rank, w, sizeof w),
+		               ks_shape_str(orig.d, orig.rank, g, sizeof g));
+	}
+	if (a->shape[0] < 1)
+		return ks_fail(err, "input %s: the batch is empty", name);
+	return 0;
+}
+
+/* ---- generated ---- */
+
+/* splitmix64: tiny, seedable, identical on every platform. */
+static uint64_t splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += UINT64_C(0x9E3779B97F4A7C15));
+	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+	return z ^ (z >> 31);
+}
+
+int ks_input_generate(const ks_shape *shape, int64_t batch, bool random, uint64_t seed, float lo,
+                      float hi, bool integers, const char *name, ks_array *out, ks_err *err)
+{
+	char b[160];
+	int64_t n;
+
+	memset(out, 0, sizeof *out);
+	if (shape->rank < 1)
+		return ks_fail(err, "input %s has no known shape", name);
+	out->rank = shape->rank;
+	memcpy(out->shape, shape->d, sizeof(int64_t) * (size_t)shape->rank);
+	out->shape[0] = batch;
+	for (int k = 1; k < shape->rank; k++)
+		if (shape->d[k] < 0)
+			return ks_fail(err, "input %s has shape %s with an unknown dimension: give the data "
+			               "with --input instead", name, ks_shape_str(shape->d, shape->rank, b, sizeof b));
+	if (!ks_numel(out->shape, out->rank, &n) || (uint64_t)n > ((uint64_t)1 << 32))
+		return ks_fail(err, "input %s: shape %s is too large", name,
+		               ks_shape_str(out->shape, out->rank, b, sizeof b));
+	out->data = ks_xcalloc((size_t)(n ? n : 1), sizeof(float));
+	out->src_dtype = KS_DT_F32;
+	if (random) {
+		uint64_t s = seed;
+		for (int64_t i = 0; i < n; i++) {
+			double u = (double)(splitmix(&s) >> 11) * 0x1.0p-53;
+			double v = lo + (hi - lo) * u;
+			out->data[i] = integers ? (float)floor(v) : (float)v;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,55 @@
+/* ks_input: turning what a user gives on the command line into model inputs.
+ *
+ * One spec per model input, in input order:
+ *   - a .npy file (any dtype ks_npy reads);
+ *   - a .csv / text file: one sample per line, values separated by commas,
+ *     semicolons, tabs or spaces; a first line that is not numeric is a
+ *     header and skipped; every row must have the same number of values;
+ *   - a literal, JSON or Python style: "[[1, 2, 3]]", "[0.5, -1e-3]", "7";
+ *     numbers only (no True/None), nested lists must not be ragged.
+ * A spec naming an existing file is read as that file (by its content:
+ * the .npy magic, else text); anything else must parse as a literal.
+ *
+ * ks_input_fit then checks an array against the model's input shape (batch
+ * axis and unknown dimensions are -1): a missing batch axis is added (rank
+ * one less than expected); rows of a CSV file may be reshaped to the sample
+ * shape when the element counts agree. Mismatches name both shapes.
+ */
+#ifndef KS_INPUT_H
+#define KS_INPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ks_npy.h"
+#include "ks_ops.h"
+#include "ks_status.h"
+
+typedef enum ks_input_kind {
+	KS_INPUT_NPY,
+	KS_INPUT_CSV,
+	KS_INPUT_LITERAL,
+} ks_input_kind;
+
+/* Reads one spec into *out (caller frees with ks_array_free). *kind may be NULL. */
+int ks_input_load(const char *spec, ks_array *out, ks_input_kind *kind, ks_err *err);
+
+/* Parses a literal only. */
+int ks_input_parse_literal(const char *text, ks_array *out, ks_err *err);
+
+/* Parses CSV text only (name for messages). */
+int ks_input_parse_csv(const char *text, size_t len, const char *name, ks_array *out, ks_err *err);
+
+/* Makes *a fit `want` (batch axis included; -1 = any): adds the batch axis,
+ * reshapes CSV rows when allowed, else fails with
+ * "input NAME: expected shape (None, 3) but got (2, 4)". */
+int ks_input_fit(ks_array *a, const ks_shape *want, bool allow_reshape, const char *name, ks_err *err);
+
+/* Fills a new array of `shape` (unknown dims other than the batch are an
+ * error; the batch axis becomes batch) with zeros, or with uniform values in
+ * [lo, hi) from a seeded generator that gives the same numbers on every
+ * platform. integers: round down to whole numbers (ids for Embedding). */
+int ks_input_generate(const ks_shape *shape, int64_t batch, bool random, uint64_t seed, float lo,
+                      float hi, bool integers, const char *name, ks_array *out, ks_err *err);
+
+#endif
