@@ -34,3 +34,14 @@ tests_test_real_SOURCES = tests/test_real.c
 tests_test_real_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_real_LDADD = $(TEST_LDADD)
 endif
+
+# Normalization, recurrent and attention kernels (helper E3).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_layers_norm tests/test_layers_rnn
+tests_test_layers_norm_SOURCES = tests/test_layers_norm.c
+tests_test_layers_norm_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_layers_norm_LDADD = $(TEST_LDADD)
+tests_test_layers_rnn_SOURCES = tests/test_layers_rnn.c
+tests_test_layers_rnn_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_layers_rnn_LDADD = $(TEST_LDADD)
+endif
