@@ -1,1 +1,11 @@
-# fragment: see Makefile.am
+# The example model kerascope ships (small; committed). Regenerate with
+# `make regen-examples` (needs /usr/bin/python3 with numpy and h5py).
+EXAMPLE_FILES = \
+	examples/iris.csv examples/iris_labels.txt \
+	examples/iris_mlp.h5 examples/iris_mlp_untrained.h5 examples/iris_mlp.keras \
+	examples/iris_sample.npy examples/iris_sample.csv examples/iris_sample_expected.npy
+EXTRA_DIST += $(EXAMPLE_FILES) tools/mkexample.py tools/quickstart
+
+regen-examples:
+	/usr/bin/python3 $(srcdir)/tools/mkexample.py $(srcdir)/examples
+.PHONY: regen-examples
