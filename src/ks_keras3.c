@@ -2,14 +2,1090 @@
 
 #include "ks_keras3.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ks_graph.h"
+#include "ks_h5.h"
+#include "ks_util.h"
+#include "ks_varnames.h"
+#include "ks_zip.h"
+
+/* Text members (config.json, metadata.json, an architecture file) larger
+ * than this are not configs. */
+#define KS_K3_MAX_JSON (256u << 20)
+#define KS_K3_MAX_META (16u << 20)
+/* Nesting of sub-objects inside one layer's group (cell inside a wrapped
+ * layer inside a wrapper...) and of models inside models. */
+#define KS_K3_MAX_DEPTH 32
+
+static const char K3_WEIGHTS[] = "model.weights.h5";
+
+/* ---- JSON ------------------------------------------------------------- */
+
+/* Python's json.dumps writes NaN, Infinity and -Infinity for non-finite
+ * floats (allow_nan=True); jansson rejects them. Outside strings they become
+ * null, which keeps the document readable and every other value intact. */
+static char *json_sanitize(const char *s, size_t n, size_t *outn)
+{
+	/* Each replacement turns 3 bytes into 4 at worst. */
+	char *o = ks_xmalloc(2 * n + 16);
+	size_t i = 0, k = 0;
+	bool in_str = false;
+
+	while (i < n) {
+		char c = s[i];
+		if (in_str) {
+			o[k++] = c;
+			if (c == '\\' && i + 1 < n) {
+				o[k++] = s[i + 1];
+				i += 2;
+				continue;
+			}
+			if (c == '"')
+				in_str = false;
+			i++;
+			continue;
+		}
+		if (c == '"') {
+			in_str = true;
+			o[k++] = c;
+			i++;
+			continue;
+		}
+		if (n - i >= 3 && memcmp(s + i, "NaN", 3) == 0) {
+			memcpy(o + k, "null", 4);
+			k += 4;
+			i += 3;
+			continue;
+		}
+		if (n - i >= 9 && memcmp(s + i, "-Infinity", 9) == 0) {
+			memcpy(o + k, "null", 4);
+			k += 4;
+			i += 9;
+			continue;
+		}
+		if (n - i >= 8 && memcmp(s + i, "Infinity", 8) == 0) {
+			memcpy(o + k, "null", 4);
+			k += 4;
+			i += 8;
+			continue;
+		}
+		o[k++] = c;
+		i++;
+	}
+	*outn = k;
+	return o;
+}
+
+/* Parses a JSON text; returns a new reference or NULL with "LABEL: ..." */
+static json_t *parse_json(const char *buf, size_t n, const char *label, ks_err *err)
+{
+	json_error_t je;
+	json_t *j;
+	size_t sn;
+	char *s;
+
+	s = json_sanitize(buf, n, &sn);
+	j = json_loadb(s, sn, 0, &je);
+	free(s);
+	if (!j) {
+		ks_fail(err, "%s: not valid JSON (line %d: %s)", label, je.line, je.text);
+		return NULL;
+	}
+	return j;
+}
+
+/* ---- small string helpers --------------------------------------------- */
+
+static char *join(const char *a, const char *b)
+{
+	if (!a || !a[0])
+		return ks_xstrdup(b);
+	if (!b || !b[0])
+		return ks_xstrdup(a);
+	return ks_xasprintf("%s/%s", a, b);
+}
+
+static bool is_sequential(const ks_model *m)
+{
+	return m->class_name && strcmp(ks_class_basename(m->class_name), "Sequential") == 0;
+}
+
+/* ---- weights of one object group -------------------------------------- */
+
+typedef struct wlist {
+	ks_weight *w;
+	int n, cap;
+} wlist;
+
+static ks_weight *wl_push(wlist *l)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 8;
+		l->w = ks_xrealloc(l->w, (size_t)l->cap * sizeof *l->w);
+	}
+	memset(&l->w[l->n], 0, sizeof l->w[0]);
+	return &l->w[l->n++];
+}
+
+static void weight_clear(ks_weight *w)
+{
+	free(w->name);
+	free(w->stored_name);
+	free(w->h5_path);
+	free(w->mem);
+}
+
+/* Order in which Keras lists the sub-objects' weights (layer.weights), which
+ * differs from the sorted attribute order of the store. */
+static int child_rank(const char *name)
+{
+	static const char *const order[] = {
+		"cell", "layer", "forward_layer", "backward_layer",
+		"query_dense", "_query_dense", "key_dense", "_key_dense",
+		"value_dense", "_value_dense", "output_dense", "_output_dense", NULL };
+	int i;
+
+	for (i = 0; order[i]; i++)
+		if (strcmp(name, order[i]) == 0)
+			return i;
+	return 100;
+}
+
+static int cmp_child(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	int rx = child_rank(x), ry = child_rank(y);
+
+	if (rx != ry)
+		return rx < ry ? -1 : 1;
+	return strcmp(x, y);
+}
+
+typedef struct k3ctx {
+	ks_model *root;
+	hid_t file;
+	const char *label;     /* file name used in messages */
+} k3ctx;
+
+/* Appends the variables stored for the object at group `gpath` (absolute)
+ * and its sub-objects to l. rel is the group's path relative to the layer
+ * (for stored names), prefix the semantic prefix. skip_layers: the group's
+ * "layers" child belongs to a nested model, not to this object. */
+static int collect(k3ctx *c, const char *gpath, const char *rel, const char *cls,
+                   const json_t *cfg, const char *prefix, bool skip_layers, int depth, wlist *l,
+                   ks_err *err)
+{
+	char **kids = NULL;
+	int nk = 0, i;
+	char *vpath;
+
+	if (depth > KS_K3_MAX_DEPTH)
+		return ks_fail(err, "%s: group %s is nested too deeply", c->label, gpath);
+	vpath = join(gpath, "vars");
+	if (ks_h5_kind_of(c->file, vpath) == KS_H5_GROUP) {
+		char **vars = NULL, **names;
+		bool *tr;
+		int nv = 0, nd = 0;
+
+		if (ks_h5_links(c->file, vpath, KS_H5_ORDER_NATURAL, &vars, &nv, err) < 0) {
+			free(vpath);
+			return ks_err_prefix(err, "%s", c->label);
+		}
+		names = ks_xcalloc((size_t)(nv ? nv : 1), sizeof *names);
+		tr = ks_xcalloc((size_t)(nv ? nv : 1), sizeof *tr);
+		/* Only datasets are variables (a vars group holds nothing else
+		 * in files Keras writes). */
+		for (i = 0; i < nv; i++) {
+			char *dp = join(vpath, vars[i]);
+			if (ks_h5_kind_of(c->file, dp) == KS_H5_DATASET)
+				vars[nd++] = vars[i];
+			else
+				free(vars[i]);
+			free(dp);
+		}
+		ks_varnames(cls, cfg, nd, names, tr);
+		for (i = 0; i < nd; i++) {
+			ks_weight *w = wl_push(l);
+			char *srel = join(rel, "vars");
+			w->h5_path = join(vpath, vars[i]);
+			w->stored_name = join(srel, vars[i]);
+			w->name = join(prefix, names[i]);
+			w->trainable = tr[i];
+			free(srel);
+			if (ks_h5_dataset_info(c->file, w->h5_path, &w->rank, w->shape, &w->dtype, err) < 0) {
+				ks_err_prefix(err, "%s", c->label);
+				for (; i < nd; i++)
+					free(names[i]);
+				ks_h5_strv_free(vars, nd);
+				free(names);
+				free(tr);
+				free(vpath);
+				return -1;
+			}
+			free(names[i]);
+		}
+		ks_h5_strv_free(vars, nd);
+		free(names);
+		free(tr);
+	}
+	free(vpath);
+
+	if (ks_h5_links(c->file, gpath, KS_H5_ORDER_NAME, &kids, &nk, err) < 0)
+		return ks_err_prefix(err, "%s", c->label);
+	qsort(kids, (size_t)nk, sizeof *kids, cmp_child);
+	for (i = 0; i < nk; i++) {
+		const char *ccls, *cpfx;
+		const json_t *ccfg;
+		char *cg, *crel, *cp;
+		int rc;
+
+		if (strcmp(kids[i], "vars") == 0 || (skip_layers && strcmp(kids[i], "layers") == 0))
+			continue;
+		cg = join(gpath, kids[i]);
+		if (ks_h5_kind_of(c->file, cg) != KS_H5_GROUP) {
+			free(cg);
+			continue;
+		}
+		ks_varnames_child(cls, cfg, kids[i], &ccls, &ccfg, &cpfx);
+		crel = join(rel, kids[i]);
+		cp = join(prefix, cpfx);
+		rc = collect(c, cg, crel, ccls, ccfg, cp, false, depth + 1, l, err);
+		free(cg);
+		free(crel);
+		free(cp);
+		if (rc < 0) {
+			ks_h5_strv_free(kids, nk);
+			return -1;
+		}
+	}
+	ks_h5_strv_free(kids, nk);
+	return 0;
+}
+
+static int attach(k3ctx *c, ks_layer *ly, const char *gpath, int depth, ks_err *err)
+{
+	wlist l = {0};
+	int i;
+
+	if (collect(c, gpath, "", ly->class_name, ly->config, "", ly->inner != NULL, depth, &l,
+	            err) < 0) {
+		for (i = 0; i < l.n; i++)
+			weight_clear(&l.w[i]);
+		free(l.w);
+		return -1;
+	}
+	/* A layer gets weights once; a second group for it would be a bug. */
+	for (i = 0; i < ly->n_weights; i++)
+		weight_clear(&ly->weights[i]);
+	free(ly->weights);
+	ly->weights = l.w;
+	ly->n_weights = l.n;
+	return 0;
+}
+
+/* ---- matching layers to groups ---------------------------------------- */
+
+/* One candidate group of a container: its name and the `name` attribute on
+ * its vars group (Keras >= 3.10), if any. */
+typedef struct gent {
+	char *group;
+	char *attr_name;
+	bool used;
+} gent;
+
+static void gents_free(gent *g, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(g[i].group);
+		free(g[i].attr_name);
+	}
+	free(g);
+}
+
+static int list_groups(k3ctx *c, const char *dir, gent **out, int *n, ks_err *err)
+{
+	char **names = NULL;
+	int nn = 0, i;
+	gent *g;
+
+	*out = NULL;
+	*n = 0;
+	if (ks_h5_kind_of(c->file, dir) != KS_H5_GROUP)
+		return 0;
+	if (ks_h5_links(c->file, dir, KS_H5_ORDER_NAME, &names, &nn, err) < 0)
+		return ks_err_prefix(err, "%s", c->label);
+	g = ks_xcalloc((size_t)(nn ? nn : 1), sizeof *g);
+	for (i = 0; i < nn; i++) {
+		char *vp = ks_xasprintf("%s/%s/vars", dir, names[i]);
+		ks_err e2;
+		g[i].group = names[i];
+		if (ks_h5_attr_str(c->file, vp, "name", &g[i].attr_name, &e2) < 0)
+			g[i].attr_name = NULL;
+		free(vp);
+	}
+	free(names);
+	*out = g;
+	*n = nn;
+	return 0;
+}
+
+static gent *find_group(gent *g, int n, const char *name, bool by_attr)
+{
+	for (int i = 0; i < n; i++) {
+		const char *k = by_attr ? g[i].attr_name : g[i].group;
+		if (k && strcmp(k, name) == 0)
+			return &g[i];
+	}
+	return NULL;
+}
+
+typedef struct counter {
+	char *name;
+	int count;
+} counter;
+
+/* saving_lib._save_container_state: the first object of a class is
+ * "<snake>", the next ones "<snake>_1", "<snake>_2", ... per container. */
+static char *next_name(counter **cs, int *nc, const char *cls)
+{
+	char *snake = ks_snake_case(cls);
+	char *r;
+	int i;
+
+	for (i = 0; i < *nc; i++) {
+		if (strcmp((*cs)[i].name, snake) == 0) {
+			r = ks_xasprintf("%s_%d", snake, ++(*cs)[i].count);
+			free(snake);
+			return r;
+		}
+	}
+	*cs = ks_xrealloc(*cs, (size_t)(*nc + 1) * sizeof **cs);
+	(*cs)[*nc].name = snake;
+	(*cs)[*nc].count = 0;
+	(*nc)++;
+	return ks_xstrdup(snake);
+}
+
+static int map_container(k3ctx *c, ks_model *cm, const char *gpath, bool keras2, int depth,
+                         ks_err *err);
+
+static void set_file(ks_model *m, hid_t f)
+{
+	m->file = f;
+	for (int i = 0; i < m->n_layers; i++)
+		if (m->layers[i].inner) {
+			m->layers[i].inner->owns_file = false;
+			m->layers[i].inner->format = m->format;
+			set_file(m->layers[i].inner, f);
+		}
+}
+
+/* Maps the layers of model cm onto the groups below gpath ("" for the file
+ * root): Keras 3 `layers/<snake>[_k]`, Keras 2.14
+ * `_layer_checkpoint_dependencies/<layer name>`. */
+static int map_container(k3ctx *c, ks_model *cm, const char *gpath, bool keras2, int depth,
+                         ks_err *err)
+{
+	char *dir = ks_xasprintf("%s/%s", gpath, keras2 ? "_layer_checkpoint_dependencies" : "layers");
+	gent *g = NULL;
+	int ng = 0, nc = 0, i, rc = 0;
+	counter *cs = NULL;
+	bool seq = is_sequential(cm), any_attr = false;
+
+	if (depth > KS_GRAPH_MAX_NESTING) {
+		free(dir);
+		return ks_fail(err, "%s: models nested too deeply", c->label);
+	}
+	if (list_groups(c, dir, &g, &ng, err) < 0) {
+		free(dir);
+		return -1;
+	}
+	for (i = 0; i < ng; i++)
+		any_attr |= g[i].attr_name != NULL;
+
+	for (i = 0; i < cm->n_layers && rc == 0; i++) {
+		ks_layer *ly = &cm->layers[i];
+		const char *cls = ly->class_name ? ly->class_name : "?";
+		char *expect = NULL;
+		gent *hit = NULL;
+
+		/* Sequential.layers leaves out its InputLayer (ours may be
+		 * synthesised); Functional.layers lists it. */
+		if (seq && strcmp(ks_class_basename(cls), "InputLayer") == 0)
+			continue;
+		if (keras2) {
+			hit = find_group(g, ng, ly->name, false);
+		} else {
+			expect = next_name(&cs, &nc, cls);
+			/* Keras >= 3.10 names the layer on its vars group: the
+			 * surest link. Older files only have the order. */
+			if (any_attr)
+				hit = find_group(g, ng, ly->name, true);
+			if (!hit)
+				hit = find_group(g, ng, expect, false);
+			/* A Keras 2 "Model" class is a Functional in Keras 3. */
+			if (!hit && ly->inner && strcmp(expect, "model") == 0) {
+				free(expect);
+				expect = next_name(&cs, &nc, "Functional");
+				hit = find_group(g, ng, expect, false);
+			}
+		}
+		if (!hit) {
+			/* Weightless layers of old writers may have no group:
+			 * only worth a note, never an error. */
+			ks_model_warn(c->root, "no weights group for layer %s (%s) under %s%s%s",
+			              ly->name, cls, dir, expect ? ", expected " : "", expect ? expect : "");
+			free(expect);
+			continue;
+		}
+		if (hit->used)
+			ks_model_warn(c->root, "weights group %s/%s matched twice (layer %s)", dir,
+			              hit->group, ly->name);
+		hit->used = true;
+		{
+			char *gp = ks_xasprintf("%s/%s", dir, hit->group);
+			rc = attach(c, ly, gp, depth, err);
+			if (rc == 0 && ly->inner)
+				rc = map_container(c, ly->inner, gp, keras2, depth + 1, err);
+			free(gp);
+		}
+		free(expect);
+	}
+	/* Groups holding variables that no layer claimed (a subclassed model's
+	 * extra attributes, a config that does not fit the file). */
+	for (i = 0; i < ng && rc == 0; i++) {
+		if (!g[i].used) {
+			char *gp = ks_xasprintf("%s/%s", dir, g[i].group);
+			wlist l = {0};
+			if (collect(c, gp, "", "?", NULL, "", false, depth, &l, err) == 0 && l.n > 0)
+				ks_model_warn(c->root, "weights group %s (%d variables) matches no layer "
+				              "of the config", gp, l.n);
+			for (int k = 0; k < l.n; k++)
+				weight_clear(&l.w[k]);
+			free(l.w);
+			free(gp);
+		}
+	}
+	for (i = 0; i < nc; i++)
+		free(cs[i].name);
+	free(cs);
+	gents_free(g, ng);
+	free(dir);
+	return rc;
+}
+
+/* ---- listing layers without a config ---------------------------------- */
+
+/* "dense_3" -> "dense", *k = 3 ("dense" -> "dense", 0): the snake name
+ * without Keras' per-container counter. */
+static char *strip_counter(const char *g, long *k)
+{
+	size_t n = strlen(g), i = n;
+
+	*k = 0;
+	while (i > 0 && g[i - 1] >= '0' && g[i - 1] <= '9')
+		i--;
+	if (i < n && i > 1 && g[i - 1] == '_' && n - i < 9) {
+		*k = strtol(g + i, NULL, 10);
+		return ks_xstrndup(g, i - 1);
+	}
+	return ks_xstrdup(g);
+}
+
+typedef struct gaddr {
+	char *name;
+	char *base;
+	long k;
+	haddr_t addr;
+} gaddr;
+
+static int cmp_addr(const void *a, const void *b)
+{
+	const gaddr *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static int cmp_counter(const void *a, const void *b)
+{
+	const gaddr *x = *(const gaddr *const *)a, *y = *(const gaddr *const *)b;
+
+	return x->k < y->k ? -1 : x->k > y->k;
+}
+
+/* Smallest raw-data address of the datasets below group p (HADDR_UNDEF if
+ * none). Raw data is allocated in write order and, unlike object headers,
+ * never lands in space freed by metadata (HDF5 keeps raw data and metadata
+ * free space apart), so it dates an object's weights reliably. */
+static haddr_t data_addr(hid_t f, const char *p, int depth)
+{
+	char **kids = NULL;
+	int nk = 0;
+	haddr_t best = HADDR_UNDEF;
+	ks_err e;
+
+	if (depth > KS_K3_MAX_DEPTH || ks_h5_links(f, p, KS_H5_ORDER_NAME, &kids, &nk, &e) < 0)
+		return HADDR_UNDEF;
+	for (int i = 0; i < nk; i++) {
+		char *c = join(p, kids[i]);
+		ks_h5_kind kd = ks_h5_kind_of(f, c);
+		haddr_t a = HADDR_UNDEF;
+		if (kd == KS_H5_DATASET) {
+			hid_t d = H5Dopen2(f, c, H5P_DEFAULT);
+			if (d >= 0) {
+				a = H5Dget_offset(d);
+				H5Dclose(d);
+			}
+		} else if (kd == KS_H5_GROUP) {
+			a = data_addr(f, c, depth + 1);
+		}
+		if (a != HADDR_UNDEF && (best == HADDR_UNDEF || a < best))
+			best = a;
+		free(c);
+	}
+	ks_h5_strv_free(kids, nk);
+	return best;
+}
+
+/* Children of dir in the order the writer created them. h5py does not
+ * track link creation order by default and name order is wrong (dense_10 <
+ * dense_2). Within one class the Keras counter gives the exact order; across
+ * classes the address of the object's first weights does (object header
+ * addresses do not: HDF5 reuses freed metadata space for new groups). Groups
+ * without data fall back to their header address. */
+static int groups_in_creation_order(k3ctx *c, const char *dir, char ***out, int *n, ks_err *err)
+{
+	char **names = NULL;
+	int nn = 0, i, j, k = 0;
+	gaddr *ga;
+	gaddr **same;
+
+	*out = NULL;
+	*n = 0;
+	if (ks_h5_links(c->file, dir, KS_H5_ORDER_NAME, &names, &nn, err) < 0)
+		return ks_err_prefix(err, "%s", c->label);
+	ga = ks_xcalloc((size_t)(nn ? nn : 1), sizeof *ga);
+	for (i = 0; i < nn; i++) {
+		char *p = join(dir, names[i]);
+		H5O_info_t oi;
+		if (ks_h5_kind_of(c->file, p) == KS_H5_GROUP &&
+		    H5Oget_info_by_name2(c->file, p, &oi, H5O_INFO_BASIC, H5P_DEFAULT) >= 0) {
+			haddr_t a = data_addr(c->file, p, 0);
+			ga[k].name = names[i];
+			ga[k].base = strip_counter(names[i], &ga[k].k);
+			ga[k].addr = a != HADDR_UNDEF ? a : oi.addr;
+			k++;
+		} else {
+			free(names[i]);
+		}
+		free(p);
+	}
+	free(names);
+	qsort(ga, (size_t)k, sizeof *ga, cmp_addr);
+	/* Within each class, put the members back in counter order into the
+	 * slots that class occupies. */
+	same = ks_xcalloc((size_t)(k ? k : 1), sizeof *same);
+	for (i = 0; i < k; i++) {
+		int m = 0;
+		int *slot;
+		if (!ga[i].base)
+			continue;
+		slot = ks_xcalloc((size_t)k, sizeof *slot);
+		for (j = i; j < k; j++)
+			if (ga[j].base && strcmp(ga[j].base, ga[i].base) == 0) {
+				same[m] = ks_xmalloc(sizeof **same);
+				*same[m] = ga[j];
+				slot[m++] = j;
+			}
+		qsort(same, (size_t)m, sizeof *same, cmp_counter);
+		for (j = 0; j < m; j++) {
+			ga[slot[j]] = *same[j];
+			free(ga[slot[j]].base);
+			ga[slot[j]].base = NULL;  /* placed */
+			free(same[j]);
+		}
+		free(slot);
+	}
+	free(same);
+	*out = ks_xcalloc((size_t)(k ? k : 1), sizeof **out);
+	for (i = 0; i < k; i++)
+		(*out)[i] = ga[i].name;
+	*n = k;
+	free(ga);
+	return 0;
+}
+
+/* Class whose snake name is s, among the classes ks_varnames knows: only to
+ * name the variables; the layer's class stays "?" (snake case cannot be
+ * inverted in general). */
+static const char *guess_class(const char *s)
+{
+	static const char *const known[] = {
+		"Dense", "EinsumDense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose",
+		"Conv2DTranspose", "Conv3DTranspose", "DepthwiseConv1D", "DepthwiseConv2D",
+		"SeparableConv1D", "SeparableConv2D", "BatchNormalization", "LayerNormalization",
+		"GroupNormalization", "Embedding", "PReLU", "LSTM", "GRU", "SimpleRNN", "ConvLSTM1D",
+		"ConvLSTM2D", "ConvLSTM3D", "Normalization", "MultiHeadAttention", "QDense",
+		"QConv1D", "QConv2D", "LSTMCell", "GRUCell", "SimpleRNNCell", NULL };
+	long cnt;
+	char *base = strip_counter(s, &cnt);
+	const char *r = "?";
+
+	for (int i = 0; known[i]; i++) {
+		char *k = ks_snake_case(known[i]);
+		bool eq = strcmp(k, base) == 0;
+		free(k);
+		if (eq) {
+			r = known[i];
+			break;
+		}
+	}
+	free(base);
+	return r;
+}
+
+static ks_layer *add_layer(ks_model *m, const char *name)
+{
+	ks_layer *ly;
+
+	m->layers = ks_xrealloc(m->layers, (size_t)(m->n_layers + 1) * sizeof *m->layers);
+	ly = &m->layers[m->n_layers++];
+	memset(ly, 0, sizeof *ly);
+	ly->name = ks_xstrdup(name);
+	ly->class_name = ks_xstrdup("?");
+	ly->config = ks_model_keep_json(m, json_object());
+	ly->trainable = true;
+	return ly;
+}
+
+static bool skip_top(const char *name)
+{
+	return strcmp(name, "optimizer") == 0 || strcmp(name, "metrics") == 0 ||
+	       strcmp(name, "vars") == 0;
+}
+
+/* No usable config: one layer per object group, from the file alone. */
+static int list_from_file(k3ctx *c, ks_model *m, ks_err *err)
+{
+	const char *dirs[] = { "/layers", "/_layer_checkpoint_dependencies" };
+	char **g = NULL;
+	int ng = 0, i, d;
+
+	for (d = 0; d < 2; d++) {
+		if (ks_h5_kind_of(c->file, dirs[d]) != KS_H5_GROUP)
+			continue;
+		if (groups_in_creation_order(c, dirs[d], &g, &ng, err) < 0)
+			return -1;
+		for (i = 0; i < ng; i++) {
+			char *gp = join(dirs[d], g[i]);
+			ks_layer *ly = add_layer(m, g[i]);
+			wlist l = {0};
+			int rc = collect(c, gp, "", guess_class(g[i]), NULL, "", false, 0, &l, err);
+			free(gp);
+			ly->weights = l.w;
+			ly->n_weights = l.n;
+			if (rc < 0) {
+				ks_h5_strv_free(g, ng);
+				return -1;
+			}
+		}
+		ks_h5_strv_free(g, ng);
+	}
+	/* Keras 2.14 on Windows joined paths with backslashes: a subclassed
+	 * model's attributes become root groups named like
+	 * "dec\_layer_checkpoint_dependencies\conv2d_transpose". Any other
+	 * root group holding variables is an object of its own too. */
+	if (groups_in_creation_order(c, "/", &g, &ng, err) < 0)
+		return -1;
+	for (i = 0; i < ng; i++) {
+		char *gp, *nm, *p;
+		wlist l = {0};
+		int rc;
+
+		if (skip_top(g[i]) || strcmp(g[i], "layers") == 0 ||
+		    strcmp(g[i], "_layer_checkpoint_dependencies") == 0)
+			continue;
+		gp = join("", g[i]);
+		nm = ks_xstrdup(g[i]);
+		for (p = nm; *p; p++)
+			if (*p == '\\')
+				*p = '/';
+		gp = ks_xrealloc(gp, strlen(gp) + 2);
+		memmove(gp + 1, gp, strlen(gp) + 1);
+		gp[0] = '/';
+		p = strrchr(nm, '/');
+		rc = collect(c, gp, "", guess_class(p ? p + 1 : nm), NULL, "", false, 0, &l, err);
+		free(gp);
+		if (rc == 0 && l.n > 0) {
+			ks_layer *ly = add_layer(m, nm);
+			ly->weights = l.w;
+			ly->n_weights = l.n;
+		} else {
+			for (int k = 0; k < l.n; k++)
+				weight_clear(&l.w[k]);
+			free(l.w);
+		}
+		free(nm);
+		if (rc < 0) {
+			ks_h5_strv_free(g, ng);
+			return -1;
+		}
+	}
+	ks_h5_strv_free(g, ng);
+	return 0;
+}
+
+/* ---- optimizer state ---------------------------------------------------- */
+
+static void collect_trainable(const ks_model *m, const ks_layer ***owners, const ks_weight ***ws,
+                              int *n)
+{
+	for (int i = 0; i < m->n_layers; i++) {
+		const ks_layer *ly = &m->layers[i];
+		if (!ly->trainable)
+			continue;
+		for (int k = 0; k < ly->n_weights; k++) {
+			if (!ly->weights[k].trainable)
+				continue;
+			*owners = ks_xrealloc(*owners, (size_t)(*n + 1) * sizeof **owners);
+			*ws = ks_xrealloc(*ws, (size_t)(*n + 1) * sizeof **ws);
+			(*owners)[*n] = ly;
+			(*ws)[*n] = &ly->weights[k];
+			(*n)++;
+		}
+		if (ly->inner)
+			collect_trainable(ly->inner, owners, ws, n);
+	}
+}
+
+static bool same_shape(const ks_weight *a, const ks_weight *b)
+{
+	if (a->rank != b->rank)
+		return false;
+	for (int i = 0; i < a->rank; i++)
+		if (a->shape[i] != b->shape[i])
+			return false;
+	return true;
+}
+
+static const char *slot_name(const char *opt, int k, int s)
+{
+	static const char *const adam2[] = { "momentum", "velocity" };
+	static const char *const adam3[] = { "momentum", "velocity", "velocity_hat" };
+
+	if (opt && (strstr(opt, "Adam") || strstr(opt, "adam") || strstr(opt, "Nadam") ||
+	            strstr(opt, "Lamb"))) {
+		if (k == 2)
+			return adam2[s];
+		if (k == 3)
+			return adam3[s];
+	}
+	if (opt && strstr(opt, "SGD") && k == 1)
+		return "momentum";
+	if (opt && strstr(opt, "RMSprop") && k == 1)
+		return "velocity";
+	return NULL;
+}
+
+/* optimizer/vars/N: the optimizer's own scalars (iteration, learning rate),
+ * then the slots of each trainable variable in model.trainable_variables
+ * order, interleaved (Adam: momentum, velocity of each variable). Named
+ * "<layer>/<weight>/<slot>" when the shapes confirm that reading. */
+static int load_optimizer(k3ctx *c, ks_model *m, ks_err *err)
+{
+	wlist l = {0};
+	const ks_layer **owners = NULL;
+	const ks_weight **ws = NULL;
+	int nt = 0, i, k, h, best_k = 0, best_h = -1;
+
+	if (ks_h5_kind_of(c->file, "/optimizer") != KS_H5_GROUP)
+		return 0;
+	if (collect(c, "/optimizer", "optimizer", "?", NULL, "", false, 0, &l, err) < 0)
+		goto fail;
+	collect_trainable(m, &owners, &ws, &nt);
+	for (h = 0; h <= 2 && h <= l.n && nt > 0 && best_h < 0; h++) {
+		int rest = l.n - h;
+		if (rest <= 0 || rest % nt != 0)
+			continue;
+		k = rest / nt;
+		if (k > 3)
+			continue;
+		for (i = 0; i < h; i++)
+			if (l.w[i].rank != 0)
+				break;
+		if (i < h)
+			continue;
+		for (i = 0; i < rest; i++)
+			if (!same_shape(&l.w[h + i], ws[i / k]))
+				break;
+		if (i == rest) {
+			best_h = h;
+			best_k = k;
+		}
+	}
+	if (best_h >= 0) {
+		const char *opt = m->opt_class;
+		for (i = 0; i < best_h; i++) {
+			free(l.w[i].name);
+			l.w[i].name = ks_xstrdup(i == 0 ? "iteration" : "learning_rate");
+		}
+		for (i = 0; i < l.n - best_h; i++) {
+			const char *sn = slot_name(opt, best_k, i % best_k);
+			ks_weight *w = &l.w[best_h + i];
+			free(w->name);
+			if (sn)
+				w->name = ks_xasprintf("%s/%s/%s", owners[i / best_k]->name, ws[i / best_k]->name, sn);
+			else
+				w->name = ks_xasprintf("%s/%s/slot_%d", owners[i / best_k]->name,
+				                       ws[i / best_k]->name, i % best_k);
+		}
+	} else {
+		for (i = 0; i < l.n; i++) {
+			free(l.w[i].name);
+			l.w[i].name = ks_xstrdup(l.w[i].stored_name);
+		}
+	}
+	for (i = 0; i < l.n; i++)
+		l.w[i].trainable = false;
+	m->opt_weights = l.w;
+	m->n_opt_weights = l.n;
+	free(owners);
+	free(ws);
+	return 0;
+fail:
+	for (i = 0; i < l.n; i++)
+		weight_clear(&l.w[i]);
+	free(l.w);
+	return -1;
+}
+
+/* ---- common tail -------------------------------------------------------- */
+
+static void set_opt_class(ks_model *m)
+{
+	const json_t *o = m->compile_config ? json_object_get(m->compile_config, "optimizer") : NULL;
+	const json_t *cn = json_is_object(o) ? json_object_get(o, "class_name") : NULL;
+
+	if (json_is_string(cn) && !m->opt_class)
+		m->opt_class = ks_xstrdup(json_string_value(cn));
+	else if (json_is_string(o) && !m->opt_class)
+		m->opt_class = ks_xstrdup(json_string_value(o));
+}
+
+/* Graph (when cfg has layers) and weights of an open weights store. */
+static int load_tree(ks_model *m, const json_t *cfg, const char *label, ks_err *err)
+{
+	k3ctx c = { .root = m, .file = m->file, .label = label };
+	bool keras2 = ks_h5_kind_of(m->file, "/_layer_checkpoint_dependencies") == KS_H5_GROUP &&
+	              ks_h5_kind_of(m->file, "/layers") != KS_H5_GROUP;
+
+	if (keras2 && m->format == KS_FMT_KERAS3)
+		m->format = KS_FMT_KERAS2_ZIP;
+	if (cfg) {
+		if (ks_graph_build(m, cfg, err) < 0)
+			return -1;
+		set_file(m, m->file);
+	}
+	if (m->n_layers > 0) {
+		if (map_container(&c, m, "", keras2, 0, err) < 0)
+			return -1;
+	} else {
+		if (cfg)
+			ks_model_warn(m, "the config lists no layers (a subclassed model?): "
+			              "layers are listed from the weights file");
+		if (list_from_file(&c, m, err) < 0)
+			return -1;
+	}
+	set_opt_class(m);
+	if (load_optimizer(&c, m, err) < 0)
+		return -1;
+	ks_model_count_params(m);
+	return 0;
+}
+
+static char *dup_json_str(const json_t *o, const char *key)
+{
+	const json_t *v = json_is_object(o) ? json_object_get(o, key) : NULL;
+
+	return json_is_string(v) ? ks_xstrdup(json_string_value(v)) : NULL;
+}
+
+static json_t *read_json_member(ks_zip *z, const char *path, const char *name, uint64_t max,
+                                ks_err *err)
+{
+	void *buf;
+	size_t n;
+	char label[600];
+	json_t *j;
+
+	if (ks_zip_read(z, name, max, &buf, &n, err) < 0)
+		return NULL;
+	snprintf(label, sizeof label, "%s: %s", path, name);
+	j = parse_json(buf, n, label, err);
+	free(buf);
+	return j;
+}
+
+/* Available memory bound for the in-memory weights store. */
+static uint64_t memory_limit(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+
+	if (pages <= 0 || psz <= 0)
+		return (uint64_t)16 << 30;
+	return (uint64_t)pages * (uint64_t)psz;
+}
+
 int ks_keras3_load_zip(ks_model *m, const ks_open_opts *opts, ks_err *err)
 {
+	ks_zip *z;
+	json_t *cfg = NULL, *meta = NULL;
+	const json_t *cc;
+	char label[600];
+	void *img = NULL;
+	size_t isz = 0;
+	int rc = -1;
+
 	(void)opts;
-	return ks_fail(err, "%s: Keras 3 .keras archives are not yet supported", m->path);
+	m->format = KS_FMT_KERAS3;
+	z = ks_zip_open(m->path, err);
+	if (!z)
+		return -1;
+	if (!ks_zip_has(z, "config.json")) {
+		ks_fail(err, "%s: not a Keras model archive (no config.json member)", m->path);
+		goto out;
+	}
+	if (!ks_zip_has(z, K3_WEIGHTS)) {
+		if (ks_zip_has(z, "model.weights.npz"))
+			ks_fail(err, "%s: weights are stored as model.weights.npz, which is not supported",
+			        m->path);
+		else
+			ks_fail(err, "%s: the archive has no %s member (no weights)", m->path, K3_WEIGHTS);
+		goto out;
+	}
+	if (ks_zip_has(z, "metadata.json")) {
+		meta = read_json_member(z, m->path, "metadata.json", KS_K3_MAX_META, err);
+		if (!meta)
+			goto out;
+		if (!json_is_object(meta)) {
+			ks_fail(err, "%s: metadata.json is not a JSON object", m->path);
+			goto out;
+		}
+		m->keras_version = dup_json_str(meta, "keras_version");
+		m->date_saved = dup_json_str(meta, "date_saved");
+		m->backend = dup_json_str(meta, "backend");
+		m->metadata = json_incref(meta);
+	} else {
+		ks_model_warn(m, "the archive has no metadata.json (Keras version unknown)");
+	}
+	cfg = read_json_member(z, m->path, "config.json", KS_K3_MAX_JSON, err);
+	if (!cfg)
+		goto out;
+	if (!json_is_object(cfg) || !json_is_string(json_object_get(cfg, "class_name"))) {
+		ks_fail(err, "%s: config.json is not a Keras model config (no class_name)", m->path);
+		goto out;
+	}
+	cc = json_object_get(cfg, "compile_config");
+	if (json_is_object(cc) && json_object_size(cc) > 0)
+		m->compile_config = json_incref((json_t *)cc);
+
+	/* The weights store is read whole into memory and opened from there
+	 * (HDF5's core driver, no temporary file). Opening a STORED member in
+	 * place would need the HDF5 superblock at a userblock-aligned offset of
+	 * the zip (512, 1024, ...), which zip writers never arrange, or a custom
+	 * virtual file driver. Mapping the zip and passing the member's address
+	 * would avoid the copy, but ks_model owns `image` as malloc'd memory.
+	 * Limit: the member must fit in RAM (checked against physical memory). */
+	if (ks_zip_read(z, K3_WEIGHTS, memory_limit(), &img, &isz, err) < 0)
+		goto out;
+	m->image = img;
+	m->image_size = isz;
+	snprintf(label, sizeof label, "%s:%s", m->path, K3_WEIGHTS);
+	m->file = ks_h5_open_image(img, isz, label, err);
+	if (m->file == H5I_INVALID_HID)
+		goto out;
+	m->owns_file = true;
+	if (m->keras_version && m->keras_version[0] == '2')
+		m->format = KS_FMT_KERAS2_ZIP;
+	rc = load_tree(m, cfg, label, err);
+out:
+	json_decref(cfg);
+	json_decref(meta);
+	ks_zip_close(z);
+	return rc;
+}
+
+static json_t *read_json_file(const char *path, ks_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	char *buf;
+	size_t n;
+	json_t *j;
+
+	if (!f) {
+		ks_fail(err, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		fclose(f);
+		ks_fail(err, "%s: not a regular file", path);
+		return NULL;
+	}
+	if ((uint64_t)st.st_size > KS_K3_MAX_JSON) {
+		fclose(f);
+		ks_fail(err, "%s: %lld bytes is too large for a model config", path,
+		        (long long)st.st_size);
+		return NULL;
+	}
+	buf = ks_xmalloc((size_t)st.st_size + 1);
+	n = fread(buf, 1, (size_t)st.st_size, f);
+	fclose(f);
+	if (n != (size_t)st.st_size) {
+		free(buf);
+		ks_fail(err, "%s: read error", path);
+		return NULL;
+	}
+	j = parse_json(buf, n, path, err);
+	free(buf);
+	return j;
 }
 
 int ks_keras3_load_weights(ks_model *m, const ks_open_opts *opts, ks_err *err)
 {
-	(void)opts;
-	return ks_fail(err, "%s: Keras 3 .weights.h5 files are not yet supported", m->path);
+	json_t *doc = NULL;
+	const json_t *cfg = NULL;
+	int rc;
+
+	m->format = KS_FMT_KERAS3_WEIGHTS;
+	if (opts && opts->config_path) {
+		const json_t *cc;
+		doc = read_json_file(opts->config_path, err);
+		if (!doc)
+			return -1;
+		if (!json_is_object(doc) || !json_is_string(json_object_get(doc, "class_name"))) {
+			json_decref(doc);
+			return ks_fail(err, "%s: not a Keras model config (no class_name)",
+			               opts->config_path);
+		}
+		cfg = doc;
+		cc = json_object_get(doc, "compile_config");
+		if (json_is_object(cc) && json_object_size(cc) > 0 && !m->compile_config)
+			m->compile_config = json_incref((json_t *)cc);
+		if (!m->keras_version)
+			m->keras_version = dup_json_str(doc, "keras_version");
+		if (!m->backend)
+			m->backend = dup_json_str(doc, "backend");
+	}
+	rc = load_tree(m, cfg, m->path, err);
+	json_decref(doc);
+	return rc;
 }
