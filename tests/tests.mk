@@ -45,3 +45,12 @@ tests_test_layers_rnn_SOURCES = tests/test_layers_rnn.c
 tests_test_layers_rnn_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_layers_rnn_LDADD = $(TEST_LDADD)
 endif
+
+# Conv/pool/shape kernels (helper E2).
+EXTRA_DIST += tests/ks_optest.h
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_layers_conv
+tests_test_layers_conv_SOURCES = tests/test_layers_conv.c
+tests_test_layers_conv_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_layers_conv_LDADD = $(TEST_LDADD)
+endif

@@ -1,0 +1,198 @@
+/* ks_optest: drive one layer op in memory (no file, no planner) for the
+ * conv/pool/shape kernel tests: build a ks_layer from a JSON config and
+ * in-memory weights, then infer + load + run through ks_op_find. */
+#ifndef KS_OPTEST_H
+#define KS_OPTEST_H
+
+#include <math.h>
+
+#include <jansson.h>
+
+#include "ks_test.h"
+#include "ks_ops.h"
+#include "ks_util.h"
+
+static ks_model optest_model = {.file = H5I_INVALID_HID};
+
+typedef struct tlayer {
+	ks_layer l;
+	json_t *cfg;
+	ks_weight w[8];
+} tlayer;
+
+static uint64_t optest_rng = 0x9E3779B97F4A7C15ull;
+
+/* Uniform in [-1, 1), fixed seed: reproducible runs. */
+static inline float frand(void)
+{
+	optest_rng ^= optest_rng << 13;
+	optest_rng ^= optest_rng >> 7;
+	optest_rng ^= optest_rng << 17;
+	return (float)((double)(optest_rng >> 11) / 4503599627370496.0 - 1.0);
+}
+
+static inline float *rand_buf(size_t n)
+{
+	float *p = ks_xmalloc(n * sizeof(float) + 1);
+	for (size_t i = 0; i < n; i++)
+		p[i] = frand();
+	return p;
+}
+
+static inline void tl_init(tlayer *t, const char *cls, const char *cfg_json)
+{
+	json_error_t je;
+	memset(t, 0, sizeof *t);
+	t->cfg = json_loads(cfg_json, 0, &je);
+	if (!t->cfg)
+		fprintf(stderr, "bad test json: %s: %s\n", cfg_json, je.text);
+	assert_non_null(t->cfg);
+	t->l.name = (char *)"layer";
+	t->l.class_name = (char *)cls;
+	t->l.config = t->cfg;
+	t->l.weights = t->w;
+}
+
+/* Adds a weight (values copied). */
+static inline void tl_add(tlayer *t, const char *name, const float *v, int rank, const int64_t *shape)
+{
+	ks_weight *w = &t->w[t->l.n_weights++];
+	int64_t n = 1;
+	w->name = (char *)name;
+	w->rank = rank;
+	for (int i = 0; i < rank; i++) {
+		w->shape[i] = shape[i];
+		n *= shape[i];
+	}
+	w->dtype = KS_DT_F32;
+	w->mem = ks_xmalloc(sizeof(float) * (size_t)n + 1);
+	memcpy(w->mem, v, sizeof(float) * (size_t)n);
+}
+
+static inline void tl_free(tlayer *t)
+{
+	for (int i = 0; i < t->l.n_weights; i++)
+		free(t->w[i].mem);
+	json_decref(t->cfg);
+}
+
+static inline ks_shape mkshape(int rank, const int64_t *d)
+{
+	ks_shape s;
+	memset(&s, 0, sizeof s);
+	s.rank = rank;
+	for (int i = 0; i < rank; i++)
+		s.d[i] = d[i];
+	return s;
+}
+
+typedef struct run_result {
+	ks_shape shape;
+	float *out;
+	size_t n;
+} run_result;
+
+typedef struct run_opts {
+	int keras_major;
+	bool theano;
+} run_opts;
+
+/* Infers only (shape display); returns 0/-1 and the output shape. */
+static inline int infer_op(tlayer *t, ks_shape in, ks_shape *out, ks_err *err)
+{
+	const ks_op *op = ks_op_find(t->l.class_name);
+	ks_op_call c;
+	int rc;
+	assert_non_null(op);
+	memset(&c, 0, sizeof c);
+	c.model = &optest_model;
+	c.layer = &t->l;
+	c.config = t->cfg;
+	c.keras_major = 2;
+	c.n_in = 1;
+	c.in[0] = in;
+	rc = op->infer(&c, err);
+	if (rc == 0 && out)
+		*out = c.out[0];
+	if (op->free)
+		op->free(&c);
+	return rc;
+}
+
+/* One input, one output. Fails (-1, err) at infer or load. */
+static inline int run_op(tlayer *t, const run_opts *o, ks_shape in, const float *x, run_result *r, ks_err *err)
+{
+	const ks_op *op = ks_op_find(t->l.class_name);
+	ks_op_call c;
+	float *scratch;
+	const float *ins[1] = {x};
+	float *outs[1];
+
+	memset(r, 0, sizeof *r);
+	assert_non_null(op);
+	memset(&c, 0, sizeof c);
+	c.model = &optest_model;
+	c.layer = &t->l;
+	c.config = t->cfg;
+	c.keras_major = o ? o->keras_major : 2;
+	c.theano = o ? o->theano : false;
+	c.n_in = 1;
+	c.in[0] = in;
+	if (op->infer(&c, err) < 0) {
+		if (op->free)
+			op->free(&c);
+		return -1;
+	}
+	if (op->load && op->load(&c, err) < 0) {
+		if (op->free)
+			op->free(&c);
+		return -1;
+	}
+	assert_int_equal(c.n_out, 1);
+	r->shape = c.out[0];
+	r->n = (size_t)ks_shape_numel(&c.out[0]);
+	r->out = ks_xmalloc(sizeof(float) * r->n + 1);
+	/* poison: every output element must be written */
+	for (size_t i = 0; i < r->n; i++)
+		r->out[i] = NAN;
+	scratch = ks_xmalloc(sizeof(float) * c.scratch_floats + 1);
+	outs[0] = r->out;
+	op->run(&c, ins, outs, scratch);
+	free(scratch);
+	if (op->free)
+		op->free(&c);
+	return 0;
+}
+
+static inline void assert_close(const float *got, const double *want, size_t n, double tol)
+{
+	double worst = 0;
+	size_t at = 0;
+	for (size_t i = 0; i < n; i++) {
+		double d = fabs((double)got[i] - want[i]);
+		if (!(d <= tol * (1 + fabs(want[i])))) {
+			fprintf(stderr, "mismatch at %zu: got %.8g want %.8g\n", i, (double)got[i], want[i]);
+			fail();
+		}
+		if (d > worst) {
+			worst = d;
+			at = i;
+		}
+	}
+	(void)at;
+}
+
+static inline void assert_shape(const ks_shape *s, int rank, const int64_t *d)
+{
+	char a[128], b[128];
+	bool ok = s->rank == rank;
+	for (int i = 0; ok && i < rank; i++)
+		ok = s->d[i] == d[i];
+	if (!ok) {
+		fprintf(stderr, "shape %s, expected %s\n", ks_shape_str(s->d, s->rank, a, sizeof a),
+		        ks_shape_str(d, rank, b, sizeof b));
+		fail();
+	}
+}
+
+#endif
