@@ -5,10 +5,17 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_report.h"
+#include "cli_predict.h"
 #include "ks_status.h"
 
 /* One line per subcommand; each lives in ui/cli_<name>.c. */
 const cli_command cli_commands[] = {
+	{"summary", cli_summary, CLI_SUMMARY_SYNOPSIS},
+	{"ls", cli_ls, CLI_LS_SYNOPSIS},
+	{"dump", cli_dump, CLI_DUMP_SYNOPSIS},
+	{"attrs", cli_attrs, CLI_ATTRS_SYNOPSIS},
+	{"predict", cli_predict, CLI_PREDICT_SYNOPSIS},
 	{NULL, NULL, NULL},
 };
 
