@@ -32,6 +32,19 @@ static const char *zip_code_str(int code)
 	return buf;
 }
 
+static bool starts_like_zip(const char *path)
+{
+	unsigned char h[4] = {0};
+	FILE *f = fopen(path, "rb");
+	bool r;
+
+	if (!f)
+		return false;
+	r = fread(h, 1, 4, f) == 4 && h[0] == 'P' && h[1] == 'K' && h[2] == 3 && h[3] == 4;
+	fclose(f);
+	return r;
+}
+
 ks_zip *ks_zip_open(const char *path, ks_err *err)
 {
 	struct stat st;
@@ -54,7 +67,13 @@ ks_zip *ks_zip_open(const char *path, ks_err *err)
 	 * against the archive, exact byte count and CRC on reading. */
 	za = zip_open(path, ZIP_RDONLY, &code);
 	if (!za) {
-		ks_fail(err, "%s: not a readable zip archive (%s)", path, zip_code_str(code));
+		/* libzip finds no end-of-central-directory record in a zip cut
+		 * short: say so rather than "not a zip archive". */
+		if (code == ZIP_ER_NOZIP && starts_like_zip(path))
+			ks_fail(err, "%s: truncated or damaged zip archive (no central directory found)",
+			        path);
+		else
+			ks_fail(err, "%s: not a readable zip archive (%s)", path, zip_code_str(code));
 		return NULL;
 	}
 	z = ks_xcalloc(1, sizeof *z);
@@ -151,12 +170,14 @@ int ks_zip_read(ks_zip *z, const char *name, uint64_t max_size, void **out, size
 	f = zip_fopen_index(z->za, (zip_uint64_t)idx, 0);
 	if (!f) {
 		free(buf);
-		return ks_fail(err, "%s: member %s: %s", z->path, name, zip_strerror(z->za));
+		return ks_fail(err, "%s: member %s cannot be read: %s (damaged archive)", z->path, name,
+		               zip_strerror(z->za));
 	}
 	while (got < st.size) {
 		n = zip_fread(f, buf + got, st.size - got);
 		if (n < 0) {
-			ks_fail(err, "%s: member %s: %s", z->path, name, zip_file_strerror(f));
+			ks_fail(err, "%s: member %s cannot be read: %s (damaged archive)", z->path, name,
+			        zip_file_strerror(f));
 			goto fail;
 		}
 		if (n == 0) {
@@ -170,7 +191,8 @@ int ks_zip_read(ks_zip *z, const char *name, uint64_t max_size, void **out, size
 	 * verifies the CRC; it must produce no further bytes. */
 	n = zip_fread(f, &extra, 1);
 	if (n < 0) {
-		ks_fail(err, "%s: member %s: %s", z->path, name, zip_file_strerror(f));
+		ks_fail(err, "%s: member %s cannot be read: %s (damaged archive)", z->path, name,
+		        zip_file_strerror(f));
 		goto fail;
 	}
 	if (n > 0) {

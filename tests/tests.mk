@@ -54,3 +54,11 @@ tests_test_layers_conv_SOURCES = tests/test_layers_conv.c
 tests_test_layers_conv_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_layers_conv_LDADD = $(TEST_LDADD)
 endif
+
+# Hostile .keras archives (helper L2).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_hostile_zip
+tests_test_hostile_zip_SOURCES = tests/test_hostile_zip.c
+tests_test_hostile_zip_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_hostile_zip_LDADD = $(TEST_LDADD)
+endif
