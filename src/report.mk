@@ -1,4 +1,5 @@
 # Report: statistics, slices and the text/JSON renderings of summary, ls, dump, attrs.
 src_libkerascope_a_SOURCES += \
 	src/ks_stats.c src/ks_stats.h \
-	src/ks_slice.c src/ks_slice.h
+	src/ks_slice.c src/ks_slice.h \
+	src/ks_report.c src/ks_report.h

@@ -153,6 +153,107 @@ static void test_hist_errors_and_print(void **state)
 	assert_null(h.counts);
 }
 
+/* ---- walking a stored weight in blocks ---------------------------------- */
+
+/* A (3, 4, 5) weight held in memory with value i at flat index i. */
+static float wvals[60];
+static ks_weight wt = {.name = (char *)"w", .rank = 3, .shape = {3, 4, 5},
+                       .dtype = KS_DT_F32, .trainable = true, .mem = wvals};
+static ks_model model = {.file = H5I_INVALID_HID};
+
+typedef struct collect {
+	float got[60];
+	size_t n, max_block, blocks;
+} collect;
+
+static int collect_block(const float *v, size_t n, void *ctx, ks_err *err)
+{
+	collect *c = ctx;
+	assert_true(c->n + n <= 60);
+	memcpy(c->got + c->n, v, n * sizeof *v);
+	c->n += n;
+	c->blocks++;
+	if (n > c->max_block)
+		c->max_block = n;
+	return 0;
+}
+
+/* The region in C order, by the definition of a hyperslab (naive loops). */
+static size_t region(const int64_t *s, const int64_t *c, float *out)
+{
+	size_t n = 0;
+	for (int64_t i = s[0]; i < s[0] + c[0]; i++)
+		for (int64_t j = s[1]; j < s[1] + c[1]; j++)
+			for (int64_t k = s[2]; k < s[2] + c[2]; k++)
+				out[n++] = (float)(i * 20 + j * 5 + k);
+	return n;
+}
+
+static void test_walk_blocks(void **state)
+{
+	(void)state;
+	ks_err err;
+	static const int64_t starts[][3] = {{0, 0, 0}, {1, 1, 2}, {0, 3, 0}, {2, 0, 4}};
+	static const int64_t counts[][3] = {{3, 4, 5}, {2, 3, 3}, {3, 1, 5}, {1, 4, 1}};
+	static const size_t limits[] = {1, 2, 3, 5, 7, 15, 16, 60, 1000};
+	for (int i = 0; i < 60; i++)
+		wvals[i] = (float)i;
+	for (size_t r = 0; r < sizeof starts / sizeof *starts; r++) {
+		float want[60];
+		size_t n = region(starts[r], counts[r], want);
+		for (size_t l = 0; l < sizeof limits / sizeof *limits; l++) {
+			collect c = {{0}, 0, 0, 0};
+			assert_int_equal(ks_weight_walk(&model, &wt, starts[r], counts[r], limits[l],
+			                                collect_block, &c, &err), 0);
+			assert_int_equal(c.n, n);
+			assert_true(c.max_block <= limits[l]);
+			assert_memory_equal(c.got, want, n * sizeof *want);
+		}
+	}
+	/* whole weight with NULL start/count, in one block */
+	collect c = {{0}, 0, 0, 0};
+	assert_int_equal(ks_weight_walk(&model, &wt, NULL, NULL, 0, collect_block, &c, &err), 0);
+	assert_int_equal(c.n, 60);
+	assert_int_equal(c.blocks, 1);
+	/* empty region: no call */
+	c = (collect){{0}, 0, 0, 0};
+	assert_int_equal(ks_weight_walk(&model, &wt, (int64_t[]){0, 0, 0}, (int64_t[]){3, 0, 5}, 4,
+	                                collect_block, &c, &err), 0);
+	assert_int_equal(c.blocks, 0);
+	/* outside the shape */
+	assert_int_equal(ks_weight_walk(&model, &wt, (int64_t[]){0, 0, 3}, (int64_t[]){1, 1, 3}, 4,
+	                                collect_block, &c, &err), -1);
+	assert_non_null(strstr(err.msg, "axis 2"));
+}
+
+static void test_weight_stats(void **state)
+{
+	(void)state;
+	ks_err err;
+	ks_stats st;
+	ks_hist h;
+	for (int i = 0; i < 60; i++)
+		wvals[i] = (float)i;
+	/* [1:3, :, 2:5]: i*20 + j*5 + k for i in 1..2, j in 0..3, k in 2..4 -> 24 values,
+	 * min 22, max 59, mean 20*1.5 + 5*1.5 + 3 = 40.5; zero never occurs */
+	int64_t s[3] = {1, 0, 2}, c[3] = {2, 4, 3};
+	assert_int_equal(ks_weight_stats(&model, &wt, s, c, &st, &h, 4, &err), 0);
+	assert_int_equal(st.count, 24);
+	assert_int_equal(st.zeros, 0);
+	assert_float_equal(st.min, 22, 0);
+	assert_float_equal(st.max, 59, 0);
+	assert_float_equal(st.mean, 40.5, 1e-12);
+	/* variance: independent parts add: 20^2*0.25 + 5^2*1.25 + 2/3 */
+	assert_float_equal(ks_stats_std(&st), sqrt(100 + 31.25 + 2.0 / 3), 1e-9);
+	/* bins of width 9.25 from 22: [22,31.25) holds 22,23,24,27,28,29 (j=0,1) -> 6 ... */
+	int64_t total = 0;
+	for (int i = 0; i < 4; i++)
+		total += h.counts[i];
+	assert_int_equal(total, 24);
+	assert_int_equal(h.counts[0], 6);
+	ks_hist_free(&h);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_moments),
 	cmocka_unit_test(test_specials),
@@ -160,5 +261,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_chunk_merge),
 	cmocka_unit_test(test_histogram),
 	cmocka_unit_test(test_hist_errors_and_print),
+	cmocka_unit_test(test_walk_blocks),
+	cmocka_unit_test(test_weight_stats),
 };
 KS_TEST_MAIN(tests)

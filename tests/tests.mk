@@ -13,7 +13,13 @@ TESTS += $(check_PROGRAMS)
 
 # Report area (helper C): statistics, slices.
 if HAVE_CMOCKA
-check_PROGRAMS += tests/test_slice
+check_PROGRAMS += tests/test_slice tests/test_stats tests/test_report
+tests_test_report_SOURCES = tests/test_report.c
+tests_test_report_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_report_LDADD = $(TEST_LDADD)
+tests_test_stats_SOURCES = tests/test_stats.c
+tests_test_stats_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_stats_LDADD = $(TEST_LDADD)
 tests_test_slice_SOURCES = tests/test_slice.c
 tests_test_slice_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_slice_LDADD = $(TEST_LDADD)

@@ -1,0 +1,225 @@
+/* The report subcommands: parse options, open the model, render with
+ * ks_report to stdout. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_report.h"
+#include "ks_model.h"
+#include "ks_report.h"
+#include "ks_status.h"
+
+enum { OPT_JSON = 256, OPT_CONFIG, OPT_H5, OPT_SLICE, OPT_ALL, OPT_MAX, OPT_BINS, OPT_STATS };
+
+typedef struct cli_opts {
+	bool json, h5, all, stats;
+	const char *config, *slice;
+	long long max_values;
+	int bins;
+	const char *args[2];
+	int n_args;
+} cli_opts;
+
+typedef struct cmd_info {
+	const char *name;
+	int n_args;          /* positional arguments after the command */
+	const char *usage;   /* --help text */
+	const struct option *extra;
+} cmd_info;
+
+static const char common_help[] =
+	"      --json           print one JSON document instead of text\n"
+	"      --config FILE    architecture JSON for a weights-only file\n"
+	"  -h, --help           show this help\n";
+
+static const cmd_info info_summary = {
+	"summary", 1,
+	"Usage: kerascope summary FILE [--json] [--config ARCH.json]\n"
+	"Lists the layers like Keras' model.summary(): name, class, output shape,\n"
+	"parameter count and inputs (functional models); nested models indented;\n"
+	"totals of trainable, non-trainable and optimizer parameters with sizes.\n\n", NULL};
+
+static const struct option ls_opts[] = {
+	{"h5", no_argument, NULL, OPT_H5},
+	{NULL, 0, NULL, 0},
+};
+static const cmd_info info_ls = {
+	"ls", 1,
+	"Usage: kerascope ls FILE [--json] [--h5] [--config ARCH.json]\n"
+	"Lists every layer with its weights: name, shape, dtype and HDF5 path; then\n"
+	"the optimizer state. A plain HDF5 file (or --h5) shows the HDF5 tree.\n\n"
+	"      --h5             show the raw HDF5 tree even for Keras files\n", ls_opts};
+
+static const struct option dump_opts[] = {
+	{"slice", required_argument, NULL, OPT_SLICE},
+	{"all", no_argument, NULL, OPT_ALL},
+	{"max", required_argument, NULL, OPT_MAX},
+	{"bins", required_argument, NULL, OPT_BINS},
+	{"stats", no_argument, NULL, OPT_STATS},
+	{NULL, 0, NULL, 0},
+};
+static const cmd_info info_dump = {
+	"dump", 2,
+	"Usage: kerascope dump FILE WEIGHT [--slice SPEC] [--all] [--max N] [--bins N]\n"
+	"                      [--stats] [--json] [--config ARCH.json]\n"
+	"Prints the values of one weight, then min, max, mean, std, zero/NaN/Inf\n"
+	"counts and a histogram. WEIGHT is layer/weight (dense_1/kernel), a nested\n"
+	"path (encoder/conv2d_6/kernel) or an HDF5 path; see 'kerascope ls'.\n\n"
+	"      --slice SPEC     numpy-style selection: '[0,:,:,3]', '0:10,5', '-1', '...,0'\n"
+	"      --all            print every value (default: elide beyond --max)\n"
+	"      --max N          print at most N values before eliding (default 1000)\n"
+	"      --bins N         histogram bins (default 10, 0 for none)\n"
+	"      --stats          statistics and histogram only, no values\n", dump_opts};
+
+static const cmd_info info_attrs = {
+	"attrs", 1,
+	"Usage: kerascope attrs FILE [--json] [--config ARCH.json]\n"
+	"Shows the format, Keras version, backend, save date, training/compile\n"
+	"configuration (loss, metrics, optimizer and its settings), the optimizer\n"
+	"state, and every root attribute of the file.\n\n", NULL};
+
+static bool parse_num(const char *s, long long lo, long long hi, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Returns -1 to continue, or an exit status (0 after --help, 2 on error). */
+static int parse(const cmd_info *ci, int argc, char **argv, cli_opts *o)
+{
+	struct option opts[16];
+	int n = 0;
+	opts[n++] = (struct option){"json", no_argument, NULL, OPT_JSON};
+	opts[n++] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
+	opts[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	for (const struct option *e = ci->extra; e && e->name; e++)
+		opts[n++] = *e;
+	opts[n] = (struct option){NULL, 0, NULL, 0};
+
+	memset(o, 0, sizeof *o);
+	o->bins = -1;
+	opterr = 0;
+	optind = 1;
+	int c;
+	long long v;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(ci->usage, stdout);
+			fputs(common_help, stdout);
+			return 0;
+		case OPT_JSON: o->json = true; break;
+		case OPT_CONFIG: o->config = optarg; break;
+		case OPT_H5: o->h5 = true; break;
+		case OPT_SLICE: o->slice = optarg; break;
+		case OPT_ALL: o->all = true; break;
+		case OPT_STATS: o->stats = true; break;
+		case OPT_MAX:
+			if (!parse_num(optarg, 1, INT64_MAX, &v)) {
+				fprintf(stderr, "kerascope: %s: --max needs a positive number, not '%s'\n", ci->name, optarg);
+				return 2;
+			}
+			o->max_values = v;
+			break;
+		case OPT_BINS:
+			if (!parse_num(optarg, 0, 4096, &v)) {
+				fprintf(stderr, "kerascope: %s: --bins needs a number from 0 to 4096, not '%s'\n",
+				        ci->name, optarg);
+				return 2;
+			}
+			o->bins = (int)v;
+			break;
+		default:
+			if (optopt && optopt < 256)
+				fprintf(stderr, "kerascope: %s: bad option '-%c' (try 'kerascope %s --help')\n",
+				        ci->name, optopt, ci->name);
+			else
+				fprintf(stderr, "kerascope: %s: bad option '%s' (try 'kerascope %s --help')\n",
+				        ci->name, argv[optind - 1], ci->name);
+			return 2;
+		}
+	}
+	/* glibc's getopt_long moves operands after the options, so options may
+	 * follow the file name. */
+	while (optind < argc && o->n_args < 2)
+		o->args[o->n_args++] = argv[optind++];
+	if (optind < argc || o->n_args != ci->n_args) {
+		fprintf(stderr, "kerascope: %s: expected %s (try 'kerascope %s --help')\n", ci->name,
+		        ci->n_args == 1 ? "FILE" : "FILE WEIGHT", ci->name);
+		return 2;
+	}
+	return -1;
+}
+
+static int finish(const char *path)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "kerascope: %s: cannot write output: %s\n", path, strerror(errno));
+		return 2;
+	}
+	return 0;
+}
+
+typedef int (*render_fn)(const ks_model *m, const cli_opts *o, ks_err *err);
+
+static int run(const cmd_info *ci, int argc, char **argv, render_fn fn)
+{
+	cli_opts o;
+	ks_err err;
+	int rc = parse(ci, argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	ks_open_opts oo = {.config_path = o.config};
+	ks_model *m = ks_model_open(o.args[0], &oo, &err);
+	if (!m) {
+		fprintf(stderr, "kerascope: %s\n", err.msg);
+		return 2;
+	}
+	rc = fn(m, &o, &err);
+	ks_model_free(m);
+	if (rc < 0) {
+		fflush(stdout);
+		fprintf(stderr, "kerascope: %s: %s\n", o.args[0], err.msg);
+		return 2;
+	}
+	return finish(o.args[0]);
+}
+
+static int r_summary(const ks_model *m, const cli_opts *o, ks_err *err)
+{
+	return ks_report_summary(stdout, m, o->json, err);
+}
+
+static int r_ls(const ks_model *m, const cli_opts *o, ks_err *err)
+{
+	return ks_report_ls(stdout, m, o->json, o->h5, err);
+}
+
+static int r_attrs(const ks_model *m, const cli_opts *o, ks_err *err)
+{
+	return ks_report_attrs(stdout, m, o->json, err);
+}
+
+static int r_dump(const ks_model *m, const cli_opts *o, ks_err *err)
+{
+	ks_dump_opts d = {
+		.slice = o->slice, .all = o->all, .max_values = o->max_values,
+		.bins = o->bins, .stats_only = o->stats, .json = o->json,
+	};
+	return ks_report_dump(stdout, m, o->args[1], &d, err);
+}
+
+int cli_summary(int argc, char **argv) { return run(&info_summary, argc, argv, r_summary); }
+int cli_ls(int argc, char **argv) { return run(&info_ls, argc, argv, r_ls); }
+int cli_attrs(int argc, char **argv) { return run(&info_attrs, argc, argv, r_attrs); }
+int cli_dump(int argc, char **argv) { return run(&info_dump, argc, argv, r_dump); }
