@@ -68,3 +68,19 @@ tests_test_hostile_zip_SOURCES = tests/test_hostile_zip.c
 tests_test_hostile_zip_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_hostile_zip_LDADD = $(TEST_LDADD)
 endif
+
+# Loader area (helper L1): HDF5 helpers, config->graph, hostile files.
+EXTRA_DIST += tests/h5_build.h
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_h5
+tests_test_h5_SOURCES = tests/test_h5.c
+tests_test_h5_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_h5_LDADD = $(TEST_LDADD)
+endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_graph
+tests_test_graph_SOURCES = tests/test_graph.c
+tests_test_graph_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_graph_LDADD = $(TEST_LDADD)
+endif
+# end L1
