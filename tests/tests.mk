@@ -43,7 +43,10 @@ endif
 
 # Normalization, recurrent and attention kernels (helper E3).
 if HAVE_CMOCKA
-check_PROGRAMS += tests/test_layers_norm tests/test_layers_rnn
+check_PROGRAMS += tests/test_layers_norm tests/test_layers_rnn tests/test_layers_attn
+tests_test_layers_attn_SOURCES = tests/test_layers_attn.c
+tests_test_layers_attn_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_layers_attn_LDADD = $(TEST_LDADD)
 tests_test_layers_norm_SOURCES = tests/test_layers_norm.c
 tests_test_layers_norm_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_layers_norm_LDADD = $(TEST_LDADD)
@@ -84,3 +87,10 @@ tests_test_graph_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_graph_LDADD = $(TEST_LDADD)
 endif
 # end L1
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_conformance
+tests_test_conformance_SOURCES = tests/test_conformance.c
+tests_test_conformance_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_conformance_LDADD = $(TEST_LDADD)
+endif
