@@ -172,7 +172,7 @@ static void tl_init(tlayer *t, const char *cls, const char *cfg_json)
 static void tl_add(tlayer *t, const char *name, const float *v, int rank, int64_t d0, int64_t d1)
 {
 	ks_weight *w = &t->w[t->l.n_weights++];
-	int64_t n = rank == 1 ? d0 : d0 * d1;
+	int64_t n = rank == 0 ? 1 : rank == 1 ? d0 : d0 * d1;
 	w->name = (char *)name;
 	w->rank = rank;
 	w->shape[0] = d0;

@@ -1,0 +1,474 @@
+/* Attention kernels (ks_layers_attn.c) against hand-computed values and a
+ * naive double-precision reference written here, at 1e-5; driven through
+ * ks_op_find + infer/load/run with in-memory weights. */
+#include "config.h"
+
+#include <math.h>
+
+#include <jansson.h>
+
+#include "ks_test.h"
+#include "ks_ops.h"
+#include "ks_util.h"
+
+#define TOL 1e-5
+
+static json_t *g_kwargs; /* call kwargs for the next run_op */
+static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
+
+static float frand(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (float)((double)(rng_state >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+}
+
+static float *rand_buf(size_t n)
+{
+	float *p = ks_xmalloc(n * sizeof(float) + 1);
+	for (size_t i = 0; i < n; i++)
+		p[i] = frand();
+	return p;
+}
+
+/* ---- in-memory layers ----------------------------------------------- */
+
+static ks_model model0 = {.file = H5I_INVALID_HID};
+
+typedef struct tlayer {
+	ks_layer l;
+	json_t *cfg;
+	ks_weight w[32];
+} tlayer;
+
+static void tl_init(tlayer *t, const char *cls, const char *cfg_json)
+{
+	json_error_t je;
+	memset(t, 0, sizeof *t);
+	t->cfg = json_loads(cfg_json, 0, &je);
+	assert_non_null(t->cfg);
+	t->l.name = (char *)"layer";
+	t->l.class_name = (char *)cls;
+	t->l.config = t->cfg;
+	t->l.weights = t->w;
+}
+
+/* Adds a weight (copied). */
+static void tl_add(tlayer *t, const char *name, const float *v, int rank, int64_t d0, int64_t d1)
+{
+	ks_weight *w = &t->w[t->l.n_weights++];
+	int64_t n = rank == 0 ? 1 : rank == 1 ? d0 : d0 * d1;
+	w->name = (char *)name;
+	w->rank = rank;
+	w->shape[0] = d0;
+	w->shape[1] = d1;
+	w->dtype = KS_DT_F32;
+	w->mem = ks_xmalloc(sizeof(float) * (size_t)n + 1);
+	memcpy(w->mem, v, sizeof(float) * (size_t)n);
+}
+
+static void tl_free(tlayer *t)
+{
+	for (int i = 0; i < t->l.n_weights; i++)
+		free(t->w[i].mem);
+	json_decref(t->cfg);
+}
+
+/* Runs an op on inputs; returns its outputs (caller frees each) or fails the test. */
+typedef struct run_result {
+	int n_out;
+	ks_shape shape[KS_MAX_IO];
+	float *out[KS_MAX_IO];
+} run_result;
+
+static int run_op(tlayer *t, int keras_major, int n_in, const ks_shape *in_shapes, const float *const *in,
+                  run_result *r, ks_err *err)
+{
+	const ks_op *op = ks_op_find(t->l.class_name);
+	ks_op_call c;
+	float *scratch;
+
+	memset(r, 0, sizeof *r);
+	assert_non_null(op);
+	memset(&c, 0, sizeof c);
+	c.model = &model0;
+	c.layer = &t->l;
+	c.config = t->cfg;
+	c.keras_major = keras_major;
+	c.kwargs = g_kwargs;
+	c.n_in = n_in;
+	for (int i = 0; i < n_in; i++)
+		c.in[i] = in_shapes[i];
+	if (op->infer(&c, err) < 0)
+		return -1;
+	if (op->load && op->load(&c, err) < 0) {
+		if (op->free)
+			op->free(&c);
+		return -1;
+	}
+	r->n_out = c.n_out;
+	for (int i = 0; i < c.n_out; i++) {
+		r->shape[i] = c.out[i];
+		r->out[i] = ks_xmalloc(sizeof(float) * (size_t)ks_shape_numel(&c.out[i]) + 1);
+	}
+	scratch = ks_xmalloc(sizeof(float) * c.scratch_floats + 1);
+	op->run(&c, in, r->out, scratch);
+	free(scratch);
+	if (op->free)
+		op->free(&c);
+	return 0;
+}
+
+static void rr_free(run_result *r)
+{
+	for (int i = 0; i < r->n_out; i++)
+		free(r->out[i]);
+}
+
+static void assert_close(const float *got, const double *want, size_t n, double tol)
+{
+	double worst = 0;
+	size_t at = 0;
+	for (size_t i = 0; i < n; i++) {
+		double d = fabs((double)got[i] - want[i]);
+		if (!(d <= tol + tol * fabs(want[i])) && !(d <= worst)) {
+			worst = isnan(d) ? INFINITY : d;
+			at = i;
+		}
+	}
+	if (worst > 0) {
+		print_error("element %zu: got %.8g want %.8g (|diff| %.3g > tol %.1g)\n", at, (double)got[at],
+		            want[at], worst, tol);
+		fail();
+	}
+}
+
+
+static ks_shape shape3(int64_t a, int64_t b, int64_t c)
+{
+	ks_shape s = {.rank = 3, .d = {a, b, c}};
+	return s;
+}
+
+/* Naive attention for one batch row. kind: 0 dot, 1 concat, 2 additive.
+ * scores[i][j] then softmax (causal: j <= i), out = w . v. */
+static void ref_attention(int kind, const float *q, const float *k, const float *v, int Tq, int Tv, int d, int dv,
+                          double scale, double cw, const float *svec, bool causal, double *out, double *w)
+{
+	for (int i = 0; i < Tq; i++) {
+		double mx = -1e300, sum = 0;
+		for (int j = 0; j < Tv; j++) {
+			double s = 0;
+			for (int f = 0; f < d; f++) {
+				if (kind == 0)
+					s += (double)q[i * d + f] * k[j * d + f];
+				else if (kind == 1)
+					s += tanh(scale * (q[i * d + f] + k[j * d + f]));
+				else
+					s += (svec ? svec[f] : 1.0) * tanh((double)q[i * d + f] + k[j * d + f]);
+			}
+			if (kind == 0)
+				s *= scale;
+			if (kind == 1)
+				s *= cw;
+			if (causal && j > i)
+				s -= 1e9;
+			w[i * Tv + j] = s;
+			if (s > mx)
+				mx = s;
+		}
+		for (int j = 0; j < Tv; j++) {
+			w[i * Tv + j] = exp(w[i * Tv + j] - mx);
+			sum += w[i * Tv + j];
+		}
+		for (int j = 0; j < Tv; j++)
+			w[i * Tv + j] /= sum;
+		for (int f = 0; f < dv; f++) {
+			double o = 0;
+			for (int j = 0; j < Tv; j++)
+				o += w[i * Tv + j] * v[j * dv + f];
+			out[i * dv + f] = o;
+		}
+	}
+}
+
+/* q = [1]; keys [0], [ln 3]: weights [1/4, 3/4]; values [4], [8] -> 7. */
+static void test_attention_by_hand(void **state)
+{
+	tlayer t;
+	float q[1] = {1}, v[2] = {4, 8}, k[2] = {0, (float)log(3.0)};
+	ks_shape s[3] = {shape3(1, 1, 1), shape3(1, 2, 1), shape3(1, 2, 1)};
+	const float *in[3] = {q, v, k};
+	run_result r;
+	ks_err err;
+	(void)state;
+
+	tl_init(&t, "Attention", "{\"use_scale\": false}");
+	g_kwargs = json_pack("{s:b}", "return_attention_scores", 1);
+	assert_int_equal(run_op(&t, 3, 3, s, in, &r, &err), 0);
+	json_decref(g_kwargs);
+	g_kwargs = NULL;
+	assert_int_equal(r.n_out, 2);
+	assert_float_equal(r.out[0][0], 7.0f, 1e-5);
+	assert_float_equal(r.out[1][0], 0.25f, 1e-6);
+	assert_float_equal(r.out[1][1], 0.75f, 1e-6);
+	rr_free(&r);
+	tl_free(&t);
+}
+
+static void check_luong(const char *cls, const char *cfg, int kind, bool with_key, bool causal, bool scale_w,
+                        bool concat_w)
+{
+	enum { B = 2, Tq = 3, Tv = 4, d = 5, dv = 3 };
+	tlayer t;
+	float *q = rand_buf(B * Tq * d), *v = rand_buf(B * Tv * dv), *k = rand_buf(B * Tv * d);
+	float sc = 0.7f, cw = -1.3f, svec[d];
+	double want[B * Tq * d], w[Tq * Tv];
+	ks_shape s[3] = {shape3(B, Tq, d), shape3(B, Tv, dv), shape3(B, Tv, d)};
+	const float *in[3] = {q, v, with_key ? k : v};
+	run_result r;
+	ks_err err;
+
+	if (!with_key) {
+		/* key = value needs equal feature sizes: reuse k as the value */
+		in[1] = k;
+		s[1] = shape3(B, Tv, d);
+	}
+	for (int i = 0; i < d; i++)
+		svec[i] = frand();
+	for (int b = 0; b < B; b++)
+		ref_attention(kind, q + b * Tq * d, (with_key ? k : k) + b * Tv * d,
+		              (with_key ? v + b * Tv * dv : k + b * Tv * d), Tq, Tv, d, with_key ? dv : d,
+		              scale_w ? sc : 1.0, concat_w ? cw : 1.0, kind == 2 && scale_w ? svec : NULL, causal,
+		              want + b * Tq * (with_key ? dv : d), w);
+	tl_init(&t, cls, cfg);
+	if (scale_w) {
+		if (kind == 2)
+			tl_add(&t, "scale", svec, 1, d, 0);
+		else
+			tl_add(&t, "scale", &sc, 0, 0, 0);
+	}
+	if (concat_w)
+		tl_add(&t, "concat_score_weight", &cw, 0, 0, 0);
+	for (int i = 0; i < t.l.n_weights; i++)
+		if (t.w[i].rank == 0)
+			t.w[i].shape[0] = 0;
+	if (causal)
+		g_kwargs = json_pack("{s:b}", "use_causal_mask", 1);
+	if (run_op(&t, 3, with_key ? 3 : 2, s, in, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	json_decref(g_kwargs);
+	g_kwargs = NULL;
+	assert_close(r.out[0], want, (size_t)B * Tq * (with_key ? dv : d), TOL);
+	rr_free(&r);
+	tl_free(&t);
+	free(q);
+	free(v);
+	free(k);
+}
+
+static void test_attention_modes(void **state)
+{
+	(void)state;
+	check_luong("Attention", "{}", 0, true, false, false, false);
+	check_luong("Attention", "{\"use_scale\": true}", 0, true, false, true, false);
+	check_luong("Attention", "{\"use_scale\": false}", 0, false, true, false, false);
+	check_luong("Attention", "{\"use_scale\": true, \"score_mode\": \"concat\"}", 1, true, false, true, true);
+	check_luong("Attention", "{\"score_mode\": \"concat\"}", 1, true, true, false, true);
+	check_luong("AdditiveAttention", "{}", 2, true, false, true, false);
+	check_luong("AdditiveAttention", "{\"use_scale\": false, \"causal\": true}", 2, false, true, false, false);
+}
+
+/* Naive MultiHeadAttention (einsum definitions written out). */
+static void ref_mha(int B, int Tq, int Tv, int dq, int dv, int H, int kd, int vd, int od, const float *q,
+                    const float *v, const float *const W[4], const float *const bias[4], bool causal, double *out)
+{
+	double *Q = calloc((size_t)Tq * H * kd, sizeof(double)), *K = calloc((size_t)Tv * H * kd, sizeof(double));
+	double *V = calloc((size_t)Tv * H * vd, sizeof(double)), *O = calloc((size_t)Tq * H * vd, sizeof(double));
+	double *w = calloc((size_t)Tv, sizeof(double));
+
+	for (int b = 0; b < B; b++) {
+		/* Q[t,h,e] = sum_f q[t,f] Wq[f,h,e] + bq[h,e] (key = value here) */
+		for (int t = 0; t < Tq; t++)
+			for (int he = 0; he < H * kd; he++) {
+				double s = bias[0] ? bias[0][he] : 0;
+				for (int f = 0; f < dq; f++)
+					s += (double)q[(b * Tq + t) * dq + f] * W[0][f * H * kd + he];
+				Q[t * H * kd + he] = s;
+			}
+		for (int t = 0; t < Tv; t++) {
+			for (int he = 0; he < H * kd; he++) {
+				double s = bias[1] ? bias[1][he] : 0;
+				for (int f = 0; f < dv; f++)
+					s += (double)v[(b * Tv + t) * dv + f] * W[1][f * H * kd + he];
+				K[t * H * kd + he] = s;
+			}
+			for (int he = 0; he < H * vd; he++) {
+				double s = bias[2] ? bias[2][he] : 0;
+				for (int f = 0; f < dv; f++)
+					s += (double)v[(b * Tv + t) * dv + f] * W[2][f * H * vd + he];
+				V[t * H * vd + he] = s;
+			}
+		}
+		for (int h = 0; h < H; h++)
+			for (int i = 0; i < Tq; i++) {
+				double mx = -1e300, sum = 0;
+				for (int j = 0; j < Tv; j++) {
+					double s = 0;
+					for (int e = 0; e < kd; e++)
+						s += Q[i * H * kd + h * kd + e] * K[j * H * kd + h * kd + e];
+					s /= sqrt((double)kd);
+					if (causal && j > i)
+						s = -1e300;
+					w[j] = s;
+					if (s > mx)
+						mx = s;
+				}
+				for (int j = 0; j < Tv; j++) {
+					w[j] = exp(w[j] - mx);
+					sum += w[j];
+				}
+				for (int e = 0; e < vd; e++) {
+					double o = 0;
+					for (int j = 0; j < Tv; j++)
+						o += w[j] / sum * V[j * H * vd + h * vd + e];
+					O[i * H * vd + h * vd + e] = o;
+				}
+			}
+		/* out[t,o] = sum_{h,e} O[t,h,e] Wo[h,e,o] + bo[o] */
+		for (int t = 0; t < Tq; t++)
+			for (int o = 0; o < od; o++) {
+				double s = bias[3] ? bias[3][o] : 0;
+				for (int he = 0; he < H * vd; he++)
+					s += O[t * H * vd + he] * W[3][he * od + o];
+				out[(b * Tq + t) * od + o] = s;
+			}
+	}
+	free(Q);
+	free(K);
+	free(V);
+	free(O);
+	free(w);
+}
+
+/* order: 0 = Keras order (q, k, v, output), 1 = shuffled (names decide) */
+static void check_mha(bool bias, bool causal, int order, int od_cfg)
+{
+	enum { B = 2, Tq = 3, Tv = 4, dq = 5, dv = 6, H = 2, kd = 3, vd = 2 };
+	static const char *const pn[4] = {"query", "key", "value", "attention_output"};
+	static const int shuffled[4] = {1, 3, 0, 2};
+	int od = od_cfg > 0 ? od_cfg : dq;
+	tlayer t;
+	char cfg[256], names[8][40];
+	float *q = rand_buf(B * Tq * dq), *v = rand_buf(B * Tv * dv);
+	float *W[4] = {rand_buf(dq * H * kd), rand_buf(dv * H * kd), rand_buf(dv * H * vd), rand_buf(H * vd * od)};
+	float *bb[4] = {rand_buf(H * kd), rand_buf(H * kd), rand_buf(H * vd), rand_buf(od)};
+	double *want = calloc((size_t)B * Tq * od, sizeof(double));
+	ks_shape s[2] = {shape3(B, Tq, dq), shape3(B, Tv, dv)};
+	const float *in[2] = {q, v};
+	const float *Wc[4] = {W[0], W[1], W[2], W[3]};
+	const float *bc[4] = {bias ? bb[0] : NULL, bias ? bb[1] : NULL, bias ? bb[2] : NULL, bias ? bb[3] : NULL};
+	run_result r;
+	ks_err err;
+
+	ref_mha(B, Tq, Tv, dq, dv, H, kd, vd, od, q, v, Wc, bc, causal, want);
+	snprintf(cfg, sizeof cfg, "{\"num_heads\": %d, \"key_dim\": %d, \"value_dim\": %d, \"use_bias\": %s%s%d%s}", H,
+	         kd, vd, bias ? "true" : "false", od_cfg > 0 ? ", \"output_shape\": " : "", od_cfg > 0 ? od_cfg : 0,
+	         "");
+	if (od_cfg <= 0)
+		snprintf(cfg, sizeof cfg, "{\"num_heads\": %d, \"key_dim\": %d, \"value_dim\": %d, \"use_bias\": %s}", H,
+		         kd, vd, bias ? "true" : "false");
+	tl_init(&t, "MultiHeadAttention", cfg);
+	for (int k = 0; k < 4; k++) {
+		int p = order ? shuffled[k] : k;
+		int64_t kin = p == 0 ? dq : p == 3 ? H : dv;
+		int64_t k1 = p == 3 ? vd : H, k2 = p == 0 || p == 1 ? kd : p == 2 ? vd : od;
+		ks_weight *w;
+		snprintf(names[2 * k], 40, "%s/kernel", pn[p]);
+		snprintf(names[2 * k + 1], 40, "%s/bias", pn[p]);
+		tl_add(&t, names[2 * k], W[p], 2, kin, k1 * k2);
+		w = &t.w[t.l.n_weights - 1];
+		w->rank = 3;
+		w->shape[1] = k1;
+		w->shape[2] = k2;
+		if (bias) {
+			if (p == 3) {
+				tl_add(&t, names[2 * k + 1], bb[p], 1, od, 0);
+			} else {
+				tl_add(&t, names[2 * k + 1], bb[p], 2, H, p == 2 ? vd : kd);
+			}
+		}
+	}
+	if (causal)
+		g_kwargs = json_pack("{s:b}", "use_causal_mask", 1);
+	if (run_op(&t, 3, 2, s, in, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	json_decref(g_kwargs);
+	g_kwargs = NULL;
+	assert_int_equal(r.shape[0].d[2], od);
+	assert_close(r.out[0], want, (size_t)B * Tq * od, TOL);
+	rr_free(&r);
+	tl_free(&t);
+	for (int i = 0; i < 4; i++) {
+		free(W[i]);
+		free(bb[i]);
+	}
+	free(q);
+	free(v);
+	free(want);
+}
+
+static void test_multi_head_attention(void **state)
+{
+	(void)state;
+	check_mha(true, false, 0, 0);
+	check_mha(false, false, 0, 0);
+	check_mha(true, true, 0, 7);
+	check_mha(true, false, 1, 0); /* weights listed out of order: names decide */
+}
+
+static void test_attention_errors(void **state)
+{
+	tlayer t;
+	float w[6] = {0};
+	ks_shape s[2] = {shape3(2, 3, 4), shape3(2, 5, 4)};
+	const float *in[2] = {w, w};
+	run_result r;
+	ks_err err;
+	(void)state;
+
+	tl_init(&t, "Attention", "{\"use_scale\": true}");
+	assert_int_equal(run_op(&t, 3, 2, s, in, &r, &err), -1);
+	assert_non_null(strstr(err.msg, "has 0 weights but the config needs 1"));
+	tl_free(&t);
+
+	tl_init(&t, "Attention", "{}");
+	assert_int_equal(run_op(&t, 3, 1, s, in, &r, &err), -1);
+	assert_non_null(strstr(err.msg, "[query, value]"));
+	tl_free(&t);
+
+	tl_init(&t, "MultiHeadAttention", "{\"num_heads\": 2, \"key_dim\": 3, \"use_bias\": false}");
+	for (int i = 0; i < 4; i++) {
+		static const char *const n[4] = {"query/kernel", "key/kernel", "value/kernel", "attention_output/kernel"};
+		tl_add(&t, n[i], w, 2, 1, 6);
+		t.w[i].rank = 3;
+		t.w[i].shape[0] = 4;
+		t.w[i].shape[1] = 2;
+		t.w[i].shape[2] = 3;
+	}
+	/* the output kernel must be (heads, value_dim, out) = (2, 3, 4) */
+	assert_int_equal(run_op(&t, 3, 2, s, in, &r, &err), -1);
+	assert_non_null(strstr(err.msg, "attention_output/kernel"));
+	assert_non_null(strstr(err.msg, "(2, 3, 4)"));
+	tl_free(&t);
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_attention_by_hand),
+	cmocka_unit_test(test_attention_modes),
+	cmocka_unit_test(test_multi_head_attention),
+	cmocka_unit_test(test_attention_errors),
+};
+
+KS_TEST_MAIN(tests)
