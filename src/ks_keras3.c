@@ -634,7 +634,8 @@ static const char *guess_class(const char *s)
 		"SeparableConv1D", "SeparableConv2D", "BatchNormalization", "LayerNormalization",
 		"GroupNormalization", "Embedding", "PReLU", "LSTM", "GRU", "SimpleRNN", "ConvLSTM1D",
 		"ConvLSTM2D", "ConvLSTM3D", "Normalization", "MultiHeadAttention", "QDense",
-		"QConv1D", "QConv2D", "LSTMCell", "GRUCell", "SimpleRNNCell", NULL };
+		"QConv1D", "QConv2D", "LSTMCell", "GRUCell", "SimpleRNNCell", "Bidirectional",
+		"TimeDistributed", NULL };
 	long cnt;
 	char *base = strip_counter(s, &cnt);
 	const char *r = "?";

@@ -245,6 +245,12 @@ void ks_varnames_child(const char *owner_class, const json_t *owner_cfg, const c
 			*child_class = "ConvLSTMCell";
 		} else {
 			sub_object(owner_cfg, "cell", child_class, child_cfg);
+			/* Every Keras recurrent cell names its variables kernel,
+			 * recurrent_kernel, bias: use that when the class is not
+			 * known (no config); a count that does not fit still
+			 * falls back to var_<i>. */
+			if (strcmp(*child_class, "?") == 0)
+				*child_class = "SimpleRNNCell";
 		}
 	} else if (strcmp(cls, "Bidirectional") == 0 &&
 	           (strcmp(a, "forward_layer") == 0 || strcmp(a, "backward_layer") == 0)) {
