@@ -94,3 +94,9 @@ tests_test_conformance_SOURCES = tests/test_conformance.c
 tests_test_conformance_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_conformance_LDADD = $(TEST_LDADD)
 endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_real_outputs
+tests_test_real_outputs_SOURCES = tests/test_real_outputs.c
+tests_test_real_outputs_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_real_outputs_LDADD = $(TEST_LDADD)
+endif
