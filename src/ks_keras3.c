@@ -419,23 +419,24 @@ static int map_container(k3ctx *c, ks_model *cm, const char *gpath, bool keras2,
 		 * synthesised); Functional.layers lists it. */
 		if (seq && strcmp(ks_class_basename(cls), "InputLayer") == 0)
 			continue;
-		if (keras2) {
-			hit = find_group(g, ng, ly->name, false);
-		} else {
-			expect = next_name(&cs, &nc, cls);
-			/* Keras >= 3.10 names the layer on its vars group: the
-			 * surest link. Older files only have the order. */
-			if (any_attr)
-				hit = find_group(g, ng, ly->name, true);
-			if (!hit)
-				hit = find_group(g, ng, expect, false);
-			/* A Keras 2 "Model" class is a Functional in Keras 3. */
-			if (!hit && ly->inner && strcmp(expect, "model") == 0) {
-				free(expect);
-				expect = next_name(&cs, &nc, "Functional");
-				hit = find_group(g, ng, expect, false);
-			}
+		expect = next_name(&cs, &nc, cls);
+		/* Keras >= 3.10 names the layer on its vars group: the surest
+		 * link. Older files only have the order: saving_lib names each
+		 * object by its class and a per-container counter (Keras 2.13
+		 * and 2.14 too, under _layer_checkpoint_dependencies). */
+		if (any_attr)
+			hit = find_group(g, ng, ly->name, true);
+		if (!hit)
+			hit = find_group(g, ng, expect, false);
+		/* A Keras 2 "Model" class is a Functional in Keras 3. */
+		if (!hit && ly->inner && strcmp(expect, "model") == 0) {
+			free(expect);
+			expect = next_name(&cs, &nc, "Functional");
+			hit = find_group(g, ng, expect, false);
 		}
+		/* Last resort for writers that used the layer name. */
+		if (!hit && keras2)
+			hit = find_group(g, ng, ly->name, false);
 		if (!hit) {
 			/* Weightless layers of old writers may have no group:
 			 * only worth a note, never an error. */

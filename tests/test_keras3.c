@@ -346,7 +346,9 @@ static void test_zip_nested(void **state)
 	ks_model_free(m);
 }
 
-/* Keras 2.14 writes _layer_checkpoint_dependencies/<layer name>/vars. */
+/* Keras 2.14 writes _layer_checkpoint_dependencies/<snake class>[_k]/vars
+ * (the same naming as Keras 3, which reads such files by replacing "layers"
+ * with "_layer_checkpoint_dependencies" in its own paths). */
 static void test_keras214_zip(void **state)
 {
 	const char *w = k3_tmp("k214.weights.h5"), *z = k3_tmp("k214.keras");
@@ -363,8 +365,8 @@ static void test_keras214_zip(void **state)
 	k3_group(f, "/vars");
 	k3_put(f, "/_layer_checkpoint_dependencies/dense/vars/0", 2, (hsize_t[]){ 3, 2 }, 1.0f);
 	k3_put(f, "/_layer_checkpoint_dependencies/dense/vars/1", 1, (hsize_t[]){ 2 }, 2.0f);
-	k3_put(f, "/_layer_checkpoint_dependencies/out/vars/0", 2, (hsize_t[]){ 2, 1 }, 3.0f);
-	k3_put(f, "/_layer_checkpoint_dependencies/out/vars/1", 1, (hsize_t[]){ 1 }, 4.0f);
+	k3_put(f, "/_layer_checkpoint_dependencies/dense_1/vars/0", 2, (hsize_t[]){ 2, 1 }, 3.0f);
+	k3_put(f, "/_layer_checkpoint_dependencies/dense_1/vars/1", 1, (hsize_t[]){ 1 }, 4.0f);
 	k3_put(f, "/metrics/mean/vars/0", 0, NULL, 0.5f);
 	H5Fclose(f);
 	k3_zip(z, (k3_member[]){
