@@ -12,7 +12,9 @@
  *                       attention_output projection (heads, value_dim, out).
  *
  * Inputs: [query, value] or [query, value, key] (key defaults to value), all
- * (batch, steps, features). A causal mask comes from the call kwarg
+ * (batch, steps, features). tf.keras' Attention also accepts (batch, features)
+ * inputs; its matmul then attends across the batch rows, which is reproduced
+ * (the result then depends on which rows are predicted together). A causal mask comes from the call kwarg
  * use_causal_mask (Keras >= 2.10, 3) or the Keras 2.x config key `causal`.
  * return_attention_scores (kwarg) adds the score tensor as a second output.
  * Not modelled: padding masks (mask=, attention_mask=, query/value masks);
@@ -87,18 +89,27 @@ static int flag_kw(const ks_op_call *c, const char *kw, const char *cfg_key, boo
 	return 0;
 }
 
-static int check_qkv(const ks_op_call *c, ks_err *err)
+/* allow_2d: tf.keras Attention also takes (batch, features) inputs, and its
+ * matmul then attends across the batch, as if it were one sequence. */
+static int check_qkv(const ks_op_call *c, bool allow_2d, ks_err *err)
 {
 	char buf[128];
 	if (c->n_in < 2 || c->n_in > 3)
 		return ks_fail(err, "layer %s (%s): needs inputs [query, value] or [query, value, key], got %d",
 		               c->layer->name, c->layer->class_name, c->n_in);
 	for (int i = 0; i < c->n_in; i++)
-		if (c->in[i].rank != 3)
+		if (c->in[i].rank != 3 && !(allow_2d && c->in[i].rank == 2 && c->in[0].rank == 2))
 			return ks_fail(err, "layer %s (%s): input %d must be (batch, steps, features), got %s",
 			               c->layer->name, c->layer->class_name, i,
 			               ks_shape_str(c->in[i].d, c->in[i].rank, buf, sizeof buf));
 	return 0;
+}
+
+/* A (batch, features) tensor seen as one sequence: (1, batch, features). */
+static ks_shape seq_view(const ks_shape *s)
+{
+	ks_shape v = {.rank = 3, .d = {1, s->d[0], s->d[1]}};
+	return v;
 }
 
 /* Row-wise softmax of S (Tq, Tk) with an optional causal mask (key j > query i
@@ -150,12 +161,21 @@ static int luong_infer(ks_op_call *c, ks_err *err)
 	const char *mode;
 	int need, k = 0;
 	const ks_shape *q, *v, *kk;
+	ks_shape seq2d[3];
 
-	if (check_qkv(c, err) < 0)
+	if (check_qkv(c, true, err) < 0)
 		return -1;
-	q = &c->in[0];
-	v = &c->in[1];
-	kk = c->n_in > 2 ? &c->in[2] : v;
+	if (c->in[0].rank == 2) {
+		for (int i = 0; i < c->n_in; i++)
+			seq2d[i] = seq_view(&c->in[i]);
+		q = &seq2d[0];
+		v = &seq2d[1];
+		kk = c->n_in > 2 ? &seq2d[2] : v;
+	} else {
+		q = &c->in[0];
+		v = &c->in[1];
+		kk = c->n_in > 2 ? &c->in[2] : v;
+	}
 	p = ks_xcalloc(1, sizeof *p);
 	c->priv = p;
 	p->additive = ks_str_eq(c->layer->class_name, "AdditiveAttention");
@@ -207,6 +227,12 @@ static int luong_infer(ks_op_call *c, ks_err *err)
 		c->out[1].d[1] = q->d[1];
 		c->out[1].d[2] = v->d[1];
 	}
+	if (c->in[0].rank == 2) /* drop the pseudo batch of one */
+		for (int i = 0; i < c->n_out; i++) {
+			c->out[i].rank = 2;
+			c->out[i].d[0] = c->out[i].d[1];
+			c->out[i].d[1] = c->out[i].d[2];
+		}
 	c->scratch_floats = 0;
 	if (q->d[1] >= 0 && v->d[1] >= 0 && !ks_size_mul((size_t)q->d[1], (size_t)v->d[1], &c->scratch_floats)) {
 		fail_layer(c, err, "the inputs are too large");
@@ -241,8 +267,10 @@ static int luong_load(ks_op_call *c, ks_err *err)
 static void luong_run(const ks_op_call *c, const float *const *in, float *const *out, float *scratch)
 {
 	const luong *p = c->priv;
-	int64_t B = c->in[0].d[0], Tq = c->in[0].d[1], d = c->in[0].d[2];
-	int64_t Tv = c->in[1].d[1], dv = c->in[1].d[2];
+	ks_shape qs = c->in[0].rank == 2 ? seq_view(&c->in[0]) : c->in[0];
+	ks_shape vs = c->in[1].rank == 2 ? seq_view(&c->in[1]) : c->in[1];
+	int64_t B = qs.d[0], Tq = qs.d[1], d = qs.d[2];
+	int64_t Tv = vs.d[1], dv = vs.d[2];
 	const float *key = c->n_in > 2 ? in[2] : in[1];
 
 	for (int64_t b = 0; b < B; b++) {
@@ -335,7 +363,7 @@ static int mha_infer(ks_op_call *c, ks_err *err)
 	bool by_name = true;
 	const ks_shape *q, *v, *k;
 
-	if (check_qkv(c, err) < 0) {
+	if (check_qkv(c, false, err) < 0) {
 		if (c->n_in == 1 && c->kwargs && json_object_get(c->kwargs, "value"))
 			return fail_layer(c, err, "the value tensor is passed as a keyword argument the graph did not resolve");
 		return -1;

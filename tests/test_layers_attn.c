@@ -217,6 +217,30 @@ static void test_attention_by_hand(void **state)
 	tl_free(&t);
 }
 
+/* tf.keras Attention on (batch, features) inputs attends across the batch:
+ * q = [1], [0]; v = k = [4], [8]. Row 0 scores [4, 8]; row 1 scores [0, 0]. */
+static void test_attention_2d_inputs(void **state)
+{
+	tlayer t;
+	float q[2] = {1, 0}, v[2] = {4, 8};
+	ks_shape s[2] = {{.rank = 2, .d = {2, 1}}, {.rank = 2, .d = {2, 1}}};
+	const float *in[2] = {q, v};
+	double e4 = exp(4.0);
+	run_result r;
+	ks_err err;
+	(void)state;
+
+	tl_init(&t, "Attention", "{\"use_scale\": false, \"dropout\": 0.2}");
+	assert_int_equal(run_op(&t, 2, 2, s, in, &r, &err), 0);
+	assert_int_equal(r.shape[0].rank, 2);
+	assert_int_equal(r.shape[0].d[0], 2);
+	assert_int_equal(r.shape[0].d[1], 1);
+	assert_float_equal(r.out[0][0], (float)((4 + 8 * e4) / (1 + e4)), 1e-5);
+	assert_float_equal(r.out[0][1], 6.0f, 1e-5);
+	rr_free(&r);
+	tl_free(&t);
+}
+
 static void check_luong(const char *cls, const char *cfg, int kind, bool with_key, bool causal, bool scale_w,
                         bool concat_w)
 {
@@ -466,6 +490,7 @@ static void test_attention_errors(void **state)
 
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_attention_by_hand),
+	cmocka_unit_test(test_attention_2d_inputs),
 	cmocka_unit_test(test_attention_modes),
 	cmocka_unit_test(test_multi_head_attention),
 	cmocka_unit_test(test_attention_errors),
