@@ -3,11 +3,13 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cli_report.h"
 #include "cli_predict.h"
 #include "ks_status.h"
+#include "ui_tui.h"
 
 /* One line per subcommand; each lives in ui/cli_<name>.c. */
 const cli_command cli_commands[] = {
@@ -47,6 +49,15 @@ int main(int argc, char **argv)
 	for (const cli_command *c = cli_commands; c->name; c++)
 		if (strcmp(argv[1], c->name) == 0)
 			return c->run(argc - 1, argv + 1);
+	/* `kerascope FILE`: the inspector on a terminal, else the summary (pipes). */
+	if (argc == 2 && argv[1][0] != '-' && access(argv[1], F_OK) == 0) {
+		if (ui_tui_wanted())
+			return ui_tui_run(argv[1], NULL);
+		char *sargv[] = {(char *)"summary", argv[1], NULL};
+		for (const cli_command *c = cli_commands; c->name; c++)
+			if (strcmp(c->name, "summary") == 0)
+				return c->run(2, sargv);
+	}
 	fprintf(stderr, "kerascope: unknown command '%s' (try --help)\n", argv[1]);
 	return 2;
 }

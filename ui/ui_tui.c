@@ -1,0 +1,555 @@
+/* ui_tui: the main loop, layout and generic request handling (see ui.h). */
+#include "config.h"
+
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ks_plan.h"
+#include "ks_util.h"
+#include "ui.h"
+#include "ui_curses.h"
+#include "ui_display.h"
+#include "ui_input.h"
+#include "ui_prompt.h"
+#include "ui_tui.h"
+
+/* ---- messages and progress -------------------------------------------- */
+
+void ui_msg(ui *u, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(u->msg, sizeof u->msg, fmt, ap);
+	va_end(ap);
+	u->msg_error = false;
+}
+
+void ui_error(ui *u, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(u->msg, sizeof u->msg, fmt, ap);
+	va_end(ap);
+	u->msg_error = true;
+}
+
+static char progress_label[128];
+static double progress_last;
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void ui_progress_begin(ui *u, const char *label)
+{
+	(void)u;
+	snprintf(progress_label, sizeof progress_label, "%s", label);
+	progress_last = 0;
+}
+
+bool ui_progress(ui *u, double fraction)
+{
+	(void)u;
+	double t = now_s();
+	if (ui_display_headless())
+		return ui_input_poll_cancel();
+	if (t - progress_last < 0.1)
+		return false;
+	progress_last = t;
+	char line[256];
+	if (fraction >= 0)
+		snprintf(line, sizeof line, "%s %3d%%  (Ctrl-C cancels)", progress_label,
+		         (int)(fraction * 100));
+	else
+		snprintf(line, sizeof line, "%s ...  (Ctrl-C cancels)", progress_label);
+	ui_fill(LINES - 1, 0, COLS, UI_R_NORMAL);
+	ui_put(LINES - 1, 0, COLS, UI_R_HEADER, line);
+	refresh();
+	return ui_input_poll_cancel();
+}
+
+void ui_progress_end(ui *u)
+{
+	(void)u;
+	progress_label[0] = '\0';
+}
+
+/* ---- view stack ------------------------------------------------------- */
+
+ui_view *ui_view_push(ui *u, const struct ui_view_ops *ops, const char *title)
+{
+	if (u->depth == UI_MAX_STACK) {
+		ui_error(u, "too many views open: close one with q");
+		return NULL;
+	}
+	ui_view *v = ks_xcalloc(1, sizeof *v);
+	v->ops = ops;
+	if (ops->private_size)
+		v->priv = ks_xcalloc(1, ops->private_size);
+	snprintf(v->title, sizeof v->title, "%s", title ? title : ops->name);
+	u->stack[u->depth++] = v;
+	return v;
+}
+
+bool ui_view_pop(ui *u)
+{
+	if (u->depth == 0)
+		return false;
+	ui_view *v = u->stack[--u->depth];
+	if (v->ops->done)
+		v->ops->done(v);
+	ui_list_clear(&v->list);
+	free(v->priv);
+	free(v);
+	return true;
+}
+
+ui_view *ui_view_top(ui *u)
+{
+	return u->depth ? u->stack[u->depth - 1] : NULL;
+}
+
+/* ---- drawing ---------------------------------------------------------- */
+
+static void draw_view(ui *u, ui_view *v, int y, int x, int h, int w, bool focused)
+{
+	v->y = y;
+	v->x = x;
+	v->h = h;
+	v->w = w;
+	if (v->ops && v->ops->draw)
+		v->ops->draw(u, v, y, x, h, w);
+	else
+		ui_list_draw(u, &v->list, y, x, h, w, focused);
+}
+
+static void draw_browser(ui *u, int y, int h)
+{
+	const ui_glyphs *g = ui_glyph();
+	u->wide = COLS >= 100;
+	if (u->wide) {
+		int lw = COLS * 11 / 20;
+		u->layers.ops = NULL;
+		draw_view(u, &u->layers, y, 0, h, lw, u->focus == 0);
+		for (int r = 0; r < h; r++)
+			ui_put(y + r, lw, 1, UI_R_DIM, g->sep);
+		draw_view(u, &u->detail, y, lw + 1, h, COLS - lw - 1, u->focus == 1);
+	} else {
+		int lh = h * 3 / 5;
+		if (lh < 3)
+			lh = h > 3 ? 3 : h;
+		draw_view(u, &u->layers, y, 0, lh, COLS, u->focus == 0);
+		if (h - lh >= 2) {
+			ui_fill(y + lh, 0, COLS, UI_R_DIM);
+			ui_put(y + lh, 0, COLS, UI_R_DIM, "-- detail (Tab switches pane) --");
+			draw_view(u, &u->detail, y + lh + 1, 0, h - lh - 1, COLS, u->focus == 1);
+		}
+	}
+}
+
+static void draw_overlay(ui *u, ui_view *v, int y, int h)
+{
+	int w = COLS - 4 < 110 ? COLS - 4 : 110;
+	int oh = h - 2;
+	int x = (COLS - w) / 2;
+	int oy = y + 1;
+	for (int r = 0; r < oh; r++)
+		ui_fill(oy + r, x, w, UI_R_NORMAL);
+	const char *bar = ui_display_utf8() ? "\u2500" : "-";
+	char line[1024] = "";
+	for (int i = 0; i < w - 2 && strlen(line) + 4 < sizeof line; i++)
+		strcat(line, bar);
+	ui_put(oy - 1 >= y ? oy - 1 : oy, x, w, UI_R_DIM, line);
+	ui_put(oy + oh, x, w, UI_R_DIM, line);
+	draw_view(u, v, oy, x + 1, oh, w - 2, true);
+}
+
+static void draw_status(ui *u, int y)
+{
+	ui_view *top = ui_view_top(u);
+	char left[512], right[64] = "";
+	const ui_list *l = NULL;
+	if (top) {
+		snprintf(left, sizeof left, "[%s] %s", top->ops->name, top->title);
+		l = &top->list;
+	} else {
+		const ks_model *m = NULL;
+		const ks_layer *L = ui_layers_selected(u, &m);
+		snprintf(left, sizeof left, "[%s] %s", u->focus ? "detail" : (u->plain ? "tree" : "layers"),
+		         L ? L->name : "");
+		l = u->focus ? &u->detail.list : &u->layers.list;
+	}
+	if (l && l->n && (!top || !top->ops->draw))
+		snprintf(right, sizeof right, "%d/%d", l->sel + 1, l->n);
+	ui_fill(y, 0, COLS, UI_R_STATUS);
+	ui_put(y, 0, COLS, UI_R_STATUS, left);
+	int rw = ui_strwidth(right);
+	if (rw && COLS - rw - 1 > ui_strwidth(left))
+		ui_put(y, COLS - rw - 1, rw, UI_R_STATUS, right);
+}
+
+static void draw(ui *u)
+{
+	erase();
+	if (LINES < UI_MIN_ROWS || COLS < UI_MIN_COLS) {
+		char msg[128];
+		snprintf(msg, sizeof msg, "terminal too small: %dx%d", COLS, LINES);
+		ui_put(0, 0, COLS, UI_R_ERROR, msg);
+		snprintf(msg, sizeof msg, "kerascope needs at least %dx%d", UI_MIN_COLS, UI_MIN_ROWS);
+		ui_put(1, 0, COLS, UI_R_NORMAL, msg);
+		ui_put(2, 0, COLS, UI_R_DIM, "enlarge the window, or q to quit");
+		refresh();
+		return;
+	}
+	/* Title bar. */
+	const ks_model *m = u->model;
+	char title[1024];
+	if (u->plain)
+		snprintf(title, sizeof title, " kerascope  %s  HDF5 file (not a Keras model)", u->path);
+	else
+		snprintf(title, sizeof title, " kerascope  %s  %s%s%s%s%s  %s  %d layers  %lld params",
+		         u->path, ks_format_name(m->format), m->keras_version ? "  Keras " : "",
+		         m->keras_version ? m->keras_version : "", m->backend ? "/" : "",
+		         m->backend ? m->backend : "", m->class_name ? m->class_name : "model",
+		         m->n_layers, (long long)m->total_params);
+	ui_fill(0, 0, COLS, UI_R_TITLE);
+	ui_put(0, 0, COLS, UI_R_TITLE, title);
+
+	int body_y = 1, body_h = LINES - 3;
+	ui_view *top = ui_view_top(u);
+	/* The topmost non-overlay view, or the browser. */
+	int base = u->depth - 1;
+	while (base >= 0 && u->stack[base]->ops->overlay)
+		base--;
+	if (base >= 0)
+		draw_view(u, u->stack[base], body_y, 0, body_h, COLS, true);
+	else
+		draw_browser(u, body_y, body_h);
+	if (top && top->ops->overlay)
+		draw_overlay(u, top, body_y, body_h);
+	draw_status(u, LINES - 2);
+	if (u->prompting) {
+		ui_prompt_draw(u, LINES - 1, COLS);
+	} else if (u->msg[0]) {
+		ui_put(LINES - 1, 0, COLS, u->msg_error ? UI_R_ERROR : UI_R_NORMAL, u->msg);
+	} else {
+		ui_put(LINES - 1, 0, COLS, UI_R_DIM,
+		       top ? "q back  ? help  : command  / search" :
+		       "Enter open  Tab pane  i file  t tree  : command  / search  ? help  q quit");
+	}
+	refresh();
+}
+
+void ui_redraw(ui *u)
+{
+	draw(u);
+}
+
+/* ---- requests --------------------------------------------------------- */
+
+static void do_search(ui *u, int dir)
+{
+	if (!u->search[0]) {
+		ui_error(u, "no search yet: / starts one");
+		return;
+	}
+	ui_view *top = ui_view_top(u);
+	bool found;
+	if (top && top->ops->search) {
+		found = top->ops->search(u, top, u->search, dir);
+		if (found)
+			ui_msg(u, "/%s", u->search);
+		return;
+	}
+	ui_list *l = top ? &top->list : u->focus ? &u->detail.list : &u->layers.list;
+	found = ui_list_search(l, u->search, dir) >= 0;
+	if (!top && u->focus == 0)
+		ui_detail_build(u);
+	if (found)
+		ui_msg(u, "/%s", u->search);
+	else
+		ui_error(u, "not found: %s", u->search);
+}
+
+void ui_on_prompt_line(ui *u, int kind, const char *line)
+{
+	u->msg[0] = '\0';
+	if (kind == '/') {
+		if (*line) {
+			snprintf(u->search, sizeof u->search, "%s", line);
+			do_search(u, +1);
+		}
+		return;
+	}
+	ui_cmd_run(u, line);
+}
+
+static bool browser_request(ui *u, enum ui_request req)
+{
+	if (req == UI_REQ_SWITCH_PANE) {
+		u->focus = !u->focus;
+		return true;
+	}
+	if (u->focus == 1)
+		return ui_detail_request(u, req);
+	const ks_layer *before = ui_layers_selected(u, NULL);
+	int before_sel = u->layers.list.sel;
+	bool done = ui_layers_request(u, req);
+	if (ui_layers_selected(u, NULL) != before || u->layers.list.sel != before_sel)
+		ui_detail_build(u);
+	return done;
+}
+
+static void handle_request(ui *u, enum ui_request req)
+{
+	ui_view *top = ui_view_top(u);
+	switch (req) {
+	case UI_REQ_QUIT_NOW: u->quit = true; return;
+	case UI_REQ_HELP: ui_help_open(u); return;
+	case UI_REQ_PROMPT: ui_prompt_begin(u, ':', NULL); return;
+	case UI_REQ_SEARCH: ui_prompt_begin(u, '/', NULL); return;
+	case UI_REQ_FIND_NEXT: do_search(u, +1); return;
+	case UI_REQ_FIND_PREV: do_search(u, -1); return;
+	case UI_REQ_REDRAW: clearok(curscr, TRUE); return;
+	case UI_REQ_SUSPEND: ui_display_suspend(); return;
+	case UI_REQ_CANCEL: u->msg[0] = '\0'; return;
+	case UI_REQ_FILE_VIEW: ui_cmd_run(u, "info"); return;
+	case UI_REQ_TREE_VIEW: ui_tree_open(u); return;
+	case UI_REQ_SLICE: ui_prompt_begin(u, ':', "slice "); return;
+	case UI_REQ_JUMP: ui_prompt_begin(u, ':', "goto "); return;
+	case UI_REQ_RANGE: ui_prompt_begin(u, ':', "highlight "); return;
+	case UI_REQ_EXPORT: ui_prompt_begin(u, ':', "export "); return;
+	case UI_REQ_PREDICT: ui_prompt_begin(u, ':', "predict "); return;
+	default: break;
+	}
+	bool done;
+	if (top)
+		done = top->ops->request ? top->ops->request(u, top, req) : ui_list_request(&top->list, req);
+	else
+		done = browser_request(u, req);
+	if (done)
+		return;
+	if (req == UI_REQ_QUIT || req == UI_REQ_BACK) {
+		if (top)
+			ui_view_pop(u);
+		else if (req == UI_REQ_QUIT)
+			u->quit = true;
+		else if (u->focus == 1)
+			u->focus = 0;
+	}
+}
+
+static ui_view *view_at(ui *u, int x, int y, ui_list **list, int *pane)
+{
+	ui_view *top = ui_view_top(u);
+	*pane = -1;
+	ui_view *cands[2];
+	int n = 0;
+	if (top) {
+		cands[n++] = top;
+	} else {
+		cands[n++] = &u->layers;
+		cands[n++] = &u->detail;
+	}
+	for (int i = 0; i < n; i++) {
+		ui_view *v = cands[i];
+		if (x >= v->x && x < v->x + v->w && y >= v->y && y < v->y + v->h) {
+			*list = &v->list;
+			*pane = top ? -1 : i;
+			return v;
+		}
+	}
+	return NULL;
+}
+
+static void handle_mouse(ui *u, const ui_event *ev)
+{
+	ui_list *l = NULL;
+	int pane;
+	ui_view *v = view_at(u, ev->mx, ev->my, &l, &pane);
+	if (!v)
+		return;
+	if (pane >= 0)
+		u->focus = pane;
+	if (ev->button == 4 || ev->button == 5) {
+		enum ui_request r = ev->button == 4 ? UI_REQ_MOVE_UP : UI_REQ_MOVE_DOWN;
+		for (int i = 0; i < 3; i++)
+			handle_request(u, r);
+		return;
+	}
+	if (v->ops && v->ops->draw)
+		return; /* the tensor view has no rows to click */
+	int i = ui_list_line_at(l, ev->my - v->y);
+	if (i < 0)
+		return;
+	if (pane == 0 && !u->plain && i == 0)
+		return; /* header row */
+	ui_list_select(l, i);
+	if (pane == 0)
+		ui_detail_build(u);
+}
+
+static void handle_key(ui *u, const ui_event *ev)
+{
+	int key = ev->key;
+	if (key == KEY_RESIZE) {
+		ui_prompt_resize(LINES, COLS);
+		return;
+	}
+	if (LINES < UI_MIN_ROWS || COLS < UI_MIN_COLS) {
+		/* Only quitting makes sense until the terminal grows again. */
+		if (key == 'q' || key == 'Q')
+			u->quit = true;
+		return;
+	}
+	if (u->prompting) {
+		if (key == UI_KEY_ESC) {
+			/* A lone Esc leaves; Esc + key is readline's Meta prefix. */
+			int next = ERR;
+			if (!ui_display_headless()) {
+				nodelay(stdscr, TRUE);
+				next = getch();
+				nodelay(stdscr, FALSE);
+			}
+			if (next == ERR) {
+				ui_prompt_cancel(u);
+				return;
+			}
+			ui_prompt_key(u, key);
+			ui_prompt_key(u, next);
+			return;
+		}
+		if (key == UI_CTRL('c')) {
+			ui_prompt_cancel(u);
+			return;
+		}
+		if (key == UI_CTRL('z')) {
+			ui_display_suspend();
+			return;
+		}
+		if (key == KEY_MOUSE)
+			return;
+		ui_prompt_key(u, key);
+		return;
+	}
+	if (key == KEY_MOUSE) {
+		handle_mouse(u, ev);
+		return;
+	}
+	enum ui_request req = ui_key_request(key);
+	if (req == UI_REQ_NONE) {
+		ui_error(u, "key %s does nothing here (? shows the keys)", ui_key_label(key));
+		return;
+	}
+	if (req != UI_REQ_FIND_NEXT && req != UI_REQ_FIND_PREV)
+		u->msg[0] = '\0';
+	handle_request(u, req);
+}
+
+static void run_directive(ui *u, const char *d, int *status)
+{
+	ks_err err;
+	int cols, rows;
+	if (ks_str_startswith(d, "save-display ")) {
+		draw(u);
+		if (ui_display_save(d + 13, &err) < 0) {
+			fprintf(stderr, "kerascope: script: %s\n", err.msg);
+			*status = 2;
+		}
+	} else if (sscanf(d, "resize %dx%d", &cols, &rows) == 2) {
+		ui_display_resize(rows, cols);
+		ui_prompt_resize(rows, cols);
+	} else {
+		fprintf(stderr, "kerascope: script: unknown directive '@%s'\n", d);
+		*status = 2;
+	}
+}
+
+/* ---- entry ------------------------------------------------------------ */
+
+bool ui_tui_wanted(void)
+{
+	const char *s = getenv("KERASCOPE_SCRIPT");
+	return (s && *s) || (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
+}
+
+int ui_tui_run(const char *path, const char *config_path)
+{
+	setlocale(LC_ALL, "");
+	ks_quiet_hdf5();
+	const char *script = getenv("KERASCOPE_SCRIPT");
+	const char *nd = getenv("KERASCOPE_NO_DISPLAY");
+	bool headless = (nd && *nd) ||
+	                (script && *script && !(isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)));
+	ks_err err;
+	ks_err_clear(&err);
+	ks_open_opts oo = {.config_path = config_path};
+	ks_model *m = ks_model_open(path, &oo, &err);
+	if (!m) {
+		fprintf(stderr, "kerascope: %s\n", err.msg);
+		return 2;
+	}
+	if (script && *script && ui_input_open_script(script, &err) < 0) {
+		fprintf(stderr, "kerascope: %s\n", err.msg);
+		ks_model_free(m);
+		return 2;
+	}
+	ui *u = ks_xcalloc(1, sizeof *u);
+	u->model = m;
+	u->path = path;
+	u->plain = m->format == KS_FMT_PLAIN_H5;
+	if (!u->plain && m->n_layers > 0) {
+		u->shapes = ks_xcalloc((size_t)m->n_layers, sizeof *u->shapes);
+		ks_infer_layer_shapes(m, u->shapes);
+	}
+	if (ui_display_init(headless, &err) < 0) {
+		fprintf(stderr, "kerascope: %s\n", err.msg);
+		ui_input_close();
+		ks_model_free(m);
+		free(u->shapes);
+		free(u);
+		return 2;
+	}
+	ui_prompt_init(u);
+	ui_layers_build(u);
+	ui_detail_build(u);
+	int status = 0;
+	while (!u->quit) {
+		draw(u);
+		if (ui_display_terminated())
+			break;
+		ui_event ev;
+		int r = ui_input_next(&ev, 250, headless);
+		if (r < 0)
+			break;
+		if (r == 0)
+			continue;
+		if (ev.directive)
+			run_directive(u, ev.directive, &status);
+		else
+			handle_key(u, &ev);
+	}
+	if (u->prompting)
+		ui_prompt_cancel(u);
+	while (ui_view_pop(u))
+		;
+	ui_prompt_done();
+	ui_display_done();
+	ui_input_close();
+	ui_tree_clear(&u->layers.list);
+	ui_list_clear(&u->detail.list);
+	ui_layers_free(u);
+	ui_acts_free(u->acts);
+	free(u->shapes);
+	ks_model_free(m);
+	free(u);
+	return status;
+}

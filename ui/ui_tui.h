@@ -1,0 +1,25 @@
+/* ui_tui: the interactive inspector, `kerascope FILE` on a terminal.
+ *
+ * Environment:
+ *   KERASCOPE_SCRIPT=FILE   feed keys and :commands from FILE (ui_input.h)
+ *   KERASCOPE_NO_DISPLAY=1  headless: curses draws into /dev/null, size from
+ *                           LINES/COLUMNS; also implied by a script without a
+ *                           terminal. The program ends with the script.
+ *   NO_COLOR, TERM=dumb     no colour; ASCII glyphs unless the locale is UTF-8
+ */
+#ifndef UI_TUI_H
+#define UI_TUI_H
+
+#include <stdbool.h>
+
+/* Opens path and runs the inspector until quit. Returns the exit status:
+ * 0, or 2 with one line on stderr when the file cannot be opened, the script
+ * is bad or the terminal cannot be used. config_path (may be NULL) is an
+ * architecture JSON for weights-only files. */
+int ui_tui_run(const char *path, const char *config_path);
+
+/* True when `kerascope FILE` should open the inspector rather than print
+ * the summary: stdin and stdout are terminals, or KERASCOPE_SCRIPT is set. */
+bool ui_tui_wanted(void);
+
+#endif
