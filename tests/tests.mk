@@ -100,3 +100,9 @@ tests_test_real_outputs_SOURCES = tests/test_real_outputs.c
 tests_test_real_outputs_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_real_outputs_LDADD = $(TEST_LDADD)
 endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_act
+tests_test_act_SOURCES = tests/test_act.c tests/engine_build.h
+tests_test_act_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_act_LDADD = $(TEST_LDADD)
+endif
