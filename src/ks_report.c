@@ -472,8 +472,15 @@ int ks_report_ls(FILE *out, const ks_model *m, bool json, bool raw, ks_err *err)
 		if (m->file == H5I_INVALID_HID)
 			return ks_fail(err, "no HDF5 data in this file");
 		tree_ctx t = {out, json ? json_array() : NULL};
-		if (!json)
-			fputs("/\n", out);
+		if (!json) {
+			char **names = NULL;
+			int n = 0;
+			fputc('/', out);
+			if (ks_h5_attr_names(m->file, "/", &names, &n, NULL) == 0 && n)
+				fprintf(out, "  [%d attr%s]", n, n == 1 ? "" : "s");
+			ks_h5_strv_free(names, n);
+			fputc('\n', out);
+		}
 		if (ks_h5_visit(m->file, "/", tree_item, &t, err) < 0) {
 			json_decref(t.arr);
 			return -1;
@@ -690,9 +697,12 @@ int ks_report_attrs(FILE *out, const ks_model *m, bool json, ks_err *err)
 	fprintf(out, "Keras version:  %s\n", m->keras_version ? m->keras_version : "(not recorded)");
 	fprintf(out, "Backend:        %s\n", m->backend ? m->backend : "(not recorded)");
 	fprintf(out, "Date saved:     %s\n", m->date_saved ? m->date_saved : "(not recorded)");
-	if (m->class_name || m->name)
-		fprintf(out, "Model:          %s \"%s\"\n", m->class_name ? m->class_name : "?",
-		        m->name ? m->name : "?");
+	if (m->class_name || m->name) {
+		fprintf(out, "Model:          %s", m->class_name ? m->class_name : "?");
+		if (m->name)
+			fprintf(out, " \"%s\"", m->name);
+		fputc('\n', out);
+	}
 	if (m->training_config)
 		print_config_block(out, "Training config", m->training_config);
 	else if (m->format == KS_FMT_LEGACY_H5)

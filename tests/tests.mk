@@ -24,6 +24,9 @@ tests_test_slice_SOURCES = tests/test_slice.c
 tests_test_slice_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_slice_LDADD = $(TEST_LDADD)
 endif
+# Golden transcripts of the report commands (shell; runs the built binary).
+TESTS += tests/cli/golden.sh
+EXTRA_DIST += tests/cli/golden.sh tests/expected
 
 # Keras 3 / Keras 2.14 .keras and .weights.h5 loaders (helper L2).
 EXTRA_DIST += tests/k3_build.h

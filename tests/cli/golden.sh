@@ -1,0 +1,90 @@
+#!/bin/sh
+# Golden tests of the report commands: runs the built kerascope on the shipped
+# examples and on shared fixtures and compares stdout, stderr and the exit
+# status with tests/expected/NAME.txt (diff -u). A missing expected file is a
+# failure, never created here. Each expected file was checked by hand against
+# h5py/numpy readings of the same files (see tests/expected/README).
+#
+# Runs from `make check` (top_srcdir, abs_top_builddir, KERASCOPE_FIXTURES
+# exported) or by hand: top_srcdir=. abs_top_builddir=build tests/cli/golden.sh
+LC_ALL=C
+export LC_ALL
+srcdir=$(cd "${top_srcdir:-.}" && pwd)
+ks=${abs_top_builddir:-$srcdir}/kerascope
+fixtures=${KERASCOPE_FIXTURES:-}
+expected=$srcdir/tests/expected
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ksgold.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+if [ ! -x "$ks" ]; then
+	echo "golden: $ks is not built" >&2
+	exit 99
+fi
+
+# check NAME DIR ARGS...: runs "kerascope ARGS..." inside DIR (so file names
+# print relative) and compares the transcript with tests/expected/NAME.txt.
+check() {
+	name=$1 dir=$2
+	shift 2
+	out=$tmp/$name.txt
+	(cd "$dir" && "$ks" "$@" >"$tmp/stdout" 2>"$tmp/stderr"; echo $? >"$tmp/rc")
+	{
+		cat "$tmp/stdout"
+		if [ -s "$tmp/stderr" ]; then
+			echo "--- stderr"
+			cat "$tmp/stderr"
+		fi
+		echo "--- exit $(cat "$tmp/rc")"
+	} >"$out"
+	if [ ! -f "$expected/$name.txt" ]; then
+		echo "FAIL $name: no expected file tests/expected/$name.txt (output in $out)"
+		cp "$out" "${TMPDIR:-/tmp}/ksgold-$name.txt"
+		fail=$((fail + 1))
+	elif diff -u "$expected/$name.txt" "$out"; then
+		pass=$((pass + 1))
+	else
+		echo "FAIL $name: kerascope $*  (in $dir)"
+		fail=$((fail + 1))
+	fi
+}
+
+ex=$srcdir/examples
+check summary_iris         "$ex" summary iris_mlp.h5
+check summary_iris_json    "$ex" summary --json iris_mlp.h5
+check summary_iris_keras3  "$ex" summary iris_mlp.keras
+check ls_iris              "$ex" ls iris_mlp.h5
+check ls_iris_keras3_json  "$ex" ls iris_mlp.keras --json
+check ls_iris_h5           "$ex" ls --h5 iris_mlp_untrained.h5
+check attrs_iris           "$ex" attrs iris_mlp.h5
+check attrs_iris_keras3    "$ex" attrs iris_mlp.keras
+check dump_iris_bias       "$ex" dump iris_mlp.h5 output/bias
+check dump_iris_slice      "$ex" dump iris_mlp.h5 hidden/kernel --slice '[:, 0:4]' --bins 5
+check dump_iris_json       "$ex" dump --json iris_mlp.keras output/bias --bins 2
+check dump_iris_opt        "$ex" dump iris_mlp.h5 /optimizer_weights/Adam/output/bias/v:0 --stats
+check err_missing_file     "$ex" summary no_such_file.h5
+check err_not_keras        "$ex" summary iris.csv
+check err_bad_weight       "$ex" dump iris_mlp.h5 hidden/nothing
+check err_bad_slice        "$ex" dump iris_mlp.h5 hidden/kernel --slice '[0, 99]'
+check err_bad_option       "$ex" ls iris_mlp.h5 --bogus
+check err_missing_arg      "$ex" dump iris_mlp.h5
+
+if [ -z "$fixtures" ] || [ ! -d "$fixtures/real" ]; then
+	echo "FAIL: KERASCOPE_FIXTURES ('$fixtures') has no real/ folder: fixture cases not run"
+	fail=$((fail + 1))
+else
+	r=$fixtures/real
+	check fx_functional_lstm "$r/dl4j-test-resources/examples/functional_lstm" \
+		summary lstm_functional_tf_keras_2.h5
+	check fx_weights_config  "$r/hls4ml-example-models/keras" \
+		summary KERAS_3layer_weights.h5 --config KERAS_3layer.json
+	check fx_keras1_attrs    "$r/dl4j-test-resources/examples/simple_lstm" \
+		attrs simple_lstm_th_keras_1_model.h5
+	check fx_plain_ls        "$r/dl4j-test-resources/examples/simple_rnn" \
+		ls simple_rnn_tf_keras_2_inputs_and_outputs.h5
+	check fx_nested_weights  "$r/minimal_vae" ls vae_cnn_mnist.h5
+fi
+
+echo "golden: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
