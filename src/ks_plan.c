@@ -479,6 +479,14 @@ static int model_call(ks_plan *p, int s, int li, int node, int ri, const int *in
 	return ri;
 }
 
+/* Adds "layer NAME (Class): " unless the op's message already names a layer. */
+static int layer_prefix(ks_err *err, const char *full, const char *cls)
+{
+	if (err && strncmp(err->msg, "layer ", 6) == 0)
+		return -1;
+	return ks_err_prefix(err, "layer %s (%s)", full, cls);
+}
+
 /* One layer call as a step: infer (validate) now, load later. */
 static int layer_step(ks_plan *p, int s, int li, int node, int ri, const int *in_v, int n_in,
                       ks_err *err)
@@ -509,7 +517,7 @@ static int layer_step(ks_plan *p, int s, int li, int node, int ri, const int *in
 	}
 	st->have_call = true;
 	if (op->infer(&st->call, err) < 0)
-		return ks_err_prefix(err, "layer %s (%s)", full, L->class_name);
+		return layer_prefix(err, full, L->class_name);
 	if (st->call.n_out < 1 || st->call.n_out > KS_MAX_IO)
 		return ks_fail(err, "layer %s (%s): internal error: %d outputs", full, L->class_name,
 		               st->call.n_out);
@@ -517,7 +525,7 @@ static int layer_step(ks_plan *p, int s, int li, int node, int ri, const int *in
 		if (ks_act_parse(json_object_get(L->config, "activation"), p->keras_major, &st->act,
 		                 err) < 0 ||
 		    ks_act_check_rank(&st->act, st->call.out[0].rank, err) < 0)
-			return ks_err_prefix(err, "layer %s (%s)", full, L->class_name);
+			return layer_prefix(err, full, L->class_name);
 		st->has_act = !ks_act_is_linear(&st->act);
 	}
 	st->info.name = st->name;
@@ -921,7 +929,7 @@ ks_plan *ks_plan_build(const ks_model *m, const ks_plan_opts *opts, ks_err *err)
 		if (st->call.scratch_floats > p->scratch_floats)
 			p->scratch_floats = st->call.scratch_floats;
 		if (st->op && st->op->load && st->op->load(&st->call, err) < 0) {
-			ks_err_prefix(err, "layer %s (%s)", st->name, st->info.class_name);
+			layer_prefix(err, st->name, st->info.class_name);
 			goto err_prefix;
 		}
 	}
