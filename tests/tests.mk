@@ -109,3 +109,9 @@ tests_test_act_SOURCES = tests/test_act.c tests/engine_build.h
 tests_test_act_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_act_LDADD = $(TEST_LDADD)
 endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_plan
+tests_test_plan_SOURCES = tests/test_plan.c tests/engine_build.h
+tests_test_plan_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_plan_LDADD = $(TEST_LDADD)
+endif
