@@ -13,7 +13,10 @@ TESTS += $(check_PROGRAMS)
 
 # Report area (helper C): statistics, slices.
 if HAVE_CMOCKA
-check_PROGRAMS += tests/test_slice tests/test_stats tests/test_report
+check_PROGRAMS += tests/test_slice tests/test_stats tests/test_report tests/test_real_report
+tests_test_real_report_SOURCES = tests/test_real_report.c
+tests_test_real_report_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_real_report_LDADD = $(TEST_LDADD)
 tests_test_report_SOURCES = tests/test_report.c
 tests_test_report_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_report_LDADD = $(TEST_LDADD)
