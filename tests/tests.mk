@@ -118,3 +118,15 @@ tests_test_plan_SOURCES = tests/test_plan.c tests/engine_build.h
 tests_test_plan_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_plan_LDADD = $(TEST_LDADD)
 endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_layers_merge
+tests_test_layers_merge_SOURCES = tests/test_layers_merge.c tests/engine_build.h
+tests_test_layers_merge_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_layers_merge_LDADD = $(TEST_LDADD)
+endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_layers_core
+tests_test_layers_core_SOURCES = tests/test_layers_core.c tests/engine_build.h
+tests_test_layers_core_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_layers_core_LDADD = $(TEST_LDADD)
+endif
