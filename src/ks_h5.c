@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <hdf5.h>
-#include <hdf5_hl.h>
 
 #include "ks_h5.h"
 #include "ks_util.h"
@@ -95,21 +94,85 @@ hid_t ks_h5_open_path(const char *path, ks_err *err)
 	return f;
 }
 
+/* File-image callbacks that never copy: the udata IS the caller's buffer,
+ * every "allocation" returns it and every "free" is a no-op, so HDF5 reads
+ * the bytes in place and nothing is allocated per open. (H5LTopen_file_image
+ * with DONT_COPY|DONT_RELEASE does the same but leaks its bookkeeping in
+ * HDF5 1.10.) */
+static void *img_malloc(size_t size, H5FD_file_image_op_t op, void *udata)
+{
+	(void)size;
+	(void)op;
+	return udata;
+}
+
+static void *img_memcpy(void *dest, const void *src, size_t size, H5FD_file_image_op_t op,
+                        void *udata)
+{
+	(void)op;
+	(void)udata;
+	if (dest != src)
+		memcpy(dest, src, size);
+	return dest;
+}
+
+static void *img_realloc(void *ptr, size_t size, H5FD_file_image_op_t op, void *udata)
+{
+	(void)ptr;
+	(void)size;
+	(void)op;
+	(void)udata;
+	return NULL; /* read-only: the image never grows */
+}
+
+static herr_t img_free(void *ptr, H5FD_file_image_op_t op, void *udata)
+{
+	(void)ptr;
+	(void)op;
+	(void)udata;
+	return 0;
+}
+
+static void *img_udata_copy(void *udata)
+{
+	return udata;
+}
+
+static herr_t img_udata_free(void *udata)
+{
+	(void)udata;
+	return 0;
+}
+
 hid_t ks_h5_open_image(const void *buf, size_t size, const char *label, ks_err *err)
 {
 	static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+	H5FD_file_image_callbacks_t cb = {
+		img_malloc, img_memcpy, img_realloc, img_free, img_udata_copy, img_udata_free, NULL,
+	};
 	char why[200];
-	hid_t f;
+	hid_t fapl, f = H5I_INVALID_HID;
 
 	ks_quiet_hdf5();
 	if (!buf || size < 8 || memcmp(buf, sig, 8) != 0) {
 		ks_fail(err, "%s: not an HDF5 file", label);
 		return H5I_INVALID_HID;
 	}
-	/* Without H5LT_FILE_IMAGE_OPEN_RW the image is opened read-only, so the
-	 * library never writes into buf despite the non-const parameter. */
-	f = H5LTopen_file_image((void *)(uintptr_t)buf, size,
-	                        H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE);
+	cb.udata = (void *)(uintptr_t)buf;
+	fapl = H5Pcreate(H5P_FILE_ACCESS);
+	if (fapl >= 0 && H5Pset_fapl_core(fapl, 64 * 1024, 0) >= 0 &&
+	    H5Pset_file_image_callbacks(fapl, &cb) >= 0 &&
+	    H5Pset_file_image(fapl, (void *)(uintptr_t)buf, size) >= 0 &&
+	    H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0) {
+		/* The core driver treats equal names as the same file, so each
+		 * image gets a unique one; nothing touches disk. */
+		static unsigned long serial;
+		char *name = ks_xasprintf("%s#mem%lu@%p", label, ++serial, buf);
+		f = H5Fopen(name, H5F_ACC_RDONLY, fapl);
+		free(name);
+	}
+	if (fapl >= 0)
+		H5Pclose(fapl);
 	if (f < 0) {
 		h5_reason(why);
 		ks_fail(err, "%s: cannot open as HDF5 (truncated or damaged)%s%s", label,

@@ -291,7 +291,20 @@ static void test_image_and_userblock(void **state)
 	assert_int_equal(ks_h5_attr_str(f, ".", "vlen_ascii", &s, &err), 0);
 	assert_string_equal(s, "hello");
 	free(s);
-	H5Fclose(f);
+	{
+		/* two images under one label stay two files */
+		void *img2 = malloc((size_t)size);
+		hid_t f2;
+		memcpy(img2, img, (size_t)size);
+		f2 = ks_h5_open_image(img2, (size_t)size, "mem", &err);
+		assert_true(f2 >= 0);
+		H5Fclose(f);
+		assert_int_equal(ks_h5_attr_str(f2, ".", "fixed_nullpad", &s, &err), 0);
+		assert_string_equal(s, "abc");
+		free(s);
+		H5Fclose(f2);
+		free(img2);
+	}
 	assert_true(ks_h5_open_image(img, 7, "short", &err) < 0);
 	assert_non_null(strstr(err.msg, "short"));
 	free(img);

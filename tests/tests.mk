@@ -40,13 +40,6 @@ tests_test_keras3_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_keras3_LDADD = $(TEST_LDADD)
 endif
 
-if HAVE_CMOCKA
-check_PROGRAMS += tests/test_real
-tests_test_real_SOURCES = tests/test_real.c
-tests_test_real_CPPFLAGS = $(TEST_CPPFLAGS)
-tests_test_real_LDADD = $(TEST_LDADD)
-endif
-
 # Normalization, recurrent and attention kernels (helper E3).
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_layers_norm tests/test_layers_rnn tests/test_layers_attn
@@ -91,6 +84,18 @@ check_PROGRAMS += tests/test_graph
 tests_test_graph_SOURCES = tests/test_graph.c
 tests_test_graph_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_graph_LDADD = $(TEST_LDADD)
+endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_hostile_h5
+tests_test_hostile_h5_SOURCES = tests/test_hostile_h5.c
+tests_test_hostile_h5_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_hostile_h5_LDADD = $(TEST_LDADD)
+endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_real
+tests_test_real_SOURCES = tests/test_real.c
+tests_test_real_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_real_LDADD = $(TEST_LDADD)
 endif
 # end L1
 
