@@ -8,8 +8,13 @@
  *
  * Standard convolution is im2col + sgemm, in blocks of output rows so the
  * column buffer stays a few MB even for VGG-sized layers; 1x1 stride-1
- * convolutions skip im2col. Weights are re-laid out once at load into the
- * GEMM's layout: per group, (taps, in/groups, out/groups) row-major.
+ * convolutions skip im2col, and 3x3 stride-1 2-D convolutions with enough
+ * channels use Winograd F(2x2, 3x3) (ks_winograd.h), 2.25x fewer
+ * multiplications. Weights are re-laid out once at load into the GEMM's
+ * layout: per group, (taps, in/groups, out/groups) row-major.
+ *
+ * KERASCOPE_CONV=im2col in the environment turns Winograd off (to compare
+ * speed or rounding; see bench/README).
  */
 #include "config.h"
 
@@ -22,10 +27,11 @@
 #include "ks_ops.h"
 #include "ks_spatial.h"
 #include "ks_util.h"
+#include "ks_winograd.h"
 
-/* Floats of im2col buffer aimed at per block (16 MB), but never fewer than
+/* Floats of im2col buffer aimed at per block (4 MB), but never fewer than
  * MIN_ROWS output positions per GEMM so the weight packing is amortised. */
-#define COL_BUDGET ((size_t)4 << 20)
+#define COL_BUDGET ((size_t)1 << 20)
 #define MIN_ROWS 256
 /* BLAS takes 32-bit ints. */
 #define BLAS_MAX ((int64_t)0x7fffffff)
@@ -76,6 +82,8 @@ typedef struct conv_priv {
 	int64_t pin, pout;      /* pixels per image in and out */
 	int64_t rows;           /* output positions per im2col block */
 	bool direct;            /* 1x1, stride 1, one group: no im2col */
+	bool wino;              /* 3x3, stride 1, 2-D: Winograd F(2x2, 3x3) */
+	int64_t tblk;           /* Winograd tiles per block */
 	/* kernel: canonical shape and accepted stored layouts */
 	int64_t kshape[KS_MAX_RANK];
 	int krank;
@@ -365,6 +373,12 @@ static int size_fail(const ks_op_call *c, ks_err *err)
 	return ks_fail(err, "layer %s (%s): the tensors are too large", c->layer->name, c->layer->class_name);
 }
 
+static bool wino_allowed(void)
+{
+	const char *e = getenv("KERASCOPE_CONV");
+	return !e || strcmp(e, "im2col") != 0;
+}
+
 static int conv_infer(ks_op_call *c, ks_err *err)
 {
 	conv_priv *p;
@@ -473,9 +487,18 @@ static int conv_infer(ks_op_call *c, ks_err *err)
 		p->direct = p->def->kind == CK_CONV && p->groups == 1 && p->taps == 1 &&
 		            p->w[0].s == 1 && p->w[1].s == 1 && p->w[2].s == 1 &&
 		            p->w[0].pad == 0 && p->w[1].pad == 0 && p->w[2].pad == 0 && p->pin == p->pout;
+		p->wino = p->def->kind == CK_CONV && p->def->n == 2 && p->groups == 1 &&
+		          k[0] == 3 && k[1] == 3 && s[0] == 1 && s[1] == 1 && dil[0] == 1 && dil[1] == 1 &&
+		          p->cin >= 16 && p->cout >= 16 && p->pout >= 16 && wino_allowed();
 		switch (p->def->kind) {
 		case CK_CONV:
-			if (!p->direct) {
+			if (p->wino) {
+				int64_t ntiles = ((p->w[0].out + 1) / 2) * ((p->w[1].out + 1) / 2);
+				p->tblk = ks_wino_block(p->cin, p->cout, ntiles);
+				if (p->tblk > BLAS_MAX / (16 * (p->cin + p->cout)))
+					return size_fail(c, err);
+				t = (int64_t)ks_wino_scratch(p->cin, p->cout, p->tblk);
+			} else if (!p->direct) {
 				int64_t rows = (int64_t)(COL_BUDGET / (size_t)(ktot ? ktot : 1));
 				if (rows < MIN_ROWS)
 					rows = MIN_ROWS;
@@ -563,7 +586,11 @@ static int conv_load(ks_op_call *c, ks_err *err)
 		flip_taps(k, p->taps, p->kshape[p->krank - 2] * p->kshape[p->krank - 1]);
 	switch (p->def->kind) {
 	case CK_CONV:
-		if (p->groups == 1) {
+		if (p->wino) {
+			p->k = ks_xmalloc((size_t)(16 * p->cin * p->cout) * sizeof(float));
+			ks_wino_kernel(k, p->cin, p->cout, p->k);
+			free(k);
+		} else if (p->groups == 1) {
 			p->k = k;
 		} else {
 			/* (taps, cin_g, cout) -> per group (taps, cin_g, cout_g) */
@@ -671,6 +698,11 @@ static void im2col(const conv_priv *p, const float *x, float *col, int64_t p0, i
 
 static void run_conv(const conv_priv *p, const float *x, float *y, float *col)
 {
+	if (p->wino) {
+		ks_wino_run(x, p->w[0].in, p->w[1].in, p->cin, p->k, p->bias, p->cout, p->w[0].out,
+		            p->w[1].out, p->w[0].pad, p->w[1].pad, p->tblk, y, col);
+		return;
+	}
 	if (p->direct) {
 		fill_bias(y, p->pout, p->cout, p->bias);
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)p->pout, (int)p->cout, (int)p->cin,

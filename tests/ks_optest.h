@@ -164,6 +164,8 @@ static inline int run_op(tlayer *t, const run_opts *o, ks_shape in, const float 
 	return 0;
 }
 
+/* Element-wise |got - want| <= tol * (1 + |want|); a tolerance of 1e-5 is
+ * what the conformance cases use. NaN never passes. */
 static inline void assert_close(const float *got, const double *want, size_t n, double tol)
 {
 	double worst = 0;
@@ -180,6 +182,20 @@ static inline void assert_close(const float *got, const double *want, size_t n, 
 		}
 	}
 	(void)at;
+}
+
+/* Tighter check for sums: |got - want| <= 1e-6 * (1 + mag) where mag is the
+ * sum of |terms| (float32 rounding of long dot products is ~1e-7 of it). */
+static inline void assert_close_mag(const float *got, const double *want, const double *mag, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		double d = fabs((double)got[i] - want[i]);
+		if (!(d <= 1e-6 * (1 + mag[i]))) {
+			fprintf(stderr, "mismatch at %zu: got %.8g want %.8g (|terms| %.4g)\n", i,
+			        (double)got[i], want[i], mag[i]);
+			fail();
+		}
+	}
 }
 
 static inline void assert_shape(const ks_shape *s, int rank, const int64_t *d)
