@@ -3,9 +3,11 @@
 #include "ks_keras3.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +26,9 @@
 #define KS_K3_MAX_DEPTH 32
 
 static const char K3_WEIGHTS[] = "model.weights.h5";
+/* STORED weights members at least this big are used in place (mapped);
+ * smaller ones are copied, which also verifies their CRC. */
+#define KS_K3_INPLACE_MIN (8u << 20)
 
 /* ---- JSON ------------------------------------------------------------- */
 
@@ -913,6 +918,165 @@ static int load_tree(ks_model *m, const json_t *cfg, const char *label, ks_err *
 	return 0;
 }
 
+/* ---- a stored weights member used in place ------------------------------ */
+
+/* HDF5's core driver normally copies a file image. These file image
+ * callbacks hand it the mapped bytes themselves instead (as H5LT's
+ * DONT_COPY mode does). Three kinds of holders are counted: property lists
+ * holding the image, the open core file (which keeps the callbacks' udata
+ * without taking a reference to it: it only calls image_free at close), and
+ * udata references. When all are gone the mapping is released. Read-only:
+ * nothing ever reallocates or writes the image. */
+typedef struct k3map {
+	void *base;                 /* the mapping (page aligned) */
+	size_t len;
+	const unsigned char *image; /* the member's first byte inside it */
+	size_t size;
+	int plist_refs, file_refs, udata_refs;
+} k3map;
+
+static void map_release_if_unused(k3map *mp)
+{
+	if (mp->plist_refs <= 0 && mp->file_refs <= 0 && mp->udata_refs <= 0) {
+		munmap(mp->base, mp->len);
+		free(mp);
+	}
+}
+
+static void *map_malloc(size_t size, H5FD_file_image_op_t op, void *ud)
+{
+	k3map *mp = ud;
+
+	if (size != mp->size)
+		return NULL;
+	switch (op) {
+	case H5FD_FILE_IMAGE_OP_PROPERTY_LIST_SET:
+	case H5FD_FILE_IMAGE_OP_PROPERTY_LIST_COPY:
+		mp->plist_refs++;
+		break;
+	case H5FD_FILE_IMAGE_OP_FILE_OPEN:
+		mp->file_refs++;
+		break;
+	default:
+		/* PROPERTY_LIST_GET would hand the caller a buffer to free:
+		 * never done here. */
+		return NULL;
+	}
+	return (void *)(uintptr_t)mp->image;
+}
+
+static void *map_memcpy(void *dest, const void *src, size_t size, H5FD_file_image_op_t op,
+                        void *ud)
+{
+	k3map *mp = ud;
+
+	(void)src;
+	(void)op;
+	/* The destination is the image itself: nothing to copy. */
+	return dest == mp->image && size == mp->size ? dest : NULL;
+}
+
+static void *map_realloc(void *ptr, size_t size, H5FD_file_image_op_t op, void *ud)
+{
+	(void)ptr;
+	(void)size;
+	(void)op;
+	(void)ud;
+	return NULL;
+}
+
+static herr_t map_free(void *ptr, H5FD_file_image_op_t op, void *ud)
+{
+	k3map *mp = ud;
+
+	(void)ptr;
+	if (op == H5FD_FILE_IMAGE_OP_FILE_CLOSE)
+		mp->file_refs--;
+	else if (op == H5FD_FILE_IMAGE_OP_PROPERTY_LIST_CLOSE)
+		mp->plist_refs--;
+	map_release_if_unused(mp);
+	return 0;
+}
+
+static void *map_udata_copy(void *ud)
+{
+	((k3map *)ud)->udata_refs++;
+	return ud;
+}
+
+static herr_t map_udata_free(void *ud)
+{
+	k3map *mp = ud;
+
+	mp->udata_refs--;
+	map_release_if_unused(mp);
+	return 0;
+}
+
+/* Opens the STORED weights member in place: maps the archive's pages
+ * that hold it (MAP_PRIVATE, so even a stray write could never reach the
+ * file) and opens them as an HDF5 image. Weights are then read lazily, page
+ * by page, like a plain .weights.h5 — a multi-GB .keras opens instantly.
+ * Caveat of any mapping: if another process truncates the archive while it
+ * is open, later reads fault. Returns H5I_INVALID_HID without a message
+ * when this is not possible; the caller then copies the member. */
+static hid_t open_in_place(ks_zip *z, const char *path, uint64_t *size_out)
+{
+	static unsigned serial;
+	static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+	H5FD_file_image_callbacks_t cb = { map_malloc, map_memcpy, map_realloc, map_free,
+	                                   map_udata_copy, map_udata_free, NULL };
+	uint64_t off, size, start;
+	long pg = sysconf(_SC_PAGESIZE);
+	char name[64];
+	k3map *mp;
+	hid_t fapl, f = H5I_INVALID_HID;
+	int fd;
+
+	if (pg <= 0 || ks_zip_member_span(z, K3_WEIGHTS, &off, &size) < 0 ||
+	    size < KS_K3_INPLACE_MIN || size > SIZE_MAX / 2)
+		return H5I_INVALID_HID;
+	start = off - off % (uint64_t)pg;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return H5I_INVALID_HID;
+	mp = ks_xcalloc(1, sizeof *mp);
+	mp->len = (size_t)(off - start + size);
+	mp->base = mmap(NULL, mp->len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, (off_t)start);
+	close(fd);
+	if (mp->base == MAP_FAILED) {
+		free(mp);
+		return H5I_INVALID_HID;
+	}
+	mp->image = (const unsigned char *)mp->base + (off - start);
+	mp->size = (size_t)size;
+	if (memcmp(mp->image, sig, sizeof sig) != 0) {
+		munmap(mp->base, mp->len);
+		free(mp);
+		return H5I_INVALID_HID;
+	}
+	cb.udata = mp;
+	fapl = H5Pcreate(H5P_FILE_ACCESS);
+	if (fapl < 0 || H5Pset_fapl_core(fapl, 1 << 20, 0) < 0 ||
+	    H5Pset_file_image_callbacks(fapl, &cb) < 0) {
+		/* The callbacks never took a reference: the mapping is ours. */
+		if (fapl >= 0)
+			H5Pclose(fapl);
+		munmap(mp->base, mp->len);
+		free(mp);
+		return H5I_INVALID_HID;
+	}
+	/* From here HDF5 holds the udata; closing releases the mapping. */
+	if (H5Pset_file_image(fapl, (void *)(uintptr_t)mp->image, mp->size) >= 0) {
+		snprintf(name, sizeof name, "kerascope_zip_member_%u", ++serial);
+		f = H5Fopen(name, H5F_ACC_RDONLY, fapl);
+	}
+	H5Pclose(fapl);
+	if (f >= 0)
+		*size_out = size;
+	return f < 0 ? H5I_INVALID_HID : f;
+}
+
 static char *dup_json_str(const json_t *o, const char *key)
 {
 	const json_t *v = json_is_object(o) ? json_object_get(o, key) : NULL;
@@ -999,21 +1163,29 @@ int ks_keras3_load_zip(ks_model *m, const ks_open_opts *opts, ks_err *err)
 	if (json_is_object(cc) && json_object_size(cc) > 0)
 		m->compile_config = json_incref((json_t *)cc);
 
-	/* The weights store is read whole into memory and opened from there
-	 * (HDF5's core driver, no temporary file). Opening a STORED member in
-	 * place would need the HDF5 superblock at a userblock-aligned offset of
-	 * the zip (512, 1024, ...), which zip writers never arrange, or a custom
-	 * virtual file driver. Mapping the zip and passing the member's address
-	 * would avoid the copy, but ks_model owns `image` as malloc'd memory.
-	 * Limit: the member must fit in RAM (checked against physical memory). */
-	if (ks_zip_read(z, K3_WEIGHTS, memory_limit(), &img, &isz, err) < 0)
-		goto out;
-	m->image = img;
-	m->image_size = isz;
+	/* HDF5 cannot open a file at an offset inside another (a userblock
+	 * would need the superblock at 512, 1024, ... which zip writers never
+	 * arrange), and a temporary file is out of the question. So a big
+	 * STORED member (what Keras writes) is mapped and opened in place;
+	 * a small or DEFLATED one is read into memory (m->image, CRC checked)
+	 * and opened from there with HDF5's core driver. Limit of the copy: the
+	 * member must fit in RAM (checked against physical memory). */
 	snprintf(label, sizeof label, "%s:%s", m->path, K3_WEIGHTS);
-	m->file = ks_h5_open_image(img, isz, label, err);
-	if (m->file == H5I_INVALID_HID)
-		goto out;
+	{
+		uint64_t sz = 0;
+		m->file = open_in_place(z, m->path, &sz);
+		if (m->file != H5I_INVALID_HID)
+			m->image_size = (size_t)sz;
+	}
+	if (m->file == H5I_INVALID_HID) {
+		if (ks_zip_read(z, K3_WEIGHTS, memory_limit(), &img, &isz, err) < 0)
+			goto out;
+		m->image = img;
+		m->image_size = isz;
+		m->file = ks_h5_open_image(img, isz, label, err);
+		if (m->file == H5I_INVALID_HID)
+			goto out;
+	}
 	m->owns_file = true;
 	if (m->keras_version && m->keras_version[0] == '2')
 		m->format = KS_FMT_KERAS2_ZIP;

@@ -3,9 +3,11 @@
 #include "ks_zip.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <zip.h>
 
@@ -209,4 +211,174 @@ fail:
 	zip_fclose(f);
 	free(buf);
 	return -1;
+}
+
+/* ---- locating a stored member in the file ------------------------------ */
+
+static uint16_t le16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+	return (uint64_t)le32(p) | ((uint64_t)le32(p + 4) << 32);
+}
+
+static bool pread_all(int fd, void *buf, size_t n, uint64_t off)
+{
+	unsigned char *b = buf;
+
+	while (n > 0) {
+		ssize_t r = pread(fd, b, n, (off_t)off);
+		if (r <= 0)
+			return false;
+		b += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return true;
+}
+
+/* Offset of the local header of member `name`, from the central directory
+ * (the EOCD record, zip64 records when present, then the entries). */
+static bool find_local_header(int fd, uint64_t fsize, const char *name, uint64_t *lh)
+{
+	enum { EOCD = 22, MAXCOMMENT = 65535, CD_MAX = 64 << 20 };
+	size_t tail = (size_t)(fsize < EOCD + MAXCOMMENT ? fsize : EOCD + MAXCOMMENT);
+	unsigned char *t, *cd = NULL, z[56];
+	uint64_t cd_off, cd_size, entries, i, pos = 0;
+	size_t nlen = strlen(name);
+	ssize_t e;
+	bool ok = false;
+
+	if (tail < EOCD)
+		return false;
+	t = malloc(tail);
+	if (!t || !pread_all(fd, t, tail, fsize - tail))
+		goto out;
+	for (e = (ssize_t)tail - EOCD; e >= 0; e--)
+		if (le32(t + e) == 0x06054b50u)
+			break;
+	if (e < 0)
+		goto out;
+	entries = le16(t + e + 10);
+	cd_size = le32(t + e + 12);
+	cd_off = le32(t + e + 16);
+	if (entries == 0xFFFF || cd_size == 0xFFFFFFFFu || cd_off == 0xFFFFFFFFu) {
+		uint64_t eocd_abs = fsize - tail + (uint64_t)e, z64;
+		if (eocd_abs < 20 || !pread_all(fd, z, 20, eocd_abs - 20) || le32(z) != 0x07064b50u)
+			goto out;
+		z64 = le64(z + 8);
+		if (z64 > fsize - 56 || !pread_all(fd, z, 56, z64) || le32(z) != 0x06064b50u)
+			goto out;
+		entries = le64(z + 32);
+		cd_size = le64(z + 40);
+		cd_off = le64(z + 48);
+	}
+	if (cd_size > CD_MAX || cd_off > fsize || cd_size > fsize - cd_off)
+		goto out;
+	cd = malloc((size_t)cd_size + 1);
+	if (!cd || !pread_all(fd, cd, (size_t)cd_size, cd_off))
+		goto out;
+	for (i = 0; i < entries; i++) {
+		uint16_t n, x, c;
+		uint64_t off;
+		if (pos + 46 > cd_size || le32(cd + pos) != 0x02014b50u)
+			goto out;
+		n = le16(cd + pos + 28);
+		x = le16(cd + pos + 30);
+		c = le16(cd + pos + 32);
+		if (pos + 46 + n + x + c > cd_size)
+			goto out;
+		off = le32(cd + pos + 42);
+		if (n == nlen && memcmp(cd + pos + 46, name, nlen) == 0) {
+			if (off == 0xFFFFFFFFu) {
+				/* zip64 extra: the 64-bit fields present are those
+				 * whose 32-bit field is saturated, in this order. */
+				const unsigned char *xp = cd + pos + 46 + n, *xe = xp + x;
+				bool found = false;
+				while (xp + 4 <= xe) {
+					uint16_t id = le16(xp), len = le16(xp + 2);
+					if (xp + 4 + len > xe)
+						break;
+					if (id == 1) {
+						int k = 0;
+						if (le32(cd + pos + 24) == 0xFFFFFFFFu)
+							k++;
+						if (le32(cd + pos + 20) == 0xFFFFFFFFu)
+							k++;
+						if (len >= 8 * (k + 1)) {
+							off = le64(xp + 4 + 8 * k);
+							found = true;
+						}
+						break;
+					}
+					xp += 4 + len;
+				}
+				if (!found)
+					goto out;
+			}
+			*lh = off;
+			ok = true;
+			goto out;
+		}
+		pos += 46 + (uint64_t)n + x + c;
+	}
+out:
+	free(t);
+	free(cd);
+	return ok;
+}
+
+int ks_zip_member_span(ks_zip *z, const char *name, uint64_t *offset, uint64_t *size)
+{
+	unsigned char lh[30], a[64], b[64];
+	uint64_t lho, data;
+	zip_int64_t idx;
+	zip_stat_t st;
+	zip_file_t *f;
+	size_t nchk;
+	int fd, rc = -1;
+
+	idx = zip_name_locate(z->za, name, 0);
+	if (idx < 0)
+		return -1;
+	zip_stat_init(&st);
+	if (zip_stat_index(z->za, (zip_uint64_t)idx, 0, &st) != 0 ||
+	    !(st.valid & ZIP_STAT_SIZE) || !(st.valid & ZIP_STAT_COMP_METHOD) ||
+	    st.comp_method != ZIP_CM_STORE || ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) &&
+	                                       st.encryption_method != ZIP_EM_NONE) ||
+	    ((st.valid & ZIP_STAT_COMP_SIZE) && st.comp_size != st.size))
+		return -1;
+	fd = open(z->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (!find_local_header(fd, z->file_size, name, &lho) || lho > z->file_size - 30 ||
+	    !pread_all(fd, lh, 30, lho) || le32(lh) != 0x04034b50u)
+		goto out;
+	data = lho + 30 + le16(lh + 26) + le16(lh + 28);
+	if (data > z->file_size || st.size > z->file_size - data)
+		goto out;
+	/* Cross-check: the first bytes there are the member's first bytes. */
+	nchk = st.size < sizeof a ? (size_t)st.size : sizeof a;
+	if (!pread_all(fd, a, nchk, data))
+		goto out;
+	f = zip_fopen_index(z->za, (zip_uint64_t)idx, 0);
+	if (!f)
+		goto out;
+	if (zip_fread(f, b, nchk) == (zip_int64_t)nchk && memcmp(a, b, nchk) == 0) {
+		*offset = data;
+		*size = st.size;
+		rc = 0;
+	}
+	zip_fclose(f);
+out:
+	close(fd);
+	return rc;
 }

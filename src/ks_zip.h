@@ -40,4 +40,13 @@ const char *ks_zip_name(const ks_zip *z, int i);
 int ks_zip_read(ks_zip *z, const char *name, uint64_t max_size, void **out, size_t *size,
                 ks_err *err);
 
+/* Where the bytes of a STORED member sit in the archive file, so that it
+ * can be used in place (mapped) instead of copied: *offset and *size.
+ * Returns 0, or -1 (no message) when the member is compressed or encrypted,
+ * or its headers cannot be followed with certainty: the caller then uses
+ * ks_zip_read. The span is checked to lie inside the file and its first
+ * bytes to equal what libzip reads for the member. The member's CRC is not
+ * verified (that would mean reading it all, which is what this avoids). */
+int ks_zip_member_span(ks_zip *z, const char *name, uint64_t *offset, uint64_t *size);
+
 #endif

@@ -442,6 +442,44 @@ static void test_weights_not_hdf5(void **state)
 	free(half);
 }
 
+/* Members big enough to be used in place (mapped) go through the same
+ * checks: a central directory that shortens the member, an HDF5 image cut
+ * short with honest zip headers. */
+static void test_big_member_lies(void **state)
+{
+	const char *p = k3_tmp("big.weights.h5");
+	unsigned char *big;
+	size_t bn;
+	hid_t f;
+	buf b;
+	(void)state;
+
+	f = k3_h5_create(p);
+	k3_group(f, "/vars");
+	k3_put(f, "/layers/dense/vars/0", 2, (hsize_t[]){ 1600, 1400 }, 0.0f);
+	k3_put(f, "/layers/dense/vars/1", 1, (hsize_t[]){ 1400 }, 0.0f);
+	H5Fclose(f);
+	big = k3_slurp(p, &bn);
+	{
+		zmember m[3] = {
+			{ .name = "metadata.json", .data = META, .size = strlen(META) },
+			{ .name = "config.json", .data = CFG, .size = strlen(CFG) },
+			{ .name = "model.weights.h5", .data = big, .size = bn },
+		};
+		m[2].lie_cen = true;
+		m[2].cen_csize = m[2].cen_usize = (uint32_t)bn - 4096;
+		b = make_zip(m, 3);
+		expect("big_cen_small.keras", b.p, b.n, "model.weights.h5");
+		free(b.p);
+		m[2].lie_cen = false;
+		m[2].size = bn - 4096;
+		b = make_zip(m, 3);
+		expect("big_h5_cut.keras", b.p, b.n, "model.weights.h5");
+		free(b.p);
+	}
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -451,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_bad_json),
 		cmocka_unit_test(test_lying_sizes),
 		cmocka_unit_test(test_weights_not_hdf5),
+		cmocka_unit_test(test_big_member_lies),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown) ? 1 : 0;
 }

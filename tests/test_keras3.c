@@ -463,6 +463,55 @@ static void test_weights_with_config(void **state)
 	ks_model_free(m);
 }
 
+/* A weights member over the in-place threshold is mapped, not copied, and
+ * reads the same values; the same archive deflated goes through the copy. */
+static void test_big_member_in_place(void **state)
+{
+	const char *w = k3_tmp("big.weights.h5"), *z = k3_tmp("big.keras"), *zd = k3_tmp("bigd.keras");
+	static const char cfg[] =
+		"{\"class_name\": \"Sequential\", \"config\": {\"name\": \"s\", \"layers\": ["
+		" {\"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 1600], \"name\": \"in\"}},"
+		" {\"class_name\": \"Dense\", \"config\": {\"name\": \"big\", \"units\": 1500}}]}}";
+	hid_t f = k3_h5_create(w);
+	ks_model *m;
+	(void)state;
+
+	k3_group(f, "/vars");
+	k3_put(f, "/layers/dense/vars/0", 2, (hsize_t[]){ 1600, 1500 }, -1.0f);
+	k3_put(f, "/layers/dense/vars/1", 1, (hsize_t[]){ 1500 }, 2.0f);
+	H5Fclose(f);
+	k3_zip(z, (k3_member[]){
+		{ "metadata.json", META, strlen(META), NULL, false },
+		{ "config.json", cfg, strlen(cfg), NULL, false },
+		{ "model.weights.h5", NULL, 0, w, false } }, 3);
+	m = open_ok(z, NULL);
+	assert_null(m->image);          /* mapped, not copied */
+	assert_true(m->image_size > (8u << 20));
+	/* base + 0.001 i in float32 loses precision for large i: check a
+	 * sample against the same float expression. */
+	{
+		const ks_weight *k = weight(m, "big", "kernel");
+		float *v = malloc(1600 * 1500 * sizeof *v);
+		ks_err e;
+		assert_int_equal(ks_weight_read(m, k, v, &e), 0);
+		for (int i = 0; i < 1600 * 1500; i += 7919)
+			assert_true(v[i] == -1.0f + 0.001f * (float)i);
+		free(v);
+	}
+	check_weight(m, "big", "bias", 1, (int64_t[]){ 1500 }, 2.0f);
+	assert_int_equal(m->total_params, 1600 * 1500 + 1500);
+	ks_model_free(m);
+
+	k3_zip(zd, (k3_member[]){
+		{ "metadata.json", META, strlen(META), NULL, false },
+		{ "config.json", cfg, strlen(cfg), NULL, false },
+		{ "model.weights.h5", NULL, 0, w, true } }, 3);
+	m = open_ok(zd, NULL);
+	assert_non_null(m->image);      /* deflated: copied */
+	check_weight(m, "big", "bias", 1, (int64_t[]){ 1500 }, 2.0f);
+	ks_model_free(m);
+}
+
 /* ---- shared fixtures -------------------------------------------------- */
 
 static int64_t count_tensors(const ks_model *m)
@@ -678,6 +727,7 @@ int main(void)
 		cmocka_unit_test(test_keras214_subclassed),
 		cmocka_unit_test(test_weights_no_config),
 		cmocka_unit_test(test_weights_with_config),
+		cmocka_unit_test(test_big_member_in_place),
 		cmocka_unit_test(test_real_fixtures),
 		cmocka_unit_test(check_real_layer_names),
 		cmocka_unit_test(test_conformance),
