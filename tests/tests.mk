@@ -124,14 +124,39 @@ tests_test_plan_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_plan_LDADD = $(TEST_LDADD)
 endif
 if HAVE_CMOCKA
+check_PROGRAMS += tests/test_layers_core
+tests_test_layers_core_SOURCES = tests/test_layers_core.c tests/engine_build.h
+tests_test_layers_core_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_layers_core_LDADD = $(TEST_LDADD)
+endif
+if HAVE_CMOCKA
 check_PROGRAMS += tests/test_layers_merge
 tests_test_layers_merge_SOURCES = tests/test_layers_merge.c tests/engine_build.h
 tests_test_layers_merge_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_layers_merge_LDADD = $(TEST_LDADD)
 endif
+# Inspector screen tests: headless scripts through the real readline path
+# (tests/ui/libtest.sh); tmux-test drives a real terminal (SKIP without tmux).
+UI_TESTS = tests/ui/browse-test tests/ui/views-test tests/ui/prompt-test
+EXTRA_DIST += tests/ui/libtest.sh $(UI_TESTS)
 if HAVE_CMOCKA
-check_PROGRAMS += tests/test_layers_core
-tests_test_layers_core_SOURCES = tests/test_layers_core.c tests/engine_build.h
-tests_test_layers_core_CPPFLAGS = $(TEST_CPPFLAGS)
-tests_test_layers_core_LDADD = $(TEST_LDADD)
+TESTS += $(UI_TESTS)
+endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_npy
+tests_test_npy_SOURCES = tests/test_npy.c tests/engine_build.h
+tests_test_npy_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_npy_LDADD = $(TEST_LDADD)
+endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_input
+tests_test_input_SOURCES = tests/test_input.c tests/engine_build.h
+tests_test_input_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_input_LDADD = $(TEST_LDADD)
+endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_layers_pool
+tests_test_layers_pool_SOURCES = tests/test_layers_pool.c
+tests_test_layers_pool_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_layers_pool_LDADD = $(TEST_LDADD)
 endif

@@ -168,6 +168,7 @@ struct ui {
 	char search[256];         /* last search text */
 	int search_kind;          /* view the last search applies to: unused yet */
 
+	char matches[512];        /* completion candidates, shown while prompting */
 	char msg[512];            /* message line */
 	bool msg_error;
 	bool quit;

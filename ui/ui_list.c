@@ -160,7 +160,8 @@ int ui_list_search(ui_list *l, const char *needle, int dir)
 		return -1;
 	for (int k = 1; k <= l->n; k++) {
 		int i = ((l->sel + dir * k) % l->n + l->n) % l->n;
-		if (contains_ci(l->v[i].text, needle)) {
+		/* Headings are structure, not content: never a match. */
+		if (l->v[i].role != UI_R_HEADER && contains_ci(l->v[i].text, needle)) {
 			ui_list_select(l, i);
 			return i;
 		}

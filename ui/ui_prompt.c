@@ -55,6 +55,10 @@ static void on_line(char *line)
 		ui_prompt_cancel(u);
 		return;
 	}
+	/* Completion leaves a trailing space: history keeps the command only. */
+	size_t n = strlen(line);
+	while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+		line[--n] = '\0';
 	if (*line) {
 		HIST_ENTRY *last = history_length > 0 ? history_get(history_base + history_length - 1)
 		                                      : NULL;
@@ -199,7 +203,7 @@ static void show_matches(char **matches, int num, int max_len)
 		if (len >= sizeof buf)
 			len = sizeof buf - 1;
 	}
-	ui_msg(cur, "%s", buf);
+	snprintf(cur->matches, sizeof cur->matches, "%s", buf);
 	ui_redraw(cur);
 }
 
@@ -298,6 +302,7 @@ void ui_prompt_begin(ui *u, int kind, const char *prefill)
 {
 	cur = u;
 	u->prompting = true;
+	u->matches[0] = '\0';
 	u->prompt_kind = kind;
 	prompt_str[0] = (char)kind;
 	prompt_str[1] = '\0';
@@ -321,6 +326,7 @@ void ui_prompt_cancel(ui *u)
 		installed = false;
 	}
 	u->prompting = false;
+	u->matches[0] = '\0';
 	curs_set(0);
 }
 

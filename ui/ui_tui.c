@@ -136,8 +136,15 @@ static void draw_browser(ui *u, int y, int h)
 	const ui_glyphs *g = ui_glyph();
 	u->wide = COLS >= 100;
 	if (u->wide) {
-		int lw = COLS * 11 / 20;
-		u->layers.ops = NULL;
+		/* The layer pane as wide as its rows, at most 55%: the rest is detail. */
+		int lw = 24;
+		for (int i = 0; i < u->layers.list.n; i++) {
+			int rw = ui_strwidth(u->layers.list.v[i].text) + 2;
+			if (rw > lw)
+				lw = rw;
+		}
+		if (lw > COLS * 11 / 20)
+			lw = COLS * 11 / 20;
 		draw_view(u, &u->layers, y, 0, h, lw, u->focus == 0);
 		for (int r = 0; r < h; r++)
 			ui_put(y + r, lw, 1, UI_R_DIM, g->sep);
@@ -157,19 +164,23 @@ static void draw_browser(ui *u, int y, int h)
 
 static void draw_overlay(ui *u, ui_view *v, int y, int h)
 {
-	int w = COLS - 4 < 110 ? COLS - 4 : 110;
+	/* Framed by two rules; as wide as the screen so that nothing below
+	 * shows through at the sides. */
+	int w = COLS;
 	int oh = h - 2;
-	int x = (COLS - w) / 2;
+	int x = 0;
 	int oy = y + 1;
 	for (int r = 0; r < oh; r++)
 		ui_fill(oy + r, x, w, UI_R_NORMAL);
 	const char *bar = ui_display_utf8() ? "\u2500" : "-";
 	char line[1024] = "";
-	for (int i = 0; i < w - 2 && strlen(line) + 4 < sizeof line; i++)
+	for (int i = 0; i < w && strlen(line) + 4 < sizeof line; i++)
 		strcat(line, bar);
-	ui_put(oy - 1 >= y ? oy - 1 : oy, x, w, UI_R_DIM, line);
+	ui_fill(oy - 1, x, w, UI_R_NORMAL);
+	ui_fill(oy + oh, x, w, UI_R_NORMAL);
+	ui_put(oy - 1, x, w, UI_R_DIM, line);
 	ui_put(oy + oh, x, w, UI_R_DIM, line);
-	draw_view(u, v, oy, x + 1, oh, w - 2, true);
+	draw_view(u, v, oy, x, oh, w, true);
 }
 
 static void draw_status(ui *u, int y)
@@ -236,6 +247,10 @@ static void draw(ui *u)
 	if (top && top->ops->overlay)
 		draw_overlay(u, top, body_y, body_h);
 	draw_status(u, LINES - 2);
+	if (u->prompting && u->matches[0]) {
+		ui_fill(LINES - 2, 0, COLS, UI_R_STATUS);
+		ui_put(LINES - 2, 0, COLS, UI_R_STATUS, u->matches);
+	}
 	if (u->prompting) {
 		ui_prompt_draw(u, LINES - 1, COLS);
 	} else if (u->msg[0]) {

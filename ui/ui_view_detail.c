@@ -249,6 +249,17 @@ void ui_detail_build(ui *u)
 	            L->class_name ? L->class_name : "?");
 	ui_list_add(l, UI_R_NORMAL, 0, 0, NULL, "  params %lld   trainable %s   calls %d",
 	            (long long)L->params, L->trainable ? "yes" : "no", L->n_nodes);
+	if (ui_acts_have(u)) {
+		ui_tsrc src;
+		ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "Activation (last predict)");
+		if (path && ui_acts_source(u, path, &src)) {
+			char sh[128];
+			ks_shape_str(src.shape, src.rank, sh, sizeof sh);
+			ui_list_add(l, UI_R_NORMAL, TAG_ACT, 0, L, "  output %s (Enter opens)", sh);
+		} else {
+			ui_list_add(l, UI_R_DIM, 0, 0, NULL, "  not computed for this layer");
+		}
+	}
 	if (L->inner)
 		ui_list_add(l, UI_R_NORMAL, 0, 0, NULL, "  nested %s with %d layers (Enter expands)",
 		            L->inner->class_name ? L->inner->class_name : "model", L->inner->n_layers);
@@ -290,23 +301,14 @@ void ui_detail_build(ui *u)
 			} else if (n > 0) {
 				snprintf(st, sizeof st, "%lld values (Enter for statistics)", (long long)n);
 			}
-			ui_list_add(l, UI_R_NORMAL, TAG_WEIGHT, i, w, "%-18s %-16s %-8s %s%s", w->name, sh,
-			            ks_dtype_name(w->dtype), st, w->trainable ? "" : "  (non-trainable)");
+			ui_list_add(l, UI_R_NORMAL, TAG_WEIGHT, i, w, "  %-16s %-14s %s%s", w->name, sh,
+			            ks_dtype_name(w->dtype), w->trainable ? "" : "  (non-trainable)");
+			if (st[0])
+				ui_list_add(l, UI_R_DIM, TAG_WEIGHT, i, w, "    %s", st);
 		}
 		ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "Storage");
 		for (int i = 0; i < L->n_weights; i++)
 			add_storage(l, m, &L->weights[i]);
-	}
-	if (ui_acts_have(u)) {
-		ui_tsrc src;
-		ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "Activation (last predict)");
-		if (path && ui_acts_source(u, path, &src)) {
-			char sh[128];
-			ks_shape_str(src.shape, src.rank, sh, sizeof sh);
-			ui_list_add(l, UI_R_NORMAL, TAG_ACT, 0, L, "output             %-16s (Enter opens)", sh);
-		} else {
-			ui_list_add(l, UI_R_DIM, 0, 0, NULL, "  not computed for this layer");
-		}
 	}
 	/* Start on the first openable row when there is one. */
 	for (int i = 0; i < l->n; i++)
