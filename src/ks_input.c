@@ -181,9 +181,10 @@ int ks_input_parse_csv(const char *text, size_t len, const char *name, ks_array 
 				}
 				size_t tl = strcspn(tok, ",; \t\r");
 				int show = tl > 24 ? 24 : (int)tl;
+				ks_fail(err, "%s: line %zu: '%.*s' is not a number", name, line_no, show, tok);
 				free(line);
 				free(vals.v);
-				return ks_fail(err, "%s: line %zu: '%.*s' is not a number", name, line_no, show, tok);
+				return -1;
 			}
 			fpush(&vals, x);
 			n++;
@@ -288,11 +289,7 @@ int ks_input_fit(ks_array *a, const ks_shape *want, bool allow_reshape, const ch
 
 	orig.rank = a->rank;
 	memcpy(orig.d, a->shape, sizeof a->shape);
-	if (a->rank == want->rank - 1 && a->rank < KS_MAX_RANK) {
-		memmove(a->shape + 1, a->shape, sizeof(int64_t) * (size_t)a->rank);
-		a->shape[0] = 1;
-		a->rank++;
-	}
+	/* CSV rows first: each row one flattened sample */
 	if (allow_reshape && a->rank == 2 && want->rank > 2) {
 		int64_t per = 1;
 		bool known = true;
@@ -307,6 +304,11 @@ int ks_input_fit(ks_array *a, const ks_shape *want, bool allow_reshape, const ch
 			for (int k = 1; k < want->rank; k++)
 				a->shape[k] = want->d[k];
 		}
+	}
+	if (a->rank == want->rank - 1 && a->rank < KS_MAX_RANK) {
+		memmove(a->shape + 1, a->shape, sizeof(int64_t) * (size_t)a->rank);
+		a->shape[0] = 1;
+		a->rank++;
 	}
 	bool ok = a->rank == want->rank && a->rank >= 1;
 	for (int k = 1; ok && k < want->rank; k++)
