@@ -11,6 +11,22 @@
  * Both functions fill an already allocated ks_model (m->path set; everything
  * else zeroed with file = H5I_INVALID_HID) and return 0, or -1 with one line
  * in err naming the file. On failure the caller frees m with ks_model_free().
+ *
+ * Mapping layers to weight groups follows saving_lib.py: each container
+ * (model, nested model) names its layers <snake_case(class)>[_<k>] with a
+ * per-class counter in model.layers order (a Sequential does not list its
+ * InputLayer). The `name` attribute of a vars group (Keras >= 3.10) is
+ * preferred when present. Sub-objects (RNN cell, Bidirectional halves,
+ * wrapped layers, attention projections) become the layer's own weights,
+ * named as ks_varnames.h describes; stored_name is the path below the
+ * layer's group ("cell/vars/0"). Groups no layer claims are reported as
+ * warnings. Without usable layers in the config (a subclassed model) or
+ * without any config, one layer of class "?" is listed per weights group,
+ * in the order the writer created them.
+ *
+ * Optimizer state (optimizer/vars/N) goes to m->opt_weights, named
+ * "iteration", "learning_rate", "<layer>/<weight>/<slot>" when the shapes
+ * confirm the layout (Adam: momentum, velocity), else by stored name.
  */
 #ifndef KS_KERAS3_H
 #define KS_KERAS3_H
@@ -19,8 +35,14 @@
 #include "ks_status.h"
 
 /* m->path is set and the file starts with a zip signature. Reads the archive
- * (read-only), opens the weights member from memory (m->image owns the bytes,
- * m->file the HDF5 id) and sets m->format to KS_FMT_KERAS3 or KS_FMT_KERAS2_ZIP. */
+ * (read-only) and opens the weights member as an HDF5 image, no temporary
+ * file: a STORED member of 8 MiB or more is mapped and used in place
+ * (m->image stays NULL; the mapping is released when m->file is closed), a
+ * smaller or DEFLATED one is read into m->image (CRC checked). m->image_size
+ * is the member's size either way. Sets m->format to KS_FMT_KERAS3 or
+ * KS_FMT_KERAS2_ZIP (weights under _layer_checkpoint_dependencies), and
+ * keras_version, date_saved and metadata from metadata.json (backend only
+ * if it says), compile_config from config.json, opt_weights/opt_class. */
 int ks_keras3_load_zip(ks_model *m, const ks_open_opts *opts, ks_err *err);
 
 /* m->file is already open: a Keras 3 .weights.h5 (or any weights tree with
