@@ -10,7 +10,8 @@
  *    layers are listed from layer_names with class "?".
  *
  * Weights are attached by following weight_names (never by guessing group
- * names); each gets a semantic name (see ks_legacy_semantic_name). Nothing is
+ * names); each gets a semantic name ("kernel", Keras 1 "W_i", "forward/kernel"
+ * for Bidirectional). Nothing is
  * read but attributes and dataset metadata.
  */
 #ifndef KS_LEGACY_H

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -214,6 +215,25 @@ static bool looks_keras3_weights(hid_t f)
 	       ks_h5_kind_of(f, "vars") == KS_H5_GROUP;
 }
 
+static bool ext_is(const char *path, const char *ext)
+{
+	size_t lp = strlen(path), le = strlen(ext);
+	return lp >= le && strcasecmp(path + lp - le, ext) == 0;
+}
+
+/* Extensions lie (README: .keras files that are legacy HDF5): say so. */
+static void note_extension(ks_model *m)
+{
+	bool zip = m->format == KS_FMT_KERAS3 || m->format == KS_FMT_KERAS2_ZIP;
+	if (!m->path)
+		return;
+	if (!zip && ext_is(m->path, ".keras"))
+		ks_model_warn(m, "the file is named .keras but is an HDF5 file (%s)",
+		              ks_format_name(m->format));
+	else if (zip && (ext_is(m->path, ".h5") || ext_is(m->path, ".hdf5")))
+		ks_model_warn(m, "the file is named like HDF5 but is a .keras zip archive");
+}
+
 ks_model *ks_model_open(const char *path, const ks_open_opts *opts, ks_err *err)
 {
 	static const ks_open_opts none = {0};
@@ -268,6 +288,7 @@ ks_model *ks_model_open(const char *path, const ks_open_opts *opts, ks_err *err)
 		ks_model_free(m);
 		return NULL;
 	}
+	note_extension(m);
 	ks_model_count_params(m);
 	return m;
 }
