@@ -346,6 +346,69 @@ static void test_zip_nested(void **state)
 	ks_model_free(m);
 }
 
+/* MultiHeadAttention's EinsumDense projections (attributes query_dense,
+ * key_dense, ... visited in sorted order) come out in build order with the
+ * names Keras gives them; TimeDistributed's wrapped layer is its own. */
+static void test_zip_attention_wrappers(void **state)
+{
+	const char *w = k3_tmp("mha.weights.h5"), *z = k3_tmp("mha.keras");
+	static const char cfg[] =
+		"{\"class_name\": \"Sequential\", \"config\": {\"name\": \"s\", \"layers\": ["
+		" {\"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 4, 6], \"name\": \"in\"}},"
+		" {\"class_name\": \"TimeDistributed\", \"config\": {\"name\": \"td\","
+		"   \"layer\": {\"class_name\": \"Dense\", \"config\": {\"name\": \"inner\", \"units\": 6}}}},"
+		" {\"class_name\": \"MultiHeadAttention\", \"config\": {\"name\": \"mha\", \"num_heads\": 2,"
+		"   \"key_dim\": 3, \"use_bias\": true}}]}}";
+	static const char *const want[] = { "query/kernel", "query/bias", "key/kernel", "key/bias",
+	                                    "value/kernel", "value/bias", "attention_output/kernel",
+	                                    "attention_output/bias" };
+	static const char *const grp[] = { "query_dense", "key_dense", "value_dense", "output_dense" };
+	hid_t f = k3_h5_create(w);
+	const ks_layer *L;
+	ks_model *m;
+	char p[128];
+	(void)state;
+
+	k3_group(f, "/vars");
+	k3_group(f, "/layers/time_distributed/vars");
+	k3_put(f, "/layers/time_distributed/layer/vars/0", 2, (hsize_t[]){ 6, 6 }, 1.0f);
+	k3_put(f, "/layers/time_distributed/layer/vars/1", 1, (hsize_t[]){ 6 }, 2.0f);
+	k3_group(f, "/layers/multi_head_attention/vars");
+	k3_group(f, "/layers/multi_head_attention/_dropout_layer/vars");
+	k3_group(f, "/layers/multi_head_attention/_softmax/vars");
+	/* Written in saving_lib's sorted attribute order: key, output, query, value. */
+	for (int i = 0; i < 4; i++) {
+		static const int order[4] = { 1, 3, 0, 2 };
+		int g = order[i];
+		snprintf(p, sizeof p, "/layers/multi_head_attention/%s/vars/0", grp[g]);
+		if (g == 3)
+			k3_put(f, p, 3, (hsize_t[]){ 2, 3, 6 }, 10.0f + (float)g);
+		else
+			k3_put(f, p, 3, (hsize_t[]){ 6, 2, 3 }, 10.0f + (float)g);
+		snprintf(p, sizeof p, "/layers/multi_head_attention/%s/vars/1", grp[g]);
+		if (g == 3)
+			k3_put(f, p, 1, (hsize_t[]){ 6 }, 20.0f + (float)g);
+		else
+			k3_put(f, p, 2, (hsize_t[]){ 2, 3 }, 20.0f + (float)g);
+	}
+	H5Fclose(f);
+	k3_zip(z, (k3_member[]){
+		{ "config.json", cfg, strlen(cfg), NULL, false },
+		{ "model.weights.h5", NULL, 0, w, false } }, 2);
+	m = open_ok(z, NULL);
+	check_weight(m, "td", "kernel", 2, (int64_t[]){ 6, 6 }, 1.0f);
+	check_weight(m, "td", "bias", 1, (int64_t[]){ 6 }, 2.0f);
+	L = ks_model_find_layer(m, "mha", false);
+	assert_non_null(L);
+	assert_int_equal(L->n_weights, 8);
+	for (int i = 0; i < 8; i++)
+		assert_string_equal(L->weights[i].name, want[i]);
+	check_weight(m, "mha", "key/kernel", 3, (int64_t[]){ 6, 2, 3 }, 11.0f);
+	check_weight(m, "mha", "attention_output/bias", 1, (int64_t[]){ 6 }, 23.0f);
+	assert_string_equal(L->weights[7].stored_name, "output_dense/vars/1");
+	ks_model_free(m);
+}
+
 /* Keras 2.14 writes _layer_checkpoint_dependencies/<snake class>[_k]/vars
  * (the same naming as Keras 3, which reads such files by replacing "layers"
  * with "_layer_checkpoint_dependencies" in its own paths). */
@@ -723,6 +786,7 @@ int main(void)
 		cmocka_unit_test(test_zip_by_order),
 		cmocka_unit_test(test_zip_by_name_attr),
 		cmocka_unit_test(test_zip_nested),
+		cmocka_unit_test(test_zip_attention_wrappers),
 		cmocka_unit_test(test_keras214_zip),
 		cmocka_unit_test(test_keras214_subclassed),
 		cmocka_unit_test(test_weights_no_config),
