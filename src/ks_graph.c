@@ -345,8 +345,12 @@ static int parse_node(gctx *g, const json_t *node, const char *where, refvec *rv
 		return gfail(g, "%s: malformed inbound node", where);
 	/* Keras 1/2: a list of [name, node, tensor, kwargs]. Some writers put a
 	 * single triple directly instead of a list of them. */
-	if (json_array_size(node) > 0 && json_is_string(json_array_get(node, 0)))
+	if (json_array_size(node) > 0 && json_is_string(json_array_get(node, 0))) {
+		json_t *kw = json_array_get(node, 3);
+		if (json_is_object(kw) && json_object_size(kw) > 0)
+			*kwargs = kw;
 		return parse_triple(g, node, where, rv);
+	}
 	json_array_foreach(node, i, e) {
 		json_t *kw = json_array_get(e, 3);
 		if (parse_triple(g, e, where, rv) < 0)
@@ -357,27 +361,53 @@ static int parse_node(gctx *g, const json_t *node, const char *where, refvec *rv
 	return 0;
 }
 
-/* input_layers / output_layers: one [l, n, t] or a list of them. */
-static int parse_io(gctx *g, const json_t *v, const char *what, refvec *rv)
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* input_layers / output_layers: one [l, n, t], a list of them, or (Keras 3
+ * dict inputs/outputs) an object of them, flattened in sorted key order as
+ * Keras' tree.flatten does. */
+static int parse_io_depth(gctx *g, const json_t *v, const char *what, refvec *rv, int depth)
 {
 	size_t i;
 	json_t *e;
 
 	if (!v || json_is_null(v))
 		return 0;
-	if (!json_is_array(v))
-		return gfail(g, "%s: not a list", what);
-	if (json_array_size(v) > 0 && json_is_string(json_array_get(v, 0)))
-		return parse_triple(g, v, what, rv);
-	json_array_foreach(v, i, e) {
-		if (json_is_object(e)) {
-			if (collect_k3(g, e, what, rv, 0) < 0)
+	if (depth > 16)
+		return gfail(g, "%s: nested too deeply", what);
+	if (json_is_array(v)) {
+		if (json_array_size(v) > 0 && json_is_string(json_array_get(v, 0)))
+			return parse_triple(g, v, what, rv);
+		json_array_foreach(v, i, e)
+			if (parse_io_depth(g, e, what, rv, depth + 1) < 0)
 				return -1;
-		} else if (parse_triple(g, e, what, rv) < 0) {
-			return -1;
-		}
+		return 0;
 	}
-	return 0;
+	if (json_is_object(v)) {
+		const char *cls = jstr(v, "class_name"), *key;
+		const char **keys;
+		size_t n = 0;
+		int rc = 0;
+		if (cls && strcmp(cls, "__keras_tensor__") == 0)
+			return collect_k3(g, v, what, rv, 0);
+		keys = ks_xcalloc(json_object_size(v) + 1, sizeof *keys);
+		json_object_foreach((json_t *)v, key, e)
+			keys[n++] = key;
+		qsort(keys, n, sizeof *keys, key_cmp);
+		for (i = 0; i < n && rc == 0; i++)
+			rc = parse_io_depth(g, json_object_get(v, keys[i]), what, rv, depth + 1);
+		free(keys);
+		return rc;
+	}
+	return gfail(g, "%s: not a list", what);
+}
+
+static int parse_io(gctx *g, const json_t *v, const char *what, refvec *rv)
+{
+	return parse_io_depth(g, v, what, rv, 0);
 }
 
 /* Translates a file node index into an index into nodes[], checking ranges. */

@@ -200,6 +200,34 @@ static void test_functional_k3_nodes(void **state)
 	json_decref(mc);
 }
 
+/* Keras 3 dict outputs are flattened in sorted key order; a Keras 2
+ * TFOpLambda-style node is a bare [layer, node, tensor, kwargs]. */
+static void test_dict_outputs_and_bare_triple(void **state)
+{
+	json_t *mc = J("{\"class_name\": \"Functional\", \"config\": {\"name\": \"f\", \"layers\": ["
+	               "{\"class_name\": \"InputLayer\", \"name\": \"i\", \"config\": {\"name\": \"i\"}, \"inbound_nodes\": []},"
+	               "{\"class_name\": \"TFOpLambda\", \"name\": \"op\", \"config\": {\"name\": \"op\"},"
+	               " \"inbound_nodes\": [[\"i\", 0, 0, {\"y\": 2.0}]]},"
+	               "{\"class_name\": \"Dense\", \"name\": \"zeta\", \"config\": {\"name\": \"zeta\"}, \"inbound_nodes\": [[[\"op\", 0, 0, {}]]]},"
+	               "{\"class_name\": \"Dense\", \"name\": \"alpha\", \"config\": {\"name\": \"alpha\"}, \"inbound_nodes\": [[[\"op\", 0, 0, {}]]]}],"
+	               "\"input_layers\": {\"x\": [\"i\", 0, 0]},"
+	               "\"output_layers\": {\"b_out\": [\"alpha\", 0, 0], \"a_out\": [\"zeta\", 0, 0]}}}");
+	ks_model *m = ks_model_new(NULL);
+	ks_err err;
+
+	(void)state;
+	assert_int_equal(ks_graph_build(m, mc, &err), 0);
+	assert_int_equal(m->n_inputs, 1);
+	assert_int_equal(m->n_outputs, 2);
+	assert_int_equal(m->outputs[0].layer, idx(m, "zeta"));  /* key a_out */
+	assert_int_equal(m->outputs[1].layer, idx(m, "alpha")); /* key b_out */
+	assert_int_equal(m->layers[1].n_nodes, 1);
+	assert_int_equal(m->layers[1].nodes[0].in[0].layer, 0);
+	assert_non_null(m->layers[1].nodes[0].kwargs);
+	ks_model_free(m);
+	json_decref(mc);
+}
+
 static void test_bad_graphs_fail_with_file_name(void **state)
 {
 	json_t *unknown = J("{\"class_name\": \"Functional\", \"config\": {\"name\": \"f\", \"layers\": ["
@@ -495,6 +523,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_keras2_sequential_explicit_and_k1_rnn_input),
 	cmocka_unit_test(test_functional_k2_shared_and_nested),
 	cmocka_unit_test(test_functional_k3_nodes),
+	cmocka_unit_test(test_dict_outputs_and_bare_triple),
 	cmocka_unit_test(test_bad_graphs_fail_with_file_name),
 	cmocka_unit_test(test_models_nested_too_deep),
 	cmocka_unit_test(test_legacy_tiny_dense_all_encodings),
