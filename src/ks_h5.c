@@ -15,7 +15,7 @@
 
 /* Bounds on what a file may make us allocate for metadata. */
 #define MAX_STR_ELEMS  (1 << 22)
-#define MAX_STR_BYTES  ((size_t)1 << 30)
+#define MAX_STR_BYTES  ((size_t)256 << 20)
 #define MAX_LINKS      (1 << 22)
 #define MAX_VISIT_DEPTH 64
 

@@ -667,9 +667,18 @@ int ks_legacy_load(ks_model *m, const ks_open_opts *opts, ks_err *err)
 			m->opt_class = ks_xstrdup(cls);
 	}
 	if (!mc && opts && opts->config_path) {
+		const char *kv;
 		mc = read_config_file(opts->config_path, err);
 		if (!mc)
 			return -1;
+		/* model.to_json() records the writer's version; Keras 1
+		 * weights-only files record none. */
+		kv = json_string_value(json_object_get(mc, "keras_version"));
+		if (!m->keras_version && kv)
+			m->keras_version = ks_xstrdup(kv);
+		kv = json_string_value(json_object_get(mc, "backend"));
+		if (!m->backend && kv)
+			m->backend = ks_xstrdup(kv);
 	} else if (mc && opts && opts->config_path) {
 		ks_model_warn(m, "the file has its own model_config; %s was not used", opts->config_path);
 	}

@@ -166,6 +166,10 @@ static void test_weights_with_config(void **state)
 		fprintf(stderr, "%s\n", err.msg);
 	assert_non_null(m);
 	assert_int_equal(m->format, KS_FMT_WEIGHTS_H5);
+	/* the file has no version; the architecture JSON says 1.2.2 */
+	assert_null(plain->keras_version);
+	assert_non_null(m->keras_version);
+	assert_string_equal(m->keras_version, "1.2.2");
 	/* synthesised InputLayer + LSTM + Dense */
 	assert_int_equal(m->n_layers, 3);
 	assert_string_equal(m->layers[0].class_name, "InputLayer");
