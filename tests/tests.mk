@@ -160,3 +160,9 @@ tests_test_layers_pool_SOURCES = tests/test_layers_pool.c
 tests_test_layers_pool_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_layers_pool_LDADD = $(TEST_LDADD)
 endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_layers_shape
+tests_test_layers_shape_SOURCES = tests/test_layers_shape.c
+tests_test_layers_shape_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_layers_shape_LDADD = $(TEST_LDADD)
+endif
