@@ -673,10 +673,19 @@ static ks_layer *add_layer(ks_model *m, const char *name)
 	return ly;
 }
 
+/* Root groups that are not layers: the optimizer, the model's own vars, and
+ * the metric and loss trackers a compiled subclassed model carries as
+ * attributes (_compile_metrics, _loss_tracker, ...). */
 static bool skip_top(const char *name)
 {
-	return strcmp(name, "optimizer") == 0 || strcmp(name, "metrics") == 0 ||
-	       strcmp(name, "vars") == 0;
+	static const char *const words[] = { "metric", "loss", "tracker", NULL };
+
+	if (strcmp(name, "optimizer") == 0 || strcmp(name, "vars") == 0)
+		return true;
+	for (int i = 0; words[i]; i++)
+		if (strcasestr(name, words[i]))
+			return true;
+	return false;
 }
 
 /* No usable config: one layer per object group, from the file alone. */

@@ -476,6 +476,40 @@ static void test_keras214_subclassed(void **state)
 	ks_model_free(m);
 }
 
+/* A Keras 3 subclassed model: its config has no layers, its weights sit
+ * under attribute names at the root (written in creation order here: head
+ * before dense1), next to metric/loss trackers that are not layers. */
+static void test_keras3_subclassed(void **state)
+{
+	const char *w = k3_tmp("sub3.weights.h5"), *z = k3_tmp("sub3.keras");
+	static const char cfg[] = "{\"module\": null, \"class_name\": \"MyModel\", \"config\": {\"units\": 3},"
+	                          " \"registered_name\": \"MyModel\"}";
+	hid_t f = k3_h5_create(w);
+	ks_model *m;
+	(void)state;
+
+	k3_group(f, "/vars");
+	k3_put(f, "/head/vars/0", 2, (hsize_t[]){ 3, 1 }, 1.0f);
+	k3_put(f, "/head/vars/1", 1, (hsize_t[]){ 1 }, 2.0f);
+	k3_put(f, "/dense1/vars/0", 2, (hsize_t[]){ 4, 3 }, 3.0f);
+	k3_put(f, "/dense1/vars/1", 1, (hsize_t[]){ 3 }, 4.0f);
+	k3_put(f, "/_loss_tracker/vars/0", 0, NULL, 0.0f);
+	k3_put(f, "/_loss_tracker/vars/1", 0, NULL, 0.0f);
+	H5Fclose(f);
+	k3_zip(z, (k3_member[]){
+		{ "metadata.json", META, strlen(META), NULL, false },
+		{ "config.json", cfg, strlen(cfg), NULL, false },
+		{ "model.weights.h5", NULL, 0, w, false } }, 3);
+	m = open_ok(z, NULL);
+	assert_int_equal(m->n_layers, 2);
+	assert_string_equal(m->layers[0].name, "head");
+	assert_string_equal(m->layers[1].name, "dense1");
+	check_weight(m, "dense1", "var_0", 2, (int64_t[]){ 4, 3 }, 3.0f);
+	assert_int_equal(m->total_params, 3 + 1 + 12 + 3);
+	assert_true(m->n_warnings >= 1); /* "the config lists no layers" */
+	ks_model_free(m);
+}
+
 /* A standalone .weights.h5 without config: layers in creation order
  * (dense_2 before dense_10, which name order gets wrong). */
 static void test_weights_no_config(void **state)
@@ -789,6 +823,7 @@ int main(void)
 		cmocka_unit_test(test_zip_attention_wrappers),
 		cmocka_unit_test(test_keras214_zip),
 		cmocka_unit_test(test_keras214_subclassed),
+		cmocka_unit_test(test_keras3_subclassed),
 		cmocka_unit_test(test_weights_no_config),
 		cmocka_unit_test(test_weights_with_config),
 		cmocka_unit_test(test_big_member_in_place),
