@@ -54,7 +54,7 @@
 	R(SEARCH, "search", "Search forward (names, text, or =VALUE >X <X nan in a tensor)", '/', 0, 0) \
 	R(FIND_NEXT, "next", "Next match", 'n', 0, 0) \
 	R(FIND_PREV, "previous", "Previous match", 'N', 0, 0) \
-	R(PREDICT, "predict", "Run the model (:predict [INPUT]); then Enter shows activations", 'p', 0, 0) \
+	R(PREDICT, "predict", "Run the model (:predict --input X); then Enter shows each activation", 'p', 0, 0) \
 	G("Terminal") \
 	R(REDRAW, "redraw", "Redraw the screen", UI_CTRL('l'), 0, 0) \
 	R(CANCEL, "cancel", "Cancel long work; clear the command line", UI_CTRL('c'), 0, 0) \
@@ -77,7 +77,7 @@ enum ui_request {
 	C(LS, "ls", "[OPTIONS]", "List layers and weights, as `kerascope ls FILE`") \
 	C(DUMP, "dump", "WEIGHT [OPTIONS]", "Print weight values, as `kerascope dump FILE`") \
 	C(ATTRS, "attrs", "[PATH] [OPTIONS]", "HDF5 attributes, as `kerascope attrs FILE`") \
-	C(PREDICT, "predict", "[INPUT] [OPTIONS]", "Run the model; keeps every layer's activation for the tensor view") \
+	C(PREDICT, "predict", "[--input X ...] [OPTIONS]", "Run the model; keeps every layer's activation for the tensor view") \
 	C(DIFF, "diff", "OTHER [OPTIONS]", "Compare with another model, as `kerascope diff FILE OTHER`") \
 	C(DOCTOR, "doctor", "[OPTIONS]", "Check the file, as `kerascope doctor FILE`") \
 	C(OPEN, "open", "LAYER", "Select LAYER (outer/inner for nested layers) in the layer pane") \

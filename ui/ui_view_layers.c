@@ -178,7 +178,7 @@ void ui_layers_build(ui *u)
 		ks_err err;
 		if (ui_tree_fill(u, l, &err) < 0)
 			ui_error(u, "%s", err.msg);
-		ui_list_select(l, old_sel);
+		ui_list_select(l, old_sel > 0 ? old_sel : 1);
 		return;
 	}
 	add_rows(u, s, u->model, 0, NULL, "", u->shapes);

@@ -198,10 +198,24 @@ static int apply_slice(tstate *t, const char *spec, ks_err *err)
 		if (ks_slice_parse(spec, t->src.shape, t->src.rank, &sl, err) < 0)
 			return -1;
 	} else {
-		/* Default: the last two axes, leading ones at index 0. */
+		/* Default: the last two axes longer than 1 (then the last axes),
+		 * the others at index 0: (3, 3, 16, 32) shows [0, 0, :, :] and
+		 * (100, 1, 1) shows [:, 0, :]. */
+		bool keep[KS_MAX_RANK] = {false};
+		int nk = 0;
+		for (int i = t->src.rank - 1; i >= 0 && nk < 2; i--)
+			if (t->src.shape[i] > 1) {
+				keep[i] = true;
+				nk++;
+			}
+		for (int i = t->src.rank - 1; i >= 0 && nk < 2; i--)
+			if (!keep[i]) {
+				keep[i] = true;
+				nk++;
+			}
 		char buf[160] = "[";
 		for (int i = 0; i < t->src.rank; i++)
-			strcat(buf, i < t->src.rank - 2 ? "0," : ":,");
+			strcat(buf, keep[i] ? ":," : "0,");
 		size_t n = strlen(buf);
 		if (buf[n - 1] == ',')
 			buf[n - 1] = '\0';
