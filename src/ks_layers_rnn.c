@@ -13,8 +13,10 @@
  *   Keras 1 "gpu":    W, U, b fused as in Keras 2.
  * Fused gate order: LSTM i, f, c, o; GRU z, r, h.
  *
- * Not modelled: masks (a Masking layer or mask_zero upstream is not honoured),
- * stateful (every predict starts from zero states), dropout (inference).
+ * Masks: a Masking layer feeding the layer directly is honoured (masked steps
+ * carry the state over); other masks (Embedding mask_zero, masks propagated
+ * through intermediate layers) are not modelled.
+ * Not modelled either: stateful (every predict starts from zero states).
  * Initial states given as extra call inputs (h, then c for LSTM) are used.
  */
 #include "config.h"
@@ -39,6 +41,8 @@ typedef struct rnn_cell {
 	int64_t units, in_dim;
 	bool use_bias, reset_after;
 	bool return_sequences, return_state, go_backwards;
+	bool masked;             /* input comes straight from a Masking layer */
+	bool zero_masked_out;    /* masked steps output zeros, not the carried state */
 	int w0, nw;              /* the layer weights this cell consumes */
 	ks_act act, rec_act;
 	/* Set by load: W (in, G*u), U (u, G*u), b (G*u) input bias (always
@@ -101,6 +105,33 @@ static const json_t *inner_config(const json_t *wrapped)
 {
 	const json_t *cfg = json_object_get(wrapped, "config");
 	return json_is_object(cfg) ? cfg : NULL;
+}
+
+/* Keras skips masked timesteps (the state is carried over). The mask is
+ * honoured when the layer's input comes straight from a Masking layer (every
+ * call site): Masking zeroes masked steps, so an all-zero step is a masked
+ * one. (With a non-zero mask_value, a genuine all-zero step would be taken
+ * for a masked one.) Masks from Embedding(mask_zero=True) are not modelled. */
+static bool input_is_masked(const ks_op_call *c)
+{
+	const ks_layer *L = c->layer;
+	if (!c->model || L->n_nodes < 1)
+		return false;
+	for (int k = 0; k < L->n_nodes; k++) {
+		const ks_ref *r = L->nodes[k].n_in > 0 ? &L->nodes[k].in[0] : NULL;
+		if (!r || r->layer < 0 || r->layer >= c->model->n_layers ||
+		    !ks_str_eq(c->model->layers[r->layer].class_name, "Masking"))
+			return false;
+	}
+	return true;
+}
+
+static bool step_is_masked(const float *x, int64_t F)
+{
+	for (int64_t i = 0; i < F; i++)
+		if (x[i] != 0.0f)
+			return false;
+	return true;
 }
 
 /* Parses a recurrent layer's configuration. `cell_cfg` holds units and
@@ -177,7 +208,8 @@ static int cell_parse(const ks_op_call *c, const char *cls, const json_t *cell_c
 	if (ks_cfg_bool(seq_cfg, "return_sequences", false, &rc->return_sequences, err) < 0 ||
 	    ks_cfg_bool(seq_cfg, "return_state", false, &rc->return_state, err) < 0 ||
 	    ks_cfg_bool(seq_cfg, "go_backwards", false, &rc->go_backwards, err) < 0 ||
-	    ks_cfg_bool(seq_cfg, "time_major", false, &time_major, err) < 0)
+	    ks_cfg_bool(seq_cfg, "time_major", false, &time_major, err) < 0 ||
+	    ks_cfg_bool(seq_cfg, "zero_output_for_mask", false, &rc->zero_masked_out, err) < 0)
 		return ks_err_prefix(err, "layer %s", c->layer->name);
 	if (time_major)
 		return fail_layer(c, err, "time_major=True inputs are not supported");
@@ -428,6 +460,8 @@ static void cell_run(const rnn_cell *rc, const float *x, int64_t B, int64_t T, c
 			const float *xr = xw + (b * T + tt) * Gu;
 			float *g = hu + b * Gu, *hb = h + b * u, *cb = cs + b * u;
 
+			if (rc->masked && step_is_masked(x + (b * T + tt) * F, F))
+				continue; /* the state is carried over */
 			switch (rc->kind) {
 			case RNN_SIMPLE:
 				for (int64_t j = 0; j < u; j++)
@@ -473,6 +507,8 @@ static void cell_run(const rnn_cell *rc, const float *x, int64_t B, int64_t T, c
 			for (int64_t b = 0; b < B; b++) {
 				const float *xr = xw + (b * T + tt) * Gu;
 				float *g = hu + b * Gu, *hb = h + b * u;
+				if (rc->masked && step_is_masked(x + (b * T + tt) * F, F))
+					continue;
 				for (int64_t j = 0; j < u; j++)
 					g[2 * u + j] += xr[2 * u + j];
 				act_row(&rc->act, g + 2 * u, u);
@@ -481,8 +517,12 @@ static void cell_run(const rnn_cell *rc, const float *x, int64_t B, int64_t T, c
 			}
 		}
 		if (seq)
-			for (int64_t b = 0; b < B; b++)
-				memcpy(seq + (b * T + pos) * u, h + b * u, sizeof(float) * (size_t)u);
+			for (int64_t b = 0; b < B; b++) {
+				if (rc->masked && rc->zero_masked_out && step_is_masked(x + (b * T + tt) * F, F))
+					memset(seq + (b * T + pos) * u, 0, sizeof(float) * (size_t)u);
+				else
+					memcpy(seq + (b * T + pos) * u, h + b * u, sizeof(float) * (size_t)u);
+			}
 	}
 	if (h_out)
 		memcpy(h_out, h, sizeof(float) * (size_t)(B * u));
@@ -557,6 +597,7 @@ static int rnn_infer(ks_op_call *c, ks_err *err)
 		        c->layer->class_name, c->layer->n_weights, rc->nw);
 		goto fail;
 	}
+	rc->masked = input_is_masked(c);
 	u = rc->units;
 	if (c->n_in != 1 && c->n_in != 1 + n_states(rc)) {
 		ks_fail(err, "layer %s (%s): called with %d inputs; expected 1 or %d (with initial states)",
@@ -700,6 +741,9 @@ static int bidi_infer(ks_op_call *c, ks_err *err)
 	 * backward_layer config already says go_backwards=True. */
 	if (!bcfg)
 		bd->bw.go_backwards = !bd->fw.go_backwards;
+	/* Bidirectional zeroes the masked steps of returned sequences. */
+	bd->fw.masked = bd->bw.masked = input_is_masked(c);
+	bd->fw.zero_masked_out = bd->bw.zero_masked_out = bd->fw.return_sequences;
 	if (bd->fw.nw + bd->bw.nw != c->layer->n_weights) {
 		ks_fail(err, "layer %s (Bidirectional): has %d weights but the config needs %d", c->layer->name,
 		        c->layer->n_weights, bd->fw.nw + bd->bw.nw);

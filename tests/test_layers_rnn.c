@@ -589,6 +589,74 @@ static void test_time_distributed_lstm(void **state)
 	free(rc);
 }
 
+/* Masking -> LSTM: all-zero steps (what Masking outputs for masked steps)
+ * leave the state alone and repeat the last output. The reference runs each
+ * sample on its sequence with the masked steps removed. */
+static void test_masking_skips_steps(void **state)
+{
+	enum { B = 2, T = 6, F = 3, u = 4 };
+	static const bool masked[B][T] = {{0, 0, 0, 0, 1, 1}, {1, 0, 0, 1, 0, 0}};
+	ref_layer L;
+	tlayer t;
+	ks_layer layers[2];
+	ks_ref ref = {.layer = 0, .node = 0, .tensor = 0};
+	ks_node node = {.in = &ref, .n_in = 1};
+	ks_model m = {.file = H5I_INVALID_HID, .layers = layers, .n_layers = 2};
+	float *x = rand_buf((size_t)B * T * F);
+	double want[B * T * u];
+	ks_shape s = shape3(B, T, F);
+	const float *in[1] = {x};
+	const ks_op *op = ks_op_find("LSTM");
+	ks_op_call c;
+	float out[B * T * u], *outs[1] = {out}, *scratch;
+	ks_err err;
+	(void)state;
+
+	ref_init(&L, K_LSTM, F, u, false);
+	for (int b = 0; b < B; b++) {
+		float xs[T * F];
+		double rs[T * u], rh[u], rc[u], last[u] = {0};
+		int n = 0, k = 0;
+		for (int i = 0; i < T; i++) {
+			if (masked[b][i])
+				memset(x + (b * T + i) * F, 0, sizeof(float) * F);
+			else
+				memcpy(xs + F * n++, x + (b * T + i) * F, sizeof(float) * F);
+		}
+		ref_run(&L, xs, 1, n, rs, rh, rc);
+		for (int i = 0; i < T; i++) {
+			if (!masked[b][i])
+				memcpy(last, rs + u * k++, sizeof last);
+			memcpy(want + (b * T + i) * u, last, sizeof last);
+		}
+	}
+	tl_init(&t, "LSTM", "{\"units\": 4, \"return_sequences\": true}");
+	tl_add_fused(&t, &L, true);
+	memset(layers, 0, sizeof layers);
+	layers[0].name = (char *)"masking";
+	layers[0].class_name = (char *)"Masking";
+	layers[1] = t.l;
+	layers[1].nodes = &node;
+	layers[1].n_nodes = 1;
+	memset(&c, 0, sizeof c);
+	c.model = &m;
+	c.layer = &layers[1];
+	c.config = t.cfg;
+	c.keras_major = 2;
+	c.n_in = 1;
+	c.in[0] = s;
+	if (op->infer(&c, &err) < 0 || op->load(&c, &err) < 0)
+		fail_msg("%s", err.msg);
+	scratch = ks_xmalloc(sizeof(float) * c.scratch_floats);
+	op->run(&c, in, outs, scratch);
+	assert_close(out, want, (size_t)B * T * u, TOL);
+	free(scratch);
+	op->free(&c);
+	tl_free(&t);
+	ref_free(&L);
+	free(x);
+}
+
 /* Shape propagation with unknown batch/steps, and clear errors. */
 static void test_infer_and_errors(void **state)
 {
@@ -666,6 +734,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_keras1_per_gate),
 	cmocka_unit_test(test_bidirectional),
 	cmocka_unit_test(test_time_distributed_lstm),
+	cmocka_unit_test(test_masking_skips_steps),
 	cmocka_unit_test(test_infer_and_errors),
 };
 
