@@ -172,10 +172,63 @@ static int cmp_child(const void *a, const void *b)
 	return strcmp(x, y);
 }
 
+/* A set of object addresses: a hostile file can hard-link a group into its
+ * own subtree, and walking such a graph as a tree would never end (depth
+ * limits alone still allow exponential fan-out). Every group is walked once. */
+typedef struct aset {
+	haddr_t *v;
+	size_t cap, n;
+} aset;
+
+static size_t aset_slot(const aset *s, haddr_t a)
+{
+	size_t i = (size_t)((a * 0x9E3779B97F4A7C15ull) >> 7) & (s->cap - 1);
+
+	while (s->v[i] != HADDR_UNDEF && s->v[i] != a)
+		i = (i + 1) & (s->cap - 1);
+	return i;
+}
+
+/* Adds a; false when it was already there. */
+static bool aset_add(aset *s, haddr_t a)
+{
+	size_t i;
+
+	if (2 * (s->n + 1) > s->cap) {
+		aset big = { NULL, s->cap ? 2 * s->cap : 64, 0 };
+		big.v = ks_xmalloc(big.cap * sizeof *big.v);
+		for (i = 0; i < big.cap; i++)
+			big.v[i] = HADDR_UNDEF;
+		for (i = 0; i < s->cap; i++)
+			if (s->v[i] != HADDR_UNDEF)
+				big.v[aset_slot(&big, s->v[i])] = s->v[i];
+		big.n = s->n;
+		free(s->v);
+		*s = big;
+	}
+	i = aset_slot(s, a);
+	if (s->v[i] == a)
+		return false;
+	s->v[i] = a;
+	s->n++;
+	return true;
+}
+
+/* True the first time the group at path is met (by object address). */
+static bool first_visit(aset *s, hid_t f, const char *path)
+{
+	H5O_info_t oi;
+
+	if (H5Oget_info_by_name2(f, path, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
+		return false;
+	return aset_add(s, oi.addr);
+}
+
 typedef struct k3ctx {
 	ks_model *root;
 	hid_t file;
 	const char *label;     /* file name used in messages */
+	aset seen;             /* groups already walked by collect() */
 } k3ctx;
 
 /* Appends the variables stored for the object at group `gpath` (absolute)
@@ -192,6 +245,11 @@ static int collect(k3ctx *c, const char *gpath, const char *rel, const char *cls
 
 	if (depth > KS_K3_MAX_DEPTH)
 		return ks_fail(err, "%s: group %s is nested too deeply", c->label, gpath);
+	if (!first_visit(&c->seen, c->file, gpath)) {
+		ks_model_warn(c->root, "group %s is linked more than once: its variables are "
+		              "listed once", gpath);
+		return 0;
+	}
 	vpath = join(gpath, "vars");
 	if (ks_h5_kind_of(c->file, vpath) == KS_H5_GROUP) {
 		char **vars = NULL, **names;
@@ -531,14 +589,15 @@ static int cmp_counter(const void *a, const void *b)
  * none). Raw data is allocated in write order and, unlike object headers,
  * never lands in space freed by metadata (HDF5 keeps raw data and metadata
  * free space apart), so it dates an object's weights reliably. */
-static haddr_t data_addr(hid_t f, const char *p, int depth)
+static haddr_t data_addr(hid_t f, const char *p, int depth, aset *seen)
 {
 	char **kids = NULL;
 	int nk = 0;
 	haddr_t best = HADDR_UNDEF;
 	ks_err e;
 
-	if (depth > KS_K3_MAX_DEPTH || ks_h5_links(f, p, KS_H5_ORDER_NAME, &kids, &nk, &e) < 0)
+	if (depth > KS_K3_MAX_DEPTH || !first_visit(seen, f, p) ||
+	    ks_h5_links(f, p, KS_H5_ORDER_NAME, &kids, &nk, &e) < 0)
 		return HADDR_UNDEF;
 	for (int i = 0; i < nk; i++) {
 		char *c = join(p, kids[i]);
@@ -551,7 +610,7 @@ static haddr_t data_addr(hid_t f, const char *p, int depth)
 				H5Dclose(d);
 			}
 		} else if (kd == KS_H5_GROUP) {
-			a = data_addr(f, c, depth + 1);
+			a = data_addr(f, c, depth + 1, seen);
 		}
 		if (a != HADDR_UNDEF && (best == HADDR_UNDEF || a < best))
 			best = a;
@@ -573,6 +632,7 @@ static int groups_in_creation_order(k3ctx *c, const char *dir, char ***out, int 
 	int nn = 0, i, j, k = 0;
 	gaddr *ga;
 	gaddr **same;
+	aset seen = {0};
 
 	*out = NULL;
 	*n = 0;
@@ -584,7 +644,7 @@ static int groups_in_creation_order(k3ctx *c, const char *dir, char ***out, int 
 		H5O_info_t oi;
 		if (ks_h5_kind_of(c->file, p) == KS_H5_GROUP &&
 		    H5Oget_info_by_name2(c->file, p, &oi, H5O_INFO_BASIC, H5P_DEFAULT) >= 0) {
-			haddr_t a = data_addr(c->file, p, 0);
+			haddr_t a = data_addr(c->file, p, 0, &seen);
 			ga[k].name = names[i];
 			ga[k].base = strip_counter(names[i], &ga[k].k);
 			ga[k].addr = a != HADDR_UNDEF ? a : oi.addr;
@@ -595,6 +655,7 @@ static int groups_in_creation_order(k3ctx *c, const char *dir, char ***out, int 
 		free(p);
 	}
 	free(names);
+	free(seen.v);
 	qsort(ga, (size_t)k, sizeof *ga, cmp_addr);
 	/* Within each class, put the members back in counter order into the
 	 * slots that class occupies. */
@@ -897,9 +958,8 @@ static void set_opt_class(ks_model *m)
 }
 
 /* Graph (when cfg has layers) and weights of an open weights store. */
-static int load_tree(ks_model *m, const json_t *cfg, const char *label, ks_err *err)
+static int load_tree_ctx(k3ctx *cx, ks_model *m, const json_t *cfg, ks_err *err)
 {
-	k3ctx c = { .root = m, .file = m->file, .label = label };
 	bool keras2 = ks_h5_kind_of(m->file, "/_layer_checkpoint_dependencies") == KS_H5_GROUP &&
 	              ks_h5_kind_of(m->file, "/layers") != KS_H5_GROUP;
 
@@ -911,20 +971,29 @@ static int load_tree(ks_model *m, const json_t *cfg, const char *label, ks_err *
 		set_file(m, m->file);
 	}
 	if (m->n_layers > 0) {
-		if (map_container(&c, m, "", keras2, 0, err) < 0)
+		if (map_container(cx, m, "", keras2, 0, err) < 0)
 			return -1;
 	} else {
 		if (cfg)
 			ks_model_warn(m, "the config lists no layers (a subclassed model?): "
 			              "layers are listed from the weights file");
-		if (list_from_file(&c, m, err) < 0)
+		if (list_from_file(cx, m, err) < 0)
 			return -1;
 	}
 	set_opt_class(m);
-	if (load_optimizer(&c, m, err) < 0)
+	if (load_optimizer(cx, m, err) < 0)
 		return -1;
 	ks_model_count_params(m);
 	return 0;
+}
+
+static int load_tree(ks_model *m, const json_t *cfg, const char *label, ks_err *err)
+{
+	k3ctx c = { .root = m, .file = m->file, .label = label };
+	int rc = load_tree_ctx(&c, m, cfg, err);
+
+	free(c.seen.v);
+	return rc;
 }
 
 /* ---- a stored weights member used in place ------------------------------ */

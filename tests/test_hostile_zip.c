@@ -480,6 +480,44 @@ static void test_big_member_lies(void **state)
 	free(big);
 }
 
+/* Hard links that make the weights tree a graph with cycles and fan-out
+ * (each level linking back to its ancestors twice): must end, quickly. */
+static void test_link_cycles(void **state)
+{
+	const char *p = k3_tmp("cycle.weights.h5");
+	ks_err e = {{0}};
+	ks_model *m;
+	hid_t f;
+	buf b;
+	(void)state;
+
+	f = k3_h5_create(p);
+	k3_group(f, "/vars");
+	k3_put(f, "/layers/dense/vars/0", 2, (hsize_t[]){ 3, 2 }, 1.0f);
+	k3_put(f, "/layers/dense/vars/1", 1, (hsize_t[]){ 2 }, 2.0f);
+	k3_group(f, "/layers/dense/a");
+	assert_true(H5Lcreate_hard(f, "/layers/dense", f, "/layers/dense/a/up", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+	assert_true(H5Lcreate_hard(f, "/layers/dense", f, "/layers/dense/a/up2", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+	assert_true(H5Lcreate_hard(f, "/layers", f, "/layers/dense/a/top", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+	assert_true(H5Lcreate_hard(f, "/", f, "/layers/dense/root", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+	H5Fclose(f);
+
+	/* Standalone: layers listed from the file. */
+	m = ks_model_open(p, NULL, &e);
+	if (m) {
+		assert_int_equal(m->total_params, 8);
+		ks_model_free(m);
+	} else {
+		assert_non_null(strstr(e.msg, p));
+	}
+	/* In an archive, mapped through the config. */
+	free(weights_h5);
+	weights_h5 = k3_slurp(p, &weights_size);
+	b = standard();
+	expect("cycle.keras", b.p, b.n, NULL);
+	free(b.p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -490,6 +528,7 @@ int main(void)
 		cmocka_unit_test(test_lying_sizes),
 		cmocka_unit_test(test_weights_not_hdf5),
 		cmocka_unit_test(test_big_member_lies),
+		cmocka_unit_test(test_link_cycles),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown) ? 1 : 0;
 }
