@@ -104,8 +104,10 @@ static int add_layer(gctx *g, const json_t *lj, int idx)
 	tr = json_object_get(L->config, "trainable");
 	L->trainable = json_is_boolean(tr) ? json_is_true(tr) : true;
 	g->ljson[idx] = lj;
-	/* A model used as a layer: its config has its own layer list. */
-	if (model_layers(cfg) && (ks_graph_is_model_class(cls) || json_is_object(json_array_get(model_layers(cfg), 0))))
+	/* A model used as a layer: its config has its own layer list. Keras 1's
+	 * Merge also lists "layers" (the branches it merges) but is no model. */
+	if (model_layers(cfg) && strcmp(cls, "Merge") != 0 &&
+	    (ks_graph_is_model_class(cls) || json_is_object(json_array_get(model_layers(cfg), 0))))
 		return build_inner(g, L, lj);
 	return 0;
 }
