@@ -438,7 +438,9 @@ static int conv_infer(ks_op_call *c, ks_err *err)
 		return ks_fail(err, "layer %s (%s): groups is only supported for plain convolutions",
 		               c->layer->name, c->layer->class_name);
 	p->cout = p->def->kind == CK_DEPTHWISE ? p->cin * p->mult : filters;
-	p->taps = k[0] * k[1] * k[2];
+	if (__builtin_mul_overflow(k[0], k[1], &p->taps) || __builtin_mul_overflow(p->taps, k[2], &p->taps) ||
+	    p->taps > BLAS_MAX)
+		return size_fail(c, err);
 
 	/* Weights: shapes only. */
 	kernel_layouts(p, k, p->cin / p->groups, filters);
@@ -480,10 +482,13 @@ static int conv_infer(ks_op_call *c, ks_err *err)
 
 	/* Scratch per image; everything checked against BLAS's int range. */
 	{
-		int64_t xin = p->pin * p->cin, yout = p->pout * p->cout, ktot = p->taps * p->cin, t = 0;
+		int64_t xin, yout, ktot, t = 0;
 		if (p->pin > BLAS_MAX / (p->cin ? p->cin : 1) || p->pout > BLAS_MAX / (p->cout ? p->cout : 1) ||
-		    ktot > BLAS_MAX || p->taps * p->cout > BLAS_MAX)
+		    p->taps > BLAS_MAX / (p->cin ? p->cin : 1) || p->taps > BLAS_MAX / (p->cout ? p->cout : 1))
 			return size_fail(c, err);
+		xin = p->pin * p->cin;
+		yout = p->pout * p->cout;
+		ktot = p->taps * p->cin;
 		p->direct = p->def->kind == CK_CONV && p->groups == 1 && p->taps == 1 &&
 		            p->w[0].s == 1 && p->w[1].s == 1 && p->w[2].s == 1 &&
 		            p->w[0].pad == 0 && p->w[1].pad == 0 && p->w[2].pad == 0 && p->pin == p->pout;

@@ -147,14 +147,23 @@ static int pool_infer(ks_op_call *c, ks_err *err)
 	c->n_out = 1;
 	c->scratch_floats = 0;
 	p->pin = ks_sp_pixels(&p->in);
-	p->pout = p->w[0].out * p->w[1].out * p->w[2].out;
+	p->pout = -1;
+	if (p->pin >= 0) {
+		int64_t tot;
+		ks_shape t = c->in[0];
+		t.d[0] = t.d[0] < 0 ? 1 : t.d[0];
+		if (!ks_numel(t.d, t.rank, &tot) || tot > ((int64_t)1 << 40))
+			return ks_fail(err, "layer %s (%s): input is too large", c->layer->name,
+			               c->layer->class_name);
+		p->pout = p->w[0].out * p->w[1].out * p->w[2].out;
+	}
 	return 0;
 }
 
 static int pool_load(ks_op_call *c, ks_err *err)
 {
 	pool_priv *p = c->priv;
-	if (!p || p->pin < 0 || p->in.ch < 0)
+	if (!p || p->pin < 0 || p->pout < 0 || p->in.ch < 0)
 		return ks_fail(err, "layer %s (%s): shapes must be known to run", c->layer->name,
 		               c->layer->class_name);
 	return 0;

@@ -432,7 +432,7 @@ static int gather_infer_kind(ks_op_call *c, int n, enum gather_kind kind, ks_err
 			return ks_fail(err, "layer %s (%s): cropping %lld+%lld from an axis of %lld leaves nothing",
 			               lname(c), lcls(c), (long long)p->before[i], (long long)p->after[i],
 			               (long long)p->in.d[i]);
-		if (d > ((int64_t)1 << 31))
+		if (d > ((int64_t)1 << 28))
 			return ks_fail(err, "layer %s (%s): output is too large", lname(c), lcls(c));
 		p->out.d[i] = d;
 	}
@@ -441,6 +441,15 @@ static int gather_infer_kind(ks_op_call *c, int n, enum gather_kind kind, ks_err
 	c->scratch_floats = 0;
 	if (ks_sp_pixels(&p->in) < 0)
 		return 0;
+	{
+		int64_t tot;
+		ks_shape t = c->out[0];
+		for (int i = 0; i < t.rank; i++)
+			if (t.d[i] < 0)
+				t.d[i] = 1;
+		if (!ks_numel(t.d, t.rank, &tot) || tot > ((int64_t)1 << 40))
+			return ks_fail(err, "layer %s (%s): output is too large", lname(c), lcls(c));
+	}
 	for (int i = 0; i < KS_SP_MAX; i++) {
 		int64_t od = p->out.d[i];
 		p->map[i] = ks_xmalloc((size_t)od * sizeof(int64_t));

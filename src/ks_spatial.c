@@ -115,7 +115,8 @@ int64_t ks_sp_pixels(const ks_sp *sp)
 	for (int k = 0; k < sp->n; k++) {
 		if (sp->d[k] < 0)
 			return -1;
-		p *= sp->d[k];
+		if (__builtin_mul_overflow(p, sp->d[k], &p))
+			return INT64_MAX;
 	}
 	return p;
 }

@@ -55,7 +55,8 @@ int ks_sp_padding(const ks_op_call *c, bool allow_causal, ks_pad *pad, ks_err *e
 int ks_sp_from_in(const ks_op_call *c, int i, int n, bool cf, bool need_ch, ks_sp *sp, ks_err *err);
 void ks_sp_to_shape(const ks_sp *sp, ks_shape *s);
 
-/* Spatial element count (product of d[]), -1 if any is unknown. */
+/* Spatial element count (product of d[]), -1 if any is unknown, INT64_MAX
+ * when the product overflows (callers compare it with their limits). */
 int64_t ks_sp_pixels(const ks_sp *sp);
 
 /* Fills w for an input length (may be -1). Fails when k/s/dil are not
