@@ -428,6 +428,50 @@ static ks_layer *append_layer(ks_model *m, const char *name)
 	return L;
 }
 
+/* Groups beside the listed layers are ignored by Keras: worth a word. */
+static void note_orphan_groups(ks_model *m, const char *wg, char **ln, int n)
+{
+	char **links;
+	int nl;
+
+	if (ks_h5_links(m->file, wg, KS_H5_ORDER_NAME, &links, &nl, NULL) < 0)
+		return;
+	for (int i = 0; i < nl; i++) {
+		bool listed = false;
+		size_t len = strlen(links[i]);
+		if (strcmp(links[i], "top_level_model_weights") == 0 ||
+		    (strcmp(wg, "/") == 0 && (strcmp(links[i], "model_weights") == 0 ||
+		                              strcmp(links[i], "optimizer_weights") == 0)))
+			continue;
+		for (int k = 0; k < n && !listed; k++)
+			listed = strncmp(ln[k], links[i], len) == 0 && (ln[k][len] == '\0' || ln[k][len] == '/');
+		if (!listed) {
+			char *full = join_path(wg, links[i]);
+			if (ks_h5_kind_of(m->file, full) == KS_H5_GROUP)
+				ks_model_warn(m, "%s is not listed in layer_names (ignored, as Keras does)", full);
+			free(full);
+		}
+	}
+	ks_h5_strv_free(links, nl);
+}
+
+/* Keras 1 never recorded the backend; say what the names suggest. */
+static void note_keras1_backend(ks_model *m)
+{
+	int n = 0, colon = 0;
+
+	if (m->backend || !m->keras_version || m->keras_version[0] != '1')
+		return;
+	for (int i = 0; i < m->n_layers; i++)
+		for (int k = 0; k < m->layers[i].n_weights; k++) {
+			n++;
+			colon += strchr(m->layers[i].weights[k].stored_name, ':') != NULL;
+		}
+	if (n > 0)
+		ks_model_warn(m, "Keras 1 file without a backend attribute; weight names %s",
+		              colon ? "carry ':0' (TensorFlow)" : "lack ':0' (probably Theano)");
+}
+
 static int load_weights(ks_model *m, const char *wg, bool have_graph, ks_err *err)
 {
 	char **ln;
@@ -463,6 +507,7 @@ static int load_weights(ks_model *m, const char *wg, bool have_graph, ks_err *er
 		}
 		free(gpath);
 	}
+	note_orphan_groups(m, wg, ln, n);
 	ks_h5_strv_free(ln, n);
 
 	/* tf.keras >= 2.6 / Keras 3: variables of the model object itself. */
@@ -696,5 +741,6 @@ int ks_legacy_load(ks_model *m, const ks_open_opts *opts, ks_err *err)
 		return -1;
 	}
 	load_optimizer(m);
+	note_keras1_backend(m);
 	return 0;
 }
