@@ -1,10 +1,10 @@
 /* ui_view_detail: the detail pane for the layer selected in the layer pane.
  *
- * Sections: the layer (class, trainable, calls), inbound connections, output
- * shape, config (values that differ from the usual Keras defaults first, the
- * defaults after, dimmed), weights (shape, dtype, statistics for weights small
- * enough to read at once), where each weight lives in the file (HDF5 path,
- * dtype, layout, filters, bytes), and after a predict the layer's activation.
+ * Sections: the layer (class, trainable, calls), after a predict its
+ * activation, inbound connections, weights (shape, dtype, statistics for
+ * weights small enough to read at once), config (values that differ from the
+ * usual Keras defaults first, the defaults after, dimmed), and where each
+ * weight lives in the file (HDF5 path, dtype, layout, filters, bytes).
  * Enter on a weight or activation row opens the tensor view.
  *
  * Default detection is a table of config keys whose usual Keras default is
@@ -282,8 +282,6 @@ void ui_detail_build(ui *u)
 			ui_list_add(l, UI_R_NORMAL, 0, 0, NULL, "  call %d: %s", n, buf);
 		}
 	}
-	ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "Config");
-	add_config(l, L->config);
 	if (L->n_weights > 0) {
 		ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "Weights (Enter opens)");
 		for (int i = 0; i < L->n_weights; i++) {
@@ -306,6 +304,10 @@ void ui_detail_build(ui *u)
 			if (st[0])
 				ui_list_add(l, UI_R_DIM, TAG_WEIGHT, i, w, "    %s", st);
 		}
+	}
+	ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "Config");
+	add_config(l, L->config);
+	if (L->n_weights > 0) {
 		ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "Storage");
 		for (int i = 0; i < L->n_weights; i++)
 			add_storage(l, m, &L->weights[i]);
