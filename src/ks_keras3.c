@@ -500,6 +500,13 @@ static int map_container(k3ctx *c, ks_model *cm, const char *gpath, bool keras2,
 		/* Last resort for writers that used the layer name. */
 		if (!hit && keras2)
 			hit = find_group(g, ng, ly->name, false);
+		if (!hit && strcmp(ks_class_basename(cls), "InputLayer") == 0) {
+			/* Input layers hold no weights; whether a container
+			 * lists them (Functional) or not (Sequential, and
+			 * custom subclasses of it) only decides this group. */
+			free(expect);
+			continue;
+		}
 		if (!hit) {
 			/* Weightless layers of old writers may have no group:
 			 * only worth a note, never an error. */
