@@ -109,6 +109,8 @@ struct ks_plan {
 	size_t scratch_floats;
 	const float *const *cur_inputs;
 	int depth;
+	char **notes;
+	int n_notes;
 };
 
 #define MAX_INPUTS (KS_MAX_IO * 8)
@@ -818,6 +820,65 @@ static int plan_memory(ks_plan *p, ks_err *err)
 	return 0;
 }
 
+/* ---- caveats ---- */
+
+static bool class_in(const char *c, const char *const *list)
+{
+	for (int i = 0; list[i]; i++)
+		if (c && strcmp(c, list[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Keras propagates a mask from Masking or Embedding(mask_zero=True) to the
+ * layers that use it (RNNs skip masked steps, pooling and attention ignore
+ * them). The engine computes every step, so say where that matters. */
+static void find_mask_notes(ks_plan *p)
+{
+	static const char *const users[] = {"SimpleRNN", "LSTM", "GRU", "Bidirectional", "CuDNNLSTM",
+		"CuDNNGRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "GlobalAveragePooling1D",
+		"GlobalMaxPooling1D", "Attention", "AdditiveAttention", "MultiHeadAttention",
+		"TimeDistributed", NULL};
+	bool *masked = ks_xcalloc((size_t)p->n_vals + 1, sizeof(bool));
+	const char **origin = ks_xcalloc((size_t)p->n_vals + 1, sizeof(char *));
+
+	for (int i = 0; i < p->n_steps; i++) {
+		const step *st = &p->steps[i];
+		const char *cls = st->info.class_name;
+		const char *from = NULL;
+		bool producer = false;
+
+		if (!st->op)
+			continue;
+		for (int k = 0; k < st->call.n_in; k++)
+			if (masked[st->in_v[k]])
+				from = origin[st->in_v[k]];
+		if (cls && strcmp(cls, "Masking") == 0) {
+			producer = true;
+		} else if (cls && strcmp(cls, "Embedding") == 0) {
+			bool mz = false;
+			ks_cfg_bool(st->call.config, "mask_zero", false, &mz, NULL);
+			producer = mz;
+		}
+		if (from && class_in(cls, users) && p->n_notes < 16) {
+			p->notes = ks_xrealloc(p->notes, sizeof(char *) * (size_t)(p->n_notes + 1));
+			p->notes[p->n_notes++] = ks_xasprintf(
+				"layer %s (%s) would use the mask made by %s; kerascope does not model masks, so "
+				"samples with masked (padded) steps can differ from Keras", st->name, cls, from);
+		}
+		/* the mask travels on unless the user consumes the time axis */
+		bool pass = from && (!class_in(cls, users) ||
+		                     json_is_true(json_object_get(st->call.config, "return_sequences")));
+		for (int k = 0; k < st->call.n_out; k++)
+			if (producer || pass) {
+				masked[st->out_v[k]] = true;
+				origin[st->out_v[k]] = producer ? st->name : from;
+			}
+	}
+	free(masked);
+	free(origin);
+}
+
 /* ---- build / free ---- */
 
 static ks_plan *plan_new(const ks_model *m, bool lenient)
@@ -851,6 +912,9 @@ void ks_plan_free(ks_plan *p)
 	free(p->out_name);
 	free(p->arena);
 	free(p->scratch);
+	for (int i = 0; i < p->n_notes; i++)
+		free(p->notes[i]);
+	free(p->notes);
 	free(p);
 }
 
@@ -935,6 +999,7 @@ ks_plan *ks_plan_build(const ks_model *m, const ks_plan_opts *opts, ks_err *err)
 	}
 	if (plan_memory(p, err) < 0)
 		goto err_prefix;
+	find_mask_notes(p);
 	return p;
 err_prefix:
 	ks_err_prefix(err, "%s", path);
@@ -1058,6 +1123,13 @@ const float *ks_plan_step_output(const ks_plan *p, int i, int k)
 	if (!p->keep_all && !v->pinned)
 		return NULL;
 	return p->arena + v->off;
+}
+
+int ks_plan_n_notes(const ks_plan *p) { return p->n_notes; }
+
+const char *ks_plan_note(const ks_plan *p, int i)
+{
+	return i >= 0 && i < p->n_notes ? p->notes[i] : NULL;
 }
 
 size_t ks_plan_arena_bytes(const ks_plan *p)

@@ -106,6 +106,13 @@ const ks_plan_step *ks_plan_step_info(const ks_plan *p, int i);
  * keep_all (buffers are otherwise reused) or the value is a plan output. */
 const float *ks_plan_step_output(const ks_plan *p, int i, int k);
 
+/* Caveats found while planning, one line each (borrowed, valid while the
+ * plan lives): where this model's Keras result depends on something the
+ * engine does not model, e.g. a mask from Masking or Embedding(mask_zero)
+ * reaching a layer that would use it. Empty for most models. */
+int ks_plan_n_notes(const ks_plan *p);
+const char *ks_plan_note(const ks_plan *p, int i);
+
 /* Bytes of the activation arena + scratch, and of loaded weights/state. */
 size_t ks_plan_arena_bytes(const ks_plan *p);
 

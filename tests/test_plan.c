@@ -340,6 +340,36 @@ static void test_unknown_dims(void **state)
 	ks_model_free(m);
 }
 
+/* A mask reaching a layer that would use it is reported, not silently ignored. */
+static void test_mask_note(void **state)
+{
+	ks_err err;
+	ks_model *m = eb_new("2.13.1");
+	int x = eb_input(m, "x", "[null, 4, 2]");
+	int mk = eb_layer(m, "Masking", "masking_1", "{\"mask_value\": 0.0}");
+	int dr = eb_layer(m, "Dropout", "drop", "{\"rate\": 0.1}");
+	int gp = eb_layer(m, "GlobalAveragePooling1D", "pool", "{}");
+	eb_call1(m, mk, x);
+	eb_call1(m, dr, mk);
+	eb_call1(m, gp, dr);
+	eb_io(m, 1, &x, gp);
+	ks_plan_opts po = {.batch = 1};
+	ks_plan *p = ks_plan_build(m, &po, &err);
+	if (!p)
+		fail_msg("%s", err.msg);
+	assert_int_equal(ks_plan_n_notes(p), 1);
+	assert_non_null(strstr(ks_plan_note(p, 0), "pool"));
+	assert_non_null(strstr(ks_plan_note(p, 0), "masking_1"));
+	ks_plan_free(p);
+	/* without the Masking layer there is nothing to say */
+	m->layers[dr].nodes[0].in[0].layer = x;
+	p = ks_plan_build(m, &po, &err);
+	assert_non_null(p);
+	assert_int_equal(ks_plan_n_notes(p), 0);
+	ks_plan_free(p);
+	ks_model_free(m);
+}
+
 static void test_keras_major(void **state)
 {
 	ks_model *m = eb_new("1.2.2");
@@ -369,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_validation),
 		cmocka_unit_test(test_cycle),
 		cmocka_unit_test(test_unknown_dims),
+		cmocka_unit_test(test_mask_note),
 		cmocka_unit_test(test_keras_major),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;

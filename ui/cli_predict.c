@@ -676,6 +676,10 @@ int cli_predict(int argc, char **argv)
 		json_object_set_new(root, "outputs", outs);
 		if (o.trace)
 			json_object_set_new(root, "trace", trace_json(p));
+		json_t *notes = json_array();
+		for (int i = 0; i < ks_plan_n_notes(p); i++)
+			json_array_append_new(notes, json_string(ks_plan_note(p, i)));
+		json_object_set_new(root, "notes", notes);
 		json_object_set_new(root, "repeat", json_integer(o.repeat));
 		json_object_set_new(root, "threads", json_integer(o.threads));
 		json_object_set_new(root, "ms_per_inference", json_real(median));
@@ -684,6 +688,8 @@ int cli_predict(int argc, char **argv)
 		json_decref(root);
 	} else {
 		char sh[160];
+		for (int i = 0; i < ks_plan_n_notes(p); i++)
+			fprintf(stderr, "kerascope: %s: note: %s\n", o.file, ks_plan_note(p, i));
 		if (o.trace)
 			show_trace_text(p);
 		for (int i = 0; i < ks_plan_n_outputs(p); i++) {
