@@ -1,7 +1,7 @@
 /* ks_layers_rnn: recurrent layers and the wrappers around them.
  *
  * SimpleRNN, LSTM, GRU (and the generic RNN with one such cell, CuDNNLSTM,
- * CuDNNGRU), Bidirectional and TimeDistributed.
+ * CuDNNGRU), Bidirectional, TimeDistributed (and Keras 1 TimeDistributedDense).
  *
  * Weights are taken by position, as Keras itself loads legacy files: the
  * layer's weights in file order, checked shape by shape against the config.
@@ -896,26 +896,22 @@ typedef struct tdist {
 	bool apply_act;
 } tdist;
 
-static int td_infer(ks_op_call *c, ks_err *err)
+/* Sets up the wrapped op `cls` with config `cfg` on (batch*steps, ...). */
+static int td_setup(ks_op_call *c, const char *cls, const json_t *cfg, ks_err *err)
 {
 	tdist *td;
-	const char *cls;
-	const json_t *cfg;
 	const ks_shape *s = &c->in[0];
 	int64_t BT;
 	char buf[128];
 
 	if (c->n_in != 1 || s->rank < 3)
-		return ks_fail(err, "layer %s (TimeDistributed): needs one input of rank >= 3, got %s", c->layer->name,
+		return ks_fail(err, "layer %s (%s): needs one input of rank >= 3, got %s", c->layer->name,
+		               c->layer->class_name,
 		               c->n_in != 1 ? "several" : ks_shape_str(s->d, s->rank, buf, sizeof buf));
-	if (wrapped_layer(c, "layer", &cls, &cfg, err) < 0)
-		return -1;
-	if (!cls)
-		return fail_layer(c, err, "the wrapped 'layer' config is missing");
 	td = ks_xcalloc(1, sizeof *td);
 	td->op = ks_op_find(cls);
 	if (!td->op) {
-		ks_fail(err, "layer %s (TimeDistributed): unsupported wrapped layer '%s'", c->layer->name, cls);
+		ks_fail(err, "layer %s (%s): unsupported wrapped layer '%s'", c->layer->name, c->layer->class_name, cls);
 		goto fail;
 	}
 	td->layer = *c->layer;
@@ -973,6 +969,24 @@ fail:
 	return -1;
 }
 
+static int td_infer(ks_op_call *c, ks_err *err)
+{
+	const char *cls;
+	const json_t *cfg;
+
+	if (wrapped_layer(c, "layer", &cls, &cfg, err) < 0)
+		return -1;
+	if (!cls)
+		return fail_layer(c, err, "the wrapped 'layer' config is missing");
+	return td_setup(c, cls, cfg, err);
+}
+
+/* Keras 1's TimeDistributedDense: a Dense (output_dim, W, b) per time step. */
+static int tdd_infer(ks_op_call *c, ks_err *err)
+{
+	return td_setup(c, "Dense", c->config, err);
+}
+
 static int td_load(ks_op_call *c, ks_err *err)
 {
 	tdist *td = c->priv;
@@ -1013,9 +1027,10 @@ RNN_OP(CuDNNLSTM);
 RNN_OP(CuDNNGRU);
 static const ks_op op_Bidirectional = {"Bidirectional", 0, bidi_infer, bidi_load, bidi_run, bidi_free};
 static const ks_op op_TimeDistributed = {"TimeDistributed", 0, td_infer, td_load, td_run, td_free};
+static const ks_op op_TimeDistributedDense = {"TimeDistributedDense", 0, tdd_infer, td_load, td_run, td_free};
 
 const ks_op *const ks_ops_rnn[] = {
 	&op_SimpleRNN, &op_LSTM, &op_GRU, &op_RNN, &op_CuDNNLSTM, &op_CuDNNGRU,
-	&op_Bidirectional, &op_TimeDistributed,
+	&op_Bidirectional, &op_TimeDistributed, &op_TimeDistributedDense,
 	NULL,
 };

@@ -589,6 +589,53 @@ static void test_time_distributed_lstm(void **state)
 	free(rc);
 }
 
+/* TimeDistributed(Dense) with the wrapped layer's activation, and Keras 1's
+ * TimeDistributedDense (W, b, output_dim): y[b,t] = act(x[b,t] . W + b). */
+static void check_td_dense(const char *cls, const char *cfg, const char *wn, const char *bn, bool relu)
+{
+	enum { B = 2, T = 3, F = 4, U = 5 };
+	tlayer t;
+	float *x = rand_buf(B * T * F), *W = rand_buf(F * U), *b = rand_buf(U);
+	double want[B * T * U];
+	ks_shape s = shape3(B, T, F);
+	const float *in[1] = {x};
+	run_result r;
+	ks_err err;
+
+	for (int i = 0; i < B * T; i++)
+		for (int j = 0; j < U; j++) {
+			double v = b[j];
+			for (int k = 0; k < F; k++)
+				v += (double)x[i * F + k] * W[k * U + j];
+			want[i * U + j] = relu ? (v > 0 ? v : 0) : tanh(v);
+		}
+	tl_init(&t, cls, cfg);
+	tl_add(&t, wn, W, 2, F, U);
+	tl_add(&t, bn, b, 1, U, 0);
+	if (run_op(&t, 2, 1, &s, in, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(r.shape[0].rank, 3);
+	assert_int_equal(r.shape[0].d[2], U);
+	assert_close(r.out[0], want, B * T * U, TOL);
+	rr_free(&r);
+	tl_free(&t);
+	free(x);
+	free(W);
+	free(b);
+}
+
+static void test_time_distributed_dense(void **state)
+{
+	(void)state;
+	if (!ks_op_find("Dense"))
+		fail_msg("Dense op missing");
+	check_td_dense("TimeDistributed",
+	               "{\"layer\": {\"class_name\": \"Dense\", \"config\": {\"units\": 5, \"activation\": \"relu\"}}}",
+	               "kernel", "bias", true);
+	check_td_dense("TimeDistributedDense", "{\"output_dim\": 5, \"activation\": \"tanh\", \"bias\": true}", "W",
+	               "b", false);
+}
+
 /* Masking -> LSTM: all-zero steps (what Masking outputs for masked steps)
  * leave the state alone and repeat the last output. The reference runs each
  * sample on its sequence with the masked steps removed. */
@@ -734,6 +781,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_keras1_per_gate),
 	cmocka_unit_test(test_bidirectional),
 	cmocka_unit_test(test_time_distributed_lstm),
+	cmocka_unit_test(test_time_distributed_dense),
 	cmocka_unit_test(test_masking_skips_steps),
 	cmocka_unit_test(test_infer_and_errors),
 };
