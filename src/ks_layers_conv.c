@@ -840,6 +840,172 @@ static void conv_run(const ks_op_call *c, const float *const *in, float *const *
 	}
 }
 
+
+/* ---- LocallyConnected1D/2D (Keras 2, implementation=1) -------------------
+ * Unshared weights: kernel (out positions, patch, filters), bias (out..., filters).
+ * The patch is flattened as Keras' local_conv slices it: (k..., in) for
+ * channels_last, (in, k...) for channels_first. */
+
+typedef struct lc_priv {
+	bool cf, use_bias;
+	int n;
+	ks_win w[KS_SP_MAX];
+	int64_t cin, filters, feat, pin, pout;
+	float *k, *bias;
+} lc_priv;
+
+static void lc_free(ks_op_call *c)
+{
+	lc_priv *p = c->priv;
+	if (p) {
+		free(p->k);
+		free(p->bias);
+	}
+	free(p);
+	c->priv = NULL;
+}
+
+static const ks_weight *lc_weight(const ks_op_call *c, const lc_priv *p, bool bias)
+{
+	return ks_sp_weight(c, bias ? n_bias : n_kernel, bias ? 1 : 0, p->use_bias ? 2 : 1);
+}
+
+static void lc_shapes(const lc_priv *p, int64_t *ks, int64_t *bs)
+{
+	ks[0] = p->pout;
+	ks[1] = p->feat;
+	ks[2] = p->filters;
+	for (int i = 0; i < p->n; i++)
+		bs[i] = p->w[i].out;
+	bs[p->n] = p->filters;
+}
+
+static int lc_infer(ks_op_call *c, ks_err *err)
+{
+	static const char *const kk[] = {"kernel_size", "filter_length", NULL};
+	static const char *const sk[] = {"strides", "subsample_length", "subsample", NULL};
+	static const char *const fk[] = {"filters", "nb_filter", NULL};
+	const int n = strcmp(c->layer->class_name, "LocallyConnected1D") == 0 ? 1 : 2;
+	int64_t k[KS_SP_MAX] = {1, 1, 1}, s[KS_SP_MAX] = {1, 1, 1}, impl, ks[3], bs[3];
+	const json_t *fv;
+	ks_pad pad;
+	ks_sp in, out;
+	lc_priv *p;
+
+	lc_free(c);
+	p = ks_xcalloc(1, sizeof *p);
+	c->priv = p;
+	p->n = n;
+	if (c->n_in != 1)
+		return ks_fail(err, "layer %s (%s): expects one input, got %d", c->layer->name,
+		               c->layer->class_name, c->n_in);
+	if (ks_sp_data_format(c, &p->cf, err) < 0 || ks_sp_padding(c, false, &pad, err) < 0 ||
+	    ks_sp_ints(c, kk, n, NULL, k, err) < 0 || ks_sp_ints(c, sk, n, k, s, err) < 0)
+		return -1;
+	if (ks_cfg_int(c->config, "implementation", 1, &impl, err) < 0 ||
+	    ks_cfg_bool(c->config, "use_bias", true, &p->use_bias, err) < 0)
+		return ks_err_prefix(err, "layer %s (%s)", c->layer->name, c->layer->class_name);
+	if (impl != 1)
+		return ks_fail(err, "layer %s (%s): implementation=%lld is not supported (only 1)",
+		               c->layer->name, c->layer->class_name, (long long)impl);
+	if (pad != KS_PAD_VALID)
+		return ks_fail(err, "layer %s (%s): only padding 'valid' exists for this layer",
+		               c->layer->name, c->layer->class_name);
+	fv = ks_cfg_get_any(c->config, fk);
+	if (!fv || !json_is_integer(fv) || json_integer_value(fv) <= 0 || json_integer_value(fv) > (1 << 24))
+		return ks_fail(err, "layer %s (%s): 'filters' is missing or not a positive integer",
+		               c->layer->name, c->layer->class_name);
+	p->filters = json_integer_value(fv);
+	if (ks_sp_from_in(c, 0, n, p->cf, true, &in, err) < 0)
+		return -1;
+	for (int i = 0; i < KS_SP_MAX; i++) {
+		if (ks_win_make(&p->w[i], i < n ? in.d[i] : 1, i < n ? k[i] : 1, i < n ? s[i] : 1, 1,
+		                KS_PAD_VALID, err) < 0)
+			return ks_err_prefix(err, "layer %s (%s)", c->layer->name, c->layer->class_name);
+		if (p->w[i].in < 0)
+			return ks_fail(err, "layer %s (%s): needs known input sizes (its weights depend on them)",
+			               c->layer->name, c->layer->class_name);
+	}
+	if (ks_sp_check_fit(c, p->w, n, "kernel", err) < 0)
+		return -1;
+	p->cin = in.ch;
+	p->pin = ks_sp_pixels(&in);
+	p->pout = p->w[0].out * p->w[1].out;
+	if (p->pin > BLAS_MAX / p->cin || k[0] * k[1] > BLAS_MAX / p->cin)
+		return size_fail(c, err);
+	p->feat = k[0] * k[1] * p->cin;
+	if (p->pout > BLAS_MAX / p->filters || p->feat > BLAS_MAX / p->filters)
+		return size_fail(c, err);
+	lc_shapes(p, ks, bs);
+	if (ks_sp_check_shape(c, lc_weight(c, p, false), "kernel", 3, ks, err) < 0)
+		return -1;
+	if (p->use_bias && ks_sp_check_shape(c, lc_weight(c, p, true), "bias", n + 1, bs, err) < 0)
+		return -1;
+	out = in;
+	out.ch = p->filters;
+	for (int i = 0; i < n; i++)
+		out.d[i] = p->w[i].out;
+	c->n_out = 1;
+	ks_sp_to_shape(&out, &c->out[0]);
+	/* per output position: the batch's patches and results */
+	c->scratch_floats = c->in[0].d[0] > 0 ? (size_t)(c->in[0].d[0] * (p->feat + p->filters)) : 0;
+	return 0;
+}
+
+static int lc_load(ks_op_call *c, ks_err *err)
+{
+	lc_priv *p = c->priv;
+	if (!p)
+		return ks_fail(err, "layer %s: not inferred", c->layer->name);
+	free(p->k);
+	free(p->bias);
+	p->k = p->bias = NULL;
+	if (ks_sp_read_weight(c, lc_weight(c, p, false), &p->k, err) < 0)
+		return -1;
+	if (p->use_bias && ks_sp_read_weight(c, lc_weight(c, p, true), &p->bias, err) < 0)
+		return -1;
+	return 0;
+}
+
+static void lc_run(const ks_op_call *c, const float *const *in, float *const *out, float *scratch)
+{
+	const lc_priv *p = c->priv;
+	const int64_t B = c->in[0].d[0], F = p->feat, fo = p->filters;
+	const int64_t k0 = p->w[0].k, k1 = p->w[1].k, in1 = p->w[1].in, cin = p->cin;
+	float *patch = scratch, *res = scratch + B * F;
+	int64_t pos = 0;
+
+	for (int64_t o0 = 0; o0 < p->w[0].out; o0++)
+		for (int64_t o1 = 0; o1 < p->w[1].out; o1++, pos++) {
+			const int64_t r0 = o0 * p->w[0].s, q0 = o1 * p->w[1].s;
+			for (int64_t b = 0; b < B; b++) {
+				const float *x = in[0] + b * p->pin * cin;
+				float *dst = patch + b * F;
+				if (!p->cf) {
+					for (int64_t t0 = 0; t0 < k0; t0++)
+						memcpy(dst + t0 * k1 * cin, x + ((r0 + t0) * in1 + q0) * cin,
+						       (size_t)(k1 * cin) * sizeof(float));
+				} else {
+					for (int64_t ch = 0; ch < cin; ch++)
+						for (int64_t t0 = 0; t0 < k0; t0++)
+							memcpy(dst + (ch * k0 + t0) * k1,
+							       x + ch * p->pin + (r0 + t0) * in1 + q0,
+							       (size_t)k1 * sizeof(float));
+				}
+			}
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)fo, (int)F, 1.0f, patch,
+			            (int)F, p->k + pos * F * fo, (int)fo, 0.0f, res, (int)fo);
+			for (int64_t b = 0; b < B; b++)
+				for (int64_t f = 0; f < fo; f++) {
+					float v = res[b * fo + f] + (p->bias ? p->bias[pos * fo + f] : 0.0f);
+					if (p->cf)
+						out[0][(b * fo + f) * p->pout + pos] = v;
+					else
+						out[0][(b * p->pout + pos) * fo + f] = v;
+				}
+		}
+}
+
 #define CONV_OP(name, cls) \
 	static const ks_op name = {cls, KS_OP_POST_ACTIVATION, conv_infer, conv_load, conv_run, conv_free};
 
@@ -861,7 +1027,11 @@ CONV_OP(op_k1_atrous2d, "AtrousConvolution2D")
 CONV_OP(op_k1_sep2d, "SeparableConvolution2D")
 CONV_OP(op_k1_deconv2d, "Deconvolution2D")
 
+static const ks_op op_lc1d = {"LocallyConnected1D", KS_OP_POST_ACTIVATION, lc_infer, lc_load, lc_run, lc_free};
+static const ks_op op_lc2d = {"LocallyConnected2D", KS_OP_POST_ACTIVATION, lc_infer, lc_load, lc_run, lc_free};
+
 const ks_op *const ks_ops_conv[] = {
+	&op_lc1d, &op_lc2d,
 	&op_conv1d, &op_conv2d, &op_conv3d, &op_dw1d, &op_dw2d, &op_sep1d, &op_sep2d,
 	&op_tr1d, &op_tr2d, &op_tr3d,
 	&op_k1_conv1d, &op_k1_conv2d, &op_k1_conv3d, &op_k1_atrous1d, &op_k1_atrous2d,

@@ -588,6 +588,89 @@ static void test_keras1_th_and_theano_flip(void **state)
 	free(x);
 }
 
+
+/* ---- LocallyConnected ------------------------------------------------------ */
+
+static void check_lc(int n, bool cf)
+{
+	const int64_t B = 2, C = 3, F = 4, H = n == 2 ? 6 : 1, W = 7, kh = n == 2 ? 3 : 1, kw = 2, sh = 2, sw = 1;
+	const int64_t oh = (H - kh) / sh + 1, ow = (W - kw) / sw + 1, P = oh * ow, feat = kh * kw * C;
+	float *x = rand_buf((size_t)(B * H * W * C)), *K = rand_buf((size_t)(P * feat * F));
+	float *bias = rand_buf((size_t)(P * F));
+	double *want = calloc((size_t)(B * P * F), sizeof(double));
+	char cfg[256];
+	tlayer t;
+	run_result r;
+	ks_err err;
+
+	/* x is channels_last (B, H, W, C) here; the op gets it in its layout */
+	for (int64_t b = 0; b < B; b++)
+		for (int64_t o0 = 0; o0 < oh; o0++)
+			for (int64_t o1 = 0; o1 < ow; o1++)
+				for (int64_t f = 0; f < F; f++) {
+					int64_t pos = o0 * ow + o1;
+					double acc = bias[pos * F + f];
+					for (int64_t t0 = 0; t0 < kh; t0++)
+						for (int64_t t1 = 0; t1 < kw; t1++)
+							for (int64_t ch = 0; ch < C; ch++) {
+								/* Keras local_conv flattens the patch slice as stored */
+								int64_t fi = cf ? (ch * kh + t0) * kw + t1 : (t0 * kw + t1) * C + ch;
+								acc += (double)x[((b * H + o0 * sh + t0) * W + o1 * sw + t1) * C + ch] *
+								       K[(pos * feat + fi) * F + f];
+							}
+					want[(b * P + pos) * F + f] = acc;
+				}
+	if (n == 2)
+		snprintf(cfg, sizeof cfg, "{\"filters\": 4, \"kernel_size\": [3, 2], \"strides\": [2, 1], "
+		         "\"data_format\": \"%s\", \"implementation\": 1}", cf ? "channels_first" : "channels_last");
+	else
+		snprintf(cfg, sizeof cfg, "{\"filters\": 4, \"kernel_size\": 2, \"strides\": 1, \"data_format\": \"%s\"}",
+		         cf ? "channels_first" : "channels_last");
+	tl_init(&t, n == 2 ? "LocallyConnected2D" : "LocallyConnected1D", cfg);
+	tl_add(&t, "kernel", K, 3, (const int64_t[]){P, feat, F});
+	if (n == 2)
+		tl_add(&t, "bias", bias, 3, (const int64_t[]){oh, ow, F});
+	else
+		tl_add(&t, "bias", bias, 2, (const int64_t[]){ow, F});
+	float *xin = cf ? to_cf(x, B, H * W, C) : x;
+	ks_shape is = n == 2 ? (cf ? mkshape(4, (const int64_t[]){B, C, H, W}) : mkshape(4, (const int64_t[]){B, H, W, C}))
+	                     : (cf ? mkshape(3, (const int64_t[]){B, C, W}) : mkshape(3, (const int64_t[]){B, W, C}));
+	if (run_op(&t, NULL, is, xin, &r, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		fail();
+	}
+	float *got = cf ? from_cf(r.out, B, P, F) : r.out;
+	assert_close(got, want, (size_t)(B * P * F), 1e-5);
+	if (got != r.out)
+		free(got);
+	if (xin != x)
+		free(xin);
+	free(r.out);
+	tl_free(&t);
+	free(x);
+	free(K);
+	free(bias);
+	free(want);
+}
+
+static void test_locally_connected(void **state)
+{
+	(void)state;
+	check_lc(2, false);
+	check_lc(2, true);
+	check_lc(1, false);
+	check_lc(1, true);
+
+	tlayer t;
+	ks_err err;
+	ks_shape out;
+	float k[8] = {0};
+	tl_init(&t, "LocallyConnected2D", "{\"filters\": 1, \"kernel_size\": 2, \"implementation\": 2}");
+	tl_add(&t, "kernel", k, 3, (const int64_t[]){1, 8, 1});
+	assert_int_equal(infer_op(&t, mkshape(4, (const int64_t[]){1, 2, 2, 2}), &out, &err), -1);
+	assert_non_null(strstr(err.msg, "implementation=2 is not supported"));
+	tl_free(&t);
+}
 /* ---- shapes and errors ----------------------------------------------------- */
 
 static void test_errors_and_unknown_batch(void **state)
@@ -660,6 +743,7 @@ int main(void)
 		cmocka_unit_test(test_random_convs),
 		cmocka_unit_test(test_random_transposes),
 		cmocka_unit_test(test_keras1_th_and_theano_flip),
+		cmocka_unit_test(test_locally_connected),
 		cmocka_unit_test(test_errors_and_unknown_batch),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;
