@@ -349,6 +349,16 @@ static int attach(k3ctx *c, ks_layer *ly, const char *gpath, int depth, ks_err *
 	free(ly->weights);
 	ly->weights = l.w;
 	ly->n_weights = l.n;
+	/* Keras 3 quantized layers store integer kernels whose values only
+	 * mean something times their scale: worth saying out loud. */
+	for (i = 0; i < l.n; i++)
+		if (strcmp(l.w[i].name, "kernel_scale") == 0 ||
+		    strcmp(l.w[i].name, "embeddings_scale") == 0) {
+			ks_model_warn(c->root, "layer %s is quantized (%s kernel with %s): stored values "
+			              "are not the effective weights", ly->name,
+			              ks_dtype_name(l.w[0].dtype), l.w[i].name);
+			break;
+		}
 	return 0;
 }
 

@@ -86,7 +86,32 @@ static bool is_one_of(const char *s, const char *const *list)
 	return false;
 }
 
-#define KS_MAXV 8
+#define KS_MAXV 12
+
+/* Keras 3 quantization mode from the layer's dtype policy
+ * ({"class_name": "QuantizedDTypePolicy", "config": {"name":
+ * "int8_from_float32"}}, or the plain string): "int8", "int4", "float8" or
+ * NULL. */
+static const char *quant_mode(const json_t *cfg)
+{
+	static const char *const modes[] = { "int8", "int4", "float8", NULL };
+	const json_t *d = cfg ? json_object_get(cfg, "dtype") : NULL;
+	const char *name = NULL;
+
+	if (json_is_string(d)) {
+		name = json_string_value(d);
+	} else if (json_is_object(d)) {
+		const json_t *c = json_object_get(d, "config");
+		const json_t *n = json_is_object(c) ? json_object_get(c, "name") : NULL;
+		name = json_is_string(n) ? json_string_value(n) : NULL;
+	}
+	if (!name)
+		return NULL;
+	for (int i = 0; modes[i]; i++)
+		if (ks_str_startswith(name, modes[i]) && strstr(name, "_from_"))
+			return modes[i];
+	return NULL;
+}
 
 struct vlist {
 	const char *name[KS_MAXV];
@@ -100,6 +125,27 @@ static void add(struct vlist *v, const char *name, bool trainable)
 		v->name[v->n] = name;
 		v->trainable[v->n] = trainable;
 		v->n++;
+	}
+}
+
+/* Quantized Dense/EinsumDense/Embedding save their scales after the
+ * float variables (save_own_variables in Keras 3's dense.py et al.). */
+static void add_quant(struct vlist *v, const char *cls, const json_t *cfg)
+{
+	const char *q = quant_mode(cfg);
+	bool emb = strcmp(cls, "Embedding") == 0;
+
+	if (!q)
+		return;
+	if (strcmp(q, "float8") == 0 && !emb) {
+		add(v, "inputs_scale", false);
+		add(v, "inputs_amax_history", false);
+		add(v, "kernel_scale", false);
+		add(v, "kernel_amax_history", false);
+		add(v, "outputs_grad_scale", false);
+		add(v, "outputs_grad_amax_history", false);
+	} else if (strcmp(q, "float8") != 0) {
+		add(v, emb ? "embeddings_scale" : "kernel_scale", false);
 	}
 }
 
@@ -127,11 +173,14 @@ static bool expected_vars(const char *cls, const json_t *cfg, struct vlist *v)
 		add(v, "kernel", true);
 		if (cfg_flag(cfg, "use_bias", true))
 			add(v, "bias", true);
+		if (strcmp(cls, "Dense") == 0)
+			add_quant(v, cls, cfg);
 	} else if (strcmp(cls, "EinsumDense") == 0) {
 		const json_t *ba = cfg ? json_object_get(cfg, "bias_axes") : NULL;
 		add(v, "kernel", true);
 		if (!cfg || (json_is_string(ba) && json_string_length(ba) > 0))
 			add(v, "bias", true);
+		add_quant(v, cls, cfg);
 	} else if (is_one_of(cls, depthwise)) {
 		add(v, "depthwise_kernel", true);
 		if (cfg_flag(cfg, "use_bias", true))
@@ -157,6 +206,7 @@ static bool expected_vars(const char *cls, const json_t *cfg, struct vlist *v)
 		add(v, "scale", true);
 	} else if (strcmp(cls, "Embedding") == 0) {
 		add(v, "embeddings", true);
+		add_quant(v, cls, cfg);
 	} else if (strcmp(cls, "PReLU") == 0) {
 		add(v, "alpha", true);
 	} else if (is_one_of(cls, recurrent)) {

@@ -78,6 +78,13 @@ static void test_varnames(void **state)
 	check_names("Normalization", "{}", 3, (const char *[]){ "mean", "variance", "count" },
 	            (const bool[]){ false, false, false }, true);
 	check_names("LayerNormalization", "{}", 2, (const char *[]){ "gamma", "beta" }, NULL, true);
+	/* Keras 3 int8 quantization appends the scale. */
+	check_names("Dense", "{\"dtype\": {\"class_name\": \"QuantizedDTypePolicy\","
+	            " \"config\": {\"name\": \"int8_from_float32\"}}}", 3,
+	            (const char *[]){ "kernel", "bias", "kernel_scale" },
+	            (const bool[]){ true, true, false }, true);
+	check_names("Embedding", "{\"dtype\": \"int8_from_mixed_bfloat16\"}", 2,
+	            (const char *[]){ "embeddings", "embeddings_scale" }, NULL, true);
 	/* Unknown class, or a count that does not fit: generic names. */
 	check_names("MyLayer", "{}", 2, (const char *[]){ "var_0", "var_1" }, NULL, false);
 	check_names("Dense", "{}", 3, (const char *[]){ "var_0", "var_1", "var_2" }, NULL, false);
