@@ -9,3 +9,6 @@ EXTRA_DIST += $(EXAMPLE_FILES) tools/mkexample.py tools/quickstart
 regen-examples:
 	/usr/bin/python3 $(srcdir)/tools/mkexample.py $(srcdir)/examples
 .PHONY: regen-examples
+
+# The open benchmark (bench/OPEN.md); run by hand, never by make check.
+EXTRA_DIST += bench/bench-open.sh bench/OPEN.md
