@@ -558,6 +558,37 @@ static int layer_step(ks_plan *p, int s, int li, int node, int ri, const int *in
 	return finish_call_result(p, ri, si);
 }
 
+/* The tensors a call consumes: its inbound refs, then tensors that Keras 2
+ * passed as keyword arguments. tf.keras serialises those inside the kwargs
+ * dict as [layer, node, tensor] lists (MultiHeadAttention's value= and key=,
+ * a TFOpLambda's y=), which the graph keeps as kwargs; they follow the first
+ * argument in this fixed order. Keras 3 nodes already list them as refs. */
+static int call_refs(const ks_model *m, const ks_node *nd, ks_ref *refs)
+{
+	static const char *const keys[] = {"value", "key", "y", NULL};
+	int n = nd->n_in;
+
+	memcpy(refs, nd->in, sizeof(ks_ref) * (size_t)n);
+	if (!json_is_object(nd->kwargs))
+		return n;
+	for (int k = 0; keys[k] && n < KS_MAX_IO; k++) {
+		const json_t *t = json_object_get(nd->kwargs, keys[k]);
+		if (!json_is_array(t) || json_array_size(t) < 3 || !json_is_string(json_array_get(t, 0)) ||
+		    !json_is_integer(json_array_get(t, 1)) || !json_is_integer(json_array_get(t, 2)))
+			continue;
+		const char *name = json_string_value(json_array_get(t, 0));
+		for (int i = 0; i < m->n_layers; i++)
+			if (strcmp(m->layers[i].name, name) == 0) {
+				refs[n].layer = i;
+				refs[n].node = (int)json_integer_value(json_array_get(t, 1));
+				refs[n].tensor = (int)json_integer_value(json_array_get(t, 2));
+				n++;
+				break;
+			}
+	}
+	return n;
+}
+
 /* Resolves (scope s, layer li, call node) to a result index; -1 on error. */
 static int resolve(ks_plan *p, int s, int li, int node, ks_err *err)
 {
@@ -594,8 +625,10 @@ static int resolve(ks_plan *p, int s, int li, int node, ks_err *err)
 		             lname(p, s, L, full, sizeof full), nd->n_in, KS_MAX_IO);
 		goto done;
 	}
-	for (int k = 0; k < nd->n_in; k++) {
-		int v = ref_value(p, s, &nd->in[k], err);
+	ks_ref refs[KS_MAX_IO];
+	int n_in = call_refs(m, nd, refs);
+	for (int k = 0; k < n_in; k++) {
+		int v = ref_value(p, s, &refs[k], err);
 		if (v == -1) {
 			rc = -1;
 			goto done;
@@ -606,11 +639,11 @@ static int resolve(ks_plan *p, int s, int li, int node, ks_err *err)
 	}
 	if (L->inner) {
 		if (unknown) {
-			for (int k = 0; k < nd->n_in; k++)
+			for (int k = 0; k < n_in; k++)
 				if (in_v[k] < 0)
 					in_v[k] = -2;
 		}
-		rc = model_call(p, s, li, node, ri, in_v, nd->n_in, err);
+		rc = model_call(p, s, li, node, ri, in_v, n_in, err);
 		goto done;
 	}
 	if (unknown) {
@@ -618,7 +651,7 @@ static int resolve(ks_plan *p, int s, int li, int node, ks_err *err)
 		rc = ri;
 		goto done;
 	}
-	rc = layer_step(p, s, li, node, ri, in_v, nd->n_in, err);
+	rc = layer_step(p, s, li, node, ri, in_v, n_in, err);
 	if (rc < 0 && p->lenient) {
 		p->res[ri].n = -1;
 		rc = ri;

@@ -370,6 +370,30 @@ static void test_mask_note(void **state)
 	ks_model_free(m);
 }
 
+/* tf.keras writes tensors passed by keyword ([layer, node, tensor] in the
+ * kwargs dict); they become inputs after the first argument. */
+static void test_kwarg_tensors(void **state)
+{
+	ks_err err;
+	ks_model *m = eb_new("2.13.1");
+	int a = eb_input(m, "a", "[null, 2]");
+	int b = eb_input(m, "b", "[null, 2]");
+	int s = eb_layer(m, "Subtract", "sub", "{}");
+	eb_call1(m, s, a);
+	json_error_t je;
+	m->layers[s].nodes[0].kwargs = json_loads("{\"y\": [\"b\", 0, 0], \"name\": null}", 0, &je);
+	json_array_append_new(m->owned_json, m->layers[s].nodes[0].kwargs);
+	eb_io(m, 2, (int[]){a, b}, s);
+	ks_shape sh[2] = {{2, {1, 2}}, {2, {1, 2}}};
+	float x[2] = {5, 7}, y[2] = {1, 2}, out[2];
+	const float *in[2] = {x, y};
+	if (eb_run(m, 2, sh, in, out, 2, NULL, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_float_equal(out[0], 4, EPS);
+	assert_float_equal(out[1], 5, EPS);
+	ks_model_free(m);
+}
+
 static void test_keras_major(void **state)
 {
 	ks_model *m = eb_new("1.2.2");
@@ -400,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_cycle),
 		cmocka_unit_test(test_unknown_dims),
 		cmocka_unit_test(test_mask_note),
+		cmocka_unit_test(test_kwarg_tensors),
 		cmocka_unit_test(test_keras_major),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;
