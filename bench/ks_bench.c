@@ -35,26 +35,33 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Multiply-adds of one layer call for one sample (conv and dense only). */
-static double layer_macs(const ks_plan_step *s)
+/* Multiply-adds of one layer call for one sample: conv/dense (kernel numel /
+ * out-channels per output element) and recurrent layers (every 2-D weight
+ * once per time step). 0 for other layers. */
+static double layer_macs(const ks_plan_step *s, const ks_plan_step *prev)
 {
 	const ks_layer *l = s->layer;
-	double per_out = 0, outs = 1;
+	double outs = 1;
 	const ks_shape *o = &s->out[0];
 
 	if (!l || l->n_weights == 0 || s->n_out < 1)
 		return 0;
-	/* kernel numel / out-channels = MACs per output element */
+	if (strstr(s->class_name, "LSTM") || strstr(s->class_name, "GRU") || strstr(s->class_name, "RNN")) {
+		double per_step = 0;
+		for (int w = 0; w < l->n_weights; w++)
+			if (l->weights[w].rank == 2)
+				per_step += (double)l->weights[w].shape[0] * (double)l->weights[w].shape[1];
+		return prev && prev->out[0].rank == 3 ? per_step * (double)prev->out[0].d[1] : 0;
+	}
 	const ks_weight *k = &l->weights[0];
 	double kn = 1;
 	for (int i = 0; i < k->rank; i++)
 		kn *= (double)k->shape[i];
 	if (k->rank < 2)
 		return 0;
-	per_out = kn / (double)k->shape[k->rank - 1];
 	for (int i = 1; i < o->rank; i++)
 		outs *= (double)o->d[i];
-	return per_out * outs;
+	return kn / (double)k->shape[k->rank - 1] * outs;
 }
 
 static void time_layers(const ks_model *m, ks_plan *plan)
@@ -104,7 +111,7 @@ static void time_layers(const ks_model *m, ks_plan *plan)
 			if (t < best)
 				best = t;
 		}
-		double macs = layer_macs(s) * (double)c.in[0].d[0];
+		double macs = layer_macs(s, prev) * (double)c.in[0].d[0];
 		total += best;
 		printf("%-22s %-16s %10.2f %9.1f\n", s->name, s->class_name, best,
 		       macs > 0 ? 2 * macs / best / 1e6 : 0.0);
@@ -168,7 +175,7 @@ int main(int argc, char **argv)
 	}
 	double macs = 0;
 	for (int i = 0; i < ks_plan_n_steps(plan); i++)
-		macs += layer_macs(ks_plan_step_info(plan, i));
+		macs += layer_macs(ks_plan_step_info(plan, i), i ? ks_plan_step_info(plan, i - 1) : NULL);
 	ks_plan_run(plan, (const float *const *)inputs); /* warm-up */
 	double *times = ks_xmalloc(sizeof(double) * (size_t)repeat);
 	for (int r = 0; r < repeat; r++) {

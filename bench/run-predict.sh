@@ -12,6 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 mkbig=${MKBIG:-$here/../../shared/bench/mkbig.py}
 
 [ -f "$big/vgg16.h5" ] || /usr/bin/python3 "$mkbig" "$big"
+[ -f "$big/mlp.h5" ] || /usr/bin/python3 "$here/mkmlp.py" "$big" "$(dirname "$mkbig")"
 make -C "$build" bench/ks_bench >/dev/null
 env | grep '^OPENBLAS' || echo "(no OPENBLAS_* variables set)"
 
@@ -25,7 +26,5 @@ for m in vgg16 lstm3; do
 	run "kerascope $m" "$build/bench/ks_bench" "$big/$m.h5" --repeat "$repeat"
 	run "pytorch $m" /usr/bin/python3 "$here/torch_ref.py" "$big/$m.h5" --repeat "$repeat"
 done
-if [ -f "$big/mlp.h5" ]; then
-	run "kerascope mlp" "$build/bench/ks_bench" "$big/mlp.h5" --repeat 1000 --batch 1
-	run "pytorch mlp" /usr/bin/python3 "$here/torch_ref.py" "$big/mlp.h5" --repeat 1000
-fi
+run "kerascope mlp" "$build/bench/ks_bench" "$big/mlp.h5" --repeat 1000
+run "pytorch mlp" /usr/bin/python3 "$here/torch_ref.py" "$big/mlp.h5" --repeat 1000
