@@ -13,9 +13,9 @@
  *   Keras 1 "gpu":    W, U, b fused as in Keras 2.
  * Fused gate order: LSTM i, f, c, o; GRU z, r, h.
  *
- * Masks: a Masking layer feeding the layer directly is honoured (masked steps
- * carry the state over); other masks (Embedding mask_zero, masks propagated
- * through intermediate layers) are not modelled.
+ * Masks from a Masking layer or an Embedding(mask_zero=True) feeding the
+ * layer (directly or through Dropout-like layers) are honoured: masked steps
+ * carry the state over (see mask_source). Other masks are not modelled.
  * Not modelled either: stateful (every predict starts from zero states).
  * Initial states given as extra call inputs (h, then c for LSTM) are used.
  */
@@ -41,7 +41,9 @@ typedef struct rnn_cell {
 	int64_t units, in_dim;
 	bool use_bias, reset_after;
 	bool return_sequences, return_state, go_backwards;
-	bool masked;             /* input comes straight from a Masking layer */
+	int mask;                /* MASK_*: where the input's mask comes from */
+	int mask_emb;            /* the Embedding layer for MASK_EMB_ROW0 */
+	float *mask_row;         /* its row 0 (load) */
 	bool zero_masked_out;    /* masked steps output zeros, not the carried state */
 	int w0, nw;              /* the layer weights this cell consumes */
 	ks_act act, rec_act;
@@ -107,31 +109,105 @@ static const json_t *inner_config(const json_t *wrapped)
 	return json_is_object(cfg) ? cfg : NULL;
 }
 
-/* Keras skips masked timesteps (the state is carried over). The mask is
- * honoured when the layer's input comes straight from a Masking layer (every
- * call site): Masking zeroes masked steps, so an all-zero step is a masked
- * one. (With a non-zero mask_value, a genuine all-zero step would be taken
- * for a masked one.) Masks from Embedding(mask_zero=True) are not modelled. */
-static bool input_is_masked(const ks_op_call *c)
+/* Keras skips masked timesteps (the state is carried over). Masks are
+ * honoured when they come, through layers that pass values unchanged at
+ * inference (Dropout & co), from
+ *   - a Masking layer: it zeroes masked steps, so an all-zero step is a
+ *     masked one (with a non-zero mask_value a genuine all-zero step would
+ *     be taken for masked too);
+ *   - an Embedding with mask_zero: a step is masked when its vector is the
+ *     embedding of id 0, compared exactly (the Embedding copies the row).
+ * Masks through other layers are not modelled. */
+enum { MASK_NONE, MASK_ZERO_STEP, MASK_EMB_ROW0 };
+
+static bool passes_values(const char *cls)
 {
-	const ks_layer *L = c->layer;
-	if (!c->model || L->n_nodes < 1)
-		return false;
-	for (int k = 0; k < L->n_nodes; k++) {
-		const ks_ref *r = L->nodes[k].n_in > 0 ? &L->nodes[k].in[0] : NULL;
-		if (!r || r->layer < 0 || r->layer >= c->model->n_layers ||
-		    !ks_str_eq(c->model->layers[r->layer].class_name, "Masking"))
-			return false;
-	}
-	return true;
+	static const char *const ids[] = {"Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout",
+	                                  "AlphaDropout", "ActivityRegularization", NULL};
+	for (int i = 0; ids[i]; i++)
+		if (ks_str_eq(cls, ids[i]))
+			return true;
+	return false;
 }
 
-static bool step_is_masked(const float *x, int64_t F)
+/* The mask kind of the layer's input over every call site; *emb receives
+ * the Embedding's layer index for MASK_EMB_ROW0. */
+static int mask_source(const ks_op_call *c, int *emb)
 {
+	const ks_model *m = c->model;
+	const ks_layer *L = c->layer;
+	int kind = MASK_NONE;
+
+	*emb = -1;
+	if (!m || L->n_nodes < 1)
+		return MASK_NONE;
+	for (int k = 0; k < L->n_nodes; k++) {
+		const ks_ref *r = L->nodes[k].n_in > 0 ? &L->nodes[k].in[0] : NULL;
+		const ks_layer *src = NULL;
+		int this_kind = MASK_NONE;
+		bool mz = false;
+		for (int hops = 0; r && hops < 64; hops++) {
+			if (r->layer < 0 || r->layer >= m->n_layers)
+				break;
+			src = &m->layers[r->layer];
+			if (!passes_values(src->class_name))
+				break;
+			r = (r->node >= 0 && r->node < src->n_nodes && src->nodes[r->node].n_in > 0)
+			        ? &src->nodes[r->node].in[0] : NULL;
+			src = NULL;
+		}
+		if (src && ks_str_eq(src->class_name, "Masking")) {
+			this_kind = MASK_ZERO_STEP;
+		} else if (src && ks_str_eq(src->class_name, "Embedding") &&
+		           ks_cfg_bool(src->config, "mask_zero", false, &mz, NULL) == 0 && mz && src->n_weights >= 1) {
+			this_kind = MASK_EMB_ROW0;
+			if (k > 0 && *emb != (int)(src - m->layers))
+				return MASK_NONE;
+			*emb = (int)(src - m->layers);
+		}
+		if (k > 0 && this_kind != kind)
+			return MASK_NONE;
+		kind = this_kind;
+	}
+	return kind;
+}
+
+static bool step_is_masked(const float *x, int64_t F, const float *row0)
+{
+	if (row0) {
+		for (int64_t i = 0; i < F; i++)
+			if (x[i] != row0[i])
+				return false;
+		return true;
+	}
 	for (int64_t i = 0; i < F; i++)
 		if (x[i] != 0.0f)
 			return false;
 	return true;
+}
+
+/* Reads the embedding of id 0 for MASK_EMB_ROW0 (F values). */
+static int load_mask_row(const ks_op_call *c, int emb, int64_t F, float **out, ks_err *err)
+{
+	const ks_layer *E = &c->model->layers[emb];
+	const ks_weight *w = &E->weights[0];
+	int64_t start[2] = {0, 0}, count[2] = {1, F};
+
+	*out = NULL;
+	if (w->rank != 2 || w->shape[1] != F || w->shape[0] < 1)
+		return ks_fail(err, "layer %s (%s): the embedding of %s does not match the input width", c->layer->name,
+		               c->layer->class_name, E->name);
+	*out = ks_xmalloc(sizeof(float) * (size_t)(F > 0 ? F : 1));
+	if (w->mem) {
+		memcpy(*out, w->mem, sizeof(float) * (size_t)F);
+		return 0;
+	}
+	if (ks_weight_read_slab(c->model, w, start, count, *out, err) < 0) {
+		free(*out);
+		*out = NULL;
+		return ks_err_prefix(err, "layer %s", c->layer->name);
+	}
+	return 0;
 }
 
 /* Parses a recurrent layer's configuration. `cell_cfg` holds units and
@@ -262,13 +338,17 @@ static void cell_free(rnn_cell *rc)
 	free(rc->U);
 	free(rc->b);
 	free(rc->rb);
-	rc->W = rc->U = rc->b = rc->rb = NULL;
+	free(rc->mask_row);
+	rc->W = rc->U = rc->b = rc->rb = rc->mask_row = NULL;
 }
 
 static int cell_load(const ks_op_call *c, rnn_cell *rc, ks_err *err)
 {
 	int64_t u = rc->units, F = rc->in_dim, G = rc->G, Gu = G * u;
 	size_t nW, nU;
+
+	if (rc->mask == MASK_EMB_ROW0 && load_mask_row(c, rc->mask_emb, F, &rc->mask_row, err) < 0)
+		return -1;
 
 	if (!ks_size_mul((size_t)F, (size_t)Gu, &nW) || !ks_size_mul((size_t)u, (size_t)Gu, &nU) ||
 	    !ks_size_mul(nW, sizeof(float), &nW) || !ks_size_mul(nU, sizeof(float), &nU))
@@ -460,7 +540,7 @@ static void cell_run(const rnn_cell *rc, const float *x, int64_t B, int64_t T, c
 			const float *xr = xw + (b * T + tt) * Gu;
 			float *g = hu + b * Gu, *hb = h + b * u, *cb = cs + b * u;
 
-			if (rc->masked && step_is_masked(x + (b * T + tt) * F, F))
+			if (rc->mask && step_is_masked(x + (b * T + tt) * F, F, rc->mask_row))
 				continue; /* the state is carried over */
 			switch (rc->kind) {
 			case RNN_SIMPLE:
@@ -507,7 +587,7 @@ static void cell_run(const rnn_cell *rc, const float *x, int64_t B, int64_t T, c
 			for (int64_t b = 0; b < B; b++) {
 				const float *xr = xw + (b * T + tt) * Gu;
 				float *g = hu + b * Gu, *hb = h + b * u;
-				if (rc->masked && step_is_masked(x + (b * T + tt) * F, F))
+				if (rc->mask && step_is_masked(x + (b * T + tt) * F, F, rc->mask_row))
 					continue;
 				for (int64_t j = 0; j < u; j++)
 					g[2 * u + j] += xr[2 * u + j];
@@ -518,7 +598,7 @@ static void cell_run(const rnn_cell *rc, const float *x, int64_t B, int64_t T, c
 		}
 		if (seq)
 			for (int64_t b = 0; b < B; b++) {
-				if (rc->masked && rc->zero_masked_out && step_is_masked(x + (b * T + tt) * F, F))
+				if (rc->mask && rc->zero_masked_out && step_is_masked(x + (b * T + tt) * F, F, rc->mask_row))
 					memset(seq + (b * T + pos) * u, 0, sizeof(float) * (size_t)u);
 				else
 					memcpy(seq + (b * T + pos) * u, h + b * u, sizeof(float) * (size_t)u);
@@ -597,7 +677,7 @@ static int rnn_infer(ks_op_call *c, ks_err *err)
 		        c->layer->class_name, c->layer->n_weights, rc->nw);
 		goto fail;
 	}
-	rc->masked = input_is_masked(c);
+	rc->mask = mask_source(c, &rc->mask_emb);
 	u = rc->units;
 	if (c->n_in != 1 && c->n_in != 1 + n_states(rc)) {
 		ks_fail(err, "layer %s (%s): called with %d inputs; expected 1 or %d (with initial states)",
@@ -742,7 +822,8 @@ static int bidi_infer(ks_op_call *c, ks_err *err)
 	if (!bcfg)
 		bd->bw.go_backwards = !bd->fw.go_backwards;
 	/* Bidirectional zeroes the masked steps of returned sequences. */
-	bd->fw.masked = bd->bw.masked = input_is_masked(c);
+	bd->fw.mask = bd->bw.mask = mask_source(c, &bd->fw.mask_emb);
+	bd->bw.mask_emb = bd->fw.mask_emb;
 	bd->fw.zero_masked_out = bd->bw.zero_masked_out = bd->fw.return_sequences;
 	if (bd->fw.nw + bd->bw.nw != c->layer->n_weights) {
 		ks_fail(err, "layer %s (Bidirectional): has %d weights but the config needs %d", c->layer->name,

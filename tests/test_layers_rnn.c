@@ -636,20 +636,24 @@ static void test_time_distributed_dense(void **state)
 	               "b", false);
 }
 
-/* Masking -> LSTM: all-zero steps (what Masking outputs for masked steps)
- * leave the state alone and repeat the last output. The reference runs each
- * sample on its sequence with the masked steps removed. */
-static void test_masking_skips_steps(void **state)
+/* Masked steps leave the state alone and repeat the last output. The
+ * reference runs each sample on its sequence with the masked steps removed.
+ * emb = false: Masking -> LSTM (masked steps arrive as zeros);
+ * emb = true: Embedding(mask_zero) -> Dropout -> LSTM (masked steps are the
+ * embedding of id 0). */
+static void check_masked(bool emb)
 {
-	enum { B = 2, T = 6, F = 3, u = 4 };
+	enum { B = 2, T = 6, F = 3, u = 4, V = 5 };
 	static const bool masked[B][T] = {{0, 0, 0, 0, 1, 1}, {1, 0, 0, 1, 0, 0}};
 	ref_layer L;
 	tlayer t;
-	ks_layer layers[2];
-	ks_ref ref = {.layer = 0, .node = 0, .tensor = 0};
-	ks_node node = {.in = &ref, .n_in = 1};
-	ks_model m = {.file = H5I_INVALID_HID, .layers = layers, .n_layers = 2};
-	float *x = rand_buf((size_t)B * T * F);
+	ks_layer layers[3];
+	ks_ref ref0 = {.layer = 0}, ref1 = {.layer = 1};
+	ks_node node0 = {.in = &ref0, .n_in = 1}, node1 = {.in = &ref1, .n_in = 1};
+	ks_model m = {.file = H5I_INVALID_HID, .layers = layers, .n_layers = 3};
+	float *x = rand_buf((size_t)B * T * F), *table = rand_buf(V * F);
+	ks_weight ew = {.name = (char *)"embeddings", .rank = 2, .shape = {V, F}, .dtype = KS_DT_F32, .mem = table};
+	json_t *ecfg = json_pack("{s:b}", "mask_zero", 1);
 	double want[B * T * u];
 	ks_shape s = shape3(B, T, F);
 	const float *in[1] = {x};
@@ -657,7 +661,6 @@ static void test_masking_skips_steps(void **state)
 	ks_op_call c;
 	float out[B * T * u], *outs[1] = {out}, *scratch;
 	ks_err err;
-	(void)state;
 
 	ref_init(&L, K_LSTM, F, u, false);
 	for (int b = 0; b < B; b++) {
@@ -665,10 +668,13 @@ static void test_masking_skips_steps(void **state)
 		double rs[T * u], rh[u], rc[u], last[u] = {0};
 		int n = 0, k = 0;
 		for (int i = 0; i < T; i++) {
-			if (masked[b][i])
-				memset(x + (b * T + i) * F, 0, sizeof(float) * F);
-			else
-				memcpy(xs + F * n++, x + (b * T + i) * F, sizeof(float) * F);
+			float *xt = x + (b * T + i) * F;
+			if (emb) /* ids 1..V-1 for kept steps, 0 for masked ones */
+				memcpy(xt, table + F * (masked[b][i] ? 0 : 1 + (b + i) % (V - 1)), sizeof(float) * F);
+			else if (masked[b][i])
+				memset(xt, 0, sizeof(float) * F);
+			if (!masked[b][i])
+				memcpy(xs + F * n++, xt, sizeof(float) * F);
 		}
 		ref_run(&L, xs, 1, n, rs, rh, rc);
 		for (int i = 0; i < T; i++) {
@@ -680,14 +686,21 @@ static void test_masking_skips_steps(void **state)
 	tl_init(&t, "LSTM", "{\"units\": 4, \"return_sequences\": true}");
 	tl_add_fused(&t, &L, true);
 	memset(layers, 0, sizeof layers);
-	layers[0].name = (char *)"masking";
-	layers[0].class_name = (char *)"Masking";
-	layers[1] = t.l;
-	layers[1].nodes = &node;
+	layers[0].name = (char *)"src";
+	layers[0].class_name = (char *)(emb ? "Embedding" : "Masking");
+	layers[0].config = ecfg;
+	layers[0].weights = emb ? &ew : NULL;
+	layers[0].n_weights = emb ? 1 : 0;
+	layers[1].name = (char *)"dropout";
+	layers[1].class_name = (char *)"Dropout";
+	layers[1].nodes = &node0;
 	layers[1].n_nodes = 1;
+	layers[2] = t.l;
+	layers[2].nodes = &node1;
+	layers[2].n_nodes = 1;
 	memset(&c, 0, sizeof c);
 	c.model = &m;
-	c.layer = &layers[1];
+	c.layer = &layers[2];
 	c.config = t.cfg;
 	c.keras_major = 2;
 	c.n_in = 1;
@@ -701,7 +714,16 @@ static void test_masking_skips_steps(void **state)
 	op->free(&c);
 	tl_free(&t);
 	ref_free(&L);
+	json_decref(ecfg);
 	free(x);
+	free(table);
+}
+
+static void test_masking_skips_steps(void **state)
+{
+	(void)state;
+	check_masked(false);
+	check_masked(true);
 }
 
 /* Shape propagation with unknown batch/steps, and clear errors. */
