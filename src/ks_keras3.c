@@ -310,6 +310,10 @@ static int collect(k3ctx *c, const char *gpath, const char *rel, const char *cls
 
 		if (strcmp(kids[i], "vars") == 0 || (skip_layers && strcmp(kids[i], "layers") == 0))
 			continue;
+		/* A random layer's SeedGenerator state is RNG bookkeeping, not a
+		 * weight (Keras' count_params leaves it out too). */
+		if (strcmp(kids[i], "seed_generator") == 0 || strcmp(kids[i], "_seed_generator") == 0)
+			continue;
 		cg = join(gpath, kids[i]);
 		if (ks_h5_kind_of(c->file, cg) != KS_H5_GROUP) {
 			free(cg);
