@@ -978,24 +978,86 @@ static void set_opt_class(ks_model *m)
 		m->opt_class = ks_xstrdup(json_string_value(o));
 }
 
+/* ks_graph_build into a scratch model, moved into m only when it succeeds,
+ * so that a config the graph builder rejects (an exotic custom layer's
+ * call arguments, say) leaves m clean: the file still opens, its layers
+ * listed from the weights, with the reason as a warning. The fields moved
+ * are those ks_graph.h says the builder fills. */
+static int build_graph(ks_model *m, const json_t *cfg, ks_err *err)
+{
+	ks_model *t = ks_model_new(m->path);
+	int i;
+
+	t->format = m->format;
+	t->file = m->file;
+	t->owns_file = false;
+	t->keras_version = m->keras_version ? ks_xstrdup(m->keras_version) : NULL;
+	t->backend = m->backend ? ks_xstrdup(m->backend) : NULL;
+	if (ks_graph_build(t, cfg, err) < 0) {
+		ks_model_free(t);
+		return -1;
+	}
+	m->class_name = t->class_name;
+	m->name = t->name;
+	/* The layers' configs point into this document: it must live on. */
+	if (!m->model_config)
+		m->model_config = t->model_config;
+	else if (t->model_config)
+		ks_model_keep_json(m, t->model_config);
+	t->model_config = NULL;
+	m->layers = t->layers;
+	m->n_layers = t->n_layers;
+	m->inputs = t->inputs;
+	m->n_inputs = t->n_inputs;
+	m->outputs = t->outputs;
+	m->n_outputs = t->n_outputs;
+	if (t->owned_json) {
+		if (!m->owned_json)
+			m->owned_json = json_incref(t->owned_json);
+		else
+			json_array_extend(m->owned_json, t->owned_json);
+	}
+	for (i = 0; i < t->n_warnings; i++)
+		ks_model_warn(m, "%s", t->warnings[i]);
+	for (i = 0; i < m->n_layers; i++)
+		if (m->layers[i].inner)
+			m->layers[i].inner->parent = m;
+	t->class_name = t->name = NULL;
+	t->layers = NULL;
+	t->n_layers = 0;
+	t->inputs = t->outputs = NULL;
+	t->n_inputs = t->n_outputs = 0;
+	ks_model_free(t);
+	return 0;
+}
+
 /* Graph (when cfg has layers) and weights of an open weights store. */
 static int load_tree_ctx(k3ctx *cx, ks_model *m, const json_t *cfg, ks_err *err)
 {
 	bool keras2 = ks_h5_kind_of(m->file, "/_layer_checkpoint_dependencies") == KS_H5_GROUP &&
 	              ks_h5_kind_of(m->file, "/layers") != KS_H5_GROUP;
+	bool graph_failed = false;
 
 	if (keras2 && m->format == KS_FMT_KERAS3)
 		m->format = KS_FMT_KERAS2_ZIP;
 	if (cfg) {
-		if (ks_graph_build(m, cfg, err) < 0)
-			return -1;
+		ks_err gerr;
+		if (build_graph(m, cfg, &gerr) < 0) {
+			graph_failed = true;
+			ks_model_warn(m, "the model config cannot be read as a graph (%s): layers are "
+			              "listed from the weights file", gerr.msg);
+			if (!m->model_config)
+				m->model_config = json_incref((json_t *)cfg);
+			if (!m->class_name && json_is_string(json_object_get(cfg, "class_name")))
+				m->class_name = ks_xstrdup(json_string_value(json_object_get(cfg, "class_name")));
+		}
 		set_file(m, m->file);
 	}
 	if (m->n_layers > 0) {
 		if (map_container(cx, m, "", keras2, 0, err) < 0)
 			return -1;
 	} else {
-		if (cfg)
+		if (cfg && !graph_failed)
 			ks_model_warn(m, "the config lists no layers (a subclassed model?): "
 			              "layers are listed from the weights file");
 		if (list_from_file(cx, m, err) < 0)

@@ -517,6 +517,43 @@ static void test_keras3_subclassed(void **state)
 	ks_model_free(m);
 }
 
+/* A config the graph builder rejects (a reference to a layer that does not
+ * exist) still opens: layers from the weights file, the reason as a
+ * warning, the config kept for display. */
+static void test_zip_bad_graph(void **state)
+{
+	const char *w = k3_tmp("badgraph.weights.h5"), *z = k3_tmp("badgraph.keras");
+	static const char cfg[] =
+		"{\"class_name\": \"Functional\", \"config\": {\"name\": \"f\", \"layers\": ["
+		" {\"class_name\": \"InputLayer\", \"name\": \"x\", \"config\": {\"batch_shape\": [null, 3], \"name\": \"x\"},"
+		"  \"inbound_nodes\": []},"
+		" {\"class_name\": \"Dense\", \"name\": \"d\", \"config\": {\"name\": \"d\", \"units\": 2},"
+		"  \"inbound_nodes\": [{\"args\": [{\"class_name\": \"__keras_tensor__\", \"config\": {"
+		"   \"keras_history\": [\"nowhere\", 0, 0]}}], \"kwargs\": {}}]}],"
+		" \"input_layers\": [[\"x\", 0, 0]], \"output_layers\": [[\"d\", 0, 0]]}}";
+	hid_t f = k3_h5_create(w);
+	ks_model *m;
+	(void)state;
+
+	k3_group(f, "/vars");
+	k3_group(f, "/layers/input_layer/vars");
+	k3_put(f, "/layers/dense/vars/0", 2, (hsize_t[]){ 3, 2 }, 1.0f);
+	k3_put(f, "/layers/dense/vars/1", 1, (hsize_t[]){ 2 }, 2.0f);
+	H5Fclose(f);
+	k3_zip(z, (k3_member[]){
+		{ "metadata.json", META, strlen(META), NULL, false },
+		{ "config.json", cfg, strlen(cfg), NULL, false },
+		{ "model.weights.h5", NULL, 0, w, false } }, 3);
+	m = open_ok(z, NULL);
+	assert_true(m->n_warnings >= 1);
+	assert_non_null(strstr(m->warnings[0], "nowhere"));
+	assert_non_null(m->model_config);
+	assert_string_equal(m->class_name, "Functional");
+	check_weight(m, "dense", "kernel", 2, (int64_t[]){ 3, 2 }, 1.0f);
+	assert_int_equal(m->total_params, 8);
+	ks_model_free(m);
+}
+
 /* A standalone .weights.h5 without config: layers in creation order
  * (dense_2 before dense_10, which name order gets wrong). */
 static void test_weights_no_config(void **state)
@@ -838,6 +875,7 @@ int main(void)
 		cmocka_unit_test(test_keras214_zip),
 		cmocka_unit_test(test_keras214_subclassed),
 		cmocka_unit_test(test_keras3_subclassed),
+		cmocka_unit_test(test_zip_bad_graph),
 		cmocka_unit_test(test_weights_no_config),
 		cmocka_unit_test(test_weights_with_config),
 		cmocka_unit_test(test_big_member_in_place),
