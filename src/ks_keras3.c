@@ -1299,17 +1299,20 @@ int ks_keras3_load_zip(ks_model *m, const ks_open_opts *opts, ks_err *err)
 		goto out;
 	}
 	if (ks_zip_has(z, "metadata.json")) {
-		meta = read_json_member(z, m->path, "metadata.json", KS_K3_MAX_META, err);
-		if (!meta)
-			goto out;
-		if (!json_is_object(meta)) {
-			ks_fail(err, "%s: metadata.json is not a JSON object", m->path);
-			goto out;
+		/* Keras never reads metadata.json back: a damaged one costs the
+		 * version line, not the model. */
+		ks_err merr;
+		meta = read_json_member(z, m->path, "metadata.json", KS_K3_MAX_META, &merr);
+		if (!meta) {
+			ks_model_warn(m, "%s", merr.msg);
+		} else if (!json_is_object(meta)) {
+			ks_model_warn(m, "metadata.json is not a JSON object");
+		} else {
+			m->keras_version = dup_json_str(meta, "keras_version");
+			m->date_saved = dup_json_str(meta, "date_saved");
+			m->backend = dup_json_str(meta, "backend");
+			m->metadata = json_incref(meta);
 		}
-		m->keras_version = dup_json_str(meta, "keras_version");
-		m->date_saved = dup_json_str(meta, "date_saved");
-		m->backend = dup_json_str(meta, "backend");
-		m->metadata = json_incref(meta);
 	} else {
 		ks_model_warn(m, "the archive has no metadata.json (Keras version unknown)");
 	}
