@@ -1,7 +1,8 @@
 /* ks_layers_rnn: recurrent layers and the wrappers around them.
  *
  * SimpleRNN, LSTM, GRU (and the generic RNN with one such cell, CuDNNLSTM,
- * CuDNNGRU), Bidirectional, TimeDistributed (and Keras 1 TimeDistributedDense).
+ * CuDNNGRU), ConvLSTM1D/2D/3D, Bidirectional, TimeDistributed (and Keras 1
+ * TimeDistributedDense).
  *
  * Weights are taken by position, as Keras itself loads legacy files: the
  * layer's weights in file order, checked shape by shape against the config.
@@ -29,6 +30,7 @@
 #include "ks_act.h"
 #include "ks_cfg.h"
 #include "ks_ops.h"
+#include "ks_spatial.h"
 #include "ks_util.h"
 
 enum { RNN_SIMPLE, RNN_LSTM, RNN_GRU };
@@ -38,7 +40,14 @@ typedef struct rnn_cell {
 	int kind;
 	int G;                   /* gates: 1, 4 or 3 */
 	int layout;
-	int64_t units, in_dim;
+	int64_t units, in_dim;   /* in_dim: features, or channels for ConvLSTM */
+	/* ConvLSTM{1,2,3}D (sn > 0): per-step images; the state is (P, units)
+	 * channels-last per sample. Unused axes are 1. pb: input padding before,
+	 * rpb: the recurrent convolution's ("same", stride 1). */
+	int sn;
+	bool cf;
+	int64_t sin[3], sout[3], k[3], st[3], dl[3], pb[3], rpb[3];
+	int64_t Pin, P, kvol;
 	bool use_bias, reset_after;
 	bool return_sequences, return_state, go_backwards;
 	int mask;                /* MASK_*: where the input's mask comes from */
@@ -96,7 +105,8 @@ static int cell_kind(const char *cls)
 {
 	if (ks_str_eq(cls, "SimpleRNN") || ks_str_eq(cls, "SimpleRNNCell"))
 		return RNN_SIMPLE;
-	if (ks_str_eq(cls, "LSTM") || ks_str_eq(cls, "LSTMCell") || ks_str_eq(cls, "CuDNNLSTM"))
+	if (ks_str_eq(cls, "LSTM") || ks_str_eq(cls, "LSTMCell") || ks_str_eq(cls, "CuDNNLSTM") ||
+	    ks_str_eq(cls, "ConvLSTM1D") || ks_str_eq(cls, "ConvLSTM2D") || ks_str_eq(cls, "ConvLSTM3D"))
 		return RNN_LSTM;
 	if (ks_str_eq(cls, "GRU") || ks_str_eq(cls, "GRUCell") || ks_str_eq(cls, "CuDNNGRU"))
 		return RNN_GRU;
@@ -210,15 +220,79 @@ static int load_mask_row(const ks_op_call *c, int emb, int64_t F, float **out, k
 	return 0;
 }
 
+static int conv_rank(const char *cls)
+{
+	if (ks_str_eq(cls, "ConvLSTM1D"))
+		return 1;
+	if (ks_str_eq(cls, "ConvLSTM2D"))
+		return 2;
+	if (ks_str_eq(cls, "ConvLSTM3D"))
+		return 3;
+	return 0;
+}
+
+/* ConvLSTM geometry: the input convolution uses the config's strides,
+ * padding and dilation; the recurrent one is "same" with stride 1 (Keras
+ * ConvLSTMCell.recurrent_conv). */
+static int conv_setup(const ks_op_call *c, const json_t *cfg, const ks_shape *in, rnn_cell *rc, ks_err *err)
+{
+	static const int64_t one[3] = {1, 1, 1};
+	ks_op_call tmp = *c;
+	int n = rc->sn, first;
+	int64_t ksz[3], st[3], dl[3];
+	ks_pad pad;
+	char buf[128];
+
+	tmp.config = cfg;
+	if (ks_sp_data_format(&tmp, &rc->cf, err) < 0 || ks_sp_padding(&tmp, false, &pad, err) < 0)
+		return -1;
+	if (ks_cfg_ints(cfg, "kernel_size", n, NULL, ksz, err) < 0 || ks_cfg_ints(cfg, "strides", n, one, st, err) < 0 ||
+	    ks_cfg_ints(cfg, "dilation_rate", n, one, dl, err) < 0)
+		return ks_err_prefix(err, "layer %s", c->layer->name);
+	if (in->rank != n + 3)
+		return ks_fail(err, "layer %s (%s): needs a (batch, steps, %d spatial axes, channels) input, got %s",
+		               c->layer->name, c->layer->class_name, n, ks_shape_str(in->d, in->rank, buf, sizeof buf));
+	first = rc->cf ? 3 : 2;
+	rc->in_dim = rc->cf ? in->d[2] : in->d[n + 2];
+	rc->Pin = rc->P = rc->kvol = 1;
+	for (int i = 0; i < 3; i++) {
+		ks_win w;
+		rc->sin[i] = rc->sout[i] = rc->k[i] = rc->st[i] = rc->dl[i] = 1;
+		rc->pb[i] = rc->rpb[i] = 0;
+		if (i >= n)
+			continue;
+		if (ks_win_make(&w, in->d[first + i], ksz[i], st[i], dl[i], pad, err) < 0)
+			return ks_err_prefix(err, "layer %s", c->layer->name);
+		if (w.out == 0 || (in->d[first + i] >= 0 && w.out < 0))
+			return fail_layer(c, err, "the input is smaller than the kernel");
+		rc->sin[i] = in->d[first + i];
+		rc->sout[i] = w.out;
+		rc->pb[i] = w.pad;
+		rc->k[i] = ksz[i];
+		rc->st[i] = st[i];
+		rc->dl[i] = dl[i];
+		rc->rpb[i] = (ksz[i] - 1) / 2;
+		rc->Pin = (rc->Pin < 0 || rc->sin[i] < 0) ? -1 : rc->Pin * rc->sin[i];
+		rc->P = (rc->P < 0 || rc->sout[i] < 0) ? -1 : rc->P * rc->sout[i];
+		rc->kvol *= ksz[i];
+		if (rc->kvol > (1 << 20) || (rc->Pin > ((int64_t)1 << 40)) || (rc->P > ((int64_t)1 << 40)))
+			return fail_layer(c, err, "the kernel or input is too large");
+	}
+	return 0;
+}
+
 /* Parses a recurrent layer's configuration. `cell_cfg` holds units and
  * activations, `seq_cfg` return_sequences & co (the same object except for
  * the generic RNN layer). `cls` selects the kind. Consumes weights from
  * c->layer->weights[w0 ..], at most `avail` of them, checking shapes
- * against in_dim (-1 when unknown: taken from the kernel). */
+ * against the input shape `in` (whose feature size may be -1: taken from
+ * the kernel). */
 static int cell_parse(const ks_op_call *c, const char *cls, const json_t *cell_cfg, const json_t *seq_cfg,
-                      int64_t in_dim, int w0, int avail, rnn_cell *rc, ks_err *err)
+                      const ks_shape *in, int w0, int avail, rnn_cell *rc, ks_err *err)
 {
-	static const char *const units_keys[] = {"units", "output_dim", NULL};
+	static const char *const units_keys[] = {"units", "output_dim", "filters", NULL};
+	char buf[128];
+	int64_t in_dim;
 	static const char *const ract_keys[] = {"recurrent_activation", "inner_activation", NULL};
 	const json_t *v;
 	bool time_major, has_reset_key;
@@ -230,6 +304,8 @@ static int cell_parse(const ks_op_call *c, const char *cls, const json_t *cell_c
 		return ks_fail(err, "layer %s: unsupported recurrent layer '%s'", c->layer->name, cls);
 	rc->G = rc->kind == RNN_LSTM ? 4 : rc->kind == RNN_GRU ? 3 : 1;
 	G = rc->G;
+	rc->sn = conv_rank(cls);
+	rc->Pin = rc->P = rc->kvol = 1;
 	v = ks_cfg_get_any(cell_cfg, units_keys);
 	if (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > (1 << 24))
 		return fail_layer(c, err, "'units' is missing or not a positive integer");
@@ -290,6 +366,36 @@ static int cell_parse(const ks_op_call *c, const char *cls, const json_t *cell_c
 	if (time_major)
 		return fail_layer(c, err, "time_major=True inputs are not supported");
 
+	rc->w0 = w0;
+	if (rc->sn) {
+		int n = rc->sn;
+		int64_t sw[5], su[5], sb[1] = {G * u};
+		if (conv_setup(c, cell_cfg, in, rc, err) < 0)
+			return -1;
+		if (rc->in_dim < 0) {
+			if (w0 >= c->layer->n_weights || c->layer->weights[w0].rank != n + 2)
+				return ks_fail(err, "layer %s (%s): the kernel weight is missing", c->layer->name,
+				               c->layer->class_name);
+			rc->in_dim = c->layer->weights[w0].shape[n];
+		}
+		for (int i = 0; i < n; i++)
+			sw[i] = su[i] = rc->k[i];
+		sw[n] = rc->in_dim;
+		su[n] = u;
+		sw[n + 1] = su[n + 1] = G * u;
+		rc->nw = rc->use_bias ? 3 : 2;
+		if (rc->nw > avail)
+			return ks_fail(err, "layer %s (%s): has %d weights but the config needs %d",
+			               c->layer->name, c->layer->class_name, avail, rc->nw);
+		if (check_w(c, w0, n + 2, sw, err) < 0 || check_w(c, w0 + 1, n + 2, su, err) < 0 ||
+		    (rc->use_bias && check_w(c, w0 + 2, 1, sb, err) < 0))
+			return -1;
+		return 0;
+	}
+	if (in->rank != 3)
+		return ks_fail(err, "layer %s (%s): needs a 3D input (batch, steps, features), got %s",
+		               c->layer->name, c->layer->class_name, ks_shape_str(in->d, in->rank, buf, sizeof buf));
+	in_dim = in->d[2];
 	if (in_dim < 0) {
 		if (w0 >= c->layer->n_weights || c->layer->weights[w0].rank != 2)
 			return ks_fail(err, "layer %s (%s): the kernel weight is missing", c->layer->name,
@@ -297,7 +403,6 @@ static int cell_parse(const ks_op_call *c, const char *cls, const json_t *cell_c
 		in_dim = c->layer->weights[w0].shape[0];
 	}
 	rc->in_dim = in_dim;
-	rc->w0 = w0;
 	if (rc->layout == LAYOUT_GATES) {
 		int64_t sw[2] = {in_dim, u}, su[2] = {u, u}, sb[1] = {u};
 		rc->nw = 3 * rc->G;
@@ -345,12 +450,13 @@ static void cell_free(rnn_cell *rc)
 static int cell_load(const ks_op_call *c, rnn_cell *rc, ks_err *err)
 {
 	int64_t u = rc->units, F = rc->in_dim, G = rc->G, Gu = G * u;
+	int64_t kin = rc->kvol * F, krec = rc->kvol * u; /* kernel rows (im2col patch order) */
 	size_t nW, nU;
 
 	if (rc->mask == MASK_EMB_ROW0 && load_mask_row(c, rc->mask_emb, F, &rc->mask_row, err) < 0)
 		return -1;
 
-	if (!ks_size_mul((size_t)F, (size_t)Gu, &nW) || !ks_size_mul((size_t)u, (size_t)Gu, &nU) ||
+	if (!ks_size_mul((size_t)kin, (size_t)Gu, &nW) || !ks_size_mul((size_t)krec, (size_t)Gu, &nU) ||
 	    !ks_size_mul(nW, sizeof(float), &nW) || !ks_size_mul(nU, sizeof(float), &nU))
 		return fail_layer(c, err, "weights are too large");
 	rc->W = ks_xmalloc(nW ? nW : 1);
@@ -415,13 +521,34 @@ fail:
 
 /* Scratch floats cell_run needs for batch B and T steps (excluding the
  * sequence output, which goes to caller memory). */
+static size_t col_floats(const rnn_cell *rc, int64_t B)
+{
+	size_t a, b;
+	if (!rc->sn)
+		return 0;
+	a = (size_t)rc->P * (size_t)rc->kvol * (size_t)rc->in_dim;
+	b = (size_t)B * (size_t)rc->P * (size_t)rc->kvol * (size_t)rc->units;
+	return a > b ? a : b;
+}
+
+/* Scratch floats cell_run needs for batch B and T steps (excluding the
+ * sequence output, which goes to caller memory). Sizes were bounded by
+ * cell_parse; the products here are checked against overflow. */
 static bool cell_scratch(const rnn_cell *rc, int64_t B, int64_t T, size_t *out)
 {
-	size_t Gu = (size_t)rc->G * (size_t)rc->units, xw, rest;
-	if (!ks_size_mul((size_t)B * (size_t)T, Gu, &xw) || !ks_size_mul((size_t)B, Gu + 3 * (size_t)rc->units, &rest))
+	size_t Gu = (size_t)rc->G * (size_t)rc->units, R, xw, rest;
+	double est;
+	if (rc->P < 0 || rc->Pin < 0)
 		return false;
-	*out = xw + rest;
-	return *out >= xw;
+	est = (double)B * (double)rc->P * ((double)T * (double)Gu + (double)Gu + 3.0 * (double)rc->units) +
+	      (double)col_floats(rc, B) + (double)rc->Pin * (double)rc->in_dim;
+	if (est > 9e15)
+		return false;
+	R = (size_t)B * (size_t)rc->P;
+	if (!ks_size_mul(R * (size_t)T, Gu, &xw) || !ks_size_mul(R, Gu + 3 * (size_t)rc->units, &rest))
+		return false;
+	*out = xw + rest + col_floats(rc, B) + (rc->sn && rc->cf ? (size_t)rc->Pin * (size_t)rc->in_dim : 0);
+	return true;
 }
 
 /* The gate activations run B*T*4u times per layer, so the common ones get
@@ -485,11 +612,44 @@ static void mat_h_u(const float *H, int64_t B, int64_t u, const float *U, int64_
 		            (blasint)u, U + off, (blasint)ldu, 0.0f, Y + off, (blasint)ldy);
 }
 
-/* Runs one recurrent layer over x (B, T, in_dim).
- *   h0, c0:  initial states (B, u) or NULL for zeros
- *   seq:     (B, T, u) per-step outputs or NULL; step s (in processing
- *            order) goes to position s, or T-1-s when reverse_out
- *   h_out, c_out: final states (B, u) (c_out only for LSTM; may be NULL)
+/* Copies one image (in[0] x in[1] x in[2] x C, channels last) into rows of
+ * patches: row (o0, o1, o2), columns (k0, k1, k2, c) - the order of a Keras
+ * kernel (k..., C, out) read as a (kvol*C, out) matrix. Outside: zeros. */
+static void im2col(const float *img, const int64_t *in, int64_t C, const int64_t *out, const int64_t *k,
+                   const int64_t *st, const int64_t *dl, const int64_t *pb, float *col)
+{
+	float *row = col;
+	for (int64_t o0 = 0; o0 < out[0]; o0++)
+		for (int64_t o1 = 0; o1 < out[1]; o1++)
+			for (int64_t o2 = 0; o2 < out[2]; o2++)
+				for (int64_t k0 = 0; k0 < k[0]; k0++)
+					for (int64_t k1 = 0; k1 < k[1]; k1++)
+						for (int64_t k2 = 0; k2 < k[2]; k2++, row += C) {
+							int64_t i0 = o0 * st[0] - pb[0] + k0 * dl[0];
+							int64_t i1 = o1 * st[1] - pb[1] + k1 * dl[1];
+							int64_t i2 = o2 * st[2] - pb[2] + k2 * dl[2];
+							if (i0 < 0 || i0 >= in[0] || i1 < 0 || i1 >= in[1] || i2 < 0 || i2 >= in[2])
+								memset(row, 0, sizeof(float) * (size_t)C);
+							else
+								memcpy(row, img + ((i0 * in[1] + i1) * in[2] + i2) * C,
+								       sizeof(float) * (size_t)C);
+						}
+}
+
+/* One sample's state (P, u) to the output layout. */
+static void put_state(const rnn_cell *rc, float *dst, const float *src)
+{
+	if (rc->sn && rc->cf)
+		ks_sp_to_first(src, dst, rc->units, rc->P);
+	else
+		memcpy(dst, src, sizeof(float) * (size_t)(rc->P * rc->units));
+}
+
+/* Runs one recurrent layer over x (B, T, in_dim) (ConvLSTM: (B, T, image)).
+ *   h0, c0:  initial states (B, u) or NULL for zeros (not for ConvLSTM)
+ *   seq:     (B, T, E) per-step outputs or NULL, E = P*u; step s (in
+ *            processing order) goes to position s, or T-1-s when reverse_out
+ *   h_out, c_out: final states (B, E) (c_out only for LSTM; may be NULL)
  *
  * Math (x.W precomputed for every step with one sgemm; b added there):
  *   SimpleRNN: h = act(xW + b + hU)
@@ -499,46 +659,74 @@ static void mat_h_u(const float *H, int64_t B, int64_t u, const float *U, int64_
  *              reset_after:  hh = act(xW_h + b_h + r*(hU_h + rb_h))
  *              otherwise:    hh = act(xW_h + b_h + (r*h)U_h)
  *              h = z*h + (1-z)*hh
+ * ConvLSTM is the LSTM with both products replaced by convolutions
+ * (im2col + sgemm), the state being one row per output pixel.
  */
 static void cell_run(const rnn_cell *rc, const float *x, int64_t B, int64_t T, const float *h0,
                      const float *c0, float *seq, bool reverse_out, float *h_out, float *c_out,
                      float *scratch)
 {
+	static const int64_t ones[3] = {1, 1, 1};
 	int64_t u = rc->units, Gu = rc->G * u, F = rc->in_dim;
+	int64_t P = rc->P, R = B * P, E = P * u, Fx = rc->Pin * F;
+	int64_t kin = rc->kvol * F, krec = rc->kvol * u;
 	float *xw = scratch;
-	float *hu = xw + B * T * Gu;
-	float *h = hu + B * Gu;
-	float *cs = h + B * u;
-	float *tmp = cs + B * u;
+	float *hu = xw + R * T * Gu;
+	float *h = hu + R * Gu;
+	float *cs = h + R * u;
+	float *tmp = cs + R * u;
+	float *col = tmp + R * u;
+	float *img = col + col_floats(rc, B);
 
 	if (B * T > 0) {
-		for (int64_t r = 0; r < B * T; r++)
+		for (int64_t r = 0; r < R * T; r++)
 			memcpy(xw + r * Gu, rc->b, sizeof(float) * (size_t)Gu);
-		if (F > 0)
+		if (!rc->sn && F > 0) {
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)(B * T), (blasint)Gu,
 			            (blasint)F, 1.0f, x, (blasint)F, rc->W, (blasint)Gu, 1.0f, xw, (blasint)Gu);
+		} else if (rc->sn && kin > 0 && P > 0) {
+			for (int64_t i = 0; i < B * T; i++) {
+				const float *src = x + i * Fx;
+				if (rc->cf) {
+					ks_sp_to_last(src, img, F, rc->Pin);
+					src = img;
+				}
+				im2col(src, rc->sin, F, rc->sout, rc->k, rc->st, rc->dl, rc->pb, col);
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)P, (blasint)Gu, (blasint)kin,
+				            1.0f, col, (blasint)kin, rc->W, (blasint)Gu, 1.0f, xw + i * P * Gu, (blasint)Gu);
+			}
+		}
 	}
 	if (h0)
-		memcpy(h, h0, sizeof(float) * (size_t)(B * u));
+		memcpy(h, h0, sizeof(float) * (size_t)(R * u));
 	else
-		memset(h, 0, sizeof(float) * (size_t)(B * u));
+		memset(h, 0, sizeof(float) * (size_t)(R * u));
 	if (c0)
-		memcpy(cs, c0, sizeof(float) * (size_t)(B * u));
+		memcpy(cs, c0, sizeof(float) * (size_t)(R * u));
 	else
-		memset(cs, 0, sizeof(float) * (size_t)(B * u));
+		memset(cs, 0, sizeof(float) * (size_t)(R * u));
 
 	for (int64_t s = 0; s < T; s++) {
 		int64_t tt = rc->go_backwards ? T - 1 - s : s;
 		int64_t pos = reverse_out ? T - 1 - s : s;
 
-		if (rc->kind == RNN_GRU && !rc->reset_after)
+		if (rc->sn) {
+			if (R > 0 && krec > 0) {
+				for (int64_t b = 0; b < B; b++)
+					im2col(h + b * E, rc->sout, u, rc->sout, rc->k, ones, ones, rc->rpb, col + b * P * krec);
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)R, (blasint)Gu, (blasint)krec,
+				            1.0f, col, (blasint)krec, rc->U, (blasint)Gu, 0.0f, hu, (blasint)Gu);
+			}
+		} else if (rc->kind == RNN_GRU && !rc->reset_after) {
 			mat_h_u(h, B, u, rc->U, Gu, 0, 2 * u, hu, Gu);
-		else
+		} else {
 			mat_h_u(h, B, u, rc->U, Gu, 0, Gu, hu, Gu);
+		}
 
-		for (int64_t b = 0; b < B; b++) {
-			const float *xr = xw + (b * T + tt) * Gu;
-			float *g = hu + b * Gu, *hb = h + b * u, *cb = cs + b * u;
+		for (int64_t r = 0; r < R; r++) {
+			int64_t b = r / P, p = r % P;
+			const float *xr = xw + ((b * T + tt) * P + p) * Gu;
+			float *g = hu + r * Gu, *hb = h + r * u, *cb = cs + r * u;
 
 			if (rc->mask && step_is_masked(x + (b * T + tt) * F, F, rc->mask_row))
 				continue; /* the state is carried over */
@@ -577,12 +765,12 @@ static void cell_run(const rnn_cell *rc, const float *x, int64_t B, int64_t T, c
 						g[j] += xr[j];
 					act_row(&rc->rec_act, g, 2 * u);
 					for (int64_t j = 0; j < u; j++)
-						tmp[b * u + j] = g[u + j] * hb[j];
+						tmp[r * u + j] = g[u + j] * hb[j];
 				}
 				break;
 			}
 		}
-		if (rc->kind == RNN_GRU && !rc->reset_after) {
+		if (rc->kind == RNN_GRU && !rc->reset_after) { /* never a ConvLSTM: P == 1 */
 			mat_h_u(tmp, B, u, rc->U, Gu, 2 * u, u, hu, Gu);
 			for (int64_t b = 0; b < B; b++) {
 				const float *xr = xw + (b * T + tt) * Gu;
@@ -599,15 +787,17 @@ static void cell_run(const rnn_cell *rc, const float *x, int64_t B, int64_t T, c
 		if (seq)
 			for (int64_t b = 0; b < B; b++) {
 				if (rc->mask && rc->zero_masked_out && step_is_masked(x + (b * T + tt) * F, F, rc->mask_row))
-					memset(seq + (b * T + pos) * u, 0, sizeof(float) * (size_t)u);
+					memset(seq + (b * T + pos) * E, 0, sizeof(float) * (size_t)E);
 				else
-					memcpy(seq + (b * T + pos) * u, h + b * u, sizeof(float) * (size_t)u);
+					put_state(rc, seq + (b * T + pos) * E, h + b * E);
 			}
 	}
-	if (h_out)
-		memcpy(h_out, h, sizeof(float) * (size_t)(B * u));
-	if (c_out)
-		memcpy(c_out, cs, sizeof(float) * (size_t)(B * u));
+	for (int64_t b = 0; b < B; b++) {
+		if (h_out)
+			put_state(rc, h_out + b * E, h + b * E);
+		if (c_out)
+			put_state(rc, c_out + b * E, cs + b * E);
+	}
 }
 
 static int n_states(const rnn_cell *rc)
@@ -615,34 +805,32 @@ static int n_states(const rnn_cell *rc)
 	return rc->kind == RNN_LSTM ? 2 : 1;
 }
 
-static int check_input3(const ks_op_call *c, ks_err *err)
+/* Output shape of a sequence (seq) or of the last step / a state. */
+static void out_shape(const rnn_cell *rc, ks_shape *s, int64_t B, int64_t T, bool seq)
 {
-	char buf[128];
-	if (c->n_in < 1 || c->in[0].rank != 3)
-		return ks_fail(err, "layer %s (%s): needs a 3D input (batch, steps, features), got %s",
-		               c->layer->name, c->layer->class_name,
-		               c->n_in < 1 ? "none" : ks_shape_str(c->in[0].d, c->in[0].rank, buf, sizeof buf));
-	return 0;
+	int k = 0;
+	s->d[k++] = B;
+	if (seq)
+		s->d[k++] = T;
+	if (rc->sn && rc->cf)
+		s->d[k++] = rc->units;
+	for (int i = 0; i < rc->sn; i++)
+		s->d[k++] = rc->sout[i];
+	if (!(rc->sn && rc->cf))
+		s->d[k++] = rc->units;
+	s->rank = k;
 }
 
-/* Sets the shape of a sequence or last-step output. */
-static void seq_shape(ks_shape *s, int64_t B, int64_t T, int64_t u, bool seq)
+/* Values per sample and step of the cell's output. */
+static int64_t step_elems(const rnn_cell *rc)
 {
-	s->rank = seq ? 3 : 2;
-	s->d[0] = B;
-	if (seq) {
-		s->d[1] = T;
-		s->d[2] = u;
-	} else {
-		s->d[1] = u;
-	}
+	return rc->P * rc->units;
 }
 
-static void state_shape(ks_shape *s, int64_t B, int64_t u)
+/* Size of the output's last axis (where Bidirectional concatenates). */
+static int64_t last_dim(const rnn_cell *rc)
 {
-	s->rank = 2;
-	s->d[0] = B;
-	s->d[1] = u;
+	return rc->sn && rc->cf ? rc->sout[rc->sn - 1] : rc->units;
 }
 
 /* ------------------------------------------------------------------ */
@@ -653,11 +841,11 @@ static int rnn_infer(ks_op_call *c, ks_err *err)
 	rnn_cell *rc;
 	const json_t *cell_cfg = c->config;
 	const char *cls = c->layer->class_name;
-	int64_t B, T, F, u;
+	int64_t B, T, u;
 	size_t scratch;
 
-	if (check_input3(c, err) < 0)
-		return -1;
+	if (c->n_in < 1)
+		return fail_layer(c, err, "has no input");
 	if (ks_str_eq(cls, "RNN")) {
 		const json_t *cell = json_object_get(c->config, "cell");
 		const json_t *cname = json_object_get(cell, "class_name");
@@ -668,17 +856,20 @@ static int rnn_infer(ks_op_call *c, ks_err *err)
 	}
 	B = c->in[0].d[0];
 	T = c->in[0].d[1];
-	F = c->in[0].d[2];
 	rc = ks_xcalloc(1, sizeof *rc);
-	if (cell_parse(c, cls, cell_cfg, c->config, F, 0, c->layer->n_weights, rc, err) < 0)
+	if (cell_parse(c, cls, cell_cfg, c->config, &c->in[0], 0, c->layer->n_weights, rc, err) < 0)
 		goto fail;
 	if (rc->nw != c->layer->n_weights) {
 		ks_fail(err, "layer %s (%s): has %d weights but the config needs %d", c->layer->name,
 		        c->layer->class_name, c->layer->n_weights, rc->nw);
 		goto fail;
 	}
-	rc->mask = mask_source(c, &rc->mask_emb);
+	rc->mask = rc->sn ? MASK_NONE : mask_source(c, &rc->mask_emb);
 	u = rc->units;
+	if (rc->sn && c->n_in != 1) {
+		fail_layer(c, err, "initial states for ConvLSTM are not supported");
+		goto fail;
+	}
 	if (c->n_in != 1 && c->n_in != 1 + n_states(rc)) {
 		ks_fail(err, "layer %s (%s): called with %d inputs; expected 1 or %d (with initial states)",
 		        c->layer->name, c->layer->class_name, c->n_in, 1 + n_states(rc));
@@ -692,12 +883,12 @@ static int rnn_infer(ks_op_call *c, ks_err *err)
 		}
 	}
 	c->n_out = 1;
-	seq_shape(&c->out[0], B, T, u, rc->return_sequences);
+	out_shape(rc, &c->out[0], B, T, rc->return_sequences);
 	if (rc->return_state)
 		for (int i = 0; i < n_states(rc); i++)
-			state_shape(&c->out[c->n_out++], B, u);
+			out_shape(rc, &c->out[c->n_out++], B, T, false);
 	c->scratch_floats = 0;
-	if (B >= 0 && T >= 0) {
+	if (B >= 0 && T >= 0 && rc->P >= 0 && rc->Pin >= 0) {
 		if (!cell_scratch(rc, B, T, &scratch)) {
 			fail_layer(c, err, "the input is too large");
 			goto fail;
@@ -719,7 +910,7 @@ static int rnn_load(ks_op_call *c, ks_err *err)
 static void rnn_run(const ks_op_call *c, const float *const *in, float *const *out, float *scratch)
 {
 	const rnn_cell *rc = c->priv;
-	int64_t B = c->in[0].d[0], T = c->in[0].d[1], u = rc->units;
+	int64_t B = c->in[0].d[0], T = c->in[0].d[1], E = step_elems(rc);
 	float *h_out = NULL, *c_out = NULL;
 
 	if (rc->return_state) {
@@ -731,7 +922,7 @@ static void rnn_run(const ks_op_call *c, const float *const *in, float *const *o
 	cell_run(rc, in[0], B, T, c->n_in > 1 ? in[1] : NULL, c->n_in > 2 ? in[2] : NULL,
 	         rc->return_sequences ? out[0] : NULL, false, h_out, c_out, scratch);
 	if (!rc->return_sequences && rc->return_state)
-		memcpy(out[0], out[1], sizeof(float) * (size_t)(B * u));
+		memcpy(out[0], out[1], sizeof(float) * (size_t)(B * E));
 }
 
 static void rnn_free(ks_op_call *c)
@@ -774,12 +965,10 @@ static int bidi_infer(ks_op_call *c, ks_err *err)
 	bidi *bd;
 	const char *fcls, *bcls, *mode;
 	const json_t *fcfg, *bcfg, *mv;
-	int64_t B, T, F, u;
+	int64_t B, T, Ef, Eb;
 	size_t scratch, extra, outs;
 	int nst;
 
-	if (check_input3(c, err) < 0)
-		return -1;
 	if (c->n_in != 1)
 		return fail_layer(c, err, "initial states for Bidirectional are not supported");
 	if (wrapped_layer(c, "layer", &fcls, &fcfg, err) < 0 || wrapped_layer(c, "backward_layer", &bcls, &bcfg, err) < 0)
@@ -811,10 +1000,9 @@ static int bidi_infer(ks_op_call *c, ks_err *err)
 	}
 	B = c->in[0].d[0];
 	T = c->in[0].d[1];
-	F = c->in[0].d[2];
-	if (cell_parse(c, fcls, fcfg, fcfg, F, 0, c->layer->n_weights, &bd->fw, err) < 0)
+	if (cell_parse(c, fcls, fcfg, fcfg, &c->in[0], 0, c->layer->n_weights, &bd->fw, err) < 0)
 		goto fail;
-	if (cell_parse(c, bcls ? bcls : fcls, bcfg ? bcfg : fcfg, bcfg ? bcfg : fcfg, F, bd->fw.nw,
+	if (cell_parse(c, bcls ? bcls : fcls, bcfg ? bcfg : fcfg, bcfg ? bcfg : fcfg, &c->in[0], bd->fw.nw,
 	               c->layer->n_weights - bd->fw.nw, &bd->bw, err) < 0)
 		goto fail;
 	/* Keras builds the backward copy with go_backwards flipped; an explicit
@@ -822,7 +1010,7 @@ static int bidi_infer(ks_op_call *c, ks_err *err)
 	if (!bcfg)
 		bd->bw.go_backwards = !bd->fw.go_backwards;
 	/* Bidirectional zeroes the masked steps of returned sequences. */
-	bd->fw.mask = bd->bw.mask = mask_source(c, &bd->fw.mask_emb);
+	bd->fw.mask = bd->bw.mask = bd->fw.sn ? MASK_NONE : mask_source(c, &bd->fw.mask_emb);
 	bd->bw.mask_emb = bd->fw.mask_emb;
 	bd->fw.zero_masked_out = bd->bw.zero_masked_out = bd->fw.return_sequences;
 	if (bd->fw.nw + bd->bw.nw != c->layer->n_weights) {
@@ -830,35 +1018,47 @@ static int bidi_infer(ks_op_call *c, ks_err *err)
 		        c->layer->n_weights, bd->fw.nw + bd->bw.nw);
 		goto fail;
 	}
+	if (bd->fw.sn != bd->bw.sn || bd->fw.cf != bd->bw.cf || bd->fw.P != bd->bw.P ||
+	    memcmp(bd->fw.sout, bd->bw.sout, sizeof bd->fw.sout) != 0) {
+		fail_layer(c, err, "forward and backward layers differ in their output geometry");
+		goto fail;
+	}
 	if (bd->fw.units != bd->bw.units && bd->merge != MERGE_CONCAT && bd->merge != MERGE_NONE) {
 		fail_layer(c, err, "forward and backward layers differ in units");
+		goto fail;
+	}
+	if (bd->fw.units != bd->bw.units && bd->merge == MERGE_CONCAT && bd->fw.sn && bd->fw.cf) {
+		fail_layer(c, err, "channels_first ConvLSTM with different filters cannot be concatenated");
 		goto fail;
 	}
 	if (bd->fw.return_sequences != bd->bw.return_sequences || bd->fw.return_state != bd->bw.return_state) {
 		fail_layer(c, err, "forward and backward layers differ in return_sequences/return_state");
 		goto fail;
 	}
-	u = bd->fw.units;
 	c->n_out = 0;
 	if (bd->merge == MERGE_NONE) {
-		seq_shape(&c->out[c->n_out++], B, T, u, bd->fw.return_sequences);
-		seq_shape(&c->out[c->n_out++], B, T, bd->bw.units, bd->fw.return_sequences);
+		out_shape(&bd->fw, &c->out[c->n_out++], B, T, bd->fw.return_sequences);
+		out_shape(&bd->bw, &c->out[c->n_out++], B, T, bd->fw.return_sequences);
 	} else {
-		seq_shape(&c->out[c->n_out++], B, T, bd->merge == MERGE_CONCAT ? u + bd->bw.units : u,
-		          bd->fw.return_sequences);
+		ks_shape *o = &c->out[c->n_out++];
+		out_shape(&bd->fw, o, B, T, bd->fw.return_sequences);
+		if (bd->merge == MERGE_CONCAT) /* Keras concatenates on the last axis */
+			o->d[o->rank - 1] = last_dim(&bd->fw) + last_dim(&bd->bw);
 	}
 	nst = n_states(&bd->fw);
 	if (bd->fw.return_state) {
 		for (int i = 0; i < nst; i++)
-			state_shape(&c->out[c->n_out++], B, u);
+			out_shape(&bd->fw, &c->out[c->n_out++], B, T, false);
 		for (int i = 0; i < nst; i++)
-			state_shape(&c->out[c->n_out++], B, bd->bw.units);
+			out_shape(&bd->bw, &c->out[c->n_out++], B, T, false);
 	}
 	c->scratch_floats = 0;
-	if (B >= 0 && T >= 0) {
+	Ef = step_elems(&bd->fw);
+	Eb = step_elems(&bd->bw);
+	if (B >= 0 && T >= 0 && Ef >= 0 && Eb >= 0) {
 		size_t s2;
 		if (!cell_scratch(&bd->fw, B, T, &scratch) || !cell_scratch(&bd->bw, B, T, &s2) ||
-		    !ks_size_mul((size_t)B, (size_t)((bd->fw.return_sequences ? T : 1) + 2) * (size_t)(u + bd->bw.units),
+		    !ks_size_mul((size_t)B, (size_t)((bd->fw.return_sequences ? T : 1) + 2) * (size_t)(Ef + Eb),
 		                 &outs)) {
 			fail_layer(c, err, "the input is too large");
 			goto fail;
@@ -893,9 +1093,9 @@ static void bidi_run(const ks_op_call *c, const float *const *in, float *const *
 {
 	const bidi *bd = c->priv;
 	int64_t B = c->in[0].d[0], T = c->in[0].d[1];
-	int64_t uf = bd->fw.units, ub = bd->bw.units;
+	int64_t Ef = step_elems(&bd->fw), Eb = step_elems(&bd->bw);
 	bool seq = bd->fw.return_sequences;
-	int64_t steps = seq ? T : 1;
+	int64_t steps = seq ? T : 1, nf = B * steps * Ef, nb = B * steps * Eb;
 	size_t s1, s2;
 	float *fy, *by, *fh, *fc, *bh, *bc, *cell_scratch_p;
 	int k;
@@ -904,54 +1104,43 @@ static void bidi_run(const ks_op_call *c, const float *const *in, float *const *
 	cell_scratch(&bd->bw, B, T, &s2);
 	cell_scratch_p = scratch;
 	fy = scratch + (s1 > s2 ? s1 : s2);
-	by = fy + B * steps * uf;
-	fh = by + B * steps * ub;
-	fc = fh + B * uf;
-	bh = fc + B * uf;
-	bc = bh + B * ub;
+	by = fy + nf;
+	fh = by + nb;
+	fc = fh + B * Ef;
+	bh = fc + B * Ef;
+	bc = bh + B * Eb;
 
 	cell_run(&bd->fw, in[0], B, T, NULL, NULL, seq ? fy : NULL, false, fh, fc, cell_scratch_p);
 	cell_run(&bd->bw, in[0], B, T, NULL, NULL, seq ? by : NULL, true, bh, bc, cell_scratch_p);
 	if (!seq) {
-		memcpy(fy, fh, sizeof(float) * (size_t)(B * uf));
-		memcpy(by, bh, sizeof(float) * (size_t)(B * ub));
+		memcpy(fy, fh, sizeof(float) * (size_t)(B * Ef));
+		memcpy(by, bh, sizeof(float) * (size_t)(B * Eb));
 	}
 	k = 0;
 	if (bd->merge == MERGE_NONE) {
-		memcpy(out[k++], fy, sizeof(float) * (size_t)(B * steps * uf));
-		memcpy(out[k++], by, sizeof(float) * (size_t)(B * steps * ub));
+		memcpy(out[k++], fy, sizeof(float) * (size_t)nf);
+		memcpy(out[k++], by, sizeof(float) * (size_t)nb);
+	} else if (bd->merge == MERGE_CONCAT) {
+		float *y = out[k++];
+		int64_t wf = last_dim(&bd->fw), wb = last_dim(&bd->bw), rows = wf > 0 ? nf / wf : 0;
+		for (int64_t r = 0; r < rows; r++) {
+			memcpy(y + r * (wf + wb), fy + r * wf, sizeof(float) * (size_t)wf);
+			memcpy(y + r * (wf + wb) + wf, by + r * wb, sizeof(float) * (size_t)wb);
+		}
 	} else {
 		float *y = out[k++];
-		int64_t rows = B * steps;
-		for (int64_t r = 0; r < rows; r++) {
-			const float *a = fy + r * uf, *b = by + r * ub;
-			switch (bd->merge) {
-			case MERGE_CONCAT:
-				memcpy(y + r * (uf + ub), a, sizeof(float) * (size_t)uf);
-				memcpy(y + r * (uf + ub) + uf, b, sizeof(float) * (size_t)ub);
-				break;
-			case MERGE_SUM:
-				for (int64_t j = 0; j < uf; j++)
-					y[r * uf + j] = a[j] + b[j];
-				break;
-			case MERGE_AVE:
-				for (int64_t j = 0; j < uf; j++)
-					y[r * uf + j] = (a[j] + b[j]) * 0.5f;
-				break;
-			case MERGE_MUL:
-				for (int64_t j = 0; j < uf; j++)
-					y[r * uf + j] = a[j] * b[j];
-				break;
-			}
-		}
+		for (int64_t j = 0; j < nf; j++)
+			y[j] = bd->merge == MERGE_SUM ? fy[j] + by[j]
+			     : bd->merge == MERGE_AVE ? (fy[j] + by[j]) * 0.5f
+			                              : fy[j] * by[j];
 	}
 	if (bd->fw.return_state) {
-		memcpy(out[k++], fh, sizeof(float) * (size_t)(B * uf));
+		memcpy(out[k++], fh, sizeof(float) * (size_t)(B * Ef));
 		if (bd->fw.kind == RNN_LSTM)
-			memcpy(out[k++], fc, sizeof(float) * (size_t)(B * uf));
-		memcpy(out[k++], bh, sizeof(float) * (size_t)(B * ub));
+			memcpy(out[k++], fc, sizeof(float) * (size_t)(B * Ef));
+		memcpy(out[k++], bh, sizeof(float) * (size_t)(B * Eb));
 		if (bd->bw.kind == RNN_LSTM)
-			memcpy(out[k++], bc, sizeof(float) * (size_t)(B * ub));
+			memcpy(out[k++], bc, sizeof(float) * (size_t)(B * Eb));
 	}
 }
 
@@ -1106,12 +1295,16 @@ RNN_OP(GRU);
 RNN_OP(RNN);
 RNN_OP(CuDNNLSTM);
 RNN_OP(CuDNNGRU);
+RNN_OP(ConvLSTM1D);
+RNN_OP(ConvLSTM2D);
+RNN_OP(ConvLSTM3D);
 static const ks_op op_Bidirectional = {"Bidirectional", 0, bidi_infer, bidi_load, bidi_run, bidi_free};
 static const ks_op op_TimeDistributed = {"TimeDistributed", 0, td_infer, td_load, td_run, td_free};
 static const ks_op op_TimeDistributedDense = {"TimeDistributedDense", 0, tdd_infer, td_load, td_run, td_free};
 
 const ks_op *const ks_ops_rnn[] = {
 	&op_SimpleRNN, &op_LSTM, &op_GRU, &op_RNN, &op_CuDNNLSTM, &op_CuDNNGRU,
+	&op_ConvLSTM1D, &op_ConvLSTM2D, &op_ConvLSTM3D,
 	&op_Bidirectional, &op_TimeDistributed, &op_TimeDistributedDense,
 	NULL,
 };

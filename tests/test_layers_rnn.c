@@ -636,6 +636,98 @@ static void test_time_distributed_dense(void **state)
 	               "b", false);
 }
 
+/* ConvLSTM1D, channels last, against a naive double reference:
+ * z = conv(x_t, K; strides, padding, dilation) + b + conv(h, U; "same", 1),
+ * gates i, f, c, o as in the LSTM. */
+static void check_convlstm1d(const char *padding, int stride, int dil, bool back, bool state)
+{
+	enum { B = 2, T = 4, L = 7, C = 3, Fl = 2, K = 3, G = 4 * Fl };
+	tlayer t;
+	char cfg[512];
+	float *x = rand_buf(B * T * L * C), *Kw = rand_buf(K * C * G), *Uw = rand_buf(K * Fl * G), *bw = rand_buf(G);
+	bool same = !strcmp(padding, "same");
+	int Lo = same ? (L + stride - 1) / stride : (L - dil * (K - 1) - 1) / stride + 1;
+	int pad = same ? ((Lo - 1) * stride + dil * (K - 1) + 1 - L) / 2 : 0;
+	double h[B][L][Fl] = {{{0}}}, c[B][L][Fl] = {{{0}}}, want[B * T * L * Fl], z[L][G];
+	ks_shape s = {.rank = 4, .d = {B, T, L, C}};
+	const float *in[1] = {x};
+	run_result r;
+	ks_err err;
+
+	if (pad < 0)
+		pad = 0;
+	for (int b = 0; b < B; b++)
+		for (int st = 0; st < T; st++) {
+			int tt = back ? T - 1 - st : st;
+			for (int o = 0; o < Lo; o++)
+				for (int g = 0; g < G; g++) {
+					double v = bw[g];
+					for (int k = 0; k < K; k++) {
+						int i = o * stride - pad + k * dil, j = o - (K - 1) / 2 + k;
+						if (i >= 0 && i < L)
+							for (int ch = 0; ch < C; ch++)
+								v += (double)x[((b * T + tt) * L + i) * C + ch] * Kw[(k * C + ch) * G + g];
+						if (j >= 0 && j < Lo)
+							for (int ch = 0; ch < Fl; ch++)
+								v += h[b][j][ch] * Uw[(k * Fl + ch) * G + g];
+					}
+					z[o][g] = v;
+				}
+			for (int o = 0; o < Lo; o++)
+				for (int j = 0; j < Fl; j++) {
+					double ig = 1 / (1 + exp(-z[o][j])), fg = 1 / (1 + exp(-z[o][Fl + j]));
+					double gg = tanh(z[o][2 * Fl + j]), og = 1 / (1 + exp(-z[o][3 * Fl + j]));
+					c[b][o][j] = fg * c[b][o][j] + ig * gg;
+					h[b][o][j] = og * tanh(c[b][o][j]);
+					want[((b * T + st) * Lo + o) * Fl + j] = h[b][o][j];
+				}
+		}
+	snprintf(cfg, sizeof cfg,
+	         "{\"filters\": %d, \"kernel_size\": [%d], \"strides\": %d, \"padding\": \"%s\", \"dilation_rate\": %d, "
+	         "\"return_sequences\": true, \"return_state\": %s, \"go_backwards\": %s, "
+	         "\"recurrent_activation\": \"sigmoid\", \"data_format\": \"channels_last\"}",
+	         Fl, K, stride, padding, dil, state ? "true" : "false", back ? "true" : "false");
+	tl_init(&t, "ConvLSTM1D", cfg);
+	tl_add(&t, "kernel", Kw, 2, K, C * G);
+	t.w[0].rank = 3;
+	t.w[0].shape[1] = C;
+	t.w[0].shape[2] = G;
+	tl_add(&t, "recurrent_kernel", Uw, 2, K, Fl * G);
+	t.w[1].rank = 3;
+	t.w[1].shape[1] = Fl;
+	t.w[1].shape[2] = G;
+	tl_add(&t, "bias", bw, 1, G, 0);
+	if (run_op(&t, 3, 1, &s, in, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(r.n_out, state ? 3 : 1);
+	assert_int_equal(r.shape[0].rank, 4);
+	assert_int_equal(r.shape[0].d[2], Lo);
+	assert_int_equal(r.shape[0].d[3], Fl);
+	assert_close(r.out[0], want, (size_t)B * T * Lo * Fl, TOL);
+	if (state) {
+		double hl[B * L * Fl];
+		for (int b = 0; b < B; b++)
+			for (int i = 0; i < Lo * Fl; i++)
+				hl[b * Lo * Fl + i] = h[b][i / Fl][i % Fl];
+		assert_int_equal(r.shape[1].rank, 3);
+		assert_close(r.out[1], hl, (size_t)B * Lo * Fl, TOL);
+	}
+	rr_free(&r);
+	tl_free(&t);
+	free(x);
+	free(Kw);
+	free(Uw);
+	free(bw);
+}
+
+static void test_convlstm(void **state)
+{
+	(void)state;
+	check_convlstm1d("valid", 2, 1, false, false);
+	check_convlstm1d("same", 1, 2, true, true);
+	check_convlstm1d("same", 2, 1, false, true);
+}
+
 /* Masked steps leave the state alone and repeat the last output. The
  * reference runs each sample on its sequence with the masked steps removed.
  * emb = false: Masking -> LSTM (masked steps arrive as zeros);
@@ -804,6 +896,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_bidirectional),
 	cmocka_unit_test(test_time_distributed_lstm),
 	cmocka_unit_test(test_time_distributed_dense),
+	cmocka_unit_test(test_convlstm),
 	cmocka_unit_test(test_masking_skips_steps),
 	cmocka_unit_test(test_infer_and_errors),
 };
