@@ -1064,8 +1064,12 @@ static int load_tree_ctx(k3ctx *cx, ks_model *m, const json_t *cfg, ks_err *err)
 			return -1;
 	}
 	set_opt_class(m);
-	if (load_optimizer(cx, m, err) < 0)
-		return -1;
+	{
+		/* Optimizer state is not needed to inspect or run the model. */
+		ks_err oerr;
+		if (load_optimizer(cx, m, &oerr) < 0)
+			ks_model_warn(m, "optimizer state not loaded: %s", oerr.msg);
+	}
 	ks_model_count_params(m);
 	return 0;
 }
