@@ -138,7 +138,8 @@ endif
 # Inspector screen tests: headless scripts through the real readline path
 # (tests/ui/libtest.sh); tmux-test drives a real terminal (SKIP without tmux).
 UI_TESTS = tests/ui/browse-test tests/ui/views-test tests/ui/prompt-test tests/ui/predict-test \
-	tests/ui/errors-test tests/ui/layout-test tests/ui/man-test tests/ui/tmux-test
+	tests/ui/errors-test tests/ui/layout-test tests/ui/nested-test tests/ui/man-test \
+	tests/ui/tmux-test
 EXTRA_DIST += tests/ui/libtest.sh tests/ui/man-keys.sh $(UI_TESTS)
 if HAVE_CMOCKA
 TESTS += $(UI_TESTS)
@@ -166,4 +167,10 @@ check_PROGRAMS += tests/test_layers_shape
 tests_test_layers_shape_SOURCES = tests/test_layers_shape.c
 tests_test_layers_shape_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_layers_shape_LDADD = $(TEST_LDADD)
+endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/ui/mkmodels
+tests_ui_mkmodels_SOURCES = tests/ui/mkmodels.c tests/h5_build.h
+tests_ui_mkmodels_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_ui_mkmodels_LDADD = $(TEST_LDADD)
 endif

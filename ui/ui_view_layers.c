@@ -154,6 +154,16 @@ static void inbound_text(const ks_model *m, const ks_layer *L, char *buf, size_t
 			const ks_ref *r = &L->nodes[n].in[k];
 			const char *name = r->layer >= 0 && r->layer < m->n_layers
 			                       ? m->layers[r->layer].name : "?";
+			/* A shared producer is named once. */
+			bool seen = false;
+			for (int n2 = 0; n2 <= n && !seen; n2++)
+				for (int k2 = 0; k2 < (n2 < n ? L->nodes[n2].n_in : k); k2++)
+					if (L->nodes[n2].in[k2].layer == r->layer) {
+						seen = true;
+						break;
+					}
+			if (seen)
+				continue;
 			int w = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", name);
 			if (w < 0 || (size_t)w >= size - len)
 				return;
