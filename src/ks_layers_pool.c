@@ -169,15 +169,63 @@ static int pool_load(ks_op_call *c, ks_err *err)
 	return 0;
 }
 
+/* One output pixel of a channels_last pool: the window's pixels are
+ * contiguous channel vectors, so the inner loops vectorise. */
+static void pool_pixel_cl(const pool_priv *p, const float *x, float *yp, const int64_t *lo,
+                          const int64_t *hi, int64_t cnt)
+{
+	const ks_win *w = p->w;
+	const int64_t ch = p->in.ch;
+
+	if (p->def->max) {
+		for (int64_t k = 0; k < ch; k++)
+			yp[k] = -INFINITY;
+	} else {
+		memset(yp, 0, (size_t)ch * sizeof(float));
+	}
+	for (int64_t i0 = lo[0]; i0 < hi[0]; i0++)
+		for (int64_t i1 = lo[1]; i1 < hi[1]; i1++)
+			for (int64_t i2 = lo[2]; i2 < hi[2]; i2++) {
+				const float *xp = x + ((i0 * w[1].in + i1) * w[2].in + i2) * ch;
+				if (p->def->max) {
+					for (int64_t k = 0; k < ch; k++)
+						yp[k] = xp[k] > yp[k] ? xp[k] : yp[k];
+				} else {
+					for (int64_t k = 0; k < ch; k++)
+						yp[k] += xp[k];
+				}
+			}
+	if (!p->def->max && cnt > 0) {
+		float inv = 1.0f / (float)cnt;
+		for (int64_t k = 0; k < ch; k++)
+			yp[k] *= inv;
+	}
+}
+
+/* channels_first: one channel plane at a time. */
+static float pool_pixel_cf(const pool_priv *p, const float *xc, const int64_t *lo, const int64_t *hi,
+                           int64_t cnt)
+{
+	const ks_win *w = p->w;
+	float acc = p->def->max ? -INFINITY : 0.0f;
+
+	for (int64_t i0 = lo[0]; i0 < hi[0]; i0++)
+		for (int64_t i1 = lo[1]; i1 < hi[1]; i1++)
+			for (int64_t i2 = lo[2]; i2 < hi[2]; i2++) {
+				float v = xc[(i0 * w[1].in + i1) * w[2].in + i2];
+				if (p->def->max)
+					acc = v > acc ? v : acc;
+				else
+					acc += v;
+			}
+	return p->def->max || cnt == 0 ? acc : acc / (float)cnt;
+}
+
 static void pool_run(const ks_op_call *c, const float *const *in, float *const *out, float *scratch)
 {
 	const pool_priv *p = c->priv;
 	const ks_win *w = p->w;
 	const int64_t ch = p->in.ch, batch = c->in[0].d[0];
-	/* distance between neighbouring pixels and channels, in and out */
-	const int64_t pi = p->in.cf ? 1 : ch, ci = p->in.cf ? p->pin : 1;
-	const int64_t po = p->in.cf ? 1 : ch, co = p->in.cf ? p->pout : 1;
-	const bool max = p->def->max;
 
 	(void)scratch;
 	for (int64_t b = 0; b < batch; b++) {
@@ -189,7 +237,6 @@ static void pool_run(const ks_op_call *c, const float *const *in, float *const *
 				for (int64_t o2 = 0; o2 < w[2].out; o2++, opix++) {
 					int64_t lo[3], hi[3], cnt = 1;
 					const int64_t o[3] = {o0, o1, o2};
-					float *yp = y + opix * po;
 					for (int a = 0; a < 3; a++) {
 						lo[a] = o[a] * w[a].s - w[a].pad;
 						hi[a] = lo[a] + w[a].k;
@@ -199,26 +246,12 @@ static void pool_run(const ks_op_call *c, const float *const *in, float *const *
 							hi[a] = w[a].in;
 						cnt *= hi[a] - lo[a];
 					}
-					for (int64_t k = 0; k < ch; k++)
-						yp[k * co] = max ? -INFINITY : 0.0f;
-					for (int64_t i0 = lo[0]; i0 < hi[0]; i0++)
-						for (int64_t i1 = lo[1]; i1 < hi[1]; i1++)
-							for (int64_t i2 = lo[2]; i2 < hi[2]; i2++) {
-								const float *xp = x + ((i0 * w[1].in + i1) * w[2].in + i2) * pi;
-								if (max) {
-									for (int64_t k = 0; k < ch; k++)
-										if (xp[k * ci] > yp[k * co] || isnan(xp[k * ci]))
-											yp[k * co] = xp[k * ci];
-								} else {
-									for (int64_t k = 0; k < ch; k++)
-										yp[k * co] += xp[k * ci];
-								}
-							}
-					if (!max && cnt > 0) {
-						float inv = 1.0f / (float)cnt;
-						for (int64_t k = 0; k < ch; k++)
-							yp[k * co] *= inv;
+					if (!p->in.cf) {
+						pool_pixel_cl(p, x, y + opix * ch, lo, hi, cnt);
+						continue;
 					}
+					for (int64_t k = 0; k < ch; k++)
+						y[k * p->pout + opix] = pool_pixel_cf(p, x + k * p->pin, lo, hi, cnt);
 				}
 	}
 }
