@@ -589,6 +589,51 @@ static void test_keras1_th_and_theano_flip(void **state)
 }
 
 
+
+/* Keras 1 Deconvolution2D kept the Convolution2D kernel layout (rows, cols,
+ * in, out) and gave the output shape in its config; it must compute what
+ * Conv2DTranspose computes with the kernel as (rows, cols, out, in). */
+static void test_keras1_deconv(void **state)
+{
+	(void)state;
+	const int64_t B = 2, H = 3, W = 4, C = 2, F = 3;
+	float *K1 = rand_buf(3 * 3 * C * F), *K2 = ks_xmalloc(sizeof(float) * 3 * 3 * C * F);
+	float *b = rand_buf(F), *x = rand_buf((size_t)(B * H * W * C));
+	tlayer t;
+	run_result r1, r2;
+	ks_err err;
+	run_opts o = {.keras_major = 1};
+
+	for (int64_t tap = 0; tap < 9; tap++)
+		for (int64_t ci = 0; ci < C; ci++)
+			for (int64_t f = 0; f < F; f++)
+				K2[(tap * F + f) * C + ci] = K1[(tap * C + ci) * F + f];
+	tl_init(&t, "Deconvolution2D", "{\"nb_filter\": 3, \"nb_row\": 3, \"nb_col\": 3, \"subsample\": [2, 2], "
+	        "\"border_mode\": \"same\", \"output_shape\": [null, 6, 8, 3], \"dim_ordering\": \"tf\"}");
+	tl_add(&t, "W", K1, 4, (const int64_t[]){3, 3, C, F});
+	tl_add(&t, "b", b, 1, (const int64_t[]){F});
+	assert_int_equal(run_op(&t, &o, mkshape(4, (const int64_t[]){B, H, W, C}), x, &r1, &err), 0);
+	tl_free(&t);
+	tl_init(&t, "Conv2DTranspose", "{\"filters\": 3, \"kernel_size\": 3, \"strides\": 2, \"padding\": \"same\"}");
+	tl_add(&t, "kernel", K2, 4, (const int64_t[]){3, 3, F, C});
+	tl_add(&t, "bias", b, 1, (const int64_t[]){F});
+	assert_int_equal(run_op(&t, NULL, mkshape(4, (const int64_t[]){B, H, W, C}), x, &r2, &err), 0);
+	tl_free(&t);
+	assert_shape(&r1.shape, 4, (const int64_t[]){B, 6, 8, F});
+	assert_shape(&r2.shape, 4, (const int64_t[]){B, 6, 8, F});
+	double *want = ks_xmalloc(sizeof(double) * r2.n);
+	for (size_t i = 0; i < r2.n; i++)
+		want[i] = r2.out[i];
+	assert_close(r1.out, want, r1.n, 1e-6);
+	free(want);
+	free(r1.out);
+	free(r2.out);
+	free(K1);
+	free(K2);
+	free(b);
+	free(x);
+}
+
 /* ---- LocallyConnected ------------------------------------------------------ */
 
 static void check_lc(int n, bool cf)
@@ -743,6 +788,7 @@ int main(void)
 		cmocka_unit_test(test_random_convs),
 		cmocka_unit_test(test_random_transposes),
 		cmocka_unit_test(test_keras1_th_and_theano_flip),
+		cmocka_unit_test(test_keras1_deconv),
 		cmocka_unit_test(test_locally_connected),
 		cmocka_unit_test(test_errors_and_unknown_batch),
 	};
