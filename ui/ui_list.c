@@ -85,11 +85,11 @@ void ui_list_select(ui_list *l, int i)
 	if (i >= l->n)
 		i = l->n - 1;
 	l->sel = i;
-	int h = l->height > 0 ? l->height : 1;
 	if (l->sel < l->top)
 		l->top = l->sel;
-	if (l->sel >= l->top + h)
-		l->top = l->sel - h + 1;
+	/* Before the first draw the height is unknown: ui_list_draw scrolls. */
+	if (l->height > 0 && l->sel >= l->top + l->height)
+		l->top = l->sel - l->height + 1;
 }
 
 bool ui_list_request(ui_list *l, enum ui_request req)

@@ -222,15 +222,16 @@ static void draw(ui *u)
 	}
 	/* Title bar. */
 	const ks_model *m = u->model;
-	char title[1024];
+	char title[1024], params[32];
+	ui_fmt_count(m->total_params, params, sizeof params);
 	if (u->plain)
 		snprintf(title, sizeof title, " kerascope  %s  HDF5 file (not a Keras model)", u->path);
 	else
-		snprintf(title, sizeof title, " kerascope  %s  %s%s%s%s%s  %s  %d layers  %lld params",
+		snprintf(title, sizeof title, " kerascope  %s  %s%s%s%s%s  %s  %d layers  %s params",
 		         u->path, ks_format_name(m->format), m->keras_version ? "  Keras " : "",
 		         m->keras_version ? m->keras_version : "", m->backend ? "/" : "",
 		         m->backend ? m->backend : "", m->class_name ? m->class_name : "model",
-		         m->n_layers, (long long)m->total_params);
+		         m->n_layers, params);
 	ui_fill(0, 0, COLS, UI_R_TITLE);
 	ui_put(0, 0, COLS, UI_R_TITLE, title);
 

@@ -113,7 +113,7 @@ static void add_rows(ui *u, lstate *s, const ks_model *m, int depth, const char 
 		free(shapes);
 }
 
-static void fmt_params(int64_t n, char *buf, size_t size)
+void ui_fmt_count(int64_t n, char *buf, size_t size)
 {
 	char tmp[32];
 	snprintf(tmp, sizeof tmp, "%lld", (long long)n);
@@ -225,7 +225,14 @@ void ui_layers_build(ui *u)
 	pad(line, sizeof line, "Layer", wname + 1);
 	pad(line, sizeof line, "Class", wclass + 1);
 	pad(line, sizeof line, "Output shape", wshape + 1);
-	ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "%s%10s", line, "Params");
+	int wpar = 10;
+	for (int i = 0; i < s->n_rows; i++) {
+		char pr[32];
+		ui_fmt_count(s->rows[i].m->layers[s->rows[i].li].params, pr, sizeof pr);
+		if ((int)strlen(pr) > wpar)
+			wpar = (int)strlen(pr);
+	}
+	ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "%s%*s", line, wpar, "Params");
 	bool functional_any = false;
 	for (int i = 0; i < s->n_rows; i++) {
 		lrow *r = &s->rows[i];
@@ -243,7 +250,7 @@ void ui_layers_build(ui *u)
 			ks_shape_str(r->shape.d, r->shape.rank, sh, sizeof sh);
 		else
 			snprintf(sh, sizeof sh, "?");
-		fmt_params(L->params, pr, sizeof pr);
+		ui_fmt_count(L->params, pr, sizeof pr);
 		line[0] = '\0';
 		pad(line, sizeof line, name, wname + 1);
 		pad(line, sizeof line, L->class_name ? L->class_name : "?", wclass + 1);
@@ -253,7 +260,7 @@ void ui_layers_build(ui *u)
 			inbound_text(r->m, L, in, sizeof in);
 			functional_any = true;
 		}
-		ui_list_add(l, UI_R_NORMAL, TAG_LAYER, i, L, "%s%10s%s%s%s", line, pr, in[0] ? "  " : "",
+		ui_list_add(l, UI_R_NORMAL, TAG_LAYER, i, L, "%s%*s%s%s%s", line, wpar, pr, in[0] ? "  " : "",
 		            in[0] ? g->arrow : "", in);
 	}
 	(void)functional_any;
