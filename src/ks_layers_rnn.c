@@ -18,7 +18,11 @@
  * layer (directly or through Dropout-like layers) are honoured: masked steps
  * carry the state over (see mask_source). Other masks are not modelled.
  * Not modelled either: stateful (every predict starts from zero states).
- * Initial states given as extra call inputs (h, then c for LSTM) are used.
+ * Initial states given as extra call inputs (h, then c for LSTM) are used
+ * (not for ConvLSTM).
+ *
+ * Speed: x.W for every step is one sgemm up front; each step then does one
+ * h.U (sgemv for a batch of one) and inline gate loops.
  */
 #include "config.h"
 
@@ -56,9 +60,10 @@ typedef struct rnn_cell {
 	bool zero_masked_out;    /* masked steps output zeros, not the carried state */
 	int w0, nw;              /* the layer weights this cell consumes */
 	ks_act act, rec_act;
-	/* Set by load: W (in, G*u), U (u, G*u), b (G*u) input bias (always
-	 * present; zeros without use_bias), rb (G*u) GRU reset_after recurrent
-	 * bias or NULL. */
+	/* Set by load: W (kvol*in, G*u), U (kvol*u, G*u) (kvol = 1 but for
+	 * ConvLSTM, whose kernels read as matrices in im2col patch order),
+	 * b (G*u) input bias (zeros without use_bias), rb (G*u) GRU reset_after
+	 * recurrent bias or NULL. */
 	float *W, *U, *b, *rb;
 } rnn_cell;
 
