@@ -841,6 +841,22 @@ static int64_t last_dim(const rnn_cell *rc)
 /* ------------------------------------------------------------------ */
 /* SimpleRNN, LSTM, GRU, RNN(cell), CuDNNLSTM, CuDNNGRU                */
 
+/* The generic RNN layer keeps units and activations in its `cell`: replaces
+ * *cls / *cfg (the layer's class and config) by the cell's. */
+static int rnn_cell_of(const ks_op_call *c, const char **cls, const json_t **cfg, ks_err *err)
+{
+	const json_t *cell, *cname;
+	if (!ks_str_eq(*cls, "RNN"))
+		return 0;
+	cell = json_object_get(*cfg, "cell");
+	cname = json_object_get(cell, "class_name");
+	if (!json_is_string(cname) || !inner_config(cell))
+		return fail_layer(c, err, "the 'cell' config is missing or is a list of cells (not supported)");
+	*cls = json_string_value(cname);
+	*cfg = inner_config(cell);
+	return 0;
+}
+
 static int rnn_infer(ks_op_call *c, ks_err *err)
 {
 	rnn_cell *rc;
@@ -851,14 +867,8 @@ static int rnn_infer(ks_op_call *c, ks_err *err)
 
 	if (c->n_in < 1)
 		return fail_layer(c, err, "has no input");
-	if (ks_str_eq(cls, "RNN")) {
-		const json_t *cell = json_object_get(c->config, "cell");
-		const json_t *cname = json_object_get(cell, "class_name");
-		if (!json_is_string(cname) || !inner_config(cell))
-			return fail_layer(c, err, "the 'cell' config is missing or is a list of cells (not supported)");
-		cls = json_string_value(cname);
-		cell_cfg = inner_config(cell);
-	}
+	if (rnn_cell_of(c, &cls, &cell_cfg, err) < 0)
+		return -1;
 	B = c->in[0].d[0];
 	T = c->in[0].d[1];
 	rc = ks_xcalloc(1, sizeof *rc);
@@ -980,8 +990,6 @@ static int bidi_infer(ks_op_call *c, ks_err *err)
 		return -1;
 	if (!fcls)
 		return fail_layer(c, err, "the wrapped 'layer' config is missing");
-	if (ks_str_eq(fcls, "RNN") || (bcls && ks_str_eq(bcls, "RNN")))
-		return fail_layer(c, err, "Bidirectional(RNN(cell)) is not supported");
 	mv = json_object_get(c->config, "merge_mode");
 	if (json_is_null(mv)) {
 		mode = NULL;
@@ -1005,11 +1013,18 @@ static int bidi_infer(ks_op_call *c, ks_err *err)
 	}
 	B = c->in[0].d[0];
 	T = c->in[0].d[1];
-	if (cell_parse(c, fcls, fcfg, fcfg, &c->in[0], 0, c->layer->n_weights, &bd->fw, err) < 0)
-		goto fail;
-	if (cell_parse(c, bcls ? bcls : fcls, bcfg ? bcfg : fcfg, bcfg ? bcfg : fcfg, &c->in[0], bd->fw.nw,
-	               c->layer->n_weights - bd->fw.nw, &bd->bw, err) < 0)
-		goto fail;
+	{
+		/* RNN(cell) keeps return_sequences & co in the layer, the rest in the cell */
+		const char *fcell = fcls, *bcell = bcls ? bcls : fcls;
+		const json_t *fccfg = fcfg, *bccfg = bcfg ? bcfg : fcfg;
+		if (rnn_cell_of(c, &fcell, &fccfg, err) < 0 || rnn_cell_of(c, &bcell, &bccfg, err) < 0)
+			goto fail;
+		if (cell_parse(c, fcell, fccfg, fcfg, &c->in[0], 0, c->layer->n_weights, &bd->fw, err) < 0)
+			goto fail;
+		if (cell_parse(c, bcell, bccfg, bcfg ? bcfg : fcfg, &c->in[0], bd->fw.nw,
+		               c->layer->n_weights - bd->fw.nw, &bd->bw, err) < 0)
+			goto fail;
+	}
 	/* Keras builds the backward copy with go_backwards flipped; an explicit
 	 * backward_layer config already says go_backwards=True. */
 	if (!bcfg)

@@ -402,6 +402,59 @@ static void test_simple_rnn_by_hand(void **state)
 	tl_free(&t);
 }
 
+/* The generic RNN layer with a GRUCell (reset_after) and a
+ * Bidirectional(RNN(LSTMCell)): return_sequences lives in the layer, units
+ * and activations in the cell. */
+static void test_rnn_with_cell(void **state)
+{
+	enum { B = 2, T = 5, F = 3, u = 4 };
+	ref_layer L, Lb;
+	tlayer t;
+	float *x = rand_buf(B * T * F);
+	double rs[B * T * u], rh[B * u], rc[B * u], bs[B * T * u], bh[B * u], bc[B * u], want[B * 2 * u];
+	ks_shape s = shape3(B, T, F);
+	const float *in[1] = {x};
+	run_result r;
+	ks_err err;
+	(void)state;
+
+	ref_init(&L, K_GRU, F, u, true);
+	ref_run(&L, x, B, T, rs, rh, rc);
+	tl_init(&t, "RNN", "{\"return_sequences\": true, \"cell\": {\"class_name\": \"GRUCell\", \"config\": "
+	                   "{\"units\": 4, \"reset_after\": true, \"recurrent_activation\": \"sigmoid\"}}}");
+	tl_add_fused(&t, &L, true);
+	if (run_op(&t, 3, 1, &s, in, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_close(r.out[0], rs, B * T * u, TOL);
+	rr_free(&r);
+	tl_free(&t);
+	ref_free(&L);
+
+	ref_init(&L, K_LSTM, F, u, false);
+	ref_init(&Lb, K_LSTM, F, u, false);
+	Lb.go_backwards = true;
+	ref_run(&L, x, B, T, rs, rh, rc);
+	ref_run(&Lb, x, B, T, bs, bh, bc);
+	for (int b = 0; b < B; b++)
+		for (int j = 0; j < u; j++) {
+			want[b * 2 * u + j] = rh[b * u + j];
+			want[b * 2 * u + u + j] = bh[b * u + j];
+		}
+	tl_init(&t, "Bidirectional", "{\"layer\": {\"class_name\": \"RNN\", \"config\": {\"return_sequences\": false, "
+	                             "\"cell\": {\"class_name\": \"LSTMCell\", \"config\": {\"units\": 4}}}}}");
+	tl_add_fused(&t, &L, true);
+	tl_add_fused(&t, &Lb, true);
+	if (run_op(&t, 3, 1, &s, in, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(r.shape[0].rank, 2);
+	assert_close(r.out[0], want, B * 2 * u, TOL);
+	rr_free(&r);
+	tl_free(&t);
+	ref_free(&L);
+	ref_free(&Lb);
+	free(x);
+}
+
 /* Keras 1 per-gate arrays in trainable_weights order (LSTM i, c, f, o;
  * GRU z, r, h), Keras 1 key names, and hard_sigmoid = clip(0.2x+0.5). */
 static void check_keras1_gates(int kind, bool back)
@@ -893,6 +946,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_gru_fused),
 	cmocka_unit_test(test_simple_rnn_fused),
 	cmocka_unit_test(test_keras1_per_gate),
+	cmocka_unit_test(test_rnn_with_cell),
 	cmocka_unit_test(test_bidirectional),
 	cmocka_unit_test(test_time_distributed_lstm),
 	cmocka_unit_test(test_time_distributed_dense),
