@@ -1,6 +1,7 @@
 /* ks_layers_norm: normalization layers at inference.
  *
  *   BatchNormalization   (x - moving_mean) / sqrt(moving_variance + eps) * gamma + beta
+ *                        (SyncBatchNormalization alike)
  *                        over the config `axis` (int or list); eps default 1e-3;
  *                        center/scale False drop beta/gamma from the weights.
  *                        Keras 1: weights gamma, beta, running_mean, running_std
@@ -9,7 +10,9 @@
  *   LayerNormalization   per-sample mean/variance over `axis`; Keras 3 rms_scaling
  *                        is x * rsqrt(variance + eps) * gamma (what Keras computes).
  *   RMSNormalization     x * rsqrt(mean(x^2) + eps) * scale (Keras >= 3.9).
- *   GroupNormalization   per-sample statistics over groups of channels.
+ *   GroupNormalization   per-sample statistics over groups of channels
+ *                        (also tensorflow-addons' and keras-contrib's
+ *                        InstanceNormalization: one channel per group).
  *   UnitNormalization    x * rsqrt(max(sum(x^2), 1e-12)) over `axis`.
  *   Normalization        (x - mean) / max(sqrt(variance), 1e-7), or the inverse
  *                        with invert=True; mean/variance from the weights (adapt)
@@ -689,7 +692,16 @@ static int gnorm_infer(ks_op_call *c, ks_err *err)
 		return -1;
 	p = ks_xcalloc(1, sizeof *p);
 	c->priv = p;
-	if (ks_cfg_int(c->config, "axis", -1, &axis, err) < 0 || ks_cfg_int(c->config, "groups", 32, &p->groups, err) < 0 ||
+	/* InstanceNormalization (tensorflow-addons, keras-contrib) is the
+	 * one-channel-per-group case; tfa writes groups = -1. */
+	bool inst = ks_str_endswith(c->layer->class_name, "InstanceNormalization");
+	const json_t *ax = json_object_get(c->config, "axis");
+	if (inst && ax && json_is_null(ax)) {
+		fail_layer(c, err, "axis=None (one statistic over all axes) is not supported");
+		goto fail;
+	}
+	if (ks_cfg_int(c->config, "axis", -1, &axis, err) < 0 ||
+	    ks_cfg_int(c->config, "groups", inst ? -1 : 32, &p->groups, err) < 0 ||
 	    ks_cfg_double(c->config, "epsilon", 1e-3, &p->eps, err) < 0 ||
 	    ks_cfg_bool(c->config, "scale", true, &p->scale, err) < 0 ||
 	    ks_cfg_bool(c->config, "center", true, &p->center, err) < 0) {
@@ -786,8 +798,16 @@ static const ks_op op_ln = {"LayerNormalization", KS_OP_INPLACE_OK, lnorm_infer,
 static const ks_op op_rms = {"RMSNormalization", KS_OP_INPLACE_OK, lnorm_infer, lnorm_load, lnorm_run, lnorm_free};
 static const ks_op op_unit = {"UnitNormalization", KS_OP_INPLACE_OK, lnorm_infer, lnorm_load, lnorm_run, lnorm_free};
 static const ks_op op_gn = {"GroupNormalization", KS_OP_INPLACE_OK, gnorm_infer, gnorm_load, gnorm_run, gnorm_free};
+static const ks_op op_gn_tfa = {"Addons>GroupNormalization", KS_OP_INPLACE_OK, gnorm_infer, gnorm_load, gnorm_run,
+	gnorm_free};
+static const ks_op op_in_tfa = {"Addons>InstanceNormalization", KS_OP_INPLACE_OK, gnorm_infer, gnorm_load,
+	gnorm_run, gnorm_free};
+static const ks_op op_in = {"InstanceNormalization", KS_OP_INPLACE_OK, gnorm_infer, gnorm_load, gnorm_run,
+	gnorm_free};
+static const ks_op op_sync_bn = {"SyncBatchNormalization", KS_OP_INPLACE_OK, bn_infer, bn_load, bn_run,
+	affine_free};
 
 const ks_op *const ks_ops_norm[] = {
-	&op_bn, &op_norm, &op_ln, &op_rms, &op_unit, &op_gn,
+	&op_bn, &op_sync_bn, &op_norm, &op_ln, &op_rms, &op_unit, &op_gn, &op_gn_tfa, &op_in_tfa, &op_in,
 	NULL,
 };

@@ -397,6 +397,27 @@ static void test_group_normalization(void **state)
 	tl_free(&t);
 }
 
+/* InstanceNormalization: each channel over its own spatial values.
+ * ch0 [1, 3]: mean 2, variance 1; ch1 [10, 30]: mean 20, variance 100. */
+static void test_instance_normalization(void **state)
+{
+	tlayer t;
+	float x[4] = {1, 10, 3, 30}, g[2] = {1, 2}, b[2] = {0, 1};
+	double want[4] = {-1 / sqrt(1.001), -10 / sqrt(100.001) * 2 + 1, 1 / sqrt(1.001), 10 / sqrt(100.001) * 2 + 1};
+	ks_shape s = {.rank = 3, .d = {1, 2, 2}};
+	(void)state;
+	tl_init(&t, "Addons>InstanceNormalization", "{\"groups\": -1, \"axis\": -1, \"epsilon\": 0.001}");
+	tl_add(&t, "gamma", g, 1, 2, 0);
+	tl_add(&t, "beta", b, 1, 2, 0);
+	check1(&t, 2, s, x, want);
+	tl_free(&t);
+	tl_init(&t, "InstanceNormalization", "{\"axis\": -1, \"epsilon\": 0.001}");
+	tl_add(&t, "gamma", g, 1, 2, 0);
+	tl_add(&t, "beta", b, 1, 2, 0);
+	check1(&t, 2, s, x, want);
+	tl_free(&t);
+}
+
 /* Normalization from adapt() weights and from config values; invert. */
 static void test_normalization_layer(void **state)
 {
@@ -471,6 +492,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_layernorm_axes),
 	cmocka_unit_test(test_unit_normalization),
 	cmocka_unit_test(test_group_normalization),
+	cmocka_unit_test(test_instance_normalization),
 	cmocka_unit_test(test_normalization_layer),
 	cmocka_unit_test(test_norm_errors),
 };
