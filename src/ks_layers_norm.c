@@ -665,6 +665,7 @@ static void lnorm_run(const ks_op_call *c, const float *const *in, float *const 
 
 typedef struct gnorm {
 	int axis;
+	bool scalar_params;      /* keras-contrib axis=None: one gamma/beta for all */
 	int64_t groups, C;
 	double eps;
 	bool scale, center;
@@ -696,10 +697,6 @@ static int gnorm_infer(ks_op_call *c, ks_err *err)
 	 * one-channel-per-group case; tfa writes groups = -1. */
 	bool inst = ks_str_endswith(c->layer->class_name, "InstanceNormalization");
 	const json_t *ax = json_object_get(c->config, "axis");
-	if (inst && ax && json_is_null(ax)) {
-		fail_layer(c, err, "axis=None (one statistic over all axes) is not supported");
-		goto fail;
-	}
 	if (ks_cfg_int(c->config, "axis", -1, &axis, err) < 0 ||
 	    ks_cfg_int(c->config, "groups", inst ? -1 : 32, &p->groups, err) < 0 ||
 	    ks_cfg_double(c->config, "epsilon", 1e-3, &p->eps, err) < 0 ||
@@ -718,6 +715,12 @@ static int gnorm_infer(ks_op_call *c, ks_err *err)
 	p->C = c->in[0].d[axis];
 	if (p->groups == -1)
 		p->groups = p->C;
+	/* keras-contrib's axis=None: one statistic over every non-batch axis and
+	 * scalar gamma/beta, i.e. a single group. */
+	if (inst && ax && json_is_null(ax)) {
+		p->groups = 1;
+		p->scalar_params = true;
+	}
 	if (p->C >= 0 && (p->groups <= 0 || p->groups > p->C || p->C % p->groups != 0)) {
 		ks_fail(err, "layer %s (GroupNormalization): %lld groups do not divide %lld channels", c->layer->name,
 		        (long long)p->groups, (long long)p->C);
@@ -730,7 +733,7 @@ static int gnorm_infer(ks_op_call *c, ks_err *err)
 		goto fail;
 	}
 	for (int i = 0; i < need; i++)
-		if (check_param(c, i, p->C, err) < 0)
+		if (check_param(c, i, p->scalar_params ? 1 : p->C, err) < 0)
 			goto fail;
 	copy_shape_out(c);
 	return 0;
@@ -745,9 +748,9 @@ static int gnorm_load(ks_op_call *c, ks_err *err)
 	int k = 0;
 	if (p->C < 0)
 		return fail_layer(c, err, "the channel axis must have a known size");
-	if (p->scale && read_param(c, k++, p->C, false, &p->gamma, err) < 0)
+	if (p->scale && read_param(c, k++, p->C, p->scalar_params, &p->gamma, err) < 0)
 		return -1;
-	if (p->center && read_param(c, k++, p->C, false, &p->beta, err) < 0)
+	if (p->center && read_param(c, k++, p->C, p->scalar_params, &p->beta, err) < 0)
 		return -1;
 	return 0;
 }

@@ -416,6 +416,16 @@ static void test_instance_normalization(void **state)
 	tl_add(&t, "beta", b, 1, 2, 0);
 	check1(&t, 2, s, x, want);
 	tl_free(&t);
+
+	/* keras-contrib axis=None: one statistic over all four values (mean 11,
+	 * variance (100 + 1 + 64 + 361) / 4 = 131.5), scalar gamma 2 and beta 1 */
+	for (int i = 0; i < 4; i++)
+		want[i] = (x[i] - 11) / sqrt(131.5 + 1e-3) * 2 + 1;
+	tl_init(&t, "InstanceNormalization", "{\"axis\": null, \"epsilon\": 0.001}");
+	tl_add(&t, "gamma", &g[1], 1, 1, 0);
+	tl_add(&t, "beta", &b[1], 1, 1, 0);
+	check1(&t, 2, s, x, want);
+	tl_free(&t);
 }
 
 /* Normalization from adapt() weights and from config values; invert. */
