@@ -174,3 +174,9 @@ tests_ui_mkmodels_SOURCES = tests/ui/mkmodels.c tests/h5_build.h
 tests_ui_mkmodels_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_ui_mkmodels_LDADD = $(TEST_LDADD)
 endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_ui_keys
+tests_test_ui_keys_SOURCES = tests/test_ui_keys.c ui/ui_keys.c ui/ui_argv.c
+tests_test_ui_keys_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/ui $(NCURSES_CFLAGS)
+tests_test_ui_keys_LDADD = $(TEST_LDADD)
+endif

@@ -31,6 +31,7 @@
 #include "ks_model.h"
 #include "ks_ops.h"
 #include "ks_status.h"
+#include "ui_argv.h"
 #include "ui_keys.h"
 
 typedef struct ui ui;
@@ -220,9 +221,6 @@ void ui_tree_clear(ui_list *l);
 
 /* Commands (ui_cmd.c). Runs one command line; errors go to the message line. */
 void ui_cmd_run(ui *u, const char *line);
-/* Splits a line shell-style (quotes, backslashes). *argv owned (ui_argv_free). */
-int ui_argv_split(const char *line, char ***argv, int *argc, ks_err *err);
-void ui_argv_free(char **argv, int argc);
 /* Activation of a layer after predict ("name" as in the plan); false if none. */
 bool ui_acts_source(ui *u, const char *layer, ui_tsrc *out);
 bool ui_acts_have(const ui *u);

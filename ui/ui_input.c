@@ -186,12 +186,18 @@ bool ui_input_poll_cancel(void)
 		}
 		return false;
 	}
+	/* Keys typed during long work other than Ctrl-C are kept for later. */
 	bool cancel = false;
+	int keep[64], n = 0, ch;
 	nodelay(stdscr, TRUE);
-	int ch;
-	while ((ch = getch()) != ERR)
+	while ((ch = getch()) != ERR) {
 		if (ch == UI_CTRL('c'))
 			cancel = true;
+		else if (n < 64 && ch != KEY_MOUSE)
+			keep[n++] = ch;
+	}
 	nodelay(stdscr, FALSE);
+	while (n > 0)
+		ungetch(keep[--n]);
 	return cancel;
 }

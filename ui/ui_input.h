@@ -37,7 +37,7 @@ void ui_input_close(void);
  * input (timeout_ms < 0 waits), -1 at the end of a script in headless mode. */
 int ui_input_next(ui_event *ev, int timeout_ms, bool headless);
 
-/* True when Ctrl-C is waiting (consumed); other pending keys are dropped.
+/* True when Ctrl-C is waiting (consumed); other pending keys stay queued.
  * Used by long work between blocks. */
 bool ui_input_poll_cancel(void);
 

@@ -82,3 +82,25 @@ const ui_cmd_info *ui_cmd_find(const char *name)
 			return c;
 	return NULL;
 }
+
+size_t ui_key_translate(int key, char *out, size_t size)
+{
+	static const struct { int key; const char *seq; } map[] = {
+		{KEY_LEFT, "\033[D"}, {KEY_RIGHT, "\033[C"}, {KEY_UP, "\033[A"}, {KEY_DOWN, "\033[B"},
+		{KEY_HOME, "\033[H"}, {KEY_END, "\033[F"}, {KEY_DC, "\033[3~"}, {KEY_BACKSPACE, "\177"},
+		{KEY_ENTER, "\r"},
+	};
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (map[i].key == key) {
+			size_t n = strlen(map[i].seq);
+			if (n > size)
+				return 0;
+			memcpy(out, map[i].seq, n);
+			return n;
+		}
+	if (key >= 0 && key < 256 && size >= 1) {
+		out[0] = (char)key;
+		return 1;
+	}
+	return 0; /* other function keys mean nothing to readline */
+}

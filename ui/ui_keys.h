@@ -11,6 +11,7 @@
 #define UI_KEYS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "ui_curses.h"
@@ -125,6 +126,10 @@ enum ui_request ui_key_request(int key);
 const char *ui_key_label(int key);
 /* "Up, k" for a request row (static buffer). */
 const char *ui_req_keys(const ui_req_info *r);
+/* The bytes readline gets for a curses key (KEY_LEFT -> ESC [ D, KEY_BACKSPACE
+ * -> DEL, ...) so that readline's own bindings apply; returns their count,
+ * 0 for keys that mean nothing to readline. */
+size_t ui_key_translate(int key, char *out, size_t size);
 /* The command named name (exact), or NULL. */
 const ui_cmd_info *ui_cmd_find(const char *name);
 

@@ -330,32 +330,10 @@ void ui_prompt_cancel(ui *u)
 	curs_set(0);
 }
 
-size_t ui_prompt_translate(int key, char *out, size_t size)
-{
-	static const struct { int key; const char *seq; } map[] = {
-		{KEY_LEFT, "\033[D"}, {KEY_RIGHT, "\033[C"}, {KEY_UP, "\033[A"}, {KEY_DOWN, "\033[B"},
-		{KEY_HOME, "\033[H"}, {KEY_END, "\033[F"}, {KEY_DC, "\033[3~"}, {KEY_BACKSPACE, "\177"},
-		{KEY_ENTER, "\r"},
-	};
-	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (map[i].key == key) {
-			size_t n = strlen(map[i].seq);
-			if (n > size)
-				return 0;
-			memcpy(out, map[i].seq, n);
-			return n;
-		}
-	if (key >= 0 && key < 256 && size >= 1) {
-		out[0] = (char)key;
-		return 1;
-	}
-	return 0; /* other function keys mean nothing to readline */
-}
-
 void ui_prompt_key(ui *u, int key)
 {
 	char seq[8];
-	size_t n = ui_prompt_translate(key, seq, sizeof seq);
+	size_t n = ui_key_translate(key, seq, sizeof seq);
 	for (size_t i = 0; i < n && u->prompting && installed; i++) {
 		pending = (unsigned char)seq[i];
 		avail = 1;

@@ -7,7 +7,7 @@
  * terminal: its terminal preparation, signal and SIGWINCH handling are off,
  * its output stream is /dev/null, and its redisplay, completion listing and
  * prompt are drawn by us in the last screen line. Curses KEY_* codes are
- * translated into the ANSI sequences readline binds (ui_prompt_translate).
+ * translated into the ANSI sequences readline binds (ui_key_translate).
  *
  * History lives in $XDG_DATA_HOME/kerascope/history (default
  * ~/.local/share/kerascope/history), deduplicated when written.
@@ -36,9 +36,6 @@ void ui_prompt_key(ui *u, int key);
  * cursor shows) in row y and leaves the cursor there. */
 void ui_prompt_draw(ui *u, int y, int w);
 void ui_prompt_resize(int rows, int cols);
-
-/* The bytes readline gets for a curses key; returns their count (0: none). */
-size_t ui_prompt_translate(int key, char *out, size_t size);
 
 /* Called with each accepted line (ui_tui.c). */
 void ui_on_prompt_line(ui *u, int kind, const char *line);

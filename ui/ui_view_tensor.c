@@ -49,7 +49,7 @@ typedef struct tstate {
 	double lo, hi;
 	float *win;              /* cached window of the slice */
 	int64_t wr0, wc0, wnr, wnc;
-	float *heat;             /* heatmap cells (means), hr x hc */
+	double *heat;            /* heatmap cells (means), hr x hc */
 	int hr, hc;
 	double hmin, hmax;
 	char err[256];
@@ -296,25 +296,32 @@ static void compute_heat(ui *u, tstate *t, int hr, int hc)
 	free(t->heat);
 	t->heat = ks_xcalloc((size_t)hr * (size_t)hc, sizeof *t->heat);
 	int64_t *cnt = ks_xcalloc((size_t)hr * (size_t)hc, sizeof *cnt);
-	float *row = ks_xmalloc((size_t)t->ncols * sizeof *row);
+	/* Blocks of whole rows, about 1 Mi values each. */
+	int64_t per = t->ncols > 0 && t->ncols < (1 << 20) ? (1 << 20) / t->ncols : 1;
+	float *row = ks_xmalloc((size_t)(per * t->ncols) * sizeof *row);
 	ui_progress_begin(u, "heatmap");
 	bool ok = true;
-	for (int64_t r = 0; r < t->nrows && ok; r++) {
+	for (int64_t r0 = 0; r0 < t->nrows && ok; r0 += per) {
+		int64_t nr = t->nrows - r0 < per ? t->nrows - r0 : per;
 		ks_err err;
-		if (read_region(t, r, 1, 0, t->ncols, row, &err) < 0) {
+		if (read_region(t, r0, nr, 0, t->ncols, row, &err) < 0) {
 			snprintf(t->err, sizeof t->err, "%s", err.msg);
 			ok = false;
 			break;
 		}
-		int br = (int)(r * hr / t->nrows);
-		for (int64_t c = 0; c < t->ncols; c++) {
-			if (!isfinite(row[c]))
-				continue;
-			int bc = (int)(c * hc / t->ncols);
-			t->heat[br * hc + bc] += row[c];
-			cnt[br * hc + bc]++;
+		for (int64_t k = 0; k < nr; k++) {
+			int64_t r = r0 + k;
+			int br = (int)(r * hr / t->nrows);
+			const float *v = row + k * t->ncols;
+			for (int64_t c = 0; c < t->ncols; c++) {
+				if (!isfinite(v[c]))
+					continue;
+				int bc = (int)(c * hc / t->ncols);
+				t->heat[br * hc + bc] += v[c];
+				cnt[br * hc + bc]++;
+			}
 		}
-		if ((r & 63) == 0 && ui_progress(u, (double)r / (double)t->nrows)) {
+		if (ui_progress(u, (double)(r0 + nr) / (double)t->nrows)) {
 			snprintf(t->err, sizeof t->err, "heatmap cancelled");
 			ok = false;
 		}
@@ -335,7 +342,7 @@ static void compute_heat(ui *u, tstate *t, int hr, int hc)
 			t->heat[i] = NAN;
 			continue;
 		}
-		t->heat[i] /= (float)cnt[i];
+		t->heat[i] /= (double)cnt[i];
 		if (t->heat[i] < t->hmin)
 			t->hmin = t->heat[i];
 		if (t->heat[i] > t->hmax)
@@ -412,7 +419,7 @@ static void draw_grid(ui *u, tstate *t, int y, int x, int h, int w)
 
 static void draw_heat(ui *u, tstate *t, int y, int x, int h, int w)
 {
-	int hr = (int)(t->nrows < h ? t->nrows : h);
+	int hr = (int)(t->nrows < h - 1 ? t->nrows : h - 1); /* a row for the legend */
 	int hc = (int)(t->ncols < w / 2 ? t->ncols : w / 2);
 	if (hr < 1 || hc < 1)
 		return;
@@ -427,7 +434,7 @@ static void draw_heat(ui *u, tstate *t, int y, int x, int h, int w)
 	double span = t->hmax - t->hmin;
 	for (int r = 0; r < hr; r++)
 		for (int c = 0; c < hc; c++) {
-			float v = t->heat[r * hc + c];
+			double v = t->heat[r * hc + c];
 			double f = isnan(v) ? 0 : span > 0 ? (v - t->hmin) / span : 0.5;
 			if (color) {
 				int lvl = (int)(f * (UI_HEAT_LEVELS - 1) + 0.5);
