@@ -300,6 +300,15 @@ static void affine_apply(const affine *p, const ks_shape *s, const float *x, flo
 {
 	int64_t outer, C, inner;
 	split3(s, p->axes, p->n_axes, &outer, &C, &inner);
+	if (inner == 1) { /* channels last: a vectorisable row per position */
+		for (int64_t o = 0; o < outer; o++) {
+			const float *xr = x + o * C;
+			float *yr = y + o * C;
+			for (int64_t ch = 0; ch < C; ch++)
+				yr[ch] = xr[ch] * p->a[ch] + p->b[ch];
+		}
+		return;
+	}
 	for (int64_t o = 0; o < outer; o++)
 		for (int64_t ch = 0; ch < C; ch++) {
 			const float *xr = x + (o * C + ch) * inner;
