@@ -143,8 +143,14 @@ static void draw_browser(ui *u, int y, int h)
 			if (rw > lw)
 				lw = rw;
 		}
-		if (lw > COLS * 11 / 20)
-			lw = COLS * 11 / 20;
+		/* Whole rows when they fit in 55%; at least up to Params (the
+		 * inbound column is the part that may be cut); 30 columns of detail. */
+		int core = ui_layers_core_width(u) + 2;
+		int cap = COLS * 11 / 20 > core ? COLS * 11 / 20 : core;
+		if (lw > cap)
+			lw = cap;
+		if (lw > COLS - 30)
+			lw = COLS - 30;
 		draw_view(u, &u->layers, y, 0, h, lw, u->focus == 0);
 		for (int r = 0; r < h; r++)
 			ui_put(y + r, lw, 1, UI_R_DIM, g->sep);

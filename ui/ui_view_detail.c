@@ -114,13 +114,15 @@ static char *value_text(const json_t *v)
 {
 	if (json_is_object(v) && json_is_string(json_object_get(v, "class_name"))) {
 		const json_t *cfg = json_object_get(v, "config");
-		char *inner = cfg && json_object_size(cfg) ? json_dumps(cfg, JSON_COMPACT) : NULL;
+		char *inner = cfg && json_object_size(cfg)
+		                  ? json_dumps(cfg, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
 		char *s = ks_xasprintf("%s%s%s%s", json_string_value(json_object_get(v, "class_name")),
 		                       inner ? "(" : "", inner ? inner : "", inner ? ")" : "");
 		free(inner);
 		return s;
 	}
-	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	/* 10 digits: 0.99 rather than 0.98999999999999999. */
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(10));
 	return s ? s : ks_xstrdup("?");
 }
 
@@ -284,6 +286,15 @@ void ui_detail_build(ui *u)
 	}
 	if (L->n_weights > 0) {
 		ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "Weights (Enter opens)");
+		int wn = 4, ws = 4;
+		for (int i = 0; i < L->n_weights; i++) {
+			char sh[128];
+			ks_shape_str(L->weights[i].shape, L->weights[i].rank, sh, sizeof sh);
+			if ((int)strlen(L->weights[i].name) > wn)
+				wn = (int)strlen(L->weights[i].name);
+			if ((int)strlen(sh) > ws)
+				ws = (int)strlen(sh);
+		}
 		for (int i = 0; i < L->n_weights; i++) {
 			const ks_weight *w = &L->weights[i];
 			char sh[128], st[200] = "";
@@ -299,8 +310,8 @@ void ui_detail_build(ui *u)
 			} else if (n > 0) {
 				snprintf(st, sizeof st, "%lld values (Enter for statistics)", (long long)n);
 			}
-			ui_list_add(l, UI_R_NORMAL, TAG_WEIGHT, i, w, "  %-16s %-14s %s%s", w->name, sh,
-			            ks_dtype_name(w->dtype), w->trainable ? "" : "  (non-trainable)");
+			ui_list_add(l, UI_R_NORMAL, TAG_WEIGHT, i, w, "  %-*s  %-*s  %s%s", wn, w->name, ws, sh,
+			            ks_dtype_name(w->dtype), w->trainable ? "" : "  non-trainable");
 			if (st[0])
 				ui_list_add(l, UI_R_DIM, TAG_WEIGHT, i, w, "    %s", st);
 		}

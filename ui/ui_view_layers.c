@@ -30,6 +30,7 @@ typedef struct lrow {
 } lrow;
 
 typedef struct lstate {
+	int core_width;          /* columns up to the Params column (no inbound) */
 	const ks_model **open;   /* expanded nested models */
 	int n_open;
 	lrow *rows;
@@ -233,6 +234,7 @@ void ui_layers_build(ui *u)
 			wpar = (int)strlen(pr);
 	}
 	ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "%s%*s", line, wpar, "Params");
+	s->core_width = ui_strwidth(line) + wpar;
 	bool functional_any = false;
 	for (int i = 0; i < s->n_rows; i++) {
 		lrow *r = &s->rows[i];
@@ -418,4 +420,10 @@ void ui_layers_free(ui *u)
 	free(s->rows);
 	free(s);
 	u->expanded = NULL;
+}
+
+int ui_layers_core_width(ui *u)
+{
+	lstate *s = u->expanded;
+	return s && !u->plain ? s->core_width : 0;
 }
