@@ -98,11 +98,17 @@ static int check_qkv(const ks_op_call *c, bool allow_2d, ks_err *err)
 		return ks_fail(err, "layer %s (%s): needs inputs [query, value] or [query, value, key], got %d",
 		               c->layer->name, c->layer->class_name, c->n_in);
 	for (int i = 0; i < c->n_in; i++)
-		if (c->in[i].rank != 3 && !(allow_2d && c->in[i].rank == 2 && c->in[0].rank == 2))
+		if ((c->in[i].rank != 3 && !(allow_2d && c->in[i].rank == 2)) || c->in[i].rank != c->in[0].rank)
 			return ks_fail(err, "layer %s (%s): input %d must be (batch, steps, features), got %s",
 			               c->layer->name, c->layer->class_name, i,
 			               ks_shape_str(c->in[i].d, c->in[i].rank, buf, sizeof buf));
 	return 0;
+}
+
+/* Equal, or unknown (-1) on either side. */
+static bool same_dim(int64_t a, int64_t b)
+{
+	return a < 0 || b < 0 || a == b;
 }
 
 /* A (batch, features) tensor seen as one sequence: (1, batch, features). */
@@ -196,9 +202,8 @@ static int luong_infer(ks_op_call *c, ks_err *err)
 	    flag_kw(c, "return_attention_scores", NULL, &p->scores_out, err) < 0)
 		goto fail;
 	p->dim = q->d[2];
-	if ((q->d[2] >= 0 && kk->d[2] >= 0 && q->d[2] != kk->d[2]) ||
-	    (q->d[0] >= 0 && v->d[0] >= 0 && q->d[0] != v->d[0]) ||
-	    (kk->d[1] >= 0 && v->d[1] >= 0 && kk->d[1] != v->d[1])) {
+	if (!same_dim(q->d[2], kk->d[2]) || !same_dim(q->d[0], v->d[0]) || !same_dim(q->d[0], kk->d[0]) ||
+	    !same_dim(kk->d[1], v->d[1])) {
 		fail_layer(c, err, "query/key features or key/value steps do not match");
 		goto fail;
 	}
@@ -409,8 +414,8 @@ static int mha_infer(ks_op_call *c, ks_err *err)
 	p->dq = q->d[2];
 	p->dv = v->d[2];
 	p->dk = k->d[2];
-	if (k->d[1] >= 0 && v->d[1] >= 0 && k->d[1] != v->d[1]) {
-		fail_layer(c, err, "key and value have different numbers of steps");
+	if (!same_dim(k->d[1], v->d[1]) || !same_dim(q->d[0], v->d[0]) || !same_dim(q->d[0], k->d[0])) {
+		fail_layer(c, err, "query, key and value disagree in batch or key/value steps");
 		goto fail;
 	}
 

@@ -891,7 +891,8 @@ static int rnn_infer(ks_op_call *c, ks_err *err)
 		goto fail;
 	}
 	for (int i = 1; i < c->n_in; i++) {
-		if (c->in[i].rank != 2 || (c->in[i].d[1] != u && c->in[i].d[1] >= 0)) {
+		if (c->in[i].rank != 2 || (c->in[i].d[1] != u && c->in[i].d[1] >= 0) ||
+		    (c->in[i].d[0] != B && c->in[i].d[0] >= 0 && B >= 0)) {
 			ks_fail(err, "layer %s (%s): initial state %d must have shape (batch, %lld)",
 			        c->layer->name, c->layer->class_name, i, (long long)u);
 			goto fail;
