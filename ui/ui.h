@@ -68,6 +68,7 @@ typedef struct ui_list {
 	ui_line *v;
 	int n, cap;
 	int sel, top;      /* selected line, first visible line */
+	int left;          /* columns scrolled off to the left (h/l in text views) */
 	int height;        /* rows at the last draw (for paging) */
 } ui_list;
 

@@ -20,7 +20,7 @@ void ui_list_clear(ui_list *l)
 	free(l->v);
 	l->v = NULL;
 	l->n = l->cap = 0;
-	l->sel = l->top = 0;
+	l->sel = l->top = l->left = 0;
 }
 
 static void add(ui_list *l, int role, int tag, int idx, const void *ptr, char *text)
@@ -111,6 +111,12 @@ bool ui_list_request(ui_list *l, enum ui_request req)
 		return true;
 	case UI_REQ_FIRST: ui_list_select(l, 0); return true;
 	case UI_REQ_LAST: ui_list_select(l, l->n - 1); return true;
+	case UI_REQ_MOVE_LEFT:
+		l->left = l->left >= 8 ? l->left - 8 : 0;
+		return true;
+	case UI_REQ_MOVE_RIGHT:
+		l->left += 8;
+		return true;
 	default: return false;
 	}
 }
@@ -139,7 +145,7 @@ void ui_list_draw(ui *u, ui_list *l, int y, int x, int h, int w, bool focused)
 		/* The gutter marks the selection even where attributes do not show
 		 * (TERM=dumb, saved displays). */
 		ui_put(y + r, x, 1, role, sel && focused ? ">" : " ");
-		ui_put(y + r, x + 1, w - 1, role, ln->text);
+		ui_put(y + r, x + 1, w - 1, role, ln->text + ui_strfit(ln->text, l->left));
 	}
 }
 

@@ -352,7 +352,7 @@ bool ui_detail_request(ui *u, enum ui_request req)
 		}
 		return true;
 	}
-	if (req == UI_REQ_MOVE_LEFT) {
+	if (req == UI_REQ_MOVE_LEFT && l->left == 0) {
 		u->focus = 0;
 		return true;
 	}

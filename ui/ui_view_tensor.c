@@ -29,7 +29,7 @@ enum { MODE_GRID, MODE_HEAT, MODE_HIST, MODE_COUNT };
 static const char *const mode_names[] = {"values", "heatmap", "histogram"};
 
 #define HIST_BINS 16
-#define CELL_W 11
+#define CELL_W 12
 
 typedef struct tstate {
 	ui_tsrc src;

@@ -13,7 +13,21 @@
 #include "ui_display.h"
 
 static const struct ui_view_ops output_ops = {.name = "output"};
-static const struct ui_view_ops file_ops = {.name = "file"};
+/* Enter on an optimizer slot opens it in the tensor view. */
+static bool file_request(ui *u, ui_view *v, enum ui_request req)
+{
+	ui_list *l = &v->list;
+	if (req != UI_REQ_ENTER)
+		return ui_list_request(l, req);
+	if (l->sel >= 0 && l->sel < l->n && l->v[l->sel].tag == 1) {
+		ui_tsrc src;
+		ui_tsrc_weight(&src, u->model, NULL, l->v[l->sel].ptr);
+		ui_tensor_open(u, &src);
+	}
+	return true;
+}
+
+static const struct ui_view_ops file_ops = {.name = "file", .request = file_request};
 static const struct ui_view_ops help_ops = {.name = "help", .overlay = true};
 
 void ui_help_open(ui *u)
@@ -112,11 +126,12 @@ void ui_file_open(ui *u)
 		         m->opt_class ? m->opt_class : "optimizer", m->n_opt_weights,
 		         (long long)m->opt_params);
 		kv(l, "optimizer", buf);
+		ui_list_add(l, UI_R_DIM, 0, 0, NULL, "  (Enter on a slot opens it)");
 		for (int i = 0; i < m->n_opt_weights; i++) {
 			char sh[128];
 			const ks_weight *w = &m->opt_weights[i];
 			ks_shape_str(w->shape, w->rank, sh, sizeof sh);
-			ui_list_add(l, UI_R_NORMAL, 0, 0, NULL, "  %-40s %-16s %s",
+			ui_list_add(l, UI_R_NORMAL, 1, i, w, "  %-40s %-16s %s",
 			            w->stored_name ? w->stored_name : w->name, sh, ks_dtype_name(w->dtype));
 		}
 	}
