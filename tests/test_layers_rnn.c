@@ -402,6 +402,54 @@ static void test_simple_rnn_by_hand(void **state)
 	tl_free(&t);
 }
 
+/* Initial states as extra inputs (encoder-decoder models): running the
+ * last T-k steps from the reference's state after k steps must give the
+ * reference's final state for the whole sequence. */
+static void check_initial_state(int kind)
+{
+	enum { B = 2, T = 6, F = 3, u = 4, K = 2 };
+	ref_layer L;
+	tlayer t;
+	float *x = rand_buf(B * T * F), xk[B * K * F], xr[B * (T - K) * F], h0[B * u], c0[B * u];
+	double sk[B * K * u], hk[B * u], ck[B * u], s[B * T * u], h[B * u], c[B * u];
+	ks_shape sh[3] = {shape3(B, T - K, F), {.rank = 2, .d = {B, u}}, {.rank = 2, .d = {B, u}}};
+	const float *in[3] = {xr, h0, c0};
+	int n_in = kind == K_LSTM ? 3 : 2;
+	run_result r;
+	ks_err err;
+
+	ref_init(&L, kind, F, u, kind == K_GRU);
+	ref_run(&L, x, B, T, s, h, c);
+	for (int b = 0; b < B; b++) {
+		memcpy(xk + b * K * F, x + b * T * F, sizeof(float) * K * F);
+		memcpy(xr + b * (T - K) * F, x + (b * T + K) * F, sizeof(float) * (T - K) * F);
+	}
+	ref_run(&L, xk, B, K, sk, hk, ck);
+	for (int i = 0; i < B * u; i++) {
+		h0[i] = (float)hk[i];
+		c0[i] = (float)ck[i];
+	}
+	tl_init(&t, kind_class(kind), "{\"units\": 4, \"return_state\": true, \"reset_after\": true}");
+	tl_add_fused(&t, &L, true);
+	if (run_op(&t, 2, n_in, sh, in, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_close(r.out[0], h, B * u, TOL);
+	assert_close(r.out[1], h, B * u, TOL);
+	if (kind == K_LSTM)
+		assert_close(r.out[2], c, B * u, TOL);
+	rr_free(&r);
+	tl_free(&t);
+	ref_free(&L);
+	free(x);
+}
+
+static void test_initial_state(void **state)
+{
+	(void)state;
+	check_initial_state(K_LSTM);
+	check_initial_state(K_GRU);
+}
+
 /* The generic RNN layer with a GRUCell (reset_after) and a
  * Bidirectional(RNN(LSTMCell)): return_sequences lives in the layer, units
  * and activations in the cell. */
@@ -947,6 +995,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_simple_rnn_fused),
 	cmocka_unit_test(test_keras1_per_gate),
 	cmocka_unit_test(test_rnn_with_cell),
+	cmocka_unit_test(test_initial_state),
 	cmocka_unit_test(test_bidirectional),
 	cmocka_unit_test(test_time_distributed_lstm),
 	cmocka_unit_test(test_time_distributed_dense),
