@@ -1069,7 +1069,9 @@ int ks_report_dump(FILE *out, const ks_model *m, const char *spec, const ks_dump
 		                                         : json_null());
 		json_object_set_new(d, "slice_shape", shape_json(rshape, orank));
 		json_object_set_new(d, "stats", stats_json(&st));
-		if (bins) {
+		if (!bins || !st.finite) {
+			json_object_set_new(d, "histogram", json_null());
+		} else {
 			json_t *hj = json_object(), *edges = json_array(), *counts = json_array();
 			for (int i = 0; i <= h.nbins; i++)
 				json_array_append_new(edges, json_real(ks_report_f32((float)ks_hist_edge(&h, i))));

@@ -133,7 +133,8 @@ int ks_slice_parse(const char *spec, const int64_t *shape, int rank, ks_slice *o
 	}
 	int given = n - (ell >= 0);
 	if (given > rank)
-		return ks_fail(err, "slice '%s': %d indices for a tensor of rank %d", spec, given, rank);
+		return ks_fail(err, "slice '%s': %d ind%s for a tensor of rank %d", spec, given,
+		               given == 1 ? "ex" : "ices", rank);
 
 	for (int i = 0, axis = 0; i < n; i++) {
 		const item *it = &items[i];
