@@ -7,13 +7,15 @@
  * command away from the inspector, and Ctrl-C cancels it by killing the
  * child. The UI commands (open, show, slice, ...) act on the views.
  *
- * predict also runs in process with ks_plan (keep_all) so that every layer's
- * activation stays available to the detail pane and the tensor view. Inputs
- * are .npy files, one per model input (float32/float64/int, C order); with
- * none, zeros of the declared shape and batch 1 are used.
+ * predict runs the same way with --save-activations into a private
+ * temporary folder, so that every layer's activation is then available to
+ * the detail pane and the tensor view (read when first shown), Ctrl-C stops
+ * a long prediction, and nothing is computed twice. Without --input,
+ * --random or --zeros, zeros are used.
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,8 +27,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "ks_input.h"
-#include "ks_plan.h"
+#include "ks_npy.h"
 #include "ks_util.h"
 #include "ui.h"
 #include "ui_display.h"
@@ -34,12 +35,6 @@
 
 /* Output of a command shown in the pane is cut beyond this (bytes). */
 #define OUTPUT_MAX (16u << 20)
-
-struct ui_acts {
-	ks_plan *plan;
-};
-
-/* ---- subcommands in a child ------------------------------------------- */
 
 static const cli_command *find_cli(const char *name)
 {
@@ -133,210 +128,177 @@ static char *run_cli(ui *u, const cli_command *c, int argc, char **argv, int *st
 	return out;
 }
 
-/* ---- predict in process ----------------------------------------------- */
+/* ---- predict and the activation walk ----------------------------------- */
+
+/* The activations of the last predict: `kerascope predict ... --save-activations
+ * DIR` writes one NNN_<layer>.npy per step (NNN = execution order, '/' of
+ * nested names as '_', _K for output K of multi-output layers); they are read
+ * when first shown and kept. */
+struct ui_acts {
+	char dir[4096];
+	char **files;       /* names in dir, sorted (step order) */
+	ks_array *arrays;   /* loaded lazily, parallel to files */
+	bool *loaded;
+	int n;
+};
 
 void ui_acts_free(ui_acts *a)
 {
 	if (!a)
 		return;
-	ks_plan_free(a->plan);
+	for (int i = 0; i < a->n; i++) {
+		char *p = ks_xasprintf("%s/%s", a->dir, a->files[i]);
+		unlink(p);
+		free(p);
+		if (a->loaded[i])
+			ks_array_free(&a->arrays[i]);
+		free(a->files[i]);
+	}
+	/* Files the scan did not list (none normally) keep the folder: harmless. */
+	rmdir(a->dir);
+	free(a->files);
+	free(a->arrays);
+	free(a->loaded);
 	free(a);
 }
 
 bool ui_acts_have(const ui *u)
 {
-	return u->acts && u->acts->plan;
+	return u->acts && u->acts->n > 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Index of the file holding the first output of the first call of layer. */
+static int acts_find(const ui_acts *a, const char *layer)
+{
+	char *safe = ks_xstrdup(layer);
+	for (char *p = safe; *p; p++)
+		if (*p == '/' || *p == '\\' || *p == ' ')
+			*p = '_';
+	char *one = ks_xasprintf("%s.npy", safe), *first = ks_xasprintf("%s_0.npy", safe);
+	int found = -1;
+	for (int i = 0; i < a->n && found < 0; i++) {
+		const char *us = strchr(a->files[i], '_');
+		if (us && (strcmp(us + 1, one) == 0 || strcmp(us + 1, first) == 0))
+			found = i;
+	}
+	free(safe);
+	free(one);
+	free(first);
+	return found;
 }
 
 bool ui_acts_source(ui *u, const char *layer, ui_tsrc *out)
 {
+	ui_acts *a = u->acts;
 	if (!ui_acts_have(u))
 		return false;
-	ks_plan *p = u->acts->plan;
-	int n = ks_plan_n_steps(p);
-	for (int i = 0; i < n; i++) {
-		const ks_plan_step *s = ks_plan_step_info(p, i);
-		const char *base = strrchr(s->name, '/');
-		if (strcmp(s->name, layer) != 0 && !(base && strcmp(base + 1, layer) == 0 && !strchr(layer, '/')))
-			continue;
-		const float *v = ks_plan_step_output(p, i, 0);
-		if (!v || s->n_out < 1)
+	int i = acts_find(a, layer);
+	if (i < 0)
+		return false;
+	if (!a->loaded[i]) {
+		ks_err err;
+		char *p = ks_xasprintf("%s/%s", a->dir, a->files[i]);
+		int rc = ks_npy_read(p, &a->arrays[i], &err);
+		free(p);
+		if (rc < 0) {
+			ui_error(u, "activation of %s: %s", layer, err.msg);
 			return false;
-		memset(out, 0, sizeof *out);
-		out->mem = v;
-		out->rank = s->out[0].rank;
-		memcpy(out->shape, s->out[0].d, sizeof out->shape);
-		snprintf(out->name, sizeof out->name, "activation of %s", s->name);
-		snprintf(out->where, sizeof out->where, "output of %s (%s), last predict", s->name,
-		         s->class_name);
-		out->dtype = "float32";
-		return true;
+		}
+		a->loaded[i] = true;
 	}
-	return false;
+	memset(out, 0, sizeof *out);
+	out->mem = a->arrays[i].data;
+	out->rank = a->arrays[i].rank;
+	memcpy(out->shape, a->arrays[i].shape, sizeof out->shape);
+	snprintf(out->name, sizeof out->name, "activation of %s", layer);
+	snprintf(out->where, sizeof out->where, "output of %s in the last predict", layer);
+	out->dtype = "float32";
+	return true;
 }
 
-/* Inputs as `kerascope predict` builds them from the same options (ks_input). */
-typedef struct pin {
-	const char *inputs[KS_MAX_IO];
-	int n_inputs;
-	bool random, zeros;
-	long long seed, batch;
-} pin;
-
-static int parse_predict(int argc, char **argv, pin *o, ks_err *err)
+static ui_acts *acts_scan(const char *dir)
 {
-	memset(o, 0, sizeof *o);
-	o->batch = 1;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = NULL;
-		const char *eq = strchr(a, '=');
-		char name[64];
-		snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
-		bool takes = strcmp(name, "--input") == 0 || strcmp(name, "--random") == 0 ||
-		             strcmp(name, "--batch") == 0 || strcmp(name, "-o") == 0 ||
-		             strcmp(name, "--output") == 0 || strcmp(name, "--save-activations") == 0 ||
-		             strcmp(name, "--until") == 0 || strcmp(name, "--top") == 0 ||
-		             strcmp(name, "--labels") == 0 || strcmp(name, "--repeat") == 0 ||
-		             strcmp(name, "--threads") == 0 || strcmp(name, "--config") == 0;
-		if (takes) {
-			if (eq)
-				val = eq + 1;
-			else if (i + 1 < argc)
-				val = argv[++i];
-			else
-				return ks_fail(err, "predict: %s needs a value", name);
-		}
-		if (strcmp(name, "--input") == 0) {
-			if (o->n_inputs == KS_MAX_IO)
-				return ks_fail(err, "predict: at most %d inputs", KS_MAX_IO);
-			o->inputs[o->n_inputs++] = val;
-		} else if (strcmp(name, "--random") == 0) {
-			o->random = true;
-			o->seed = atoll(val);
-		} else if (strcmp(name, "--zeros") == 0) {
-			o->zeros = true;
-		} else if (strcmp(name, "--batch") == 0) {
-			o->batch = atoll(val);
-			if (o->batch < 1)
-				return ks_fail(err, "predict: --batch needs a positive integer, not '%s'", val);
-		} else if (a[0] != '-') {
-			return ks_fail(err, "predict: unexpected '%s' (inputs go after --input)", a);
-		}
+	DIR *d = opendir(dir);
+	if (!d)
+		return NULL;
+	ui_acts *a = ks_xcalloc(1, sizeof *a);
+	snprintf(a->dir, sizeof a->dir, "%s", dir);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!ks_str_endswith(e->d_name, ".npy"))
+			continue;
+		a->files = ks_xrealloc(a->files, (size_t)(a->n + 1) * sizeof *a->files);
+		a->files[a->n++] = ks_xstrdup(e->d_name);
 	}
-	return 0;
-}
-
-static int make_inputs(const ks_model *m, const pin *o, ks_array *arr, ks_err *err)
-{
-	if (o->n_inputs && o->n_inputs != m->n_inputs)
-		return ks_fail(err, "predict: the model takes %d inputs but %d --input given",
-		               m->n_inputs, o->n_inputs);
-	for (int i = 0; i < m->n_inputs; i++) {
-		ks_shape want;
-		int li = m->inputs[i].layer;
-		const char *name = li >= 0 && li < m->n_layers ? m->layers[li].name : "input";
-		if (ks_model_input_shape(m, i, &want, err) < 0)
-			return -1;
-		if (o->n_inputs) {
-			ks_input_kind kind;
-			if (ks_input_load(o->inputs[i], &arr[i], &kind, err) < 0 ||
-			    ks_input_fit(&arr[i], &want, kind == KS_INPUT_CSV, name, err) < 0)
-				return -1;
-		} else if (ks_input_generate(&want, o->batch, o->random, (uint64_t)o->seed + (uint64_t)i,
-		                             -1.0f, 1.0f, false, name, &arr[i], err) < 0) {
-			return -1;
-		}
-	}
-	return 0;
+	closedir(d);
+	if (a->n)
+		qsort(a->files, (size_t)a->n, sizeof *a->files, cmp_str);
+	a->arrays = ks_xcalloc((size_t)(a->n ? a->n : 1), sizeof *a->arrays);
+	a->loaded = ks_xcalloc((size_t)(a->n ? a->n : 1), sizeof *a->loaded);
+	return a;
 }
 
 static void cmd_predict(ui *u, int argc, char **argv, const char *line)
 {
-	ks_err err;
-	pin o;
 	if (u->plain) {
 		ui_error(u, "predict: %s is not a Keras model", u->path);
 		return;
 	}
-	if (parse_predict(argc, argv, &o, &err) < 0) {
-		ui_error(u, "%s", err.msg);
+	const cli_command *c = find_cli("predict");
+	if (!c) {
+		ui_error(u, "predict: not available in this build");
 		return;
 	}
 	/* Without inputs, zeros (the command line insists on a choice). */
-	char **args = ks_xcalloc((size_t)argc + 2, sizeof *args);
-	memcpy(args, argv, (size_t)argc * sizeof *args);
-	int nargs = argc;
-	if (!o.n_inputs && !o.random && !o.zeros) {
-		args[nargs++] = (char *)"--zeros";
-		o.zeros = true;
-	}
-	/* The text, exactly as on the command line (cancellable: it is a child). */
-	const cli_command *c = find_cli("predict");
-	char *out = NULL;
-	int st = 0;
-	if (c) {
-		out = run_cli(u, c, nargs, args, &st);
-		free(args);
-		if (!out)
-			return;
-		if (st != 0) {
-			ui_output_open(u, line, out);
-			ui_error(u, "predict failed (exit status %d): see the output", st);
-			free(out);
-			return;
-		}
-	} else {
-		free(args);
-	}
-	/* Then every layer's activation, in process. */
-	ks_array arr[KS_MAX_IO];
-	memset(arr, 0, sizeof arr);
-	ks_plan *p = NULL;
-	int n = u->model->n_inputs;
-	if (n > KS_MAX_IO) {
-		ui_error(u, "predict: too many model inputs");
-		free(out);
+	bool given = false;
+	for (int i = 1; i < argc; i++)
+		if (ks_str_startswith(argv[i], "--input") || ks_str_startswith(argv[i], "--random") ||
+		    strcmp(argv[i], "--zeros") == 0)
+			given = true;
+	const char *t = getenv("TMPDIR");
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s/kerascope-acts.XXXXXX", t && *t ? t : "/tmp");
+	if (!mkdtemp(dir)) {
+		ui_error(u, "predict: cannot create a folder for the activations: %s", strerror(errno));
 		return;
 	}
-	ui_progress_begin(u, "computing activations");
-	ui_progress(u, -1);
-	if (make_inputs(u->model, &o, arr, &err) == 0) {
-		ks_shape shapes[KS_MAX_IO];
-		for (int i = 0; i < n; i++) {
-			shapes[i].rank = arr[i].rank;
-			memcpy(shapes[i].d, arr[i].shape, sizeof shapes[i].d);
-		}
-		ks_plan_opts po = {.batch = 1, .input_shapes = shapes, .n_input_shapes = n,
-		                   .keep_all = true};
-		p = ks_plan_build(u->model, &po, &err);
-		if (p) {
-			const float *in[KS_MAX_IO];
-			for (int i = 0; i < n; i++)
-				in[i] = arr[i].data;
-			ks_plan_run(p, in);
-		}
-	}
-	ui_progress_end(u);
-	for (int i = 0; i < n; i++)
-		ks_array_free(&arr[i]);
-	if (!p) {
-		if (out)
+	char **args = ks_xcalloc((size_t)argc + 4, sizeof *args);
+	memcpy(args, argv, (size_t)argc * sizeof *args);
+	int n = argc;
+	if (!given)
+		args[n++] = (char *)"--zeros";
+	args[n++] = (char *)"--save-activations";
+	args[n++] = dir;
+	/* Runs in a child: Ctrl-C stops it, a crash cannot take the inspector. */
+	int st = 0;
+	char *out = run_cli(u, c, n, args, &st);
+	free(args);
+	ui_acts *a = acts_scan(dir);
+	if (!out || st != 0 || !a || a->n == 0) {
+		ui_acts_free(a);
+		rmdir(dir);
+		if (out) {
 			ui_output_open(u, line, out);
-		ui_error(u, "predict: %s", err.msg);
+			ui_error(u, "predict failed (exit status %d): see the output", st);
+		}
 		free(out);
 		return;
 	}
 	ui_acts_free(u->acts);
-	u->acts = ks_xcalloc(1, sizeof *u->acts);
-	u->acts->plan = p;
+	u->acts = a;
 	char *text = ks_xasprintf("%s\nEvery layer's activation is kept: close this view (q), select "
 	                          "a layer, and Enter on 'output' in the detail pane (or :show LAYER).\n",
-	                          out ? out : "");
+	                          out);
 	ui_output_open(u, line, text);
 	free(text);
 	free(out);
 	ui_detail_build(u);
-	ui_msg(u, "predict done: %d steps; activations kept", ks_plan_n_steps(p));
+	ui_msg(u, "predict done%s: %d activations kept", given ? "" : " on zeros", a->n);
 }
 
 /* ---- dispatch --------------------------------------------------------- */

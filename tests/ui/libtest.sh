@@ -16,10 +16,10 @@ test_name=$(basename "$0")
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ks-ui.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/home" "$tmp/data"
+mkdir -p "$tmp/home" "$tmp/data" "$tmp/tmpdir"
 
 export LC_ALL=C.UTF-8 TZ=UTC TERM=dumb LINES=24 COLUMNS=100
-export HOME="$tmp/home" XDG_DATA_HOME="$tmp/data" INPUTRC=/dev/null
+export HOME="$tmp/home" XDG_DATA_HOME="$tmp/data" INPUTRC=/dev/null TMPDIR="$tmp/tmpdir"
 export KERASCOPE_NO_DISPLAY=1 NO_COLOR=1
 unset XDG_CONFIG_HOME XDG_CACHE_HOME KERASCOPE_SCRIPT LANG LANGUAGE 2>/dev/null || true
 cd "$tmp" || exit 99

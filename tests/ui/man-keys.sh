@@ -129,9 +129,10 @@ The terminal is restored on exit, on Ctrl\-Z (the screen comes back with
 and on fatal signals.
 Anything a library prints while the screen is in use is kept and shown on
 standard error after the program ends.
-Known limitations: multibyte characters typed during readline's reverse
-incremental search (Ctrl\-R) are not supported; the in\-process forward pass
-that keeps activations after
-.B :predict
-cannot be interrupted (the printed prediction can).
+Commands from the command pane run as a separate process, so Ctrl\-C stops
+them (a long
+.BR :predict ,
+for example) and a failure cannot end the inspector.
+Known limitation: multibyte characters typed during readline's reverse
+incremental search (Ctrl\-R) are not supported.
 ROFF
