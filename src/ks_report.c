@@ -252,13 +252,63 @@ static int64_t opt_bytes(const ks_model *m)
 	return b;
 }
 
+typedef struct h5_count {
+	int64_t groups, datasets, values;
+} h5_count;
+
+static int count_item(const ks_h5_item *it, void *ud, ks_err *err)
+{
+	h5_count *c = ud;
+	int64_t n;
+	if (it->kind == KS_H5_GROUP)
+		c->groups++;
+	if (it->kind == KS_H5_DATASET) {
+		c->datasets++;
+		if (ks_numel(it->dims, it->rank, &n) && c->values <= INT64_MAX - n)
+			c->values += n;
+	}
+	return 0;
+}
+
+/* Not a Keras model: say so, with the size of what is there, rather than
+ * fail, so that `kerascope data.h5 | less` still tells something. */
+static int plain_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
+{
+	h5_count c = {0, 0, 0};
+	if (m->file != H5I_INVALID_HID && ks_h5_visit(m->file, "/", count_item, &c, err) < 0)
+		return -1;
+	if (json) {
+		json_t *d = json_object();
+		json_object_set_new(d, "file", json_string(m->path ? m->path : ""));
+		json_object_set_new(d, "format", json_string(ks_format_name(m->format)));
+		json_object_set_new(d, "keras_version", json_null());
+		json_object_set_new(d, "backend", json_null());
+		json_object_set_new(d, "class_name", json_null());
+		json_object_set_new(d, "name", json_null());
+		json_object_set_new(d, "layers", json_array());
+		json_object_set_new(d, "total_params", json_integer(0));
+		json_object_set_new(d, "trainable_params", json_integer(0));
+		json_object_set_new(d, "non_trainable_params", json_integer(0));
+		json_object_set_new(d, "optimizer_params", json_integer(0));
+		json_object_set_new(d, "groups", json_integer(c.groups));
+		json_object_set_new(d, "datasets", json_integer(c.datasets));
+		json_object_set_new(d, "values", json_integer(c.values));
+		return dump_json(out, d, err);
+	}
+	fprintf(out, "%s: not a Keras model but a plain HDF5 file with %lld group%s and %lld dataset%s\n"
+	        "(%lld values). 'kerascope ls' shows its tree.\n", m->path ? m->path : "?",
+	        (long long)c.groups, c.groups == 1 ? "" : "s", (long long)c.datasets,
+	        c.datasets == 1 ? "" : "s", (long long)c.values);
+	return 0;
+}
+
 int ks_report_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 {
 	int64_t tb = 0, fb = 0, nt = 0;
 	char b1[32], b2[32], b3[32], b4[32];
 
 	if (m->format == KS_FMT_PLAIN_H5)
-		return ks_fail(err, "a plain HDF5 file, not a Keras model (try 'kerascope ls')");
+		return plain_summary(out, m, json, err);
 	sum_bytes(m, &tb, &fb, &nt);
 
 	if (json) {

@@ -24,7 +24,8 @@
 
 /* summary: one row per layer (nested models indented), output shapes from
  * ks_infer_layer_shapes, parameter counts, Connected-to for functional
- * models, then totals with byte sizes. Fails for a plain HDF5 file. */
+ * models, then totals with byte sizes. A plain HDF5 file gets one line
+ * saying so, with its numbers of groups, datasets and values. */
 int ks_report_summary(FILE *out, const ks_model *m, bool json, ks_err *err);
 
 /* ls: layers and their weights (shape, dtype, HDF5 path), then the optimizer

@@ -84,6 +84,8 @@ else
 	check fx_plain_ls        "$r/dl4j-test-resources/examples/simple_rnn" \
 		ls simple_rnn_tf_keras_2_inputs_and_outputs.h5
 	check fx_nested_weights  "$r/minimal_vae" ls vae_cnn_mnist.h5
+	check fx_plain_summary   "$r/dl4j-test-resources/examples/simple_rnn" \
+		summary simple_rnn_tf_keras_2_inputs_and_outputs.h5
 fi
 
 echo "golden: $pass passed, $fail failed"
