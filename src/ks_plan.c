@@ -19,6 +19,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,7 @@
 
 /* Resolution recursion guard: deeper graphs are refused rather than risking
  * the C stack (real models are a few hundred layers deep). */
-#define MAX_DEPTH 20000
+#define MAX_DEPTH 5000
 /* Activations are float32; allocations are aligned to 16 floats (64 bytes). */
 #define ALIGN_FLOATS 16
 /* Refuse plans needing more activation memory than this (hostile configs). */
@@ -111,6 +112,7 @@ struct ks_plan {
 	int depth;
 	char **notes;
 	int n_notes;
+	int want_layer, want_node, want_ri; /* ks_infer_call_shapes' target */
 };
 
 #define MAX_INPUTS (KS_MAX_IO * 8)
@@ -295,6 +297,14 @@ static const char *lname(const ks_plan *p, int s, const ks_layer *L, char *buf, 
 	return buf;
 }
 
+static __attribute__((noinline)) int fail_tensor(ks_plan *p, int s, const ks_ref *r, int ri, ks_err *err)
+{
+	char b[512];
+	return ks_fail(err, "a connection uses output %d of layer %s, which has %d output%s", r->tensor,
+	               lname(p, s, &p->scopes[s].m->layers[r->layer], b, sizeof b), p->res[ri].n,
+	               p->res[ri].n == 1 ? "" : "s");
+}
+
 /* Value of one reference in scope s; -1 on error, -2 when unknown (lenient). */
 static int ref_value(ks_plan *p, int s, const ks_ref *r, ks_err *err)
 {
@@ -312,12 +322,8 @@ static int ref_value(ks_plan *p, int s, const ks_ref *r, ks_err *err)
 	/* p->res may have moved during resolve: index again. */
 	if (p->res[ri].n < 0)
 		return -2;
-	if (r->tensor < 0 || r->tensor >= p->res[ri].n) {
-		char b[256];
-		return ks_fail(err, "a connection uses output %d of layer %s, which has %d output%s",
-		               r->tensor, lname(p, s, &m->layers[r->layer], b, sizeof b),
-		               p->res[ri].n, p->res[ri].n == 1 ? "" : "s");
-	}
+	if (r->tensor < 0 || r->tensor >= p->res[ri].n)
+		return fail_tensor(p, s, r, ri, err);
 	return p->res[ri].v[r->tensor];
 }
 
@@ -589,6 +595,28 @@ static int call_refs(const ks_model *m, const ks_node *nd, ks_ref *refs)
 	return n;
 }
 
+/* Error messages that name a layer live in their own frames (noinline) so
+ * that resolve()'s recursive frame stays small. */
+static __attribute__((noinline)) int fail_calls(ks_plan *p, int s, const ks_layer *L, int node, ks_err *err)
+{
+	char full[512];
+	return ks_fail(err, "a connection uses call %d of layer %s, which is called %d time%s", node,
+	               lname(p, s, L, full, sizeof full), L->n_nodes, L->n_nodes == 1 ? "" : "s");
+}
+
+static __attribute__((noinline)) int fail_cycle(ks_plan *p, int s, const ks_layer *L, ks_err *err)
+{
+	char full[512];
+	return ks_fail(err, "the graph has a cycle through layer %s", lname(p, s, L, full, sizeof full));
+}
+
+static __attribute__((noinline)) int fail_inputs(ks_plan *p, int s, const ks_layer *L, int n, ks_err *err)
+{
+	char full[512];
+	return ks_fail(err, "layer %s takes %d inputs; at most %d are supported",
+	               lname(p, s, L, full, sizeof full), n, KS_MAX_IO);
+}
+
 /* Resolves (scope s, layer li, call node) to a result index; -1 on error. */
 static int resolve(ks_plan *p, int s, int li, int node, ks_err *err)
 {
@@ -597,21 +625,19 @@ static int resolve(ks_plan *p, int s, int li, int node, ks_err *err)
 	int ri, rc;
 	int in_v[KS_MAX_IO];
 	bool unknown = false;
-	char full[512];
 
 	if (is_input_layer(L))
 		node = 0;
 	if (node < 0 || (node >= L->n_nodes && !(node == 0 && is_input_layer(L))))
-		return ks_fail(err, "a connection uses call %d of layer %s, which is called %d time%s",
-		               node, lname(p, s, L, full, sizeof full), L->n_nodes,
-		               L->n_nodes == 1 ? "" : "s");
+		return fail_calls(p, s, L, node, err);
 	int memo = p->scopes[s].memo[li][node];
 	if (memo == -2)
-		return ks_fail(err, "the graph has a cycle through layer %s", lname(p, s, L, full, sizeof full));
+		return fail_cycle(p, s, L, err);
 	if (memo >= 0)
 		return memo;
-	if (++p->depth > MAX_DEPTH)
+	if (p->depth >= MAX_DEPTH)
 		return ks_fail(err, "the graph is deeper than %d layers", MAX_DEPTH);
+	p->depth++;
 	p->scopes[s].memo[li][node] = -2;
 	ri = new_result(p);
 
@@ -621,8 +647,7 @@ static int resolve(ks_plan *p, int s, int li, int node, ks_err *err)
 	}
 	const ks_node *nd = &L->nodes[node];
 	if (nd->n_in > KS_MAX_IO) {
-		rc = ks_fail(err, "layer %s takes %d inputs; at most %d are supported",
-		             lname(p, s, L, full, sizeof full), nd->n_in, KS_MAX_IO);
+		rc = fail_inputs(p, s, L, nd->n_in, err);
 		goto done;
 	}
 	ks_ref refs[KS_MAX_IO];
@@ -957,6 +982,99 @@ static const char *value_name(const ks_plan *p, int v)
 	return s >= 0 ? p->steps[s].info.name : "?";
 }
 
+/* Graph resolution recurses once per layer along the longest path. It runs
+ * on a thread with a large stack (reserved, touched only as deep as the graph
+ * goes) so that MAX_DEPTH layers fit even in sanitizer builds, whose frames
+ * are several times larger. Falls back to the caller's stack if no thread
+ * can be made. */
+#define BIG_STACK ((size_t)256 << 20)
+
+typedef struct job {
+	int (*fn)(ks_plan *, ks_err *);
+	ks_plan *p;
+	ks_err *err;
+	int rc;
+} job;
+
+static void *job_main(void *arg)
+{
+	job *j = arg;
+	j->rc = j->fn(j->p, j->err);
+	return NULL;
+}
+
+static int on_big_stack(int (*fn)(ks_plan *, ks_err *), ks_plan *p, ks_err *err)
+{
+	pthread_attr_t a;
+	pthread_t t;
+	job j = {fn, p, err, -1};
+
+	if (pthread_attr_init(&a) != 0)
+		return fn(p, err);
+	if (pthread_attr_setstacksize(&a, BIG_STACK) == 0 && pthread_create(&t, &a, job_main, &j) == 0) {
+		pthread_attr_destroy(&a);
+		pthread_join(t, NULL);
+		return j.rc;
+	}
+	pthread_attr_destroy(&a);
+	return fn(p, err);
+}
+
+/* Resolves the wanted tensors (outputs, or the until layer) and every input. */
+static int graph_phase(ks_plan *p, ks_err *err)
+{
+	const ks_model *m = p->m;
+	const char *path = m->path ? m->path : "model";
+
+	if (p->opts && p->opts->until) {
+		int s = 0, li = 0;
+		if (find_until(p, p->opts->until, &s, &li, err) < 0)
+			return ks_err_prefix(err, "%s: --until", path);
+		int ri = resolve(p, s, li, 0, err);
+		if (ri < 0)
+			return ks_err_prefix(err, "%s", path);
+		p->n_outputs = p->res[ri].n;
+		p->out_v = ks_xmalloc(sizeof(int) * (size_t)(p->n_outputs + 1));
+		memcpy(p->out_v, p->res[ri].v, sizeof(int) * (size_t)p->n_outputs);
+	} else {
+		p->n_outputs = m->n_outputs;
+		p->out_v = ks_xmalloc(sizeof(int) * (size_t)(m->n_outputs + 1));
+		for (int k = 0; k < m->n_outputs; k++) {
+			int v = ref_value(p, 0, &m->outputs[k], err);
+			if (v < 0)
+				return ks_err_prefix(err, "%s", path);
+			p->out_v[k] = v;
+		}
+	}
+	/* Every declared input must be fed, even if no output depends on it. */
+	for (int i = 0; i < m->n_inputs; i++) {
+		if (m->inputs[i].layer < 0 || m->inputs[i].layer >= m->n_layers) {
+			return ks_fail(err, "%s: model input %d refers to no layer", path, i);
+		}
+		if (resolve(p, 0, m->inputs[i].layer, 0, err) < 0)
+			return ks_err_prefix(err, "%s", path);
+	}
+	return 0;
+}
+
+/* One call, tolerating failures (ks_infer_call_shapes). */
+static int one_call_phase(ks_plan *p, ks_err *err)
+{
+	p->want_ri = resolve(p, 0, p->want_layer, p->want_node, NULL);
+	return 0;
+}
+
+/* Every layer's first call, tolerating failures (display shapes). */
+static int lenient_phase(ks_plan *p, ks_err *err)
+{
+	for (int i = 0; i < p->m->n_layers; i++) {
+		const ks_layer *L = &p->m->layers[i];
+		if (L->n_nodes > 0 || is_input_layer(L))
+			resolve(p, 0, i, 0, NULL);
+	}
+	return 0;
+}
+
 ks_plan *ks_plan_build(const ks_model *m, const ks_plan_opts *opts, ks_err *err)
 {
 	ks_plan *p;
@@ -985,37 +1103,8 @@ ks_plan *ks_plan_build(const ks_model *m, const ks_plan_opts *opts, ks_err *err)
 		goto fail;
 	}
 
-	if (opts && opts->until) {
-		int s = 0, li = 0;
-		if (find_until(p, opts->until, &s, &li, err) < 0) {
-			ks_err_prefix(err, "%s: --until", path);
-			goto fail;
-		}
-		int ri = resolve(p, s, li, 0, err);
-		if (ri < 0)
-			goto err_prefix;
-		p->n_outputs = p->res[ri].n;
-		p->out_v = ks_xmalloc(sizeof(int) * (size_t)(p->n_outputs + 1));
-		memcpy(p->out_v, p->res[ri].v, sizeof(int) * (size_t)p->n_outputs);
-	} else {
-		p->n_outputs = m->n_outputs;
-		p->out_v = ks_xmalloc(sizeof(int) * (size_t)(m->n_outputs + 1));
-		for (int k = 0; k < m->n_outputs; k++) {
-			int v = ref_value(p, 0, &m->outputs[k], err);
-			if (v < 0)
-				goto err_prefix;
-			p->out_v[k] = v;
-		}
-	}
-	/* Every declared input must be fed, even if no output depends on it. */
-	for (int i = 0; i < m->n_inputs; i++) {
-		if (m->inputs[i].layer < 0 || m->inputs[i].layer >= m->n_layers) {
-			ks_fail(err, "%s: model input %d refers to no layer", path, i);
-			goto fail;
-		}
-		if (resolve(p, 0, m->inputs[i].layer, 0, err) < 0)
-			goto err_prefix;
-	}
+	if (on_big_stack(graph_phase, p, err) < 0)
+		goto fail;
 	p->out_name = ks_xmalloc(sizeof(char *) * (size_t)(p->n_outputs + 1));
 	for (int k = 0; k < p->n_outputs; k++)
 		p->out_name[k] = value_name(p, p->out_v[k]);
@@ -1047,11 +1136,7 @@ static ks_plan *lenient_plan(const ks_model *m)
 {
 	ks_plan *p = plan_new(m, true);
 	p->batch = -1;
-	for (int i = 0; i < m->n_layers; i++) {
-		const ks_layer *L = &m->layers[i];
-		if (L->n_nodes > 0 || is_input_layer(L))
-			resolve(p, 0, i, 0, NULL);
-	}
+	on_big_stack(lenient_phase, p, NULL);
 	return p;
 }
 
@@ -1074,7 +1159,10 @@ int ks_infer_call_shapes(const ks_model *m, int layer, int node, ks_shape *out)
 		return -1;
 	ks_plan *p = plan_new(m, true);
 	p->batch = -1;
-	int ri = resolve(p, 0, layer, node, NULL);
+	p->want_layer = layer;
+	p->want_node = node;
+	on_big_stack(one_call_phase, p, NULL);
+	int ri = p->want_ri;
 	if (ri >= 0 && p->res[ri].n > 0) {
 		n = p->res[ri].n;
 		for (int k = 0; k < n; k++)

@@ -44,7 +44,11 @@ static inline int eb_layer(ks_model *m, const char *cls, const char *name, const
 		abort();
 	}
 	json_array_append_new(m->owned_json, cfg);
-	m->layers = ks_xrealloc(m->layers, sizeof(ks_layer) * (size_t)(m->n_layers + 1));
+	/* grow by doubling (capacity is the next power of two), so that chains
+	 * of many thousands of layers build in linear time */
+	int n = m->n_layers;
+	if (n == 0 || (n & (n - 1)) == 0)
+		m->layers = ks_xrealloc(m->layers, sizeof(ks_layer) * (size_t)(n ? 2 * n : 1));
 	ks_layer *L = &m->layers[m->n_layers];
 	memset(L, 0, sizeof *L);
 	L->name = ks_xstrdup(name);

@@ -394,6 +394,46 @@ static void test_kwarg_tensors(void **state)
 	ks_model_free(m);
 }
 
+/* Very deep graphs: a few thousand layers run; deeper ones fail cleanly
+ * instead of exhausting the stack. */
+static ks_model *chain(int n)
+{
+	ks_model *m = eb_new("2.13.1");
+	int prev = eb_input(m, "x", "[null, 2]");
+	int x = prev;
+	for (int k = 0; k < n; k++) {
+		char name[32];
+		snprintf(name, sizeof name, "act_%d", k);
+		int l = eb_layer(m, "Activation", name, "{\"activation\": \"relu\"}");
+		eb_call1(m, l, prev);
+		prev = l;
+	}
+	eb_io(m, 1, &x, prev);
+	return m;
+}
+
+static void test_deep(void **state)
+{
+	ks_err err;
+	ks_model *m = chain(3000);
+	ks_shape s = {2, {1, 2}};
+	float v[2] = {-1, 2}, y[2];
+	const float *in[1] = {v};
+	if (eb_run(m, 1, &s, in, y, 2, NULL, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_float_equal(y[0], 0, 0);
+	assert_float_equal(y[1], 2, 0);
+	ks_model_free(m);
+	m = chain(100000);
+	assert_int_equal(eb_run(m, 1, &s, in, y, 2, NULL, &err), -1);
+	assert_non_null(strstr(err.msg, "deeper"));
+	ks_shape *shapes = malloc(sizeof(ks_shape) * 100001);
+	ks_infer_layer_shapes(m, shapes); /* must return, shapes beyond the limit unknown */
+	assert_int_equal(shapes[1].rank, 2);
+	free(shapes);
+	ks_model_free(m);
+}
+
 static void test_keras_major(void **state)
 {
 	ks_model *m = eb_new("1.2.2");
@@ -425,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_dims),
 		cmocka_unit_test(test_mask_note),
 		cmocka_unit_test(test_kwarg_tensors),
+		cmocka_unit_test(test_deep),
 		cmocka_unit_test(test_keras_major),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;
