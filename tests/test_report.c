@@ -327,6 +327,119 @@ static void test_dump(void **state)
 	ks_model_free(m);
 }
 
+/* A functional model applying one nested Functional model to two inputs
+ * (tf.keras 2.8 siamese layout: the nested model's weights sit at
+ * model_weights/inner/<inner layer>/<var>:0, trainable ones first). */
+static const char nested_config[] =
+	"{\"class_name\": \"Functional\", \"config\": {\"name\": \"siamese\", \"layers\": ["
+	"{\"class_name\": \"InputLayer\", \"name\": \"a\", \"config\": {\"batch_input_shape\": [null, 4], \"name\": \"a\"}, \"inbound_nodes\": []},"
+	"{\"class_name\": \"InputLayer\", \"name\": \"b\", \"config\": {\"batch_input_shape\": [null, 4], \"name\": \"b\"}, \"inbound_nodes\": []},"
+	"{\"class_name\": \"Functional\", \"name\": \"inner\", \"config\": {\"name\": \"inner\", \"layers\": ["
+	" {\"class_name\": \"InputLayer\", \"name\": \"in_i\", \"config\": {\"batch_input_shape\": [null, 4], \"name\": \"in_i\"}, \"inbound_nodes\": []},"
+	" {\"class_name\": \"Dense\", \"name\": \"dense_i\", \"config\": {\"name\": \"dense_i\", \"units\": 3}, \"inbound_nodes\": [[[\"in_i\", 0, 0, {}]]]},"
+	" {\"class_name\": \"BatchNormalization\", \"name\": \"bn_i\", \"config\": {\"name\": \"bn_i\", \"axis\": [1]}, \"inbound_nodes\": [[[\"dense_i\", 0, 0, {}]]]}],"
+	" \"input_layers\": [[\"in_i\", 0, 0]], \"output_layers\": [[\"bn_i\", 0, 0]]},"
+	" \"inbound_nodes\": [[[\"a\", 0, 0, {}]], [[\"b\", 0, 0, {}]]]},"
+	"{\"class_name\": \"Subtract\", \"name\": \"sub\", \"config\": {\"name\": \"sub\"}, \"inbound_nodes\": [[[\"inner\", 1, 0, {}], [\"inner\", 2, 0, {}]]]}],"
+	" \"input_layers\": [[\"a\", 0, 0], [\"b\", 0, 0]], \"output_layers\": [[\"sub\", 0, 0]]}}";
+
+static ks_model *open_nested(void)
+{
+	char path[512];
+	ks_err err;
+	snprintf(path, sizeof path, "%s/nested.h5", ks_test_tmpdir());
+	hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	assert_true(f >= 0);
+	attr_str(f, "keras_version", "2.8.0");
+	attr_str(f, "backend", "tensorflow");
+	attr_str(f, "model_config", nested_config);
+	hid_t mw = H5Gcreate2(f, "model_weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+	const char *layers[] = {"a", "b", "inner", "sub"};
+	attr_strv(mw, "layer_names", layers, 4);
+	const char *wn[] = {"dense_i/kernel:0", "dense_i/bias:0", "bn_i/gamma:0", "bn_i/beta:0",
+	                    "bn_i/moving_mean:0", "bn_i/moving_variance:0"};
+	hid_t g = H5Gcreate2(mw, "inner", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+	attr_strv(g, "weight_names", wn, 6);
+	float ones[12] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+	dataset(g, wn[0], 2, (hsize_t[]){4, 3}, ones);
+	for (int i = 1; i < 6; i++)
+		dataset(g, wn[i], 1, (hsize_t[]){3}, ones);
+	H5Gclose(g);
+	for (int i = 0; i < 4; i++) {
+		if (i == 2)
+			continue;
+		/* weightless layers: weight_names is an empty float64 array, as h5py writes [] */
+		hid_t lg = H5Gcreate2(mw, layers[i], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+		hsize_t zero = 0;
+		hid_t sp = H5Screate_simple(1, &zero, NULL);
+		hid_t a = H5Acreate2(lg, "weight_names", H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+		H5Aclose(a);
+		H5Sclose(sp);
+		H5Gclose(lg);
+	}
+	H5Gclose(mw);
+	H5Fclose(f);
+	ks_model *m = ks_model_open(path, NULL, &err);
+	if (!m)
+		fail_msg("open nested: %s", err.msg);
+	return m;
+}
+
+static void test_nested(void **state)
+{
+	(void)state;
+	ks_model *m = open_nested();
+	ks_err err;
+	FILE *f;
+	char *buf;
+	size_t len;
+
+	capture_begin(&f, &buf, &len);
+	assert_int_equal(ks_report_summary(f, m, true, &err), 0);
+	fclose(f);
+	json_t *j = parse(buf);
+	/* Dense 4*3+3 = 15 trainable; BN gamma, beta trainable (6), moving stats not (6) */
+	assert_int_equal(json_integer_value(json_object_get(j, "total_params")), 27);
+	assert_int_equal(json_integer_value(json_object_get(j, "trainable_params")), 21);
+	assert_int_equal(json_integer_value(json_object_get(j, "non_trainable_params")), 6);
+	assert_int_equal(json_integer_value(json_object_get(j, "trainable_bytes")), 84);
+	assert_int_equal(json_integer_value(json_object_get(j, "non_trainable_bytes")), 24);
+	json_t *layers = json_object_get(j, "layers"), *inner = json_array_get(layers, 2);
+	assert_string_equal(json_string_value(json_object_get(inner, "name")), "inner");
+	assert_int_equal(json_integer_value(json_object_get(inner, "params")), 27);
+	assert_int_equal(json_array_size(json_object_get(inner, "layers")), 3);
+	/* two calls of the shared nested model */
+	assert_int_equal(json_array_size(json_object_get(inner, "inbound_nodes")), 2);
+	json_decref(j);
+	free(buf);
+
+	capture_begin(&f, &buf, &len);
+	assert_int_equal(ks_report_summary(f, m, false, &err), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "\ninner (Functional)"));
+	assert_non_null(strstr(buf, "\n  dense_i (Dense)"));
+	assert_non_null(strstr(buf, "\n  bn_i (BatchNormalization)"));
+	assert_non_null(strstr(buf, "Connected to"));
+	assert_non_null(strstr(buf, "Non-trainable params: 6 (24.00 B)"));
+	free(buf);
+
+	capture_begin(&f, &buf, &len);
+	assert_int_equal(ks_report_ls(f, m, false, false, &err), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "/model_weights/inner/bn_i/moving_mean:0  [non-trainable]"));
+	free(buf);
+
+	ks_dump_opts o = {.bins = -1, .json = true};
+	capture_begin(&f, &buf, &len);
+	assert_int_equal(ks_report_dump(f, m, "inner/dense_i/kernel", &o, &err), 0);
+	fclose(f);
+	j = parse(buf);
+	assert_float_equal(json_real_value(json_object_get(json_object_get(j, "stats"), "mean")), 1, 0);
+	json_decref(j);
+	free(buf);
+	ks_model_free(m);
+}
+
 static char *print_array(const float *v, const int64_t *shape, int rank, const bool *el)
 {
 	char *buf = NULL;
@@ -385,6 +498,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_summary),
 	cmocka_unit_test(test_ls_attrs),
 	cmocka_unit_test(test_dump),
+	cmocka_unit_test(test_nested),
 	cmocka_unit_test(test_print_array),
 	cmocka_unit_test(test_helpers),
 };
