@@ -44,6 +44,8 @@ static int parse_name(const char *name, size_t len, int lineno, ks_err *err)
 		return ks_fail(err, "script line %d: key name too long", lineno);
 	memcpy(buf, name, len);
 	buf[len] = '\0';
+	if (strcmp(buf, "NoEnter") == 0)
+		return 0; /* only meaningful at the end of a :line; a no-op elsewhere */
 	for (size_t i = 0; i < sizeof key_names / sizeof key_names[0]; i++)
 		if (strcmp(buf, key_names[i].name) == 0) {
 			push(key_names[i].key, 0, 0, 0, NULL);
