@@ -168,7 +168,6 @@ struct ui {
 	bool prompting;           /* the command pane has the focus */
 	int prompt_kind;          /* ':' command or '/' search */
 	char search[256];         /* last search text */
-	int search_kind;          /* view the last search applies to: unused yet */
 
 	char matches[512];        /* completion candidates, shown while prompting */
 	char msg[512];            /* message line */

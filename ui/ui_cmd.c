@@ -17,6 +17,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -75,6 +76,10 @@ static char *run_cli(ui *u, const cli_command *c, int argc, char **argv, int *st
 		return NULL;
 	}
 	if (pid == 0) {
+		/* The keyboard stays the inspector's. */
+		int devnull = open("/dev/null", O_RDONLY);
+		if (devnull >= 0)
+			dup2(devnull, STDIN_FILENO);
 		dup2(fileno(tmp), STDOUT_FILENO);
 		dup2(fileno(tmp), STDERR_FILENO);
 		signal(SIGINT, SIG_DFL);
