@@ -10,6 +10,8 @@
  *                       (dim, heads, key_dim|value_dim), biases (heads, dim)),
  *                       per-head softmax(q . k^T / sqrt(key_dim)) . v, then the
  *                       attention_output projection (heads, value_dim, out).
+ *   EinsumDense         the projection layer itself, for equations with one
+ *                       contraction (see struct einsum).
  *
  * Inputs: [query, value] or [query, value, key] (key defaults to value), all
  * (batch, steps, features). tf.keras' Attention also accepts (batch, features)
@@ -29,6 +31,7 @@
 
 #include "ks_cfg.h"
 #include "ks_ops.h"
+#include "ks_spatial.h"
 #include "ks_util.h"
 
 static int fail_layer(const ks_op_call *c, ks_err *err, const char *msg)
@@ -553,11 +556,336 @@ static void mha_run(const ks_op_call *c, const float *const *in, float *const *o
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* EinsumDense: y = einsum(equation, x, kernel) + bias                  */
+
+/* One contraction: input letters are either kept (free, also in the output)
+ * or contracted (also in the kernel); kernel letters are contracted or free.
+ * The input is permuted to (free..., contracted...), the kernel (once, at
+ * load) to (contracted..., free...), one sgemm gives (free_in, free_k), and
+ * that is permuted to the output order. "..." stands for the input's extra
+ * axes (digits internally). Letters shared by all three are not supported. */
+typedef struct einsum {
+	char in[KS_MAX_RANK + 1], ker[KS_MAX_RANK + 1], out[KS_MAX_RANK + 1];
+	int rin, rker, rout;
+	int in_perm[KS_MAX_RANK], y_perm[KS_MAX_RANK];
+	bool in_identity, y_identity;
+	int64_t M, K, N;         /* per call: rows (free input), contracted, free kernel */
+	const ks_weight *wk, *wb;
+	int64_t tail;            /* bias broadcast over the last `tail` output values */
+	int first;               /* the first output axis the bias spans */
+	char bias_axes[KS_MAX_RANK + 1];
+	float *W, *bias_tail;
+} einsum;
+
+static void einsum_free(ks_op_call *c)
+{
+	einsum *p = c->priv;
+	if (p) {
+		free(p->W);
+		free(p->bias_tail);
+	}
+	free(p);
+	c->priv = NULL;
+}
+
+/* Copies one side of an equation, expanding "..." to n digits. */
+static int eq_side(const char *s, size_t len, int n_ell, char *dst, bool *has_ell)
+{
+	int k = 0;
+	*has_ell = false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '.' && i + 2 < len + 0 && s[i + 1] == '.' && s[i + 2] == '.') {
+			if (*has_ell)
+				return -1;
+			*has_ell = true;
+			for (int e = 0; e < n_ell; e++) {
+				if (k >= KS_MAX_RANK)
+					return -1;
+				dst[k++] = (char)('0' + e);
+			}
+			i += 2;
+		} else if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')) {
+			if (k >= KS_MAX_RANK)
+				return -1;
+			dst[k++] = s[i];
+		} else if (s[i] != ' ') {
+			return -1;
+		}
+	}
+	dst[k] = 0;
+	return k;
+}
+
+static int einsum_infer(ks_op_call *c, ks_err *err)
+{
+	einsum *p;
+	const char *eq, *comma, *arrow, *bias_axes;
+	const ks_shape *x = &c->in[0];
+	int n_letters, n_ell = 0, free_in = 0, contr = 0;
+	bool e1, e2, e3;
+	char order[KS_MAX_RANK * 2 + 1];
+	int64_t yd[KS_MAX_RANK * 2];
+
+	if (c->n_in != 1)
+		return fail_layer(c, err, "needs one input");
+	if (ks_cfg_str(c->config, "equation", NULL, &eq, err) < 0 ||
+	    ks_cfg_str(c->config, "bias_axes", NULL, &bias_axes, err) < 0)
+		return ks_err_prefix(err, "layer %s", c->layer->name);
+	if (json_object_get(c->config, "lora_rank") && !json_is_null(json_object_get(c->config, "lora_rank")))
+		return fail_layer(c, err, "LoRA-enabled EinsumDense is not supported");
+	comma = eq ? strchr(eq, ',') : NULL;
+	arrow = comma ? strstr(comma, "->") : NULL;
+	if (!eq || !comma || !arrow)
+		return fail_layer(c, err, "'equation' is missing or not of the form IN,KERNEL->OUT");
+	p = ks_xcalloc(1, sizeof *p);
+	c->priv = p;
+	/* letters explicitly on the input side, to size the ellipsis */
+	n_letters = 0;
+	for (const char *q = eq; q < comma; q++)
+		if ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z'))
+			n_letters++;
+	if (strstr(eq, "..."))
+		n_ell = x->rank - n_letters;
+	if (n_ell < 0 || (p->rin = eq_side(eq, (size_t)(comma - eq), n_ell, p->in, &e1)) < 0 ||
+	    (p->rker = eq_side(comma + 1, (size_t)(arrow - comma - 1), 0, p->ker, &e2)) < 0 ||
+	    (p->rout = eq_side(arrow + 2, strlen(arrow + 2), n_ell, p->out, &e3)) < 0 || e2 || e1 != e3 ||
+	    p->rin != x->rank) {
+		ks_fail(err, "layer %s (EinsumDense): equation '%s' does not fit a rank-%d input", c->layer->name, eq,
+		        x->rank);
+		goto fail;
+	}
+	p->wk = ks_op_weight_meta(c, "kernel");
+	p->wb = ks_op_weight_meta(c, "bias");
+	if (!p->wk && c->layer->n_weights >= 1)
+		p->wk = &c->layer->weights[0];
+	if (!p->wb && bias_axes && c->layer->n_weights >= 2)
+		p->wb = &c->layer->weights[1];
+	if (!p->wk || p->wk->rank != p->rker || c->layer->n_weights != (bias_axes ? 2 : 1) || (bias_axes && !p->wb)) {
+		ks_fail(err, "layer %s (EinsumDense): needs a rank-%d kernel%s (the layer has %d weights)", c->layer->name,
+		        p->rker, bias_axes ? " and a bias" : "", c->layer->n_weights);
+		goto fail;
+	}
+	/* classify letters; dims from the input and the kernel must agree */
+	p->M = p->K = p->N = 1;
+	for (int i = 0; i < p->rin; i++) {
+		const char *ko = strchr(p->ker, p->in[i]), *oo = strchr(p->out, p->in[i]);
+		if (strchr(p->in + i + 1, p->in[i]) || (ko && oo) || (!ko && !oo)) {
+			ks_fail(err, "layer %s (EinsumDense): unsupported equation '%s'", c->layer->name, eq);
+			goto fail;
+		}
+		if (ko && x->d[i] >= 0 && p->wk->shape[ko - p->ker] != x->d[i]) {
+			ks_fail(err, "layer %s (EinsumDense): kernel axis '%c' has %lld values but the input %lld",
+			        c->layer->name, p->in[i], (long long)p->wk->shape[ko - p->ker], (long long)x->d[i]);
+			goto fail;
+		}
+		if (oo)
+			free_in++;
+		else
+			contr++;
+	}
+	/* input order: free letters then contracted ones, each in input order */
+	{
+		int a = 0, b = free_in;
+		for (int i = 0; i < p->rin; i++) {
+			if (strchr(p->out, p->in[i]))
+				p->in_perm[a++] = i;
+			else
+				p->in_perm[b++] = i;
+		}
+	}
+	p->in_identity = true;
+	for (int i = 0; i < p->rin; i++)
+		if (p->in_perm[i] != i)
+			p->in_identity = false;
+	/* (free input letters, free kernel letters) must be the output letters */
+	int ny = 0;
+	for (int i = 0; i < free_in; i++) {
+		order[ny] = p->in[p->in_perm[i]];
+		yd[ny++] = x->d[p->in_perm[i]];
+	}
+	for (int i = 0; i < p->rker; i++) {
+		if (strchr(p->in, p->ker[i]))
+			continue;
+		if (!strchr(p->out, p->ker[i]) || strchr(p->ker + i + 1, p->ker[i])) {
+			ks_fail(err, "layer %s (EinsumDense): unsupported equation '%s'", c->layer->name, eq);
+			goto fail;
+		}
+		order[ny] = p->ker[i];
+		yd[ny++] = p->wk->shape[i];
+		p->N *= p->wk->shape[i];
+	}
+	order[ny] = 0;
+	if (ny != p->rout) {
+		ks_fail(err, "layer %s (EinsumDense): unsupported equation '%s'", c->layer->name, eq);
+		goto fail;
+	}
+	p->y_identity = true;
+	for (int i = 0; i < p->rout; i++) {
+		const char *at = strchr(order, p->out[i]);
+		if (!at) {
+			ks_fail(err, "layer %s (EinsumDense): unsupported equation '%s'", c->layer->name, eq);
+			goto fail;
+		}
+		p->y_perm[i] = (int)(at - order);
+		if (p->y_perm[i] != i)
+			p->y_identity = false;
+	}
+	c->n_out = 1;
+	c->out[0].rank = p->rout;
+	for (int i = 0; i < p->rout; i++)
+		c->out[0].d[i] = yd[p->y_perm[i]];
+	for (int i = 0; i < contr; i++)
+		p->K *= x->d[p->in_perm[free_in + i]] >= 0 ? x->d[p->in_perm[free_in + i]] : 1;
+	/* bias: broadcast over the output from its first bias axis on */
+	if (bias_axes) {
+		int first = p->rout;
+		int64_t bn = 1, wbn;
+		if (!*bias_axes || strlen(bias_axes) > KS_MAX_RANK) {
+			fail_layer(c, err, "bad bias_axes");
+			goto fail;
+		}
+		strcpy(p->bias_axes, bias_axes);
+		for (const char *q = bias_axes; *q; q++) {
+			const char *at = strchr(p->out, *q);
+			if (!at || !((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z'))) {
+				ks_fail(err, "layer %s (EinsumDense): bias axis '%c' is not an output axis", c->layer->name, *q);
+				goto fail;
+			}
+			if (at - p->out < first)
+				first = (int)(at - p->out);
+			bn = c->out[0].d[at - p->out] >= 0 ? bn * c->out[0].d[at - p->out] : -1;
+		}
+		p->first = first;
+		p->tail = 1;
+		for (int i = first; i < p->rout; i++)
+			p->tail = (p->tail < 0 || c->out[0].d[i] < 0) ? -1 : p->tail * c->out[0].d[i];
+		if (bn >= 0 && (!ks_numel(p->wb->shape, p->wb->rank, &wbn) || wbn != bn)) {
+			ks_fail(err, "layer %s (EinsumDense): the bias has the wrong size for bias_axes '%s'", c->layer->name,
+			        bias_axes);
+			goto fail;
+		}
+	}
+	c->scratch_floats = 0;
+	{
+		int64_t nin = ks_shape_numel(x), nout = ks_shape_numel(&c->out[0]);
+		if (nin >= 0 && nout >= 0)
+			c->scratch_floats = (size_t)(p->in_identity ? 0 : nin) + (size_t)(p->y_identity ? 0 : nout);
+	}
+	return 0;
+fail:
+	einsum_free(c);
+	return -1;
+}
+
+static int einsum_load(ks_op_call *c, ks_err *err)
+{
+	einsum *p = c->priv;
+	int64_t n, dims[KS_MAX_RANK];
+	int perm[KS_MAX_RANK], k = 0;
+	float *raw;
+
+	if (!ks_numel(p->wk->shape, p->wk->rank, &n) || p->tail < 0)
+		return fail_layer(c, err, "bad kernel shape");
+	raw = ks_xmalloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+	p->W = ks_xmalloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+	if (read_weight(c, p->wk, raw, err) < 0) {
+		free(raw);
+		return -1;
+	}
+	/* kernel to (contracted in input order, free in kernel order) */
+	for (int i = 0; i < p->rin; i++) {
+		const char *ko = strchr(p->ker, p->in[p->in_perm[i]]);
+		if (ko && !strchr(p->out, *ko))
+			perm[k++] = (int)(ko - p->ker);
+	}
+	for (int i = 0; i < p->rker; i++)
+		if (!strchr(p->in, p->ker[i]))
+			perm[k++] = i;
+	for (int i = 0; i < p->rker; i++)
+		dims[i] = p->wk->shape[i];
+	ks_sp_permute(raw, p->W, p->rker, dims, perm);
+	free(raw);
+	if (p->wb) {
+		int64_t bn, odims[KS_MAX_RANK];
+		int first = p->first;
+		float *b;
+		if (!ks_numel(p->wb->shape, p->wb->rank, &bn))
+			return fail_layer(c, err, "bad bias shape");
+		b = ks_xmalloc(sizeof(float) * (size_t)(bn > 0 ? bn : 1));
+		if (read_weight(c, p->wb, b, err) < 0) {
+			free(b);
+			return -1;
+		}
+		for (int i = 0; i < p->rout; i++)
+			odims[i] = c->out[0].d[i];
+		p->bias_tail = ks_xmalloc(sizeof(float) * (size_t)(p->tail > 0 ? p->tail : 1));
+		for (int64_t t = 0; t < p->tail; t++) {
+			/* coordinates of t over odims[first..], bias index over the bias axes */
+			int64_t rem = t, bi = 0, stride = 1;
+			int64_t coord[KS_MAX_RANK];
+			for (int i = p->rout - 1; i >= first; i--) {
+				coord[i] = rem % odims[i];
+				rem /= odims[i];
+			}
+			for (int i = p->rout - 1; i >= first; i--)
+				if (strchr(p->bias_axes, p->out[i])) {
+					bi += coord[i] * stride;
+					stride *= odims[i];
+				}
+			p->bias_tail[t] = b[bi];
+		}
+		free(b);
+	}
+	return 0;
+}
+
+static void einsum_run(const ks_op_call *c, const float *const *in, float *const *out, float *scratch)
+{
+	const einsum *p = c->priv;
+	const ks_shape *x = &c->in[0];
+	int64_t nin = ks_shape_numel(x), nout = ks_shape_numel(&c->out[0]), K = 1, N = p->N, M;
+	const float *X = in[0];
+	float *Y = p->y_identity ? out[0] : scratch + (p->in_identity ? 0 : nin);
+
+	for (int i = 0; i < p->rin; i++)
+		if (!strchr(p->out, p->in[i]))
+			K *= x->d[i];
+	M = (K > 0 && N > 0) ? nout / N : 0;
+	if (!p->in_identity) {
+		ks_sp_permute(in[0], scratch, p->rin, x->d, p->in_perm);
+		X = scratch;
+	}
+	if (M > 0 && N > 0) {
+		if (K > 0)
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)M, (blasint)N, (blasint)K, 1.0f, X,
+			            (blasint)K, p->W, (blasint)N, 0.0f, Y, (blasint)N);
+		else
+			memset(Y, 0, sizeof(float) * (size_t)(M * N));
+	}
+	if (!p->y_identity) {
+		int64_t yd[KS_MAX_RANK];
+		int k = 0;
+		for (int i = 0; i < p->rin; i++)
+			if (strchr(p->out, p->in[p->in_perm[i]]))
+				yd[k++] = x->d[p->in_perm[i]];
+		for (int i = 0; i < p->rker; i++)
+			if (!strchr(p->in, p->ker[i]))
+				yd[k++] = p->wk->shape[i];
+		ks_sp_permute(Y, out[0], p->rout, yd, p->y_perm);
+	}
+	if (p->bias_tail && p->tail > 0)
+		for (int64_t i = 0; i < nout; i++)
+			out[0][i] += p->bias_tail[i % p->tail];
+}
+
 static const ks_op op_attention = {"Attention", 0, luong_infer, luong_load, luong_run, luong_free};
 static const ks_op op_additive = {"AdditiveAttention", 0, luong_infer, luong_load, luong_run, luong_free};
 static const ks_op op_mha = {"MultiHeadAttention", 0, mha_infer, mha_load, mha_run, mha_free};
+static const ks_op op_einsum = {"EinsumDense", KS_OP_POST_ACTIVATION, einsum_infer, einsum_load, einsum_run,
+	einsum_free};
 
 const ks_op *const ks_ops_attn[] = {
-	&op_attention, &op_additive, &op_mha,
+	&op_attention, &op_additive, &op_mha, &op_einsum,
 	NULL,
 };

@@ -452,6 +452,123 @@ static void test_multi_head_attention(void **state)
 	check_mha(true, false, 1, 0); /* weights listed out of order: names decide */
 }
 
+/* Naive einsum over every assignment of the letters (explicit letters only;
+ * the test spells out the ellipsis case separately). */
+static void ref_einsum(const char *in, const char *ker, const char *out, const int64_t *dims /* by letter */,
+                       const float *x, const float *w, double *y, int64_t ny)
+{
+	char letters[16] = {0};
+	int nl = 0;
+	int64_t idx[16];
+	for (const char *s2 = in; *s2; s2++)
+		if (!memchr(letters, *s2, (size_t)nl))
+			letters[nl++] = *s2;
+	for (const char *s2 = ker; *s2; s2++)
+		if (!memchr(letters, *s2, (size_t)nl))
+			letters[nl++] = *s2;
+	letters[nl] = 0;
+	memset(y, 0, sizeof(double) * (size_t)ny);
+	memset(idx, 0, sizeof idx);
+	for (;;) {
+		int64_t xi = 0, wi = 0, yi = 0;
+		for (const char *s2 = in; *s2; s2++)
+			xi = xi * dims[(int)*s2] + idx[strchr(letters, *s2) - letters];
+		for (const char *s2 = ker; *s2; s2++)
+			wi = wi * dims[(int)*s2] + idx[strchr(letters, *s2) - letters];
+		for (const char *s2 = out; *s2; s2++)
+			yi = yi * dims[(int)*s2] + idx[strchr(letters, *s2) - letters];
+		y[yi] += (double)x[xi] * w[wi];
+		int l = nl - 1;
+		while (l >= 0 && ++idx[l] == dims[(int)letters[l]])
+			idx[l--] = 0;
+		if (l < 0)
+			break;
+	}
+}
+
+/* eq uses explicit letters; bias (over bias_axes) added by hand below. */
+static void check_einsum(const char *eq_in, const char *eq_ker, const char *eq_out, const char *bias_axes,
+                         const char *cfg_eq)
+{
+	int64_t dims[128] = {0};
+	int64_t nx = 1, nw = 1, ny = 1, nb = 1;
+	tlayer t;
+	char cfg[256];
+	ks_shape s = {.rank = (int)strlen(eq_in)};
+	const int64_t sizes[] = {2, 3, 4, 2, 3, 2};
+	float *x, *w, *b;
+	double *want;
+	const float *in[1];
+	run_result r;
+	ks_err err;
+	int k = 0;
+
+	for (const char *q = "abcdef"; *q; q++)
+		dims[(int)*q] = sizes[k++];
+	for (const char *q = eq_in; *q; q++)
+		nx *= dims[(int)*q];
+	for (const char *q = eq_ker; *q; q++)
+		nw *= dims[(int)*q];
+	for (const char *q = eq_out; *q; q++)
+		ny *= dims[(int)*q];
+	for (const char *q = bias_axes; *q; q++)
+		nb *= dims[(int)*q];
+	x = rand_buf((size_t)nx);
+	w = rand_buf((size_t)nw);
+	b = rand_buf((size_t)nb);
+	want = calloc((size_t)ny, sizeof(double));
+	ref_einsum(eq_in, eq_ker, eq_out, dims, x, w, want, ny);
+	/* bias: index over the bias axes in output order */
+	for (int64_t yi = 0; yi < ny; yi++) {
+		int64_t rem = yi, bi = 0, stride = 1;
+		for (int i = (int)strlen(eq_out) - 1; i >= 0; i--) {
+			int64_t cidx = rem % dims[(int)eq_out[i]];
+			rem /= dims[(int)eq_out[i]];
+			if (strchr(bias_axes, eq_out[i])) {
+				bi += cidx * stride;
+				stride *= dims[(int)eq_out[i]];
+			}
+		}
+		if (*bias_axes)
+			want[yi] += b[bi];
+	}
+	for (int i = 0; i < s.rank; i++)
+		s.d[i] = dims[(int)eq_in[i]];
+	snprintf(cfg, sizeof cfg, "{\"equation\": \"%s\", \"bias_axes\": %s%s%s, \"activation\": \"linear\"}", cfg_eq,
+	         *bias_axes ? "\"" : "", *bias_axes ? bias_axes : "null", *bias_axes ? "\"" : "");
+	tl_init(&t, "EinsumDense", cfg);
+	tl_add(&t, "kernel", w, 1, nw, 0);
+	t.w[0].rank = (int)strlen(eq_ker);
+	for (int i = 0; i < t.w[0].rank; i++)
+		t.w[0].shape[i] = dims[(int)eq_ker[i]];
+	if (*bias_axes)
+		tl_add(&t, "bias", b, 1, nb, 0);
+	in[0] = x;
+	if (run_op(&t, 3, 1, &s, in, &r, &err) < 0)
+		fail_msg("%s: %s", cfg_eq, err.msg);
+	assert_int_equal(r.shape[0].rank, (int)strlen(eq_out));
+	for (int i = 0; i < r.shape[0].rank; i++)
+		assert_int_equal(r.shape[0].d[i], dims[(int)eq_out[i]]);
+	assert_close(r.out[0], want, (size_t)ny, TOL);
+	rr_free(&r);
+	tl_free(&t);
+	free(x);
+	free(w);
+	free(b);
+	free(want);
+}
+
+static void test_einsum_dense(void **state)
+{
+	(void)state;
+	check_einsum("ab", "bc", "ac", "c", "ab,bc->ac");
+	check_einsum("abc", "cde", "abde", "de", "abc,cde->abde");
+	check_einsum("abcd", "cde", "abe", "e", "abcd,cde->abe");
+	check_einsum("abc", "cd", "adb", "b", "abc,cd->adb");  /* output permuted */
+	check_einsum("abc", "bd", "acd", "", "abc,bd->acd");    /* contraction in the middle */
+	check_einsum("abc", "cd", "abd", "d", "...c,cd->...d"); /* ellipsis = a, b */
+}
+
 static void test_attention_errors(void **state)
 {
 	tlayer t;
@@ -493,6 +610,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_attention_2d_inputs),
 	cmocka_unit_test(test_attention_modes),
 	cmocka_unit_test(test_multi_head_attention),
+	cmocka_unit_test(test_einsum_dense),
 	cmocka_unit_test(test_attention_errors),
 };
 
