@@ -50,7 +50,8 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], c->name) == 0)
 			return c->run(argc - 1, argv + 1);
 	/* `kerascope FILE`: the inspector on a terminal, else the summary (pipes). */
-	if (argc == 2 && argv[1][0] != '-' && access(argv[1], F_OK) == 0) {
+	if (argc == 2 && argv[1][0] != '-' &&
+	    (access(argv[1], F_OK) == 0 || strchr(argv[1], '.') || strchr(argv[1], '/'))) {
 		if (ui_tui_wanted())
 			return ui_tui_run(argv[1], NULL);
 		char *sargv[] = {(char *)"summary", argv[1], NULL};

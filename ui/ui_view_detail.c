@@ -249,8 +249,9 @@ void ui_detail_build(ui *u)
 	const char *path = ui_layers_selected_path(u);
 	ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "%s (%s)", path ? path : L->name,
 	            L->class_name ? L->class_name : "?");
-	ui_list_add(l, UI_R_NORMAL, 0, 0, NULL, "  params %lld   trainable %s   calls %d",
-	            (long long)L->params, L->trainable ? "yes" : "no", L->n_nodes);
+	ui_list_add(l, UI_R_NORMAL, 0, 0, NULL, "  params %lld   trainable %s   calls %d%s",
+	            (long long)L->params, L->trainable ? "yes" : "no", L->n_nodes,
+	            L->n_nodes > 1 ? " (shared)" : "");
 	if (ui_acts_have(u)) {
 		ui_tsrc src;
 		ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "Activation (last predict)");
