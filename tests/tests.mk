@@ -180,3 +180,9 @@ tests_test_ui_keys_SOURCES = tests/test_ui_keys.c ui/ui_keys.c ui/ui_argv.c
 tests_test_ui_keys_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/ui $(NCURSES_CFLAGS)
 tests_test_ui_keys_LDADD = $(TEST_LDADD)
 endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_layers_tfop
+tests_test_layers_tfop_SOURCES = tests/test_layers_tfop.c tests/engine_build.h
+tests_test_layers_tfop_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_layers_tfop_LDADD = $(TEST_LDADD)
+endif
