@@ -246,12 +246,48 @@ static int hist_block(const float *v, size_t n, void *ctx, ks_err *err)
 	return 0;
 }
 
+typedef struct one_pass {
+	ks_stats *st;
+	ks_hist *h;
+	int nbins;
+	bool ready;
+} one_pass;
+
+/* A region that fits in one block is read once: moments, then the histogram
+ * over the range just found, from the same buffer. */
+static int one_block(const float *v, size_t n, void *ctx, ks_err *err)
+{
+	one_pass *p = ctx;
+	ks_stats_add(p->st, v, n);
+	if (!p->h)
+		return 0;
+	double lo = p->st->finite ? p->st->min : 0, hi = p->st->finite ? p->st->max : 0;
+	if (ks_hist_init(p->h, p->nbins, lo, hi, err) < 0)
+		return -1;
+	p->ready = true;
+	ks_hist_add(p->h, v, n);
+	return 0;
+}
+
 int ks_weight_stats(const ks_model *m, const ks_weight *w, const int64_t *start,
                     const int64_t *count, ks_stats *st, ks_hist *h, int nbins, ks_err *err)
 {
+	int64_t total;
+
 	ks_stats_init(st);
 	if (h)
 		memset(h, 0, sizeof *h);
+	if (w->rank >= 0 && w->rank <= KS_MAX_RANK &&
+	    ks_numel(count ? count : w->shape, w->rank, &total) && total > 0 &&
+	    (uint64_t)total <= KS_WALK_DEFAULT) {
+		one_pass p = {st, h, nbins, false};
+		if (ks_weight_walk(m, w, start, count, KS_WALK_DEFAULT, one_block, &p, err) < 0) {
+			if (p.ready)
+				ks_hist_free(h);
+			return -1;
+		}
+		return 0;
+	}
 	if (ks_weight_walk(m, w, start, count, 0, stats_block, st, err) < 0)
 		return -1;
 	if (!h)

@@ -254,6 +254,45 @@ static void test_weight_stats(void **state)
 	ks_hist_free(&h);
 }
 
+/* Beyond one block (1 Mi floats) the statistics take two passes; they must
+ * agree with a naive loop. 1100 x 1000 values (i % 7) - 3: -3..3, each value
+ * 1100000/7 times give or take one. */
+static void test_weight_stats_two_pass(void **state)
+{
+	(void)state;
+	enum { R = 1100, C = 1000 };
+	float *big = malloc(sizeof(float) * R * C);
+	assert_non_null(big);
+	int64_t cnt[7] = {0};
+	for (int i = 0; i < R * C; i++) {
+		big[i] = (float)(i % 7) - 3;
+		cnt[i % 7]++;
+	}
+	ks_weight bw = {.name = (char *)"big", .rank = 2, .shape = {R, C}, .dtype = KS_DT_F32,
+	                .trainable = true, .mem = big};
+	ks_stats st;
+	ks_hist h;
+	ks_err err;
+	assert_int_equal(ks_weight_stats(&model, &bw, NULL, NULL, &st, &h, 7, &err), 0);
+	double mean = 0, m2 = 0;
+	for (int k = 0; k < 7; k++)
+		mean += (double)cnt[k] * (k - 3);
+	mean /= (double)R * C;
+	for (int k = 0; k < 7; k++)
+		m2 += (double)cnt[k] * (k - 3 - mean) * (k - 3 - mean);
+	assert_int_equal(st.count, R * C);
+	assert_int_equal(st.zeros, cnt[3]);
+	assert_float_equal(st.min, -3, 0);
+	assert_float_equal(st.max, 3, 0);
+	assert_float_equal(st.mean, mean, 1e-12);
+	assert_float_equal(ks_stats_std(&st), sqrt(m2 / ((double)R * C)), 1e-9);
+	/* 7 bins of width 6/7 over [-3, 3]: one integer value per bin */
+	for (int k = 0; k < 7; k++)
+		assert_int_equal(h.counts[k], cnt[k]);
+	ks_hist_free(&h);
+	free(big);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_moments),
 	cmocka_unit_test(test_specials),
@@ -263,5 +302,6 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_hist_errors_and_print),
 	cmocka_unit_test(test_walk_blocks),
 	cmocka_unit_test(test_weight_stats),
+	cmocka_unit_test(test_weight_stats_two_pass),
 };
 KS_TEST_MAIN(tests)
