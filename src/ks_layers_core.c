@@ -4,9 +4,9 @@
  * Keras 1 spellings are accepted where they differ only in names: Dense
  * output_dim/bias and weights W/b, Embedding W, Dropout p. Layers that are
  * the identity at inference (Dropout, SpatialDropout*, GaussianNoise,
- * GaussianDropout, AlphaDropout, ActivityRegularization, Masking, Identity)
- * produce no copy. Masking is the identity because kerascope does not model
- * masks: layers downstream of a mask compute every step as valid.
+ * GaussianDropout, AlphaDropout, ActivityRegularization, Masking, Identity,
+ * and the Random* augmentation layers) produce no copy. Masking is the
+ * identity because kerascope does not model masks: layers downstream of a mask compute every step as valid.
  *
  * Embedding ids arrive as float32 and are truncated toward zero like Keras'
  * cast to int32. An id outside [0, input_dim) has no row: Keras raises on CPU
@@ -116,6 +116,25 @@ IDENTITY_OP(op_adrop, "AlphaDropout");
 IDENTITY_OP(op_actreg, "ActivityRegularization");
 IDENTITY_OP(op_masking, "Masking");
 IDENTITY_OP(op_identity, "Identity");
+/* Random augmentation layers return their input unchanged at inference
+ * (training=False) in Keras 2 and 3. */
+IDENTITY_OP(op_rflip, "RandomFlip");
+IDENTITY_OP(op_rrot, "RandomRotation");
+IDENTITY_OP(op_rzoom, "RandomZoom");
+IDENTITY_OP(op_rtrans, "RandomTranslation");
+IDENTITY_OP(op_rcontrast, "RandomContrast");
+IDENTITY_OP(op_rbright, "RandomBrightness");
+IDENTITY_OP(op_rheight, "RandomHeight");
+IDENTITY_OP(op_rwidth, "RandomWidth");
+IDENTITY_OP(op_rsat, "RandomSaturation");
+IDENTITY_OP(op_rhue, "RandomHue");
+IDENTITY_OP(op_rsharp, "RandomSharpness");
+IDENTITY_OP(op_rgray, "RandomGrayscale");
+IDENTITY_OP(op_rshear, "RandomShear");
+IDENTITY_OP(op_rerase, "RandomErasing");
+IDENTITY_OP(op_rblur, "RandomGaussianBlur");
+IDENTITY_OP(op_rpersp, "RandomPerspective");
+IDENTITY_OP(op_rinvert, "RandomInvert");
 
 /* ---- Dense ---- */
 
@@ -453,5 +472,8 @@ const ks_op *const ks_ops_core[] = {
 	&op_input, &op_dense, &op_activation, &op_embedding, &op_rescaling,
 	&op_dropout, &op_sdrop1, &op_sdrop2, &op_sdrop3, &op_gnoise, &op_gdrop, &op_adrop,
 	&op_actreg, &op_masking, &op_identity,
+	&op_rflip, &op_rrot, &op_rzoom, &op_rtrans, &op_rcontrast, &op_rbright, &op_rheight,
+	&op_rwidth, &op_rsat, &op_rhue, &op_rsharp, &op_rgray, &op_rshear, &op_rerase, &op_rblur,
+	&op_rpersp, &op_rinvert,
 	NULL,
 };

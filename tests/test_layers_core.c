@@ -113,7 +113,8 @@ static void test_identity_and_misc(void **state)
 	ks_shape s = {2, {1, 3}}, os;
 	float x[3] = {-1, 0, 2}, y[3];
 	static const char *const ids[] = {"Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout",
-	                                  "AlphaDropout", "ActivityRegularization", "Masking", NULL};
+	                                  "AlphaDropout", "ActivityRegularization", "Masking", "RandomFlip",
+	                                  "RandomRotation", "RandomZoom", "RandomContrast", NULL};
 	for (int i = 0; ids[i]; i++) {
 		memset(y, 0, sizeof y);
 		assert_int_equal(eb_run1(ids[i], "{\"rate\": 0.5}", &s, x, y, 3, &os, &err, NULL), 0);
