@@ -6,7 +6,8 @@
  * the identity at inference (Dropout, SpatialDropout*, GaussianNoise,
  * GaussianDropout, AlphaDropout, ActivityRegularization, Masking, Identity,
  * and the Random* augmentation layers) produce no copy. Masking is the
- * identity because kerascope does not model masks: layers downstream of a mask compute every step as valid.
+ * identity because kerascope does not model masks: layers downstream of a
+ * mask compute every step as valid (the planner notes where that matters).
  *
  * Embedding ids arrive as float32 and are truncated toward zero like Keras'
  * cast to int32. An id outside [0, input_dim) has no row: Keras raises on CPU
