@@ -1083,34 +1083,43 @@ static int load_tree(ks_model *m, const json_t *cfg, const char *label, ks_err *
 	return rc;
 }
 
-/* ---- a stored weights member used in place ------------------------------ */
+/* ---- opening the weights member as an HDF5 image ---------------------- */
 
 /* HDF5's core driver normally copies a file image. These file image
- * callbacks hand it the mapped bytes themselves instead (as H5LT's
- * DONT_COPY mode does). Three kinds of holders are counted: property lists
- * holding the image, the open core file (which keeps the callbacks' udata
- * without taking a reference to it: it only calls image_free at close), and
- * udata references. When all are gone the mapping is released. Read-only:
- * nothing ever reallocates or writes the image. */
-typedef struct k3map {
-	void *base;                 /* the mapping (page aligned) */
+ * callbacks hand it our bytes themselves instead (as H5LT's DONT_COPY mode
+ * does, without H5LT's leak of its bookkeeping), either a mapping of the
+ * archive or a malloc'd copy of the member, and release them when HDF5 is
+ * done. Three kinds of holders are counted: property lists holding the
+ * image, the open core file (which keeps the callbacks' udata without
+ * taking a reference to it: it only calls image_free at close), and udata
+ * references. Read-only: nothing ever reallocates or writes the image. */
+typedef struct k3img {
+	void *base;                 /* the mapping (page aligned) or the malloc'd copy */
 	size_t len;
-	const unsigned char *image; /* the member's first byte inside it */
+	bool mapped;
+	const unsigned char *image; /* the member's first byte inside base */
 	size_t size;
 	int plist_refs, file_refs, udata_refs;
-} k3map;
+} k3img;
 
-static void map_release_if_unused(k3map *mp)
+static void img_destroy(k3img *mp)
 {
-	if (mp->plist_refs <= 0 && mp->file_refs <= 0 && mp->udata_refs <= 0) {
+	if (mp->mapped)
 		munmap(mp->base, mp->len);
-		free(mp);
-	}
+	else
+		free(mp->base);
+	free(mp);
 }
 
-static void *map_malloc(size_t size, H5FD_file_image_op_t op, void *ud)
+static void img_release_if_unused(k3img *mp)
 {
-	k3map *mp = ud;
+	if (mp->plist_refs <= 0 && mp->file_refs <= 0 && mp->udata_refs <= 0)
+		img_destroy(mp);
+}
+
+static void *img_malloc(size_t size, H5FD_file_image_op_t op, void *ud)
+{
+	k3img *mp = ud;
 
 	if (size != mp->size)
 		return NULL;
@@ -1130,10 +1139,10 @@ static void *map_malloc(size_t size, H5FD_file_image_op_t op, void *ud)
 	return (void *)(uintptr_t)mp->image;
 }
 
-static void *map_memcpy(void *dest, const void *src, size_t size, H5FD_file_image_op_t op,
+static void *img_memcpy(void *dest, const void *src, size_t size, H5FD_file_image_op_t op,
                         void *ud)
 {
-	k3map *mp = ud;
+	k3img *mp = ud;
 
 	(void)src;
 	(void)op;
@@ -1141,7 +1150,7 @@ static void *map_memcpy(void *dest, const void *src, size_t size, H5FD_file_imag
 	return dest == mp->image && size == mp->size ? dest : NULL;
 }
 
-static void *map_realloc(void *ptr, size_t size, H5FD_file_image_op_t op, void *ud)
+static void *img_realloc(void *ptr, size_t size, H5FD_file_image_op_t op, void *ud)
 {
 	(void)ptr;
 	(void)size;
@@ -1150,32 +1159,62 @@ static void *map_realloc(void *ptr, size_t size, H5FD_file_image_op_t op, void *
 	return NULL;
 }
 
-static herr_t map_free(void *ptr, H5FD_file_image_op_t op, void *ud)
+static herr_t img_free(void *ptr, H5FD_file_image_op_t op, void *ud)
 {
-	k3map *mp = ud;
+	k3img *mp = ud;
 
 	(void)ptr;
 	if (op == H5FD_FILE_IMAGE_OP_FILE_CLOSE)
 		mp->file_refs--;
 	else if (op == H5FD_FILE_IMAGE_OP_PROPERTY_LIST_CLOSE)
 		mp->plist_refs--;
-	map_release_if_unused(mp);
+	img_release_if_unused(mp);
 	return 0;
 }
 
-static void *map_udata_copy(void *ud)
+static void *img_udata_copy(void *ud)
 {
-	((k3map *)ud)->udata_refs++;
+	((k3img *)ud)->udata_refs++;
 	return ud;
 }
 
-static herr_t map_udata_free(void *ud)
+static herr_t img_udata_free(void *ud)
 {
-	k3map *mp = ud;
+	k3img *mp = ud;
 
 	mp->udata_refs--;
-	map_release_if_unused(mp);
+	img_release_if_unused(mp);
 	return 0;
+}
+
+static const unsigned char HDF5_SIG[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+
+/* Opens the image read-only; takes ownership of mp (released when the file
+ * closes, or here on failure). */
+static hid_t open_image(k3img *mp)
+{
+	static unsigned serial;
+	H5FD_file_image_callbacks_t cb = { img_malloc, img_memcpy, img_realloc, img_free,
+	                                   img_udata_copy, img_udata_free, mp };
+	char name[64];
+	hid_t fapl, f = H5I_INVALID_HID;
+
+	fapl = H5Pcreate(H5P_FILE_ACCESS);
+	if (fapl < 0 || H5Pset_fapl_core(fapl, 1 << 20, 0) < 0 ||
+	    H5Pset_file_image_callbacks(fapl, &cb) < 0) {
+		/* The callbacks never took a reference: the image is ours. */
+		if (fapl >= 0)
+			H5Pclose(fapl);
+		img_destroy(mp);
+		return H5I_INVALID_HID;
+	}
+	/* From here HDF5 holds the udata; the last close releases the image. */
+	if (H5Pset_file_image(fapl, (void *)(uintptr_t)mp->image, mp->size) >= 0) {
+		snprintf(name, sizeof name, "kerascope_keras_member_%u", ++serial);
+		f = H5Fopen(name, H5F_ACC_RDONLY, fapl);
+	}
+	H5Pclose(fapl);
+	return f < 0 ? H5I_INVALID_HID : f;
 }
 
 /* Opens the STORED weights member in place: maps the archive's pages
@@ -1187,15 +1226,10 @@ static herr_t map_udata_free(void *ud)
  * when this is not possible; the caller then copies the member. */
 static hid_t open_in_place(ks_zip *z, const char *path, uint64_t *size_out)
 {
-	static unsigned serial;
-	static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-	H5FD_file_image_callbacks_t cb = { map_malloc, map_memcpy, map_realloc, map_free,
-	                                   map_udata_copy, map_udata_free, NULL };
 	uint64_t off, size, start;
 	long pg = sysconf(_SC_PAGESIZE);
-	char name[64];
-	k3map *mp;
-	hid_t fapl, f = H5I_INVALID_HID;
+	k3img *mp;
+	hid_t f;
 	int fd;
 
 	if (pg <= 0 || ks_zip_member_span(z, K3_WEIGHTS, &off, &size) < 0 ||
@@ -1207,6 +1241,7 @@ static hid_t open_in_place(ks_zip *z, const char *path, uint64_t *size_out)
 		return H5I_INVALID_HID;
 	mp = ks_xcalloc(1, sizeof *mp);
 	mp->len = (size_t)(off - start + size);
+	mp->mapped = true;
 	mp->base = mmap(NULL, mp->len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, (off_t)start);
 	close(fd);
 	if (mp->base == MAP_FAILED) {
@@ -1215,31 +1250,36 @@ static hid_t open_in_place(ks_zip *z, const char *path, uint64_t *size_out)
 	}
 	mp->image = (const unsigned char *)mp->base + (off - start);
 	mp->size = (size_t)size;
-	if (memcmp(mp->image, sig, sizeof sig) != 0) {
-		munmap(mp->base, mp->len);
-		free(mp);
+	if (memcmp(mp->image, HDF5_SIG, sizeof HDF5_SIG) != 0) {
+		img_destroy(mp);
 		return H5I_INVALID_HID;
 	}
-	cb.udata = mp;
-	fapl = H5Pcreate(H5P_FILE_ACCESS);
-	if (fapl < 0 || H5Pset_fapl_core(fapl, 1 << 20, 0) < 0 ||
-	    H5Pset_file_image_callbacks(fapl, &cb) < 0) {
-		/* The callbacks never took a reference: the mapping is ours. */
-		if (fapl >= 0)
-			H5Pclose(fapl);
-		munmap(mp->base, mp->len);
-		free(mp);
-		return H5I_INVALID_HID;
-	}
-	/* From here HDF5 holds the udata; closing releases the mapping. */
-	if (H5Pset_file_image(fapl, (void *)(uintptr_t)mp->image, mp->size) >= 0) {
-		snprintf(name, sizeof name, "kerascope_zip_member_%u", ++serial);
-		f = H5Fopen(name, H5F_ACC_RDONLY, fapl);
-	}
-	H5Pclose(fapl);
+	f = open_image(mp);
 	if (f >= 0)
 		*size_out = size;
-	return f < 0 ? H5I_INVALID_HID : f;
+	return f;
+}
+
+/* Opens a malloc'd copy of the member (ownership passes to the file). */
+static hid_t open_copy(void *buf, size_t n, const char *label, ks_err *err)
+{
+	k3img *mp;
+	hid_t f;
+
+	if (n < sizeof HDF5_SIG || memcmp(buf, HDF5_SIG, sizeof HDF5_SIG) != 0) {
+		free(buf);
+		ks_fail(err, "%s: not an HDF5 file", label);
+		return H5I_INVALID_HID;
+	}
+	mp = ks_xcalloc(1, sizeof *mp);
+	mp->base = buf;
+	mp->len = n;
+	mp->image = buf;
+	mp->size = n;
+	f = open_image(mp);
+	if (f < 0)
+		ks_fail(err, "%s: cannot open as HDF5 (truncated or damaged)", label);
+	return f;
 }
 
 static char *dup_json_str(const json_t *o, const char *key)
@@ -1335,9 +1375,10 @@ int ks_keras3_load_zip(ks_model *m, const ks_open_opts *opts, ks_err *err)
 	 * would need the superblock at 512, 1024, ... which zip writers never
 	 * arrange), and a temporary file is out of the question. So a big
 	 * STORED member (what Keras writes) is mapped and opened in place;
-	 * a small or DEFLATED one is read into memory (m->image, CRC checked)
-	 * and opened from there with HDF5's core driver. Limit of the copy: the
-	 * member must fit in RAM (checked against physical memory). */
+	 * a small or DEFLATED one is read into memory (CRC checked) and opened
+	 * from there with HDF5's core driver, the file owning the buffer.
+	 * Limit of the copy: the member must fit in RAM (checked against
+	 * physical memory). */
 	snprintf(label, sizeof label, "%s:%s", m->path, K3_WEIGHTS);
 	{
 		uint64_t sz = 0;
@@ -1348,9 +1389,9 @@ int ks_keras3_load_zip(ks_model *m, const ks_open_opts *opts, ks_err *err)
 	if (m->file == H5I_INVALID_HID) {
 		if (ks_zip_read(z, K3_WEIGHTS, memory_limit(), &img, &isz, err) < 0)
 			goto out;
-		m->image = img;
+		/* The buffer now belongs to the HDF5 file (released at close). */
 		m->image_size = isz;
-		m->file = ks_h5_open_image(img, isz, label, err);
+		m->file = open_copy(img, isz, label, err);
 		if (m->file == H5I_INVALID_HID)
 			goto out;
 	}

@@ -36,10 +36,11 @@
 
 /* m->path is set and the file starts with a zip signature. Reads the archive
  * (read-only) and opens the weights member as an HDF5 image, no temporary
- * file: a STORED member of 8 MiB or more is mapped and used in place
- * (m->image stays NULL; the mapping is released when m->file is closed), a
- * smaller or DEFLATED one is read into m->image (CRC checked). m->image_size
- * is the member's size either way. Sets m->format to KS_FMT_KERAS3 or
+ * file: a STORED member of 8 MiB or more is mapped and used in place, a
+ * smaller or DEFLATED one is read into memory (CRC checked). Either way the
+ * bytes belong to the HDF5 file id m->file (released when it is closed, by
+ * HDF5 file image callbacks), m->image stays NULL and m->image_size is the
+ * member's size. Sets m->format to KS_FMT_KERAS3 or
  * KS_FMT_KERAS2_ZIP (weights under _layer_checkpoint_dependencies), and
  * keras_version, date_saved and metadata from metadata.json (backend only
  * if it says), compile_config from config.json, opt_weights/opt_class. */
