@@ -1031,6 +1031,10 @@ static int graph_phase(ks_plan *p, ks_err *err)
 		int s = 0, li = 0;
 		if (find_until(p, p->opts->until, &s, &li, err) < 0)
 			return ks_err_prefix(err, "%s: --until", path);
+		const ks_layer *U = &p->scopes[s].m->layers[li];
+		if (U->n_nodes == 0 && !is_input_layer(U))
+			return ks_fail(err, "%s: --until: layer %s is not connected in the model graph", path,
+			               p->opts->until);
 		int ri = resolve(p, s, li, 0, err);
 		if (ri < 0)
 			return ks_err_prefix(err, "%s", path);
