@@ -5,4 +5,5 @@ EXTRA_PROGRAMS = bench/ks_bench
 bench_ks_bench_SOURCES = bench/ks_bench.c
 bench_ks_bench_LDADD = $(CORE_LIBS)
 CLEANFILES += bench/ks_bench
-EXTRA_DIST += bench/README bench/run-predict.sh bench/torch_ref.py bench/mkmlp.py
+EXTRA_DIST += bench/README bench/run-predict.sh bench/torch_ref.py bench/mkmlp.py \
+	bench/bench-open.sh bench/OPEN.md

@@ -1,8 +1,8 @@
 /* ks_layers_shape: layers that move data without arithmetic (see ks_ops.h).
  *
- * Flatten, Reshape, Permute, RepeatVector, and the spatial "gathers"
+ * Flatten, Reshape, Permute, RepeatVector, the spatial "gathers"
  * ZeroPadding1D/2D/3D, Cropping1D/2D/3D and UpSampling1D/2D/3D (nearest; 2D
- * also bilinear). A gather maps every output index of each spatial axis to
+ * also bilinear), and the image preprocessing layers Resizing and CenterCrop. A gather maps every output index of each spatial axis to
  * an input index (or none, for zero padding) through small per-axis tables
  * built at infer time, so one loop serves all nine layers.
  */
@@ -560,6 +560,152 @@ static void gather_run(const ks_op_call *c, const float *const *in, float *const
 	}
 }
 
+
+/* ---- Resizing, CenterCrop (image preprocessing layers) -----------------
+ * Both resample a box of the input (the whole image, or its centred window
+ * of the target aspect ratio) to height x width as tf.image.resize does in
+ * TF2/Keras 3: half-pixel centres, bilinear or nearest, no antialiasing. */
+
+typedef struct resize_priv {
+	bool cf, bilinear;
+	int64_t ch, ih, iw, oh, ow;
+	int64_t h0, w0, hb, wb; /* source box */
+} resize_priv;
+
+/* smart_resize's window: the largest centred box with the target's aspect. */
+static void aspect_box(resize_priv *p)
+{
+	int64_t ch = (int64_t)((double)(p->iw * p->oh) / (double)p->ow);
+	int64_t cw = (int64_t)((double)(p->ih * p->ow) / (double)p->oh);
+	ch = ch < p->ih ? ch : p->ih;
+	cw = cw < p->iw ? cw : p->iw;
+	p->hb = ch < 1 ? 1 : ch;
+	p->wb = cw < 1 ? 1 : cw;
+	p->h0 = (p->ih - p->hb) / 2;
+	p->w0 = (p->iw - p->wb) / 2;
+}
+
+static int resize_infer(ks_op_call *c, ks_err *err)
+{
+	const bool center = strcmp(lcls(c), "CenterCrop") == 0;
+	int64_t h, w;
+	bool crop = false, padr = false, anti = false;
+	const char *interp = "bilinear";
+	ks_sp in, out;
+	resize_priv *p;
+
+	free_priv(c);
+	if (one_input(c, err) < 0)
+		return -1;
+	p = ks_xcalloc(1, sizeof *p);
+	c->priv = p;
+	if (ks_cfg_int(c->config, "height", -1, &h, err) < 0 || ks_cfg_int(c->config, "width", -1, &w, err) < 0 ||
+	    ks_cfg_bool(c->config, "crop_to_aspect_ratio", false, &crop, err) < 0 ||
+	    ks_cfg_bool(c->config, "pad_to_aspect_ratio", false, &padr, err) < 0 ||
+	    ks_cfg_bool(c->config, "antialias", false, &anti, err) < 0 ||
+	    (!center && ks_cfg_str(c->config, "interpolation", "bilinear", &interp, err) < 0))
+		return ks_err_prefix(err, "layer %s (%s)", lname(c), lcls(c));
+	if (h <= 0 || w <= 0 || h > (1 << 20) || w > (1 << 20))
+		return ks_fail(err, "layer %s (%s): height and width must be positive", lname(c), lcls(c));
+	if (strcmp(interp, "bilinear") == 0)
+		p->bilinear = true;
+	else if (strcmp(interp, "nearest") != 0)
+		return ks_fail(err, "layer %s (%s): interpolation '%s' is not supported", lname(c), lcls(c), interp);
+	if (padr)
+		return ks_fail(err, "layer %s (%s): pad_to_aspect_ratio is not supported", lname(c), lcls(c));
+	if (ks_sp_data_format(c, &p->cf, err) < 0 || ks_sp_from_in(c, 0, 2, p->cf, false, &in, err) < 0)
+		return -1;
+	p->ch = in.ch;
+	p->ih = in.d[0];
+	p->iw = in.d[1];
+	p->oh = h;
+	p->ow = w;
+	out = in;
+	out.d[0] = h;
+	out.d[1] = w;
+	c->n_out = 1;
+	ks_sp_to_shape(&out, &c->out[0]);
+	c->scratch_floats = 0;
+	if (p->ih < 0 || p->iw < 0)
+		return center ? ks_fail(err, "layer %s (%s): needs a known image size", lname(c), lcls(c)) : 0;
+	if (p->ih == 0 || p->iw == 0)
+		return ks_fail(err, "layer %s (%s): empty image", lname(c), lcls(c));
+	p->h0 = p->w0 = 0;
+	p->hb = p->ih;
+	p->wb = p->iw;
+	if (center) {
+		if (p->ih >= h && p->iw >= w) {
+			/* plain crop: int(diff / 2) from the top-left, no resampling */
+			p->h0 = (p->ih - h) / 2;
+			p->w0 = (p->iw - w) / 2;
+			p->hb = h;
+			p->wb = w;
+		} else {
+			aspect_box(p);
+		}
+	} else if (crop) {
+		aspect_box(p);
+	}
+	if (anti && p->bilinear && (p->hb > h || p->wb > w))
+		return ks_fail(err, "layer %s (%s): antialiased downsampling is not supported", lname(c), lcls(c));
+	return 0;
+}
+
+static void resize_run(const ks_op_call *c, const float *const *in, float *const *out, float *scratch)
+{
+	const resize_priv *p = c->priv;
+	const int64_t B = c->in[0].d[0], ch = p->ch, pin = p->ih * p->iw, pout = p->oh * p->ow;
+	const int64_t pi = p->cf ? 1 : ch, ci = p->cf ? pin : 1, po = p->cf ? 1 : ch, co = p->cf ? pout : 1;
+	const double sy = (double)p->hb / (double)p->oh, sx = (double)p->wb / (double)p->ow;
+
+	(void)scratch;
+	for (int64_t b = 0; b < B; b++) {
+		const float *x = in[0] + b * pin * ch;
+		float *y = out[0] + b * pout * ch;
+		for (int64_t r = 0; r < p->oh; r++)
+			for (int64_t q = 0; q < p->ow; q++) {
+				float *o = y + (r * p->ow + q) * po;
+				if (!p->bilinear) {
+					int64_t yy = (int64_t)floor(((double)r + 0.5) * sy);
+					int64_t xx = (int64_t)floor(((double)q + 0.5) * sx);
+					yy = (yy < p->hb ? yy : p->hb - 1) + p->h0;
+					xx = (xx < p->wb ? xx : p->wb - 1) + p->w0;
+					const float *src = x + (yy * p->iw + xx) * pi;
+					for (int64_t k = 0; k < ch; k++)
+						o[k * co] = src[k * ci];
+					continue;
+				}
+				double fy = ((double)r + 0.5) * sy - 0.5, fx = ((double)q + 0.5) * sx - 0.5;
+				fy = fy < 0 ? 0 : fy;
+				fx = fx < 0 ? 0 : fx;
+				int64_t y0 = (int64_t)floor(fy), x0 = (int64_t)floor(fx);
+				y0 = y0 < p->hb - 1 ? y0 : p->hb - 1;
+				x0 = x0 < p->wb - 1 ? x0 : p->wb - 1;
+				int64_t y1 = y0 + 1 < p->hb ? y0 + 1 : p->hb - 1, x1 = x0 + 1 < p->wb ? x0 + 1 : p->wb - 1;
+				float ly = (float)(fy - (double)y0), lx = (float)(fx - (double)x0);
+				y0 += p->h0;
+				y1 += p->h0;
+				x0 += p->w0;
+				x1 += p->w0;
+				const float *a = x + (y0 * p->iw + x0) * pi, *bb = x + (y0 * p->iw + x1) * pi;
+				const float *cc = x + (y1 * p->iw + x0) * pi, *d = x + (y1 * p->iw + x1) * pi;
+				for (int64_t k = 0; k < ch; k++) {
+					float top = a[k * ci] + (bb[k * ci] - a[k * ci]) * lx;
+					float bot = cc[k * ci] + (d[k * ci] - cc[k * ci]) * lx;
+					o[k * co] = top + (bot - top) * ly;
+				}
+			}
+	}
+}
+
+static int resize_load(ks_op_call *c, ks_err *err)
+{
+	const resize_priv *p = c->priv;
+	if (!p || p->ih <= 0 || p->iw <= 0 || p->ch < 0)
+		return ks_fail(err, "layer %s (%s): shapes must be known to run", lname(c), lcls(c));
+	return 0;
+}
+
 #define GATHER(fn, n, kind) \
 	static int fn(ks_op_call *c, ks_err *err) { return gather_infer_kind(c, n, kind, err); }
 GATHER(zp1_infer, 1, G_PAD)
@@ -585,9 +731,12 @@ static const ks_op op_cr3 = {"Cropping3D", 0, cr3_infer, gather_load, gather_run
 static const ks_op op_up1 = {"UpSampling1D", 0, up1_infer, gather_load, gather_run, gather_free};
 static const ks_op op_up2 = {"UpSampling2D", 0, up2_infer, gather_load, gather_run, gather_free};
 static const ks_op op_up3 = {"UpSampling3D", 0, up3_infer, gather_load, gather_run, gather_free};
+static const ks_op op_resizing = {"Resizing", 0, resize_infer, resize_load, resize_run, free_priv};
+static const ks_op op_centercrop = {"CenterCrop", 0, resize_infer, resize_load, resize_run, free_priv};
 
 const ks_op *const ks_ops_shape[] = {
 	&op_flatten, &op_reshape, &op_permute, &op_repeat,
 	&op_zp1, &op_zp2, &op_zp3, &op_cr1, &op_cr2, &op_cr3, &op_up1, &op_up2, &op_up3,
+	&op_resizing, &op_centercrop,
 	NULL,
 };

@@ -185,12 +185,41 @@ static void test_pad_crop_upsample(void **state)
 	tl_free(&t);
 }
 
+
+static void test_resizing_centercrop(void **state)
+{
+	(void)state;
+	float *x = ramp(25);
+	/* CenterCrop 4x5 -> 2x3 starts at int(2/2), int(2/2) */
+	run_case("CenterCrop", "{\"height\": 2, \"width\": 3}", 4, (const int64_t[]){1, 4, 5, 1}, x, 4,
+	         (const int64_t[]){1, 2, 3, 1}, (const double[]){6, 7, 8, 11, 12, 13});
+	/* odd difference: 5x5 -> 2x2 starts at int(1.5) = 1 */
+	run_case("CenterCrop", "{\"height\": 2, \"width\": 2, \"data_format\": \"channels_first\"}", 4,
+	         (const int64_t[]){1, 1, 5, 5}, x, 4, (const int64_t[]){1, 1, 2, 2}, (const double[]){6, 7, 11, 12});
+	/* nearest, half-pixel centres: floor((r + .5) / 2) */
+	run_case("Resizing", "{\"height\": 1, \"width\": 4, \"interpolation\": \"nearest\"}", 4,
+	         (const int64_t[]){1, 1, 2, 1}, x, 4, (const int64_t[]){1, 1, 4, 1}, (const double[]){0, 0, 1, 1});
+	/* bilinear up and down */
+	run_case("Resizing", "{\"height\": 1, \"width\": 4}", 4, (const int64_t[]){1, 1, 2, 1}, x, 4,
+	         (const int64_t[]){1, 1, 4, 1}, (const double[]){0, 0.25, 0.75, 1});
+	run_case("Resizing", "{\"height\": 1, \"width\": 2, \"interpolation\": \"bilinear\"}", 4,
+	         (const int64_t[]){1, 1, 4, 1}, x, 4, (const int64_t[]){1, 1, 2, 1}, (const double[]){0.5, 2.5});
+	/* crop_to_aspect_ratio: 2x4 -> 2x2 resamples the centred 2x2 window (cols 1, 2) */
+	run_case("Resizing", "{\"height\": 2, \"width\": 2, \"crop_to_aspect_ratio\": true}", 4,
+	         (const int64_t[]){1, 2, 4, 1}, x, 4, (const int64_t[]){1, 2, 2, 1}, (const double[]){1, 2, 5, 6});
+	expect_error("Resizing", "{\"height\": 2, \"width\": 2, \"interpolation\": \"bicubic\"}", 4,
+	             (const int64_t[]){1, 4, 4, 1}, "not supported");
+	expect_error("Resizing", "{\"height\": 0, \"width\": 2}", 4, (const int64_t[]){1, 4, 4, 1}, "positive");
+	free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flatten),
 		cmocka_unit_test(test_reshape_permute_repeat),
 		cmocka_unit_test(test_pad_crop_upsample),
+		cmocka_unit_test(test_resizing_centercrop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;
 }
