@@ -282,6 +282,8 @@ static void test_random_convs(void **state)
 		{2, {12, 9}, {3, 3}, {1, 1}, {1, 1}, P_VALID, 20, 17, 1, false, true, 0},
 		{2, {5, 4}, {3, 3}, {1, 1}, {1, 1}, P_SAME, 33, 16, 1, true, false, 0},
 		{2, {40, 38}, {3, 3}, {1, 1}, {1, 1}, P_SAME, 64, 32, 1, false, true, 0},
+		{2, {3, 40}, {3, 3}, {1, 1}, {1, 1}, P_VALID, 16, 16, 1, false, true, 0},
+		{2, {1, 20}, {3, 3}, {1, 1}, {1, 1}, P_SAME, 16, 24, 1, false, true, 0},
 		{3, {5, 6, 4}, {3, 3, 2}, {1, 2, 1}, {1, 1, 1}, P_SAME, 2, 3, 1, false, true, 0},
 		{3, {6, 5, 5}, {2, 2, 2}, {2, 1, 1}, {1, 2, 1}, P_VALID, 3, 2, 1, true, true, 0},
 		/* depthwise: cout field is the multiplier */
