@@ -1442,6 +1442,32 @@ static json_t *read_json_file(const char *path, ks_err *err)
 	return j;
 }
 
+/* The architecture for a weights file: a JSON file, or the config.json of
+ * a .keras archive given in its place. */
+static json_t *read_config_source(const char *path, ks_err *err)
+{
+	unsigned char h[4] = {0};
+	FILE *f = fopen(path, "rb");
+	bool zip;
+	ks_zip *z;
+	json_t *j;
+
+	if (!f) {
+		ks_fail(err, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	zip = fread(h, 1, 4, f) == 4 && h[0] == 'P' && h[1] == 'K' && h[2] == 3 && h[3] == 4;
+	fclose(f);
+	if (!zip)
+		return read_json_file(path, err);
+	z = ks_zip_open(path, err);
+	if (!z)
+		return NULL;
+	j = read_json_member(z, path, "config.json", KS_K3_MAX_JSON, err);
+	ks_zip_close(z);
+	return j;
+}
+
 int ks_keras3_load_weights(ks_model *m, const ks_open_opts *opts, ks_err *err)
 {
 	json_t *doc = NULL;
@@ -1451,7 +1477,7 @@ int ks_keras3_load_weights(ks_model *m, const ks_open_opts *opts, ks_err *err)
 	m->format = KS_FMT_KERAS3_WEIGHTS;
 	if (opts && opts->config_path) {
 		const json_t *cc;
-		doc = read_json_file(opts->config_path, err);
+		doc = read_config_source(opts->config_path, err);
 		if (!doc)
 			return -1;
 		if (!json_is_object(doc) || !json_is_string(json_object_get(doc, "class_name"))) {
