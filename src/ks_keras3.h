@@ -49,8 +49,9 @@ int ks_keras3_load_zip(ks_model *m, const ks_open_opts *opts, ks_err *err);
 /* m->file is already open: a Keras 3 .weights.h5 (or any weights tree with
  * layers/.../vars groups and no legacy attributes). Sets m->format to
  * KS_FMT_KERAS3_WEIGHTS. With opts->config_path the graph is built from that
- * JSON (an architecture JSON or a Keras 3 config.json) and weights are mapped
- * onto it; without it the layers are listed from the file alone. */
+ * JSON (an architecture JSON, a Keras 3 config.json, or a .keras archive,
+ * whose config.json is used) and weights are mapped onto it; without it the
+ * layers are listed from the file alone. */
 int ks_keras3_load_weights(ks_model *m, const ks_open_opts *opts, ks_err *err);
 
 #endif
