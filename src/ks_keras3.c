@@ -2,6 +2,7 @@
 
 #include "ks_keras3.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -78,6 +79,29 @@ static char *json_sanitize(const char *s, size_t n, size_t *outn)
 			memcpy(o + k, "null", 4);
 			k += 4;
 			i += 8;
+			continue;
+		}
+		/* Python ints have no size limit (a seed of 2**64 is valid JSON
+		 * to it); jansson stops at int64. Such integers read as reals. */
+		if ((c == '-' || (c >= '0' && c <= '9')) &&
+		    (i == 0 || !(isalnum((unsigned char)s[i - 1]) || s[i - 1] == '.'))) {
+			size_t j = i + (c == '-'), digits = 0;
+			bool plain = true;
+			while (j < n && (isdigit((unsigned char)s[j]) || s[j] == '.' || s[j] == 'e' ||
+			                 s[j] == 'E' || s[j] == '+' || s[j] == '-')) {
+				if (isdigit((unsigned char)s[j]))
+					digits++;
+				else
+					plain = false;
+				j++;
+			}
+			memcpy(o + k, s + i, j - i);
+			k += j - i;
+			if (plain && digits > 18) {
+				memcpy(o + k, ".0", 2);
+				k += 2;
+			}
+			i = j;
 			continue;
 		}
 		o[k++] = c;

@@ -263,7 +263,9 @@ static void test_zip_by_name_attr(void **state)
 	static const char cfg[] =
 		"{\"class_name\": \"Sequential\", \"config\": {\"name\": \"s\", \"layers\": ["
 		" {\"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 5], \"name\": \"in\"}},"
-		" {\"class_name\": \"Dense\", \"config\": {\"name\": \"first\", \"units\": 3}},"
+		" {\"class_name\": \"Dense\", \"config\": {\"name\": \"first\", \"units\": 3,"
+		"   \"kernel_initializer\": {\"class_name\": \"GlorotUniform\","
+		"   \"config\": {\"seed\": 18446744073709551615}}, \"bias_constraint\": -Infinity}},"
 		" {\"class_name\": \"Dense\", \"config\": {\"name\": \"second\", \"units\": 2}}]}}";
 	hid_t f = k3_h5_create(w);
 	ks_model *m;
