@@ -186,3 +186,7 @@ tests_test_layers_tfop_SOURCES = tests/test_layers_tfop.c tests/engine_build.h
 tests_test_layers_tfop_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_layers_tfop_LDADD = $(TEST_LDADD)
 endif
+if HAVE_CMOCKA
+TESTS += tests/predict-cli.sh
+EXTRA_DIST += tests/predict-cli.sh
+endif
