@@ -418,6 +418,61 @@ static void test_zip_attention_wrappers(void **state)
 	ks_model_free(m);
 }
 
+/* A Functional inside a Functional, applied to two inputs (shared weights):
+ * layers/functional/layers/{input_layer,dense}. */
+static void test_zip_nested_functional(void **state)
+{
+	const char *w = k3_tmp("nf.weights.h5"), *z = k3_tmp("nf.keras");
+#define KT(l, n) "{\"class_name\": \"__keras_tensor__\", \"config\": {\"shape\": [null, 3], " \
+	"\"dtype\": \"float32\", \"keras_history\": [\"" l "\", " #n ", 0]}}"
+	static const char cfg[] =
+		"{\"class_name\": \"Functional\", \"config\": {\"name\": \"outer\", \"layers\": ["
+		" {\"class_name\": \"InputLayer\", \"name\": \"a\", \"config\": {\"batch_shape\": [null, 3], \"name\": \"a\"}, \"inbound_nodes\": []},"
+		" {\"class_name\": \"InputLayer\", \"name\": \"b\", \"config\": {\"batch_shape\": [null, 3], \"name\": \"b\"}, \"inbound_nodes\": []},"
+		" {\"class_name\": \"Functional\", \"name\": \"tower\", \"config\": {\"name\": \"tower\", \"layers\": ["
+		"   {\"class_name\": \"InputLayer\", \"name\": \"t_in\", \"config\": {\"batch_shape\": [null, 3], \"name\": \"t_in\"}, \"inbound_nodes\": []},"
+		"   {\"class_name\": \"Dense\", \"name\": \"t_dense\", \"config\": {\"name\": \"t_dense\", \"units\": 3},"
+		"    \"inbound_nodes\": [{\"args\": [" KT("t_in", 0) "], \"kwargs\": {}}]}],"
+		"   \"input_layers\": [[\"t_in\", 0, 0]], \"output_layers\": [[\"t_dense\", 0, 0]]},"
+		"  \"inbound_nodes\": [{\"args\": [" KT("a", 0) "], \"kwargs\": {}},"
+		"                      {\"args\": [" KT("b", 0) "], \"kwargs\": {}}]},"
+		" {\"class_name\": \"Add\", \"name\": \"sum\", \"config\": {\"name\": \"sum\"},"
+		"  \"inbound_nodes\": [{\"args\": [[" KT("tower", 1) ", " KT("tower", 2) "]], \"kwargs\": {}}]},"
+		" {\"class_name\": \"Dense\", \"name\": \"head\", \"config\": {\"name\": \"head\", \"units\": 1},"
+		"  \"inbound_nodes\": [{\"args\": [" KT("sum", 0) "], \"kwargs\": {}}]}],"
+		" \"input_layers\": [[\"a\", 0, 0], [\"b\", 0, 0]], \"output_layers\": [[\"head\", 0, 0]]}}";
+#undef KT
+	hid_t f = k3_h5_create(w);
+	ks_model *m;
+	(void)state;
+
+	k3_group(f, "/vars");
+	k3_group(f, "/layers/input_layer/vars");
+	k3_group(f, "/layers/input_layer_1/vars");
+	k3_group(f, "/layers/functional/vars");
+	k3_group(f, "/layers/functional/layers/input_layer/vars");
+	k3_put(f, "/layers/functional/layers/dense/vars/0", 2, (hsize_t[]){ 3, 3 }, 1.0f);
+	k3_put(f, "/layers/functional/layers/dense/vars/1", 1, (hsize_t[]){ 3 }, 2.0f);
+	k3_group(f, "/layers/add/vars");
+	k3_put(f, "/layers/dense/vars/0", 2, (hsize_t[]){ 3, 1 }, 3.0f);
+	k3_put(f, "/layers/dense/vars/1", 1, (hsize_t[]){ 1 }, 4.0f);
+	H5Fclose(f);
+	k3_zip(z, (k3_member[]){
+		{ "metadata.json", META, strlen(META), NULL, false },
+		{ "config.json", cfg, strlen(cfg), NULL, false },
+		{ "model.weights.h5", NULL, 0, w, false } }, 3);
+	m = open_ok(z, NULL);
+	for (int i = 0; i < m->n_warnings; i++)
+		fprintf(stderr, "  warning: %s\n", m->warnings[i]);
+	assert_int_equal(m->n_warnings, 0);
+	check_weight(m, "t_dense", "kernel", 2, (int64_t[]){ 3, 3 }, 1.0f);
+	check_weight(m, "head", "kernel", 2, (int64_t[]){ 3, 1 }, 3.0f);
+	assert_string_equal(weight(m, "t_dense", "bias")->h5_path, "/layers/functional/layers/dense/vars/1");
+	assert_int_equal(m->total_params, 12 + 4);
+	assert_int_equal(ks_model_find_layer(m, "tower", false)->params, 12);
+	ks_model_free(m);
+}
+
 /* Keras 2.14 writes _layer_checkpoint_dependencies/<snake class>[_k]/vars
  * (the same naming as Keras 3, which reads such files by replacing "layers"
  * with "_layer_checkpoint_dependencies" in its own paths). */
@@ -873,6 +928,7 @@ int main(void)
 		cmocka_unit_test(test_zip_by_name_attr),
 		cmocka_unit_test(test_zip_nested),
 		cmocka_unit_test(test_zip_attention_wrappers),
+		cmocka_unit_test(test_zip_nested_functional),
 		cmocka_unit_test(test_keras214_zip),
 		cmocka_unit_test(test_keras214_subclassed),
 		cmocka_unit_test(test_keras3_subclassed),
