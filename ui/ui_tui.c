@@ -13,6 +13,7 @@
 #include "ks_util.h"
 #include "ui.h"
 #include "ui_curses.h"
+#include <term.h>
 #include "ui_display.h"
 #include "ui_input.h"
 #include "ui_prompt.h"
@@ -500,7 +501,24 @@ static void run_directive(ui *u, const char *d, int *status)
 bool ui_tui_wanted(void)
 {
 	const char *s = getenv("KERASCOPE_SCRIPT");
-	return (s && *s) || (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
+	if (s && *s)
+		return true;
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+		return false;
+	/* A terminal that cannot move the cursor (TERM=dumb, unknown) cannot
+	 * show the inspector: the summary is printed instead, with a note. */
+	int err = 0;
+	const char *term = getenv("TERM");
+	bool ok = term && *term && setupterm(NULL, STDOUT_FILENO, &err) == OK;
+	if (ok) {
+		const char *cup = tigetstr("cup");
+		ok = cup && cup != (char *)-1;
+		del_curterm(cur_term);
+	}
+	if (!ok)
+		fprintf(stderr, "kerascope: the terminal (TERM=%s) cannot show the inspector; "
+		        "printing the summary\n", term && *term ? term : "unset");
+	return ok;
 }
 
 int ui_tui_run(const char *path, const char *config_path)

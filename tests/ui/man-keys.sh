@@ -120,9 +120,19 @@ and
 .BR COLUMNS );
 with a script, the program ends when the script does.
 .TP
-.BR NO_COLOR ", " TERM=dumb
+.B NO_COLOR
 No colour: the heatmap uses shaded blocks.
 Box and tree characters fall back to ASCII outside UTF\-8 locales.
+.TP
+.B TERM=dumb
+A terminal that cannot move the cursor cannot show the inspector:
+.B kerascope
+.I FILE
+prints the summary instead, with a note on standard error.
+Scripts with
+.B KERASCOPE_NO_DISPLAY
+work with any
+.BR TERM .
 .PP
 The terminal is restored on exit, on Ctrl\-Z (the screen comes back with
 .BR fg ),
