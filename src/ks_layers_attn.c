@@ -19,8 +19,11 @@
  * (the result then depends on which rows are predicted together). A causal mask comes from the call kwarg
  * use_causal_mask (Keras >= 2.10, 3) or the Keras 2.x config key `causal`.
  * return_attention_scores (kwarg) adds the score tensor as a second output.
+ * MultiHeadAttention also takes (batch, d1..dn, features) inputs when it
+ * attends over all of d1..dn (the default): that is attention over the
+ * flattened positions.
  * Not modelled: padding masks (mask=, attention_mask=, query/value masks);
- * MultiHeadAttention over attention_axes other than the time axis.
+ * MultiHeadAttention over a subset of the middle axes.
  */
 #include "config.h"
 
@@ -106,6 +109,15 @@ static int check_qkv(const ks_op_call *c, bool allow_2d, ks_err *err)
 			               c->layer->name, c->layer->class_name, i,
 			               ks_shape_str(c->in[i].d, c->in[i].rank, buf, sizeof buf));
 	return 0;
+}
+
+/* (batch, d1..dn, features) seen as (batch, d1*...*dn, features). */
+static ks_shape flat3(const ks_shape *s)
+{
+	ks_shape f = {.rank = 3, .d = {s->d[0], 1, s->d[s->rank - 1]}};
+	for (int i = 1; i < s->rank - 1; i++)
+		f.d[1] = (f.d[1] < 0 || s->d[i] < 0) ? -1 : f.d[1] * s->d[i];
+	return f;
 }
 
 /* Equal, or unknown (-1) on either side. */
@@ -370,15 +382,23 @@ static int mha_infer(ks_op_call *c, ks_err *err)
 	int nw;
 	bool by_name = true;
 	const ks_shape *q, *v, *k;
+	ks_shape flat[3];
+	int rank = c->n_in > 0 ? c->in[0].rank : 0;
 
-	if (check_qkv(c, false, err) < 0) {
-		if (c->n_in == 1 && c->kwargs && json_object_get(c->kwargs, "value"))
-			return fail_layer(c, err, "the value tensor is passed as a keyword argument the graph did not resolve");
-		return -1;
+	if (c->n_in < 2 || c->n_in > 3)
+		return ks_fail(err, "layer %s (%s): needs inputs [query, value] or [query, value, key], got %d",
+		               c->layer->name, c->layer->class_name, c->n_in);
+	for (int i = 0; i < c->n_in; i++) {
+		char buf[128];
+		if (c->in[i].rank < 3 || c->in[i].rank != rank)
+			return ks_fail(err, "layer %s (%s): input %d must be (batch, steps..., features) like the query, got %s",
+			               c->layer->name, c->layer->class_name, i,
+			               ks_shape_str(c->in[i].d, c->in[i].rank, buf, sizeof buf));
+		flat[i] = flat3(&c->in[i]);
 	}
-	q = &c->in[0];
-	v = &c->in[1];
-	k = c->n_in > 2 ? &c->in[2] : v;
+	q = &flat[0];
+	v = &flat[1];
+	k = c->n_in > 2 ? &flat[2] : v;
 	p = ks_xcalloc(1, sizeof *p);
 	c->priv = p;
 	if (ks_cfg_int(c->config, "num_heads", 0, &p->H, err) < 0 || ks_cfg_int(c->config, "key_dim", 0, &p->kd, err) < 0 ||
@@ -392,12 +412,26 @@ static int mha_infer(ks_op_call *c, ks_err *err)
 		fail_layer(c, err, "num_heads and key_dim must be positive");
 		goto fail;
 	}
+	/* Attending over every axis between batch and features jointly is
+	 * attending over those axes flattened (the default, attention_axes=None). */
 	axes = json_object_get(c->config, "attention_axes");
 	if (axes && !json_is_null(axes)) {
-		const json_t *a0 = json_is_array(axes) ? json_array_get(axes, 0) : axes;
-		int64_t a = json_is_integer(a0) ? json_integer_value(a0) : 0;
-		if ((json_is_array(axes) && json_array_size(axes) != 1) || !(a == 1 || a == -2)) {
-			fail_layer(c, err, "attention_axes other than the time axis are not supported");
+		bool seen[KS_MAX_RANK] = {false}, all = true;
+		size_t n = json_is_array(axes) ? json_array_size(axes) : 1;
+		for (size_t i = 0; i < n; i++) {
+			const json_t *a0 = json_is_array(axes) ? json_array_get(axes, i) : axes;
+			int64_t a = json_is_integer(a0) ? json_integer_value(a0) : 0;
+			if (a < 0)
+				a += rank;
+			if (a >= 1 && a <= rank - 2)
+				seen[a] = true;
+			else
+				all = false;
+		}
+		for (int i = 1; i <= rank - 2; i++)
+			all = all && seen[i];
+		if (!all) {
+			fail_layer(c, err, "attention_axes other than all the axes between batch and features are not supported");
 			goto fail;
 		}
 	}
@@ -414,6 +448,10 @@ static int mha_infer(ks_op_call *c, ks_err *err)
 	if (flag_kw(c, "use_causal_mask", NULL, &p->causal, err) < 0 ||
 	    flag_kw(c, "return_attention_scores", NULL, &p->scores_out, err) < 0)
 		goto fail;
+	if (rank > 3 && (p->causal || p->scores_out)) {
+		fail_layer(c, err, "causal masks and attention scores need (batch, steps, features) inputs");
+		goto fail;
+	}
 	p->dq = q->d[2];
 	p->dv = v->d[2];
 	p->dk = k->d[2];
@@ -461,10 +499,8 @@ static int mha_infer(ks_op_call *c, ks_err *err)
 			goto fail;
 	}
 	c->n_out = 1;
-	c->out[0].rank = 3;
-	c->out[0].d[0] = q->d[0];
-	c->out[0].d[1] = q->d[1];
-	c->out[0].d[2] = p->out_dim;
+	c->out[0] = c->in[0];
+	c->out[0].d[rank - 1] = p->out_dim;
 	if (p->scores_out) {
 		c->n_out = 2;
 		c->out[1].rank = 4;
@@ -524,7 +560,8 @@ static void project(const float *X, int64_t T, int64_t din, const float *W, cons
 static void mha_run(const ks_op_call *c, const float *const *in, float *const *out, float *scratch)
 {
 	const mha *p = c->priv;
-	int64_t B = c->in[0].d[0], Tq = c->in[0].d[1], Tv = c->in[1].d[1];
+	ks_shape q3 = flat3(&c->in[0]), v3 = flat3(&c->in[1]);
+	int64_t B = q3.d[0], Tq = q3.d[1], Tv = v3.d[1];
 	int64_t H = p->H, kd = p->kd, vd = p->vd, Hk = H * kd, Hv = H * vd;
 	const float *key = c->n_in > 2 ? in[2] : in[1];
 	float *Qp = scratch, *Kp = Qp + Tq * Hk, *Vp = Kp + Tv * Hk, *S = Vp + Tv * Hv, *O = S + Tq * Tv;

@@ -377,7 +377,7 @@ static void ref_mha(int B, int Tq, int Tv, int dq, int dv, int H, int kd, int vd
 }
 
 /* order: 0 = Keras order (q, k, v, output), 1 = shuffled (names decide) */
-static void check_mha(bool bias, bool causal, int order, int od_cfg)
+static void check_mha(bool bias, bool causal, int order, int od_cfg, bool rank4)
 {
 	enum { B = 2, Tq = 3, Tv = 4, dq = 5, dv = 6, H = 2, kd = 3, vd = 2 };
 	static const char *const pn[4] = {"query", "key", "value", "attention_output"};
@@ -424,13 +424,19 @@ static void check_mha(bool bias, bool causal, int order, int od_cfg)
 			}
 		}
 	}
+	if (rank4) {
+		/* (B, 3, 1, dq) and (B, 2, 2, dv): the same memory as (B, 3, dq), (B, 4, dv) */
+		s[0] = (ks_shape){.rank = 4, .d = {B, Tq, 1, dq}};
+		s[1] = (ks_shape){.rank = 4, .d = {B, 2, 2, dv}};
+	}
 	if (causal)
 		g_kwargs = json_pack("{s:b}", "use_causal_mask", 1);
 	if (run_op(&t, 3, 2, s, in, &r, &err) < 0)
 		fail_msg("%s", err.msg);
 	json_decref(g_kwargs);
 	g_kwargs = NULL;
-	assert_int_equal(r.shape[0].d[2], od);
+	assert_int_equal(r.shape[0].rank, rank4 ? 4 : 3);
+	assert_int_equal(r.shape[0].d[r.shape[0].rank - 1], od);
 	assert_close(r.out[0], want, (size_t)B * Tq * od, TOL);
 	rr_free(&r);
 	tl_free(&t);
@@ -446,10 +452,11 @@ static void check_mha(bool bias, bool causal, int order, int od_cfg)
 static void test_multi_head_attention(void **state)
 {
 	(void)state;
-	check_mha(true, false, 0, 0);
-	check_mha(false, false, 0, 0);
-	check_mha(true, true, 0, 7);
-	check_mha(true, false, 1, 0); /* weights listed out of order: names decide */
+	check_mha(true, false, 0, 0, false);
+	check_mha(false, false, 0, 0, false);
+	check_mha(true, true, 0, 7, false);
+	check_mha(true, false, 1, 0, false); /* weights listed out of order: names decide */
+	check_mha(true, false, 0, 0, true);  /* attention over two axes = over them flattened */
 }
 
 /* Naive einsum over every assignment of the letters (explicit letters only;
