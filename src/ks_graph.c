@@ -137,7 +137,7 @@ static int build_inner(gctx *g, ks_layer *L, const json_t *lj)
 
 /* The JSON shape list to give a synthesised InputLayer, or NULL. New ref. */
 static json_t *seq_input_shape(const json_t *first_cfg, const char *first_cls,
-                               const json_t *model_cfg)
+                               const json_t *model_cfg, const json_t *whole)
 {
 	const json_t *v;
 	json_t *shape;
@@ -180,6 +180,10 @@ static json_t *seq_input_shape(const json_t *first_cfg, const char *first_cls,
 	v = json_is_object(model_cfg) ? json_object_get(model_cfg, "build_input_shape") : NULL;
 	if (json_is_array(v))
 		return json_deep_copy(v);
+	/* Keras 3 keeps it beside the config: {"build_config": {"input_shape"}} */
+	v = json_object_get(json_object_get(whole, "build_config"), "input_shape");
+	if (json_is_array(v))
+		return json_deep_copy(v);
 	return NULL;
 }
 
@@ -192,7 +196,8 @@ static void set_one_ref(ks_ref **refs, int *n, int layer)
 	*n = 1;
 }
 
-static int build_sequential(gctx *g, const json_t *list, const json_t *model_cfg)
+static int build_sequential(gctx *g, const json_t *list, const json_t *model_cfg,
+                            const json_t *whole)
 {
 	ks_model *m = g->m;
 	size_t nl = json_array_size(list);
@@ -211,7 +216,7 @@ static int build_sequential(gctx *g, const json_t *list, const json_t *model_cfg
 		const char *fname = jstr(fcfg, "name");
 		const char *dt = jstr(fcfg, "dtype");
 		json_t *cfg = empty_obj(m);
-		json_t *shape = seq_input_shape(fcfg, first_cls, model_cfg);
+		json_t *shape = seq_input_shape(fcfg, first_cls, model_cfg, whole);
 		ks_layer *L = &m->layers[0];
 		L->name = fname ? ks_xasprintf("%s_input", fname) : ks_xstrdup("input_1");
 		L->class_name = ks_xstrdup("InputLayer");
@@ -629,7 +634,7 @@ static int build_depth(ks_model *m, const json_t *mc, int depth, ks_err *err)
 	}
 	if (cls && strcmp(cls, "Sequential") == 0)
 		functional = false;
-	rc = functional ? build_functional(&g, cfg) : build_sequential(&g, list, cfg);
+	rc = functional ? build_functional(&g, cfg) : build_sequential(&g, list, cfg, mc);
 	free(g.ljson);
 	free(g.node_offset);
 	return rc;

@@ -228,6 +228,29 @@ static void test_dict_outputs_and_bare_triple(void **state)
 	json_decref(mc);
 }
 
+/* A deferred Keras 3 Sequential: no InputLayer and no shape on the first
+ * layer; the input shape comes from build_config beside the config. */
+static void test_sequential_shape_from_build_config(void **state)
+{
+	json_t *mc = J("{\"class_name\": \"Sequential\", \"config\": {\"name\": \"s\", \"layers\": ["
+	               "{\"class_name\": \"Dense\", \"config\": {\"name\": \"d\", \"units\": 2}}]},"
+	               "\"build_config\": {\"input_shape\": [null, 9]}}");
+	ks_model *m = ks_model_new(NULL);
+	ks_err err;
+	const json_t *sh;
+
+	(void)state;
+	assert_int_equal(ks_graph_build(m, mc, &err), 0);
+	assert_int_equal(m->n_layers, 2);
+	assert_string_equal(m->layers[0].name, "d_input");
+	sh = json_object_get(m->layers[0].config, "batch_input_shape");
+	assert_int_equal(json_array_size(sh), 2);
+	assert_int_equal(json_integer_value(json_array_get(sh, 1)), 9);
+	assert_int_equal(m->n_warnings, 0);
+	ks_model_free(m);
+	json_decref(mc);
+}
+
 static void test_bad_graphs_fail_with_file_name(void **state)
 {
 	json_t *unknown = J("{\"class_name\": \"Functional\", \"config\": {\"name\": \"f\", \"layers\": ["
@@ -523,6 +546,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_keras2_sequential_explicit_and_k1_rnn_input),
 	cmocka_unit_test(test_functional_k2_shared_and_nested),
 	cmocka_unit_test(test_functional_k3_nodes),
+	cmocka_unit_test(test_sequential_shape_from_build_config),
 	cmocka_unit_test(test_dict_outputs_and_bare_triple),
 	cmocka_unit_test(test_bad_graphs_fail_with_file_name),
 	cmocka_unit_test(test_models_nested_too_deep),
