@@ -16,8 +16,9 @@
  * Inputs: [query, value] or [query, value, key] (key defaults to value), all
  * (batch, steps, features). tf.keras' Attention also accepts (batch, features)
  * inputs; its matmul then attends across the batch rows, which is reproduced
- * (the result then depends on which rows are predicted together). A causal mask comes from the call kwarg
- * use_causal_mask (Keras >= 2.10, 3) or the Keras 2.x config key `causal`.
+ * (the result then depends on which rows are predicted together). A causal
+ * mask comes from the call kwarg use_causal_mask (Keras >= 2.10, 3) or the
+ * Keras 2.x config key `causal`.
  * return_attention_scores (kwarg) adds the score tensor as a second output.
  * MultiHeadAttention also takes (batch, d1..dn, features) inputs when it
  * attends over all of d1..dn (the default): that is attention over the
