@@ -391,7 +391,7 @@ static int cell_parse(const ks_op_call *c, const char *cls, const json_t *cell_c
 		rc->nw = rc->use_bias ? 3 : 2;
 		if (rc->nw > avail)
 			return ks_fail(err, "layer %s (%s): has %d weights but the config needs %d",
-			               c->layer->name, c->layer->class_name, avail, rc->nw);
+			               c->layer->name, c->layer->class_name, w0 + avail, w0 + rc->nw);
 		if (check_w(c, w0, n + 2, sw, err) < 0 || check_w(c, w0 + 1, n + 2, su, err) < 0 ||
 		    (rc->use_bias && check_w(c, w0 + 2, 1, sb, err) < 0))
 			return -1;
@@ -420,7 +420,7 @@ static int cell_parse(const ks_op_call *c, const char *cls, const json_t *cell_c
 		rc->nw = rc->use_bias ? 3 : 2;
 		if (rc->nw > avail)
 			return ks_fail(err, "layer %s (%s): has %d weights but the config needs %d",
-			               c->layer->name, c->layer->class_name, avail, rc->nw);
+			               c->layer->name, c->layer->class_name, w0 + avail, w0 + rc->nw);
 		if (check_w(c, w0, 2, sw, err) < 0 || check_w(c, w0 + 1, 2, su, err) < 0)
 			return -1;
 		if (rc->use_bias) {

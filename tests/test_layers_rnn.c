@@ -988,6 +988,70 @@ static void test_infer_and_errors(void **state)
 	ref_free(&L);
 }
 
+/* Bad configurations and shapes fail in infer with one line naming the
+ * layer and the problem (never a crash). Weights: a fused LSTM(4) on 3
+ * features unless the case says otherwise. */
+static void test_hostile_configs(void **state)
+{
+	static const struct {
+		const char *cls, *cfg;
+		int rank;
+		int64_t d[5];
+		const char *want;
+	} cases[] = {
+		{"LSTM", "{\"units\": 4, \"time_major\": true}", 3, {2, 5, 3}, "time_major"},
+		{"LSTM", "{\"units\": 4, \"return_sequences\": \"yes\"}", 3, {2, 5, 3}, "return_sequences"},
+		{"LSTM", "{\"units\": 4, \"activation\": \"no_such_fn\"}", 3, {2, 5, 3}, "no_such_fn"},
+		{"LSTM", "{\"units\": 5}", 3, {2, 5, 3}, "(3, 20)"},
+		{"LSTM", "{\"units\": 4}", 3, {2, 5, 9}, "kernel"},
+		{"LSTM", "{\"units\": -4}", 3, {2, 5, 3}, "units"},
+		{"LSTM", "{\"units\": 4}", 4, {2, 5, 3, 1}, "3D input"},
+		{"GRU", "{\"units\": 4}", 3, {2, 5, 3}, "kernel"},
+		{"RNN", "{\"cell\": [1, 2]}", 3, {2, 5, 3}, "cell"},
+		{"Bidirectional", "{}", 3, {2, 5, 3}, "layer"},
+		{"Bidirectional", "{\"layer\": {\"class_name\": \"Dense\", \"config\": {\"units\": 4}}}", 3, {2, 5, 3},
+		 "Dense"},
+		{"Bidirectional", "{\"layer\": {\"class_name\": \"LSTM\", \"config\": {\"units\": 4}}}", 3, {2, 5, 3},
+		 "has 3 weights but the config needs 6"},
+		{"TimeDistributed", "{\"layer\": {\"class_name\": \"NoSuchLayer\", \"config\": {}}}", 3, {2, 5, 3},
+		 "NoSuchLayer"},
+		{"TimeDistributed", "{\"layer\": {\"class_name\": \"LSTM\", \"config\": {\"units\": 4}}}", 2, {2, 5},
+		 "rank >= 3"},
+		{"ConvLSTM2D", "{\"filters\": 1, \"kernel_size\": [3, 3]}", 3, {2, 5, 3}, "spatial"},
+		{"ConvLSTM2D", "{\"filters\": 1, \"kernel_size\": [0, 3]}", 5, {2, 5, 4, 4, 3}, "kernel size"},
+	};
+	ref_layer L;
+	(void)state;
+
+	ref_init(&L, K_LSTM, 3, 4, false);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		tlayer t;
+		ks_op_call c;
+		ks_err err;
+		const ks_op *op = ks_op_find(cases[i].cls);
+		assert_non_null(op);
+		tl_init(&t, cases[i].cls, cases[i].cfg);
+		tl_add_fused(&t, &L, true);
+		memset(&c, 0, sizeof c);
+		c.model = &model0;
+		c.layer = &t.l;
+		c.config = t.cfg;
+		c.keras_major = 2;
+		c.n_in = 1;
+		c.in[0].rank = cases[i].rank;
+		memcpy(c.in[0].d, cases[i].d, sizeof cases[i].d);
+		err.msg[0] = 0;
+		if (op->infer(&c, &err) == 0) {
+			op->free(&c);
+			fail_msg("case %zu (%s %s) was accepted", i, cases[i].cls, cases[i].cfg);
+		}
+		if (!strstr(err.msg, "layer") || !strstr(err.msg, cases[i].want) || strchr(err.msg, '\n'))
+			fail_msg("case %zu: message '%s' lacks '%s'", i, err.msg, cases[i].want);
+		tl_free(&t);
+	}
+	ref_free(&L);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_simple_rnn_by_hand),
 	cmocka_unit_test(test_lstm_fused),
@@ -1002,6 +1066,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_convlstm),
 	cmocka_unit_test(test_masking_skips_steps),
 	cmocka_unit_test(test_infer_and_errors),
+	cmocka_unit_test(test_hostile_configs),
 };
 
 KS_TEST_MAIN(tests)
