@@ -198,11 +198,18 @@ static int apply_slice(tstate *t, const char *spec, ks_err *err)
 		if (ks_slice_parse(spec, t->src.shape, t->src.rank, &sl, err) < 0)
 			return -1;
 	} else {
-		/* Default: the last two axes longer than 1 (then the last axes),
-		 * the others at index 0: (3, 3, 16, 32) shows [0, 0, :, :] and
-		 * (100, 1, 1) shows [:, 0, :]. */
+		/* Default for weights: the last two axes longer than 1 (then the
+		 * last axes), the others at index 0: (3, 3, 16, 32) shows
+		 * [0, 0, :, :] and (100, 1, 1) shows [:, 0, :]. */
 		bool keep[KS_MAX_RANK] = {false};
 		int nk = 0;
+		if (t->src.mem && t->src.rank >= 3) {
+			/* An activation (batch, ..., channels): one channel of the
+			 * first sample, as an image: [0, :, :, 0]. */
+			int r = t->src.rank;
+			keep[r >= 4 ? r - 3 : 1] = keep[r >= 4 ? r - 2 : 2] = true;
+			nk = 2;
+		}
 		for (int i = t->src.rank - 1; i >= 0 && nk < 2; i--)
 			if (t->src.shape[i] > 1) {
 				keep[i] = true;
