@@ -612,6 +612,59 @@ static void test_attention_errors(void **state)
 	tl_free(&t);
 }
 
+/* Bad EinsumDense/MultiHeadAttention configurations fail in infer with one
+ * line naming the layer (never a crash). */
+static void test_hostile_configs(void **state)
+{
+	static const struct {
+		const char *cls, *cfg;
+		const char *want;
+	} cases[] = {
+		{"EinsumDense", "{\"equation\": \"abc\"}", "IN,KERNEL->OUT"},
+		{"EinsumDense", "{}", "equation"},
+		{"EinsumDense", "{\"equation\": \"ab,bc->ac\"}", "rank-3 input"},
+		{"EinsumDense", "{\"equation\": \"abc,cd->abz\"}", "unsupported equation"},
+		{"EinsumDense", "{\"equation\": \"abc,cd->abd\", \"bias_axes\": \"q\"}", "rank-2 kernel and a bias"},
+		{"EinsumDense", "{\"equation\": \"abc,c...->ab\"}", "does not fit"},
+		{"EinsumDense", "{\"equation\": \"abc,cd->abd\", \"lora_rank\": 4}", "LoRA"},
+		{"MultiHeadAttention", "{\"num_heads\": 0, \"key_dim\": 2}", "num_heads"},
+		{"MultiHeadAttention", "{\"num_heads\": 2, \"key_dim\": 2, \"attention_axes\": [2]}", "attention_axes"},
+		{"MultiHeadAttention", "{\"num_heads\": 2, \"key_dim\": 2, \"output_shape\": [2, 3]}", "output_shape"},
+		{"MultiHeadAttention", "{\"num_heads\": 2, \"key_dim\": 2}", "has 1 weights but the config needs 8"},
+		{"Attention", "{\"score_mode\": \"cosine\"}", "score_mode"},
+		{"AdditiveAttention", "{}", "needs (4,)"},
+	};
+	float w[64] = {0};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		tlayer t;
+		ks_op_call c;
+		ks_err err;
+		const ks_op *op = ks_op_find(cases[i].cls);
+		assert_non_null(op);
+		tl_init(&t, cases[i].cls, cases[i].cfg);
+		tl_add(&t, "kernel", w, 2, 4, 4);
+		memset(&c, 0, sizeof c);
+		c.model = &model0;
+		c.layer = &t.l;
+		c.config = t.cfg;
+		c.keras_major = 3;
+		c.n_in = ks_str_eq(cases[i].cls, "EinsumDense") ? 1 : 2;
+		c.in[0] = shape3(2, 3, 4);
+		c.in[1] = shape3(2, 3, 4);
+		err.msg[0] = 0;
+		if (op->infer(&c, &err) == 0) {
+			op->free(&c);
+			/* the AdditiveAttention case has a (4, 4) scale: that must fail too */
+			fail_msg("case %zu (%s %s) was accepted", i, cases[i].cls, cases[i].cfg);
+		}
+		if (!strstr(err.msg, "layer") || !strstr(err.msg, cases[i].want) || strchr(err.msg, '\n'))
+			fail_msg("case %zu: message '%s' lacks '%s'", i, err.msg, cases[i].want);
+		tl_free(&t);
+	}
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_attention_by_hand),
 	cmocka_unit_test(test_attention_2d_inputs),
@@ -619,6 +672,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_multi_head_attention),
 	cmocka_unit_test(test_einsum_dense),
 	cmocka_unit_test(test_attention_errors),
+	cmocka_unit_test(test_hostile_configs),
 };
 
 KS_TEST_MAIN(tests)
