@@ -417,7 +417,9 @@ static void draw_grid(ui *u, tstate *t, int y, int x, int h, int w)
 			fmt_val(v, val, sizeof val);
 			bool cur = t->top + r == t->cr && t->left + c == t->cc;
 			bool hit = t->hl && v >= t->lo && v <= t->hi;
-			snprintf(buf, sizeof buf, cur ? "[%*s]" : " %*s ", CELL_W - 2, val);
+			/* Marks that show without attributes too (TERM=dumb, saved
+			 * screens): [cursor], *highlighted. */
+			snprintf(buf, sizeof buf, cur ? "[%*s]" : hit ? "*%*s " : " %*s ", CELL_W - 2, val);
 			ui_put(y + 1 + r, x + lw + c * CELL_W, CELL_W,
 			       cur ? UI_R_CURSOR : hit ? UI_R_MATCH : UI_R_NUMBER, buf);
 		}
