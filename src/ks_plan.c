@@ -52,6 +52,7 @@ typedef struct step {
 	const ks_op *op;     /* NULL for InputLayer steps */
 	ks_op_call call;
 	bool have_call;      /* call.priv may need op->free */
+	bool shared_priv;    /* call.priv belongs to an earlier call of the same layer */
 	int in_v[KS_MAX_IO];
 	int out_v[KS_MAX_IO];
 	bool identity;       /* out_v == in_v, nothing to run */
@@ -957,7 +958,7 @@ void ks_plan_free(ks_plan *p)
 		return;
 	for (int i = 0; i < p->n_steps; i++) {
 		step *st = &p->steps[i];
-		if (st->op && st->have_call && st->op->free)
+		if (st->op && st->have_call && !st->shared_priv && st->op->free)
 			st->op->free(&st->call);
 		free(st->name);
 	}
@@ -1119,6 +1120,26 @@ ks_plan *ks_plan_build(const ks_model *m, const ks_plan_opts *opts, ks_err *err)
 		step *st = &p->steps[i];
 		if (st->call.scratch_floats > p->scratch_floats)
 			p->scratch_floats = st->call.scratch_floats;
+		/* A shared layer (or a layer of a nested model called more than once)
+		 * called again with the same input shapes and kwargs reuses the first
+		 * call's loaded state, so its weights are read and held once. */
+		int twin = -1;
+		for (int j = 0; j < i && st->op && st->op->load; j++) {
+			const step *q = &p->steps[j];
+			if (q->call.layer == st->call.layer && q->call.model == st->call.model &&
+			    q->call.n_in == st->call.n_in && q->call.priv && !q->shared_priv &&
+			    (q->call.kwargs == st->call.kwargs ||
+			     (q->call.kwargs && st->call.kwargs && json_equal(q->call.kwargs, st->call.kwargs))) &&
+			    memcmp(q->call.in, st->call.in, sizeof(ks_shape) * (size_t)st->call.n_in) == 0) {
+				twin = j;
+				break;
+			}
+		}
+		if (twin >= 0) {
+			st->call.priv = p->steps[twin].call.priv;
+			st->shared_priv = true;
+			continue;
+		}
 		if (st->op && st->op->load && st->op->load(&st->call, err) < 0) {
 			layer_prefix(err, st->name, st->info.class_name);
 			goto err_prefix;

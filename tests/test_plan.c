@@ -215,6 +215,51 @@ static void test_nested(void **state)
 	ks_model_free(m);
 }
 
+/* A nested model applied to two inputs (a siamese network as tf.keras 2
+ * writes it: refs to its calls are node 1 and 2). Both branches share one
+ * set of weights. */
+static void test_siamese(void **state)
+{
+	static const float K[2] = {1, -1};
+	ks_err err;
+	ks_model *inner = eb_new(NULL);
+	int ii = eb_input(inner, "in_x", "[null, 2]");
+	int id = dense(inner, "inner_dense", 2, 1, K, "linear");
+	eb_call1(inner, id, ii);
+	eb_io(inner, 1, &ii, id);
+
+	ks_model *m = eb_new("2.8.0");
+	int a = eb_input(m, "a", "[null, 2]");
+	int b = eb_input(m, "b", "[null, 2]");
+	int sub = eb_layer(m, "Functional", "model_117", "{}");
+	m->layers[sub].inner = inner;
+	inner->parent = m;
+	eb_call1(m, sub, a);
+	eb_call1(m, sub, b);
+	int d = eb_layer(m, "Subtract", "diff", "{}");
+	eb_call(m, d, 2, (ks_ref[]){{sub, 1, 0}, {sub, 2, 0}});
+	eb_io(m, 2, (int[]){a, b}, d);
+
+	ks_shape s[2] = {{2, {1, 2}}, {2, {1, 2}}};
+	float x[2] = {5, 1}, y[2] = {2, 3}, out[1];
+	const float *in[2] = {x, y};
+	if (eb_run(m, 2, s, in, out, 1, NULL, &err) < 0)
+		fail_msg("%s", err.msg);
+	/* (5 - 1) - (2 - 3) = 5 */
+	assert_float_equal(out[0], 5, EPS);
+
+	ks_plan_opts po = {.input_shapes = s, .n_input_shapes = 2};
+	ks_plan *p = ks_plan_build(m, &po, &err);
+	assert_non_null(p);
+	int n = 0;
+	for (int i = 0; i < ks_plan_n_steps(p); i++)
+		if (strcmp(ks_plan_step_info(p, i)->name, "model_117/inner_dense") == 0)
+			n++;
+	assert_int_equal(n, 2);
+	ks_plan_free(p);
+	ks_model_free(m);
+}
+
 static void test_refusals(void **state)
 {
 	static const float K[4] = {1, 0, 0, 1};
@@ -459,6 +504,7 @@ int main(void)
 		cmocka_unit_test(test_memory_reuse),
 		cmocka_unit_test(test_shared_layer),
 		cmocka_unit_test(test_nested),
+		cmocka_unit_test(test_siamese),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_validation),
 		cmocka_unit_test(test_cycle),
