@@ -16,6 +16,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -215,6 +216,9 @@ static int dense_load(ks_op_call *c, ks_err *err)
 	c->priv = d;
 	d->units = units;
 	d->in = c->in[0].d[c->in[0].rank - 1];
+	/* BLAS takes int dimensions */
+	if (d->in > INT_MAX || units > INT_MAX || rows_of(&c->in[0]) > INT_MAX)
+		return ks_fail(err, "too large for one matrix product");
 	int64_t ks[2] = {d->in, units};
 	if (read_weight(c, weight_any(c, kernel_names, 0, use_bias ? 2 : 1), 2, ks, &d->kernel, err) < 0)
 		return -1;

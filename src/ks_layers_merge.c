@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -412,6 +413,8 @@ static int dot_load(ks_op_call *c, ks_err *err)
 	}
 	d->xr = d->x_outer * d->x_inner;
 	d->yr = d->y_outer * d->y_inner;
+	if (d->xr > INT_MAX || d->yr > INT_MAX || d->k > INT_MAX)
+		return ks_fail(err, "too large for one matrix product");
 	return 0;
 }
 
