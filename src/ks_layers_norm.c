@@ -1,9 +1,9 @@
 /* ks_layers_norm: normalization layers at inference.
  *
  *   BatchNormalization   (x - moving_mean) / sqrt(moving_variance + eps) * gamma + beta
- *                        (SyncBatchNormalization alike)
  *                        over the config `axis` (int or list); eps default 1e-3;
  *                        center/scale False drop beta/gamma from the weights.
+ *                        SyncBatchNormalization is the same at inference.
  *                        Keras 1: weights gamma, beta, running_mean, running_std
  *                        (despite the name a variance); mode 0 as above, mode 1
  *                        sample-wise, mode 2 batch statistics even at test time.
