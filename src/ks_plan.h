@@ -17,12 +17,26 @@
  *     const float *y = ks_plan_output(p, 0);
  *     ks_plan_free(p);
  *
- * Semantics follow Keras at inference (training=False): dropout and noise
- * layers are the identity. Masks are not modelled: a Masking layer passes its
- * input through, and layers that would consume a mask compute as if every
- * step were valid.
+ * Semantics follow Keras at inference (training=False): dropout, noise and
+ * augmentation layers are the identity. Masks are not modelled: a Masking
+ * layer passes its input through, and layers that would consume a mask
+ * compute as if every step were valid; ks_plan_note() says where a model
+ * is affected.
  *
- * The plan borrows the model: the model must outlive the plan.
+ * Graph details: nested models are flattened into the plan (their steps are
+ * named "outer/inner"); a nested model's own node 0 counted by tf.keras 2
+ * references is recognised; tensors tf.keras 2 passed as keyword arguments
+ * (value=, key=, y=) become call inputs after the first argument; repeated
+ * calls of a layer with equal input shapes share one copy of its weights.
+ * Graphs deeper than 5000 layers along one path are refused.
+ * keras_major (hard_sigmoid and other version-dependent semantics) comes from
+ * the top model's keras_version (Keras 3 formats: 3; unknown: 2); Theano
+ * weights are recognised from backend "theano".
+ *
+ * The plan borrows the model: the model must outlive the plan. Errors from
+ * ks_plan_build start with the model path and name the layer and its class:
+ *   "m.h5: layer lambda_1 (Lambda) blocks prediction: it holds Python code..."
+ *   "m.h5: layer dense_1 (Dense): weight 'kernel' has shape (2, 3) but ..."
  */
 #ifndef KS_PLAN_H
 #define KS_PLAN_H
