@@ -326,6 +326,29 @@ int ks_input_fit(ks_array *a, const ks_shape *want, bool allow_reshape, const ch
 	return 0;
 }
 
+/* ---- dtypes ---- */
+
+bool ks_input_dtype_is_integer(const char *dt)
+{
+	return dt && (strncmp(dt, "int", 3) == 0 || strncmp(dt, "uint", 4) == 0 || strcmp(dt, "bool") == 0);
+}
+
+int ks_input_check_dtype(const ks_array *a, const char *dtype, const char *name, ks_err *err)
+{
+	int64_t n = ks_array_numel(a);
+	bool is_bool = dtype && strcmp(dtype, "bool") == 0;
+
+	if (!ks_input_dtype_is_integer(dtype))
+		return 0;
+	for (int64_t k = 0; k < n; k++) {
+		float v = a->data[k];
+		if (!isfinite(v) || floorf(v) != v || (is_bool && v != 0.0f && v != 1.0f))
+			return ks_fail(err, "input %s is %s in the model but value %lld of the data is %g", name,
+			               dtype, (long long)k, (double)v);
+	}
+	return 0;
+}
+
 /* ---- generated ---- */
 
 /* splitmix64: tiny, seedable, identical on every platform. */

@@ -45,6 +45,14 @@ int ks_input_parse_csv(const char *text, size_t len, const char *name, ks_array 
  * "input NAME: expected shape (None, 3) but got (2, 4)". */
 int ks_input_fit(ks_array *a, const ks_shape *want, bool allow_reshape, const char *name, ks_err *err);
 
+/* True for integer and bool dtype names ("int32", "uint8", "bool"). */
+bool ks_input_dtype_is_integer(const char *dtype);
+
+/* Checks data against the dtype an InputLayer declares (NULL: anything
+ * goes): integer and bool inputs must hold whole numbers (bool: 0 or 1),
+ * else "input NAME is int32 in the model but value 3 of the data is 1.5". */
+int ks_input_check_dtype(const ks_array *a, const char *dtype, const char *name, ks_err *err);
+
 /* Fills a new array of `shape` (unknown dims other than the batch are an
  * error; the batch axis becomes batch) with zeros, or with uniform values in
  * [lo, hi) from a seeded generator that gives the same numbers on every

@@ -142,6 +142,25 @@ static void test_load_files(void **state)
 	assert_non_null(strstr(err.msg, "missing.npy"));
 }
 
+static void test_dtype(void **state)
+{
+	ks_array a;
+	ks_err err;
+	assert_int_equal(ks_input_parse_literal("[[1, 2.5, 3]]", &a, &err), 0);
+	assert_int_equal(ks_input_check_dtype(&a, "float32", "x", &err), 0);
+	assert_int_equal(ks_input_check_dtype(&a, NULL, "x", &err), 0);
+	assert_int_equal(ks_input_check_dtype(&a, "int32", "x", &err), -1);
+	assert_non_null(strstr(err.msg, "int32"));
+	assert_non_null(strstr(err.msg, "2.5"));
+	ks_array_free(&a);
+	assert_int_equal(ks_input_parse_literal("[[0, 1, 7]]", &a, &err), 0);
+	assert_int_equal(ks_input_check_dtype(&a, "int64", "x", &err), 0);
+	assert_int_equal(ks_input_check_dtype(&a, "bool", "x", &err), -1);
+	ks_array_free(&a);
+	assert_true(ks_input_dtype_is_integer("uint8"));
+	assert_false(ks_input_dtype_is_integer("float16"));
+}
+
 static void test_generate(void **state)
 {
 	ks_array a, b;
@@ -186,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_fit),
 		cmocka_unit_test(test_load_files),
+		cmocka_unit_test(test_dtype),
 		cmocka_unit_test(test_generate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;

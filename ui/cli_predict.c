@@ -63,7 +63,8 @@ static const char usage_text[] =
 	"  --input X        one per model input, in input order: a .npy file, a .csv file\n"
 	"                   (one sample per row) or a literal such as '[[1, 2, 3]]';\n"
 	"                   the batch axis may be left out\n"
-	"  --random SEED    uniform inputs in [-1, 1) (integer ids for Embedding inputs)\n"
+	"  --random SEED    uniform inputs in [-1, 1) (whole numbers for integer inputs,\n"
+	"                   ids below input_dim for Embedding inputs)\n"
 	"  --zeros          all-zero inputs\n"
 	"  --batch N        batch size for --random/--zeros (default 1)\n"
 	"  -o OUT.npy       write the outputs (OUT.npy, or OUT_0.npy, OUT_1.npy, ...)\n"
@@ -230,6 +231,19 @@ static const char *input_name(const ks_model *m, int i)
 	return li >= 0 && li < m->n_layers ? m->layers[li].name : "?";
 }
 
+/* The dtype an InputLayer declares ("float32", "int32", ...): a string in
+ * Keras 1/2, a DTypePolicy object in Keras 3. NULL when absent. */
+static const char *input_dtype(const ks_model *m, int input)
+{
+	int li = m->inputs[input].layer;
+	if (li < 0 || li >= m->n_layers)
+		return NULL;
+	const json_t *d = json_object_get(m->layers[li].config, "dtype");
+	if (json_is_object(d))
+		d = json_object_get(json_object_get(d, "config"), "name");
+	return json_is_string(d) ? json_string_value(d) : NULL;
+}
+
 static int make_inputs(const ks_model *m, const popts *o, ks_array *arr, const char **src, ks_err *err)
 {
 	int n = m->n_inputs;
@@ -252,12 +266,17 @@ static int make_inputs(const ks_model *m, const popts *o, ks_array *arr, const c
 			if (i > 0 && arr[i].shape[0] != arr[0].shape[0])
 				return ks_fail(err, "inputs have different batch sizes (%lld and %lld)",
 				               (long long)arr[0].shape[0], (long long)arr[i].shape[0]);
+			if (ks_input_check_dtype(&arr[i], input_dtype(m, i), input_name(m, i), err) < 0)
+				return -1;
 		} else {
+			/* random ids below the vocabulary for Embedding inputs, small
+			 * whole numbers for other integer inputs, else uniform [-1, 1) */
 			int64_t vocab = o->random ? embedding_vocab(m, i) : 0;
+			bool ints = vocab > 0 || ks_input_dtype_is_integer(input_dtype(m, i));
+			float hi = vocab > 0 ? (float)vocab : ints ? 10.0f : 1.0f;
 			src[i] = o->random ? "random" : "zeros";
-			if (ks_input_generate(&want, o->batch, o->random, o->seed + (uint64_t)i,
-			                      vocab > 0 ? 0.0f : -1.0f, vocab > 0 ? (float)vocab : 1.0f,
-			                      vocab > 0, input_name(m, i), &arr[i], err) < 0)
+			if (ks_input_generate(&want, o->batch, o->random, o->seed + (uint64_t)i, ints ? 0.0f : -1.0f,
+			                      hi, ints, input_name(m, i), &arr[i], err) < 0)
 				return -1;
 		}
 	}
