@@ -562,14 +562,18 @@ int ui_tui_run(const char *path, const char *config_path)
 	ui_layers_build(u);
 	ui_detail_build(u);
 	int status = 0;
+	bool dirty = true;
 	while (!u->quit) {
-		draw(u);
+		/* Idle timeouts only poll for SIGTERM/SIGHUP: nothing to redraw. */
+		if (dirty)
+			draw(u);
 		if (ui_display_terminated())
 			break;
 		ui_event ev;
 		int r = ui_input_next(&ev, 250, headless);
 		if (r < 0)
 			break;
+		dirty = r > 0;
 		if (r == 0)
 			continue;
 		if (ev.directive)
