@@ -99,6 +99,11 @@ one_line_error "junk.h5" "junk model"
 printf '\223NUMPY\001\000\377\377' >"$tmp/trunc.npy"
 run 2 predict "$m" --input "$tmp/trunc.npy"
 one_line_error "trunc.npy" "truncated npy"
+run 2 predict "$c/embedding/model.h5" --input '[[1, 2, 3, 4, 500]]'
+one_line_error "input_dim 10" "Embedding id out of range"
+run 0 predict "$c/embedding/model.keras" --random 5 --batch 4
+grep -q "^output 0: dense (4, 2)" "$tmp/out" && ok || bad "--random ids for an Embedding input"
+grep -q "nan" "$tmp/out" && bad "--random ids fell outside the vocabulary" || ok
 run 2 predict "$m" --zeros --repeat 0
 one_line_error "--repeat" "bad --repeat"
 run 2 predict "$c/dense_relu/weights.h5" --zeros

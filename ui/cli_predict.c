@@ -268,6 +268,16 @@ static int make_inputs(const ks_model *m, const popts *o, ks_array *arr, const c
 				               (long long)arr[0].shape[0], (long long)arr[i].shape[0]);
 			if (ks_input_check_dtype(&arr[i], input_dtype(m, i), input_name(m, i), err) < 0)
 				return -1;
+			/* Keras rejects ids outside an Embedding's vocabulary (on CPU);
+			 * the kernel would write NaN rows, so say it up front */
+			int64_t vocab = embedding_vocab(m, i), cnt = ks_array_numel(&arr[i]);
+			for (int64_t k = 0; vocab > 0 && k < cnt; k++) {
+				float v = arr[i].data[k];
+				if (!(v > -1.0f && v < (float)vocab))
+					return ks_fail(err, "input %s feeds an Embedding with input_dim %lld, but value %lld "
+					               "of the data is %g", input_name(m, i), (long long)vocab, (long long)k,
+					               (double)v);
+			}
 		} else {
 			/* random ids below the vocabulary for Embedding inputs, small
 			 * whole numbers for other integer inputs, else uniform [-1, 1) */
