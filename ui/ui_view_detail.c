@@ -320,7 +320,9 @@ void ui_detail_build(ui *u)
 	ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "Config");
 	add_config(l, L->config);
 	if (L->n_weights > 0) {
-		ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "Storage");
+		bool zip = u->model->format == KS_FMT_KERAS3 || u->model->format == KS_FMT_KERAS2_ZIP;
+		ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "Storage%s",
+		            zip ? " (inside the archive's model.weights.h5)" : "");
 		for (int i = 0; i < L->n_weights; i++)
 			add_storage(l, m, &L->weights[i]);
 	}
