@@ -12,7 +12,8 @@
  * Embedding ids arrive as float32 and are truncated toward zero like Keras'
  * cast to int32. An id outside [0, input_dim) has no row: Keras raises on CPU
  * and returns zeros on GPU; we write NaN into that row so the problem shows in
- * the output rather than passing as a plausible number.
+ * the output rather than passing as a plausible number (`kerascope predict`
+ * refuses such ids before running, as Keras on CPU does).
  */
 #include "config.h"
 
