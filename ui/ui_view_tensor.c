@@ -2,8 +2,9 @@
  *
  * The view reads only what it shows: the value grid reads the visible window
  * of the slice through ks_weight_read_slab (cached until the window moves);
- * statistics and the histogram walk the whole tensor in blocks, the heatmap
- * the whole 2-D slice, both with progress and Ctrl-C cancellation.
+ * statistics walk the whole tensor in blocks when the view opens, the
+ * histogram (a second pass over the range) when it is first shown, the
+ * heatmap the whole 2-D slice, each with progress and Ctrl-C cancellation.
  *
  * Slices use ks_slice's numpy syntax ([0,:,:,3]); the selection must keep at
  * most two axes (rows and columns of the grid). Rank-1 tensors show as one
@@ -45,6 +46,7 @@ typedef struct tstate {
 	ks_stats st;
 	ks_hist hist;
 	bool have_hist;
+	bool hist_tried;         /* computed once, when first shown */
 	bool hl;
 	double lo, hi;
 	float *win;              /* cached window of the slice */
@@ -167,14 +169,23 @@ static void compute_stats(ui *u, tstate *t)
 		return;
 	}
 	t->have_stats = true;
-	if (t->st.finite > 0 && ks_hist_init(&t->hist, HIST_BINS, t->st.min, t->st.max, &err) == 0) {
-		ui_progress_begin(u, "histogram");
-		if (walk_all(u, &t->src, NULL, &t->hist, &err) == 0) {
-			t->have_hist = true;
-		} else {
-			ks_hist_free(&t->hist);
-			snprintf(t->err, sizeof t->err, "histogram: %s", err.msg);
-		}
+	ui_progress_end(u);
+}
+
+/* The histogram needs the range, so a second pass: only when it is shown. */
+static void compute_hist(ui *u, tstate *t)
+{
+	ks_err err;
+	t->hist_tried = true;
+	if (!t->have_stats || t->st.finite == 0 ||
+	    ks_hist_init(&t->hist, HIST_BINS, t->st.min, t->st.max, &err) < 0)
+		return;
+	ui_progress_begin(u, "histogram");
+	if (walk_all(u, &t->src, NULL, &t->hist, &err) == 0) {
+		t->have_hist = true;
+	} else {
+		ks_hist_free(&t->hist);
+		snprintf(t->err, sizeof t->err, "histogram: %s", err.msg);
 	}
 	ui_progress_end(u);
 }
@@ -465,6 +476,8 @@ static void draw_heat(ui *u, tstate *t, int y, int x, int h, int w)
 
 static void draw_hist(ui *u, tstate *t, int y, int x, int h, int w)
 {
+	if (!t->have_hist && !t->hist_tried)
+		compute_hist(u, t);
 	if (!t->have_hist) {
 		ui_put(y, x, w, UI_R_DIM, "no histogram (no finite values, or cancelled)");
 		return;
