@@ -191,39 +191,18 @@ static const char *objpath(const char *p)
 
 bool ks_h5_has_link(hid_t loc, const char *path)
 {
-	char *buf;
-	size_t len;
-	bool ok = true;
-
-	if (!path || !path[0])
-		return false;
-	if (strcmp(path, ".") == 0 || strcmp(path, "/") == 0)
-		return true;
-	len = strlen(path);
-	buf = ks_xstrdup(path);
-	/* H5Lexists needs every intermediate component to exist. */
-	for (size_t i = 1; i <= len && ok; i++) {
-		if (buf[i] == '/' || buf[i] == '\0') {
-			char c = buf[i];
-			buf[i] = '\0';
-			if (H5Lexists(loc, buf, H5P_DEFAULT) <= 0)
-				ok = false;
-			buf[i] = c;
-		}
-	}
-	if (ok && H5Oexists_by_name(loc, path, H5P_DEFAULT) <= 0)
-		ok = false;
-	free(buf);
-	return ok;
+	return ks_h5_kind_of(loc, path) != KS_H5_NONE;
 }
 
 ks_h5_kind ks_h5_kind_of(hid_t loc, const char *path)
 {
 	H5O_info_t info;
 
-	if (strcmp(objpath(path), ".") != 0 && strcmp(path, "/") != 0 && !ks_h5_has_link(loc, path))
+	if (!path || !path[0])
 		return KS_H5_NONE;
-	if (H5Oget_info_by_name2(loc, objpath(path), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
+	/* One traversal: a missing component, a dangling link or a dataset
+	 * used as a group all make this fail (quietly), which reads as absent. */
+	if (H5Oget_info_by_name2(loc, path, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
 		return KS_H5_NONE;
 	switch (info.type) {
 	case H5O_TYPE_GROUP:
@@ -237,10 +216,8 @@ ks_h5_kind ks_h5_kind_of(hid_t loc, const char *path)
 
 bool ks_h5_has_attr(hid_t loc, const char *obj_path, const char *attr)
 {
-	const char *p = objpath(obj_path);
-	if (strcmp(p, ".") != 0 && !ks_h5_has_link(loc, p))
-		return false;
-	return H5Aexists_by_name(loc, p, attr, H5P_DEFAULT) > 0;
+	/* Fails quietly (negative) when the object is missing. */
+	return H5Aexists_by_name(loc, objpath(obj_path), attr, H5P_DEFAULT) > 0;
 }
 
 /* ---- string attributes ------------------------------------------------ */
@@ -322,8 +299,6 @@ static int read_str_elems(hid_t a, hid_t type, hssize_t npts, const char *what, 
 static int open_attr(hid_t loc, const char *obj_path, const char *attr, hid_t *a)
 {
 	const char *p = objpath(obj_path);
-	if (strcmp(p, ".") != 0 && !ks_h5_has_link(loc, p))
-		return 0;
 	if (H5Aexists_by_name(loc, p, attr, H5P_DEFAULT) <= 0)
 		return 0;
 	*a = H5Aopen_by_name(loc, p, attr, H5P_DEFAULT, H5P_DEFAULT);
@@ -669,11 +644,10 @@ int ks_h5_dataset_info(hid_t loc, const char *path, int *rank, int64_t *dims, ks
 	int r, rc = -1;
 	int64_t numel;
 
-	if (ks_h5_kind_of(loc, path) != KS_H5_DATASET)
-		return ks_fail(err, "%s: no such dataset", path);
+	/* H5Dopen2 alone tells "absent or not a dataset": one path traversal. */
 	d = H5Dopen2(loc, path, H5P_DEFAULT);
 	if (d < 0)
-		return ks_fail(err, "%s: cannot open dataset", path);
+		return ks_fail(err, "%s: no such dataset", path);
 	space = H5Dget_space(d);
 	type = H5Dget_type(d);
 	if (space < 0 || type < 0) {
@@ -907,14 +881,23 @@ static int visit_group(visitor *vs, hid_t loc, const char *gpath, int depth)
 {
 	char **names;
 	int n, rc = 0;
+	hid_t g;
 
 	if (depth >= MAX_VISIT_DEPTH)
 		return 0;
 	if (ks_h5_links(loc, gpath, KS_H5_ORDER_NATURAL, &names, &n, vs->err) < 0)
 		return -1;
+	/* Children are looked up relative to the open group: root-relative
+	 * lookups get slow in groups of thousands of links. */
+	g = H5Gopen2(loc, gpath, H5P_DEFAULT);
+	if (g < 0) {
+		ks_h5_strv_free(names, n);
+		return ks_fail(vs->err, "%s: cannot open group", gpath);
+	}
 	for (int i = 0; i < n && rc == 0; i++) {
 		bool root = strcmp(gpath, "/") == 0;
 		char *path = ks_xasprintf("%s/%s", root ? "" : gpath, names[i]);
+		const char *rel = names[i];
 		ks_h5_item it;
 		H5L_info_t li;
 		H5O_info_t oi;
@@ -924,7 +907,7 @@ static int visit_group(visitor *vs, hid_t loc, const char *gpath, int depth)
 		it.path = path;
 		it.name = names[i];
 		it.depth = depth;
-		if (H5Lget_info(loc, path, &li, H5P_DEFAULT) < 0 || li.type != H5L_TYPE_HARD) {
+		if (H5Lget_info(g, rel, &li, H5P_DEFAULT) < 0 || li.type != H5L_TYPE_HARD) {
 			it.is_link_only = true;
 			r = vs->cb(&it, vs->ud, vs->err);
 			free(path);
@@ -932,7 +915,7 @@ static int visit_group(visitor *vs, hid_t loc, const char *gpath, int depth)
 				rc = -1;
 			continue;
 		}
-		if (H5Oget_info_by_name2(loc, path, &oi, H5O_INFO_BASIC | H5O_INFO_NUM_ATTRS,
+		if (H5Oget_info_by_name2(g, rel, &oi, H5O_INFO_BASIC | H5O_INFO_NUM_ATTRS,
 		                         H5P_DEFAULT) < 0) {
 			it.kind = KS_H5_NONE;
 			r = vs->cb(&it, vs->ud, vs->err);
@@ -952,7 +935,7 @@ static int visit_group(visitor *vs, hid_t loc, const char *gpath, int depth)
 				rc = visit_group(vs, loc, path, depth + 1);
 		} else if (oi.type == H5O_TYPE_DATASET) {
 			it.kind = KS_H5_DATASET;
-			if (ks_h5_dataset_info(loc, path, &it.rank, it.dims, &it.dtype, NULL) < 0) {
+			if (ks_h5_dataset_info(g, rel, &it.rank, it.dims, &it.dtype, NULL) < 0) {
 				it.rank = 0;
 				it.dtype = KS_DT_UNKNOWN;
 			}
@@ -965,6 +948,7 @@ static int visit_group(visitor *vs, hid_t loc, const char *gpath, int depth)
 		}
 		free(path);
 	}
+	H5Gclose(g);
 	ks_h5_strv_free(names, n);
 	return rc;
 }

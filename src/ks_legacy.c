@@ -304,18 +304,32 @@ static void layer_add_weight(ks_layer *L, const ks_weight *w)
 	L->weights[L->n_weights++] = *w;
 }
 
-static int fill_weight(ks_model *m, const char *dset, const char *stored, ks_weight *w,
-                       ks_err *err)
+/* Fills w from the dataset at rel (relative to loc; its absolute path is
+ * dset). Messages name the file and the absolute path. */
+static int fill_weight_at(ks_model *m, hid_t loc, const char *rel, const char *dset,
+                          const char *stored, ks_weight *w, ks_err *err)
 {
+	ks_err sub;
+
 	memset(w, 0, sizeof *w);
-	if (ks_h5_dataset_info(m->file, dset, &w->rank, w->shape, &w->dtype, err) < 0)
-		return ks_err_prefix(err, "%s", m->path);
+	if (ks_h5_dataset_info(loc, rel, &w->rank, w->shape, &w->dtype, &sub) < 0) {
+		size_t lr = strlen(rel);
+		const char *why = strncmp(sub.msg, rel, lr) == 0 && sub.msg[lr] == ':' ? sub.msg + lr + 2
+		                                                                       : sub.msg;
+		return ks_fail(err, "%s: %s: %s", m->path, dset, why);
+	}
 	if (w->dtype == KS_DT_STRING || w->dtype == KS_DT_OTHER || w->dtype == KS_DT_UNKNOWN)
 		ks_model_warn(m, "%s holds %s data, not numbers", dset, ks_dtype_name(w->dtype));
 	w->h5_path = ks_xstrdup(dset);
 	w->stored_name = ks_xstrdup(stored);
 	w->trainable = true;
 	return 0;
+}
+
+static int fill_weight(ks_model *m, const char *dset, const char *stored, ks_weight *w,
+                       ks_err *err)
+{
+	return fill_weight_at(m, m->file, dset, dset, stored, w, err);
 }
 
 /* The layer of model `in` (searched deeply) that a nested weight name
@@ -362,25 +376,27 @@ static int load_layer_group(ks_model *m, const char *gpath, const char *lname, k
                             ks_err *err)
 {
 	char **wn;
-	int n;
+	int n, rc = -1;
+	/* Lookups relative to the layer group: thousands of layers make
+	 * root-relative paths noticeably slower in HDF5 1.10. */
+	hid_t g = H5Gopen2(m->file, gpath, H5P_DEFAULT);
 
-	if (read_names(m->file, gpath, "weight_names", &wn, &n, err) < 0)
-		return ks_err_prefix(err, "%s", m->path);
+	if (g < 0)
+		return ks_fail(err, "%s: cannot open group %s", m->path, gpath);
+	if (read_names(g, ".", "weight_names", &wn, &n, err) < 0) {
+		H5Gclose(g);
+		return ks_err_prefix(err, "%s: %s", m->path, gpath);
+	}
 	for (int k = 0; k < n; k++) {
 		char *dset = join_path(gpath, wn[k]);
 		ks_weight w;
 		ks_layer *owner = L;
-		if (ks_h5_kind_of(m->file, dset) != KS_H5_DATASET) {
-			ks_fail(err, "%s: weight '%s' of layer '%s' is listed in weight_names but %s does not exist",
-			        m->path, wn[k], lname, dset);
+		if (fill_weight_at(m, g, wn[k], dset, wn[k], &w, err) < 0) {
+			if (ks_h5_kind_of(g, wn[k]) != KS_H5_DATASET)
+				ks_fail(err, "%s: weight '%s' of layer '%s' is listed in weight_names but %s does not exist",
+				        m->path, wn[k], lname, dset);
 			free(dset);
-			ks_h5_strv_free(wn, n);
-			return -1;
-		}
-		if (fill_weight(m, dset, wn[k], &w, err) < 0) {
-			free(dset);
-			ks_h5_strv_free(wn, n);
-			return -1;
+			goto out;
 		}
 		free(dset);
 		if (L->inner) {
@@ -402,8 +418,11 @@ static int load_layer_group(ks_model *m, const char *gpath, const char *lname, k
 		w.trainable = !nontrainable_name(owner->class_name, w.name) && !layer_frozen(owner);
 		layer_add_weight(owner, &w);
 	}
+	rc = 0;
+out:
 	ks_h5_strv_free(wn, n);
-	return 0;
+	H5Gclose(g);
+	return rc;
 }
 
 static void dedupe_all(ks_model *m)

@@ -281,43 +281,43 @@ static ks_model *open_unprobed(const char *path, const ks_open_opts *opts,
  * attributes) is first walked in a forked child. If the child dies, the file
  * is refused with a message instead of taking the program down. */
 
-static int probe_visit(const ks_h5_item *it, void *ud, ks_err *err)
+static herr_t probe_attr(hid_t obj, const char *name, const H5A_info_t *info, void *ud)
 {
-	hid_t f = *(hid_t *)ud;
-	char **names;
-	int n;
+	char *t;
 
-	(void)err;
-	if (it->kind == KS_H5_NONE)
-		return 0;
-	if (ks_h5_attr_names(f, it->path, &names, &n, NULL) == 0) {
-		for (int i = 0; i < n; i++) {
-			char *t;
-			if (ks_h5_attr_text(f, it->path, names[i], 64, &t, NULL) == 0)
-				free(t);
-		}
-		ks_h5_strv_free(names, n);
-	}
+	(void)info;
+	(void)ud;
+	if (ks_h5_attr_text(obj, ".", name, 64, &t, NULL) == 0)
+		free(t);
 	return 0;
 }
 
-static void probe_weights(const ks_model *m, hid_t f)
+/* Every object HDF5's own walk reaches: dataset headers and attributes. */
+static herr_t probe_object(hid_t f, const char *name, const H5O_info_t *info, void *ud)
 {
-	for (int i = 0; i < m->n_layers; i++) {
-		const ks_layer *L = &m->layers[i];
-		for (int k = 0; k < L->n_weights; k++) {
-			hid_t d;
-			if (!L->weights[k].h5_path)
-				continue;
-			d = H5Dopen2(f, L->weights[k].h5_path, H5P_DEFAULT);
-			if (d >= 0) {
-				(void)H5Dget_storage_size(d);
-				H5Dclose(d);
-			}
+	(void)ud;
+	if (info->type == H5O_TYPE_DATASET) {
+		/* header, dataspace, type and (chunked) index */
+		hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+		if (d >= 0) {
+			hid_t sp = H5Dget_space(d), ty = H5Dget_type(d);
+			(void)H5Dget_storage_size(d);
+			if (sp >= 0)
+				H5Sclose(sp);
+			if (ty >= 0)
+				H5Tclose(ty);
+			H5Dclose(d);
 		}
-		if (L->inner)
-			probe_weights(L->inner, f);
 	}
+	if (info->num_attrs > 0) {
+		hid_t o = H5Oopen(f, name, H5P_DEFAULT);
+		if (o >= 0) {
+			hsize_t idx = 0;
+			H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, probe_attr, NULL);
+			H5Oclose(o);
+		}
+	}
+	return 0;
 }
 
 static void probe_child(const char *path, const ks_open_opts *opts, const unsigned char *head,
@@ -334,9 +334,8 @@ static void probe_child(const char *path, const ks_open_opts *opts, const unsign
 	m = open_unprobed(path, opts, head, got, &e);
 	if (m && m->file >= 0) {
 		hid_t f = m->file;
-		probe_weights(m, f);
-		probe_visit(&(ks_h5_item){.path = "/", .kind = KS_H5_GROUP}, &f, NULL);
-		ks_h5_visit(f, "/", probe_visit, &f, NULL);
+		H5Ovisit2(f, H5_INDEX_NAME, H5_ITER_INC, probe_object, NULL,
+		          H5O_INFO_BASIC | H5O_INFO_NUM_ATTRS);
 	}
 	_exit(0);
 }
