@@ -238,14 +238,22 @@ static bool aset_add(aset *s, haddr_t a)
 	return true;
 }
 
-/* True the first time the group at path is met (by object address). */
-static bool first_visit(aset *s, hid_t f, const char *path)
+/* Kind of the object a direct child link `name` of loc points to. Only
+ * hard links count: Keras writes no others, and following a soft or
+ * external link could leave the file. One lookup, relative to an open
+ * group: walking absolute paths again and again is what makes big models
+ * slow to open. */
+static ks_h5_kind child_kind(hid_t loc, const char *name)
 {
+	H5L_info_t li;
 	H5O_info_t oi;
 
-	if (H5Oget_info_by_name2(f, path, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
-		return false;
-	return aset_add(s, oi.addr);
+	if (H5Lget_info(loc, name, &li, H5P_DEFAULT) < 0 || li.type != H5L_TYPE_HARD)
+		return KS_H5_NONE;
+	if (H5Oget_info_by_name2(loc, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
+		return KS_H5_NONE;
+	return oi.type == H5O_TYPE_GROUP ? KS_H5_GROUP
+	     : oi.type == H5O_TYPE_DATASET ? KS_H5_DATASET : KS_H5_OTHER;
 }
 
 typedef struct k3ctx {
@@ -255,82 +263,97 @@ typedef struct k3ctx {
 	aset seen;             /* groups already walked by collect() */
 } k3ctx;
 
-/* Appends the variables stored for the object at group `gpath` (absolute)
- * and its sub-objects to l. rel is the group's path relative to the layer
- * (for stored names), prefix the semantic prefix. skip_layers: the group's
- * "layers" child belongs to a nested model, not to this object. */
-static int collect(k3ctx *c, const char *gpath, const char *rel, const char *cls,
-                   const json_t *cfg, const char *prefix, bool skip_layers, int depth, wlist *l,
-                   ks_err *err)
+/* The variables of the vars group `vg` (open; absolute path vpath). */
+static int collect_vars(k3ctx *c, hid_t vg, const char *vpath, const char *rel, const char *cls,
+                        const json_t *cfg, const char *prefix, wlist *l, ks_err *err)
+{
+	char **vars = NULL, **names;
+	bool *tr;
+	int nv = 0, nd = 0, i, rc = 0;
+	char *srel;
+
+	if (ks_h5_links(vg, ".", KS_H5_ORDER_NATURAL, &vars, &nv, err) < 0)
+		return ks_err_prefix(err, "%s: %s", c->label, vpath);
+	/* Only datasets are variables (a vars group holds nothing else in
+	 * files Keras writes). */
+	for (i = 0; i < nv; i++) {
+		if (child_kind(vg, vars[i]) == KS_H5_DATASET)
+			vars[nd++] = vars[i];
+		else
+			free(vars[i]);
+	}
+	names = ks_xcalloc((size_t)(nd ? nd : 1), sizeof *names);
+	tr = ks_xcalloc((size_t)(nd ? nd : 1), sizeof *tr);
+	ks_varnames(cls, cfg, nd, names, tr);
+	srel = join(rel, "vars");
+	for (i = 0; i < nd; i++) {
+		ks_weight *w = wl_push(l);
+		w->h5_path = join(vpath, vars[i]);
+		w->stored_name = join(srel, vars[i]);
+		w->name = join(prefix, names[i]);
+		w->trainable = tr[i];
+		if (rc == 0 && ks_h5_dataset_info(vg, vars[i], &w->rank, w->shape, &w->dtype, err) < 0) {
+			/* The message names the dataset relative to its group:
+			 * name it by its full path instead. */
+			char why[KS_ERR_MAX];
+			size_t nl = strlen(vars[i]);
+			const char *m = err ? err->msg : "";
+			if (strncmp(m, vars[i], nl) == 0 && m[nl] == ':' && m[nl + 1] == ' ')
+				m += nl + 2;
+			snprintf(why, sizeof why, "%s", m);
+			rc = ks_fail(err, "%s: %s: %s", c->label, w->h5_path, why);
+		}
+	}
+	for (i = 0; i < nd; i++)
+		free(names[i]);
+	free(srel);
+	ks_h5_strv_free(vars, nd);
+	free(names);
+	free(tr);
+	return rc;
+}
+
+/* Appends the variables stored for the object at group gid (open; absolute
+ * path gpath) and its sub-objects to l. rel is the group's path relative to
+ * the layer (for stored names), prefix the semantic prefix. skip_layers: the
+ * group's "layers" child belongs to a nested model, not to this object. */
+static int collect_at(k3ctx *c, hid_t gid, const char *gpath, const char *rel, const char *cls,
+                      const json_t *cfg, const char *prefix, bool skip_layers, int depth,
+                      wlist *l, ks_err *err)
 {
 	char **kids = NULL;
-	int nk = 0, i;
-	char *vpath;
+	int nk = 0, i, rc = 0;
+	H5O_info_t oi;
 
 	if (depth > KS_K3_MAX_DEPTH)
 		return ks_fail(err, "%s: group %s is nested too deeply", c->label, gpath);
-	if (!first_visit(&c->seen, c->file, gpath)) {
+	if (H5Oget_info2(gid, &oi, H5O_INFO_BASIC) < 0 || !aset_add(&c->seen, oi.addr)) {
 		ks_model_warn(c->root, "group %s is linked more than once: its variables are "
 		              "listed once", gpath);
 		return 0;
 	}
-	vpath = join(gpath, "vars");
-	if (ks_h5_kind_of(c->file, vpath) == KS_H5_GROUP) {
-		char **vars = NULL, **names;
-		bool *tr;
-		int nv = 0, nd = 0;
-
-		if (ks_h5_links(c->file, vpath, KS_H5_ORDER_NATURAL, &vars, &nv, err) < 0) {
-			free(vpath);
-			return ks_err_prefix(err, "%s", c->label);
-		}
-		names = ks_xcalloc((size_t)(nv ? nv : 1), sizeof *names);
-		tr = ks_xcalloc((size_t)(nv ? nv : 1), sizeof *tr);
-		/* Only datasets are variables (a vars group holds nothing else
-		 * in files Keras writes). */
-		for (i = 0; i < nv; i++) {
-			char *dp = join(vpath, vars[i]);
-			if (ks_h5_kind_of(c->file, dp) == KS_H5_DATASET)
-				vars[nd++] = vars[i];
-			else
-				free(vars[i]);
-			free(dp);
-		}
-		ks_varnames(cls, cfg, nd, names, tr);
-		for (i = 0; i < nd; i++) {
-			ks_weight *w = wl_push(l);
-			char *srel = join(rel, "vars");
-			w->h5_path = join(vpath, vars[i]);
-			w->stored_name = join(srel, vars[i]);
-			w->name = join(prefix, names[i]);
-			w->trainable = tr[i];
-			free(srel);
-			if (ks_h5_dataset_info(c->file, w->h5_path, &w->rank, w->shape, &w->dtype, err) < 0) {
-				ks_err_prefix(err, "%s", c->label);
-				for (; i < nd; i++)
-					free(names[i]);
-				ks_h5_strv_free(vars, nd);
-				free(names);
-				free(tr);
-				free(vpath);
-				return -1;
-			}
-			free(names[i]);
-		}
-		ks_h5_strv_free(vars, nd);
-		free(names);
-		free(tr);
+	if (child_kind(gid, "vars") == KS_H5_GROUP) {
+		hid_t vg = H5Gopen2(gid, "vars", H5P_DEFAULT);
+		char *vpath = join(gpath, "vars");
+		if (vg < 0)
+			rc = ks_fail(err, "%s: cannot open %s", c->label, vpath);
+		else
+			rc = collect_vars(c, vg, vpath, rel, cls, cfg, prefix, l, err);
+		if (vg >= 0)
+			H5Gclose(vg);
+		free(vpath);
+		if (rc < 0)
+			return -1;
 	}
-	free(vpath);
 
-	if (ks_h5_links(c->file, gpath, KS_H5_ORDER_NAME, &kids, &nk, err) < 0)
-		return ks_err_prefix(err, "%s", c->label);
+	if (ks_h5_links(gid, ".", KS_H5_ORDER_NAME, &kids, &nk, err) < 0)
+		return ks_err_prefix(err, "%s: %s", c->label, gpath);
 	qsort(kids, (size_t)nk, sizeof *kids, cmp_child);
-	for (i = 0; i < nk; i++) {
+	for (i = 0; i < nk && rc == 0; i++) {
 		const char *ccls, *cpfx;
 		const json_t *ccfg;
 		char *cg, *crel, *cp;
-		int rc;
+		hid_t sub;
 
 		if (strcmp(kids[i], "vars") == 0 || (skip_layers && strcmp(kids[i], "layers") == 0))
 			continue;
@@ -338,25 +361,41 @@ static int collect(k3ctx *c, const char *gpath, const char *rel, const char *cls
 		 * weight (Keras' count_params leaves it out too). */
 		if (strcmp(kids[i], "seed_generator") == 0 || strcmp(kids[i], "_seed_generator") == 0)
 			continue;
-		cg = join(gpath, kids[i]);
-		if (ks_h5_kind_of(c->file, cg) != KS_H5_GROUP) {
-			free(cg);
+		if (child_kind(gid, kids[i]) != KS_H5_GROUP)
 			continue;
-		}
+		sub = H5Gopen2(gid, kids[i], H5P_DEFAULT);
+		if (sub < 0)
+			continue;
 		ks_varnames_child(cls, cfg, kids[i], &ccls, &ccfg, &cpfx);
+		cg = join(gpath, kids[i]);
 		crel = join(rel, kids[i]);
 		cp = join(prefix, cpfx);
-		rc = collect(c, cg, crel, ccls, ccfg, cp, false, depth + 1, l, err);
+		rc = collect_at(c, sub, cg, crel, ccls, ccfg, cp, false, depth + 1, l, err);
+		H5Gclose(sub);
 		free(cg);
 		free(crel);
 		free(cp);
-		if (rc < 0) {
-			ks_h5_strv_free(kids, nk);
-			return -1;
-		}
 	}
 	ks_h5_strv_free(kids, nk);
-	return 0;
+	return rc;
+}
+
+/* collect_at for the group at absolute path gpath. */
+static int collect(k3ctx *c, const char *gpath, const char *rel, const char *cls,
+                   const json_t *cfg, const char *prefix, bool skip_layers, int depth, wlist *l,
+                   ks_err *err)
+{
+	hid_t gid;
+	int rc;
+
+	if (ks_h5_kind_of(c->file, gpath) != KS_H5_GROUP)
+		return 0;
+	gid = H5Gopen2(c->file, gpath, H5P_DEFAULT);
+	if (gid < 0)
+		return ks_fail(err, "%s: cannot open group %s", c->label, gpath);
+	rc = collect_at(c, gid, gpath, rel, cls, cfg, prefix, skip_layers, depth, l, err);
+	H5Gclose(gid);
+	return rc;
 }
 
 static int attach(k3ctx *c, ks_layer *ly, const char *gpath, int depth, ks_err *err)
@@ -413,23 +452,31 @@ static int list_groups(k3ctx *c, const char *dir, gent **out, int *n, ks_err *er
 {
 	char **names = NULL;
 	int nn = 0, i;
+	hid_t dg;
 	gent *g;
 
 	*out = NULL;
 	*n = 0;
 	if (ks_h5_kind_of(c->file, dir) != KS_H5_GROUP)
 		return 0;
-	if (ks_h5_links(c->file, dir, KS_H5_ORDER_NAME, &names, &nn, err) < 0)
-		return ks_err_prefix(err, "%s", c->label);
+	dg = H5Gopen2(c->file, dir, H5P_DEFAULT);
+	if (dg < 0)
+		return ks_fail(err, "%s: cannot open group %s", c->label, dir);
+	if (ks_h5_links(dg, ".", KS_H5_ORDER_NAME, &names, &nn, err) < 0) {
+		H5Gclose(dg);
+		return ks_err_prefix(err, "%s: %s", c->label, dir);
+	}
 	g = ks_xcalloc((size_t)(nn ? nn : 1), sizeof *g);
 	for (i = 0; i < nn; i++) {
-		char *vp = ks_xasprintf("%s/%s/vars", dir, names[i]);
+		char *vp = ks_xasprintf("%s/vars", names[i]);
 		ks_err e2;
 		g[i].group = names[i];
-		if (ks_h5_attr_str(c->file, vp, "name", &g[i].attr_name, &e2) < 0)
+		if (child_kind(dg, names[i]) != KS_H5_GROUP ||
+		    ks_h5_attr_str(dg, vp, "name", &g[i].attr_name, &e2) < 0)
 			g[i].attr_name = NULL;
 		free(vp);
 	}
+	H5Gclose(dg);
 	free(names);
 	*out = g;
 	*n = nn;
@@ -634,32 +681,35 @@ static int cmp_counter(const void *a, const void *b)
  * none). Raw data is allocated in write order and, unlike object headers,
  * never lands in space freed by metadata (HDF5 keeps raw data and metadata
  * free space apart), so it dates an object's weights reliably. */
-static haddr_t data_addr(hid_t f, const char *p, int depth, aset *seen)
+static haddr_t data_addr(hid_t g, int depth, aset *seen)
 {
 	char **kids = NULL;
 	int nk = 0;
 	haddr_t best = HADDR_UNDEF;
+	H5O_info_t oi;
 	ks_err e;
 
-	if (depth > KS_K3_MAX_DEPTH || !first_visit(seen, f, p) ||
-	    ks_h5_links(f, p, KS_H5_ORDER_NAME, &kids, &nk, &e) < 0)
+	if (depth > KS_K3_MAX_DEPTH || H5Oget_info2(g, &oi, H5O_INFO_BASIC) < 0 ||
+	    !aset_add(seen, oi.addr) || ks_h5_links(g, ".", KS_H5_ORDER_NAME, &kids, &nk, &e) < 0)
 		return HADDR_UNDEF;
 	for (int i = 0; i < nk; i++) {
-		char *c = join(p, kids[i]);
-		ks_h5_kind kd = ks_h5_kind_of(f, c);
+		ks_h5_kind kd = child_kind(g, kids[i]);
 		haddr_t a = HADDR_UNDEF;
 		if (kd == KS_H5_DATASET) {
-			hid_t d = H5Dopen2(f, c, H5P_DEFAULT);
+			hid_t d = H5Dopen2(g, kids[i], H5P_DEFAULT);
 			if (d >= 0) {
 				a = H5Dget_offset(d);
 				H5Dclose(d);
 			}
 		} else if (kd == KS_H5_GROUP) {
-			a = data_addr(f, c, depth + 1, seen);
+			hid_t sub = H5Gopen2(g, kids[i], H5P_DEFAULT);
+			if (sub >= 0) {
+				a = data_addr(sub, depth + 1, seen);
+				H5Gclose(sub);
+			}
 		}
 		if (a != HADDR_UNDEF && (best == HADDR_UNDEF || a < best))
 			best = a;
-		free(c);
 	}
 	ks_h5_strv_free(kids, nk);
 	return best;
@@ -679,17 +729,24 @@ static int groups_in_creation_order(k3ctx *c, const char *dir, char ***out, int 
 	gaddr **same;
 	aset seen = {0};
 
+	hid_t dg;
+
 	*out = NULL;
 	*n = 0;
-	if (ks_h5_links(c->file, dir, KS_H5_ORDER_NAME, &names, &nn, err) < 0)
-		return ks_err_prefix(err, "%s", c->label);
+	dg = H5Gopen2(c->file, dir, H5P_DEFAULT);
+	if (dg < 0)
+		return ks_fail(err, "%s: cannot open group %s", c->label, dir);
+	if (ks_h5_links(dg, ".", KS_H5_ORDER_NAME, &names, &nn, err) < 0) {
+		H5Gclose(dg);
+		return ks_err_prefix(err, "%s: %s", c->label, dir);
+	}
 	ga = ks_xcalloc((size_t)(nn ? nn : 1), sizeof *ga);
 	for (i = 0; i < nn; i++) {
-		char *p = join(dir, names[i]);
 		H5O_info_t oi;
-		if (ks_h5_kind_of(c->file, p) == KS_H5_GROUP &&
-		    H5Oget_info_by_name2(c->file, p, &oi, H5O_INFO_BASIC, H5P_DEFAULT) >= 0) {
-			haddr_t a = data_addr(c->file, p, 0, &seen);
+		hid_t sub = child_kind(dg, names[i]) == KS_H5_GROUP
+		          ? H5Gopen2(dg, names[i], H5P_DEFAULT) : H5I_INVALID_HID;
+		if (sub >= 0 && H5Oget_info2(sub, &oi, H5O_INFO_BASIC) >= 0) {
+			haddr_t a = data_addr(sub, 0, &seen);
 			ga[k].name = names[i];
 			ga[k].base = strip_counter(names[i], &ga[k].k);
 			ga[k].addr = a != HADDR_UNDEF ? a : oi.addr;
@@ -697,8 +754,10 @@ static int groups_in_creation_order(k3ctx *c, const char *dir, char ***out, int 
 		} else {
 			free(names[i]);
 		}
-		free(p);
+		if (sub >= 0)
+			H5Gclose(sub);
 	}
+	H5Gclose(dg);
 	free(names);
 	free(seen.v);
 	qsort(ga, (size_t)k, sizeof *ga, cmp_addr);
