@@ -220,6 +220,8 @@ int ui_tree_fill(ui *u, ui_list *l, ks_err *err);
 /* Enter on a tree row of l: opens the dataset in the tensor view. */
 bool ui_tree_enter(ui *u, ui_list *l);
 void ui_tree_clear(ui_list *l);
+/* The detail pane of a plain file: the selected object's kind and attributes. */
+void ui_tree_detail(ui *u, const ui_list *tree, ui_list *out);
 
 /* Commands (ui_cmd.c). Runs one command line; errors go to the message line. */
 void ui_cmd_run(ui *u, const char *line);

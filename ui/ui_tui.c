@@ -588,7 +588,10 @@ int ui_tui_run(const char *path, const char *config_path)
 	ui_prompt_done();
 	ui_display_done();
 	ui_input_close();
-	ui_tree_clear(&u->layers.list);
+	if (u->plain)
+		ui_tree_clear(&u->layers.list); /* its rows own their HDF5 paths */
+	else
+		ui_list_clear(&u->layers.list);
 	ui_list_clear(&u->detail.list);
 	ui_layers_free(u);
 	ui_acts_free(u->acts);

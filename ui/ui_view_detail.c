@@ -232,12 +232,7 @@ void ui_detail_build(ui *u)
 	ui_list *l = &u->detail.list;
 	ui_list_clear(l);
 	if (u->plain) {
-		ui_list *t = &u->layers.list;
-		if (t->sel >= 0 && t->sel < t->n) {
-			ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "HDF5 object");
-			ui_list_add(l, UI_R_NORMAL, 0, 0, NULL, "  %s", t->v[t->sel].text);
-			ui_list_add(l, UI_R_DIM, 0, 0, NULL, "  Enter opens a dataset in the tensor view");
-		}
+		ui_tree_detail(u, &u->layers.list, l);
 		return;
 	}
 	const ks_model *m = NULL;

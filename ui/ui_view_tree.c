@@ -13,8 +13,8 @@
 #include "ui.h"
 #include "ui_display.h"
 
-#define TAG_GROUP 1
-#define TAG_DATASET 2
+#define TAG_GROUP 11 /* distinct from the layer pane's tags: the lists may share code */
+#define TAG_DATASET 12
 
 /* Hard cap on rows so that a file with millions of objects stays usable. */
 #define TREE_MAX_ROWS 100000
@@ -40,7 +40,12 @@ static int on_item(const ks_h5_item *it, void *ud, ks_err *err)
 	if (it->n_attrs > 0)
 		snprintf(attrs, sizeof attrs, "  @%d", it->n_attrs);
 	if (it->kind == KS_H5_GROUP) {
-		ui_list_add(c->l, UI_R_NORMAL, TAG_GROUP, it->depth, NULL, "%s%s/%s", ind, it->name, attrs);
+		/* Groups carry their path too (for the detail pane's attributes). */
+		ks_weight *g = ks_xcalloc(1, sizeof *g);
+		g->name = ks_xstrdup(it->path);
+		g->h5_path = ks_xstrdup(it->path);
+		g->rank = -1;
+		ui_list_add(c->l, UI_R_NORMAL, TAG_GROUP, it->depth, g, "%s%s/%s", ind, it->name, attrs);
 	} else if (it->kind == KS_H5_DATASET) {
 		ks_weight *w = ks_xcalloc(1, sizeof *w);
 		w->name = ks_xstrdup(it->path);
@@ -74,6 +79,11 @@ int ui_tree_fill(ui *u, ui_list *l, ks_err *err)
 	if (f < 0)
 		return ks_fail(err, "%s: no HDF5 file to show", u->path);
 	ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "HDF5 tree of %s", u->path);
+	ks_weight *root = ks_xcalloc(1, sizeof *root);
+	root->name = ks_xstrdup("/");
+	root->h5_path = ks_xstrdup("/");
+	root->rank = -1;
+	ui_list_add(l, UI_R_NORMAL, TAG_GROUP, -1, root, "/");
 	fill_ctx c = {l, 0};
 	if (ks_h5_visit(f, "/", on_item, &c, err) < 0 && c.rows <= TREE_MAX_ROWS)
 		return -1;
@@ -85,7 +95,7 @@ int ui_tree_fill(ui *u, ui_list *l, ks_err *err)
 void ui_tree_clear(ui_list *l)
 {
 	for (int i = 0; i < l->n; i++)
-		if (l->v[i].tag == TAG_DATASET) {
+		if ((l->v[i].tag == TAG_DATASET || l->v[i].tag == TAG_GROUP) && l->v[i].ptr) {
 			ks_weight *w = (ks_weight *)l->v[i].ptr;
 			free(w->name);
 			free(w->h5_path);
@@ -139,4 +149,42 @@ bool ui_tree_open(ui *u)
 		return false;
 	}
 	return true;
+}
+
+void ui_tree_detail(ui *u, const ui_list *tree, ui_list *out)
+{
+	if (tree->sel < 0 || tree->sel >= tree->n || !tree->v[tree->sel].ptr) {
+		ui_list_add(out, UI_R_DIM, 0, 0, NULL, "(select an object)");
+		return;
+	}
+	const ui_line *ln = &tree->v[tree->sel];
+	const ks_weight *w = ln->ptr;
+	hid_t f = file_of(u->model);
+	ui_list_add(out, UI_R_HEADER, 0, 0, NULL, "%s", w->h5_path);
+	if (ln->tag == TAG_DATASET) {
+		char sh[128];
+		ks_shape_str(w->shape, w->rank, sh, sizeof sh);
+		ui_list_add(out, UI_R_NORMAL, 0, 0, NULL, "  dataset %s %s (Enter opens)", sh,
+		            ks_dtype_name(w->dtype));
+	} else {
+		ui_list_add(out, UI_R_NORMAL, 0, 0, NULL, "  group");
+	}
+	char **names = NULL;
+	int n = 0;
+	ks_err err;
+	if (f < 0 || ks_h5_attr_names(f, w->h5_path, &names, &n, &err) < 0) {
+		ui_list_add(out, UI_R_ERROR, 0, 0, NULL, "  attributes unreadable");
+		return;
+	}
+	ui_list_add(out, UI_R_HEADER, 0, 0, NULL, "Attributes (%d)", n);
+	for (int i = 0; i < n; i++) {
+		char *text = NULL;
+		if (ks_h5_attr_text(f, w->h5_path, names[i], 300, &text, &err) == 0) {
+			ui_list_add(out, UI_R_NORMAL, 0, 0, NULL, "  %s = %s", names[i], text);
+			free(text);
+		} else {
+			ui_list_add(out, UI_R_DIM, 0, 0, NULL, "  %s (unreadable)", names[i]);
+		}
+	}
+	ks_h5_strv_free(names, n);
 }
