@@ -479,6 +479,9 @@ static void test_big_member_lies(void **state)
 		free(b.p);
 	}
 	free(big);
+	unlink(p);
+	unlink(k3_tmp("big_cen_small.keras"));
+	unlink(k3_tmp("big_h5_cut.keras"));
 }
 
 /* HDF5 1.10 never frees the object headers of a file it wrote with hard-link

@@ -724,6 +724,9 @@ static void test_big_member_in_place(void **state)
 	check_weight(m, "big", "bias", 1, (int64_t[]){ 1500 }, 2.0f);
 	ks_model_free(m);
 	assert_false(maps_file(z));     /* every mapping released */
+	unlink(w);
+	unlink(z);
+	unlink(zd);
 }
 
 /* ---- shared fixtures -------------------------------------------------- */
