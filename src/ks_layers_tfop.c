@@ -8,8 +8,9 @@
  * without executing any code. Supported: elementwise binary ops with a
  * scalar or a tensor second operand (numpy broadcasting), unary math and
  * activation functions, reductions over non-batch axes, reshape,
- * expand_dims, squeeze, transpose keeping the batch axis first, concat.
- * Anything else is refused at plan time naming the function.
+ * expand_dims, squeeze, transpose keeping the batch axis first, concat;
+ * and SlicingOpLambda's x[...] with constant indices. Anything else is
+ * refused at plan time naming the function.
  */
 #include "config.h"
 
@@ -515,7 +516,230 @@ static void tf_free(ks_op_call *c)
 
 static const ks_op op_tfop = {"TFOpLambda", 0, tf_infer, tf_load, tf_run, tf_free};
 
+
+/* ---- SlicingOpLambda: x[...] ----
+ *
+ * tf.keras records `x[:, -1]` as SlicingOpLambda("__operators__.getitem")
+ * with kwargs {"slice_spec": [{"start": null, "stop": null, "step": null}, -1]}:
+ * slices as {start, stop, step} dicts, ints, null for tf.newaxis and
+ * {"class_name": "__ellipsis__"} for `...`; a single item may stand alone.
+ * Supported: the batch axis kept whole, positive steps. */
+
+typedef struct gdim {
+	int64_t len;     /* output length */
+	int64_t stride;  /* input stride per output step (0 for a new axis) */
+} gdim;
+
+typedef struct getitem {
+	int rank;                 /* output rank */
+	gdim d[KS_MAX_RANK];
+	int64_t base;             /* input offset of element 0, per sample */
+	int64_t in_per, out_per;  /* elements per sample */
+} getitem;
+
+enum { IT_INT, IT_SLICE, IT_ELLIPSIS, IT_NEWAXIS };
+
+typedef struct item {
+	int kind;
+	int64_t i;                       /* IT_INT */
+	bool has_start, has_stop;
+	int64_t start, stop, step;       /* IT_SLICE */
+} item;
+
+static int parse_item(const json_t *v, item *it, ks_err *err)
+{
+	memset(it, 0, sizeof *it);
+	it->step = 1;
+	if (json_is_null(v)) {
+		it->kind = IT_NEWAXIS;
+	} else if (json_is_integer(v)) {
+		it->kind = IT_INT;
+		it->i = json_integer_value(v);
+	} else if (json_is_object(v) && json_is_string(json_object_get(v, "class_name")) &&
+	           strcmp(json_string_value(json_object_get(v, "class_name")), "__ellipsis__") == 0) {
+		it->kind = IT_ELLIPSIS;
+	} else if (json_is_object(v) && json_object_get(v, "start") && json_object_get(v, "stop")) {
+		const json_t *a = json_object_get(v, "start"), *b = json_object_get(v, "stop"),
+		             *c = json_object_get(v, "step");
+		it->kind = IT_SLICE;
+		if ((!json_is_null(a) && !json_is_integer(a)) || (!json_is_null(b) && !json_is_integer(b)) ||
+		    (c && !json_is_null(c) && !json_is_integer(c)))
+			return ks_fail(err, "x[...]: slice bounds must be constant integers");
+		it->has_start = json_is_integer(a);
+		it->start = it->has_start ? json_integer_value(a) : 0;
+		it->has_stop = json_is_integer(b);
+		it->stop = it->has_stop ? json_integer_value(b) : 0;
+		if (c && json_is_integer(c))
+			it->step = json_integer_value(c);
+		if (it->step <= 0)
+			return ks_fail(err, "x[...]: only positive slice steps are supported");
+	} else {
+		return ks_fail(err, "x[...]: unsupported index (tensors or masks as indices)");
+	}
+	return 0;
+}
+
+static int getitem_setup(ks_op_call *c, getitem *g, ks_err *err)
+{
+	const ks_shape *x = &c->in[0];
+	const json_t *spec = c->kwargs ? json_object_get(c->kwargs, "slice_spec") : NULL;
+	item its[KS_MAX_RANK * 2];
+	int n = 0, consuming = 0, ell = -1;
+	const char *fname = NULL;
+
+	memset(g, 0, sizeof *g);
+	if (ks_cfg_str(c->config, "function", NULL, &fname, err) < 0)
+		return -1;
+	if (!fname || strcmp(fname, "__operators__.getitem") != 0)
+		return ks_fail(err, "SlicingOpLambda function %s is not supported", fname ? fname : "(none)");
+	if (c->n_in != 1)
+		return ks_fail(err, "x[...] with tensor indices is not supported");
+	if (!spec)
+		return ks_fail(err, "x[...]: the call has no slice_spec");
+	size_t cnt = json_is_array(spec) ? json_array_size(spec) : 1;
+	if (cnt > KS_MAX_RANK * 2)
+		return ks_fail(err, "x[...]: too many indices");
+	for (size_t k = 0; k < cnt; k++) {
+		if (parse_item(json_is_array(spec) ? json_array_get(spec, k) : spec, &its[n], err) < 0)
+			return -1;
+		if (its[n].kind == IT_ELLIPSIS) {
+			if (ell >= 0)
+				return ks_fail(err, "x[...]: more than one ellipsis");
+			ell = n;
+		}
+		if (its[n].kind == IT_INT || its[n].kind == IT_SLICE)
+			consuming++;
+		n++;
+	}
+	if (consuming > x->rank)
+		return ks_fail(err, "x[...]: %d indices for a rank-%d tensor", consuming, x->rank);
+
+	/* walk items against input axes */
+	int64_t istride[KS_MAX_RANK], st = 1;
+	for (int k = x->rank - 1; k >= 0; k--) {
+		istride[k] = st;
+		st *= x->d[k] < 0 ? 1 : x->d[k];
+	}
+	int axis = 0;
+	ks_shape *o = &c->out[0];
+	o->rank = 0;
+	g->rank = 0;
+	g->base = 0;
+	int total = n + (ell < 0 ? x->rank - consuming : 0);
+	for (int k = 0; k < total; k++) {
+		item full = {IT_SLICE, 0, false, false, 0, 0, 1};
+		const item *it;
+		int repeat = 1;
+		if (k < n) {
+			it = &its[k];
+			if (it->kind == IT_ELLIPSIS) {
+				repeat = x->rank - consuming;
+				it = &full;
+			}
+		} else {
+			it = &full;
+		}
+		for (int r = 0; r < repeat; r++) {
+			if (it->kind == IT_NEWAXIS) {
+				if (axis == 0)
+					return ks_fail(err, "x[...]: a new axis before the batch axis is not supported");
+				if (o->rank >= KS_MAX_RANK)
+					return ks_fail(err, "x[...]: too many axes");
+				o->d[o->rank++] = 1;
+				g->d[g->rank++] = (gdim){1, 0};
+				continue;
+			}
+			int64_t len = x->d[axis];
+			if (axis == 0) {
+				if (it->kind != IT_SLICE || it->has_start || it->has_stop || it->step != 1)
+					return ks_fail(err, "x[...] must keep the batch axis whole");
+				o->d[o->rank++] = x->d[0];
+				axis++;
+				continue;
+			}
+			if (len < 0) {
+				/* display inference with an unknown length */
+				if (it->kind == IT_SLICE)
+					o->d[o->rank++] = -1;
+				axis++;
+				continue;
+			}
+			if (it->kind == IT_INT) {
+				int64_t i = it->i < 0 ? it->i + len : it->i;
+				if (i < 0 || i >= len)
+					return ks_fail(err, "x[...]: index %lld is out of range for an axis of %lld",
+					               (long long)it->i, (long long)len);
+				g->base += i * istride[axis];
+			} else {
+				/* Python slice clamping, positive step */
+				int64_t a = it->has_start ? it->start : 0, b = it->has_stop ? it->stop : len;
+				if (a < 0)
+					a = a + len < 0 ? 0 : a + len;
+				if (a > len)
+					a = len;
+				if (b < 0)
+					b = b + len < 0 ? 0 : b + len;
+				if (b > len)
+					b = len;
+				int64_t out = b > a ? (b - a + it->step - 1) / it->step : 0;
+				if (o->rank >= KS_MAX_RANK)
+					return ks_fail(err, "x[...]: too many axes");
+				o->d[o->rank++] = out;
+				g->d[g->rank++] = (gdim){out, istride[axis] * it->step};
+				g->base += a * istride[axis];
+			}
+			axis++;
+		}
+	}
+	c->n_out = 1;
+	g->in_per = 1;
+	for (int k = 1; k < x->rank; k++)
+		g->in_per *= x->d[k] < 0 ? 1 : x->d[k];
+	g->out_per = 1;
+	for (int k = 0; k < g->rank; k++)
+		g->out_per *= g->d[k].len;
+	return 0;
+}
+
+static int gi_infer(ks_op_call *c, ks_err *err)
+{
+	getitem g;
+	return getitem_setup(c, &g, err);
+}
+
+static int gi_load(ks_op_call *c, ks_err *err)
+{
+	getitem *g = ks_xmalloc(sizeof *g);
+	c->priv = g;
+	return getitem_setup(c, g, err);
+}
+
+static void gi_run(const ks_op_call *c, const float *const *in, float *const *out, float *s)
+{
+	const getitem *g = c->priv;
+	int64_t batch = c->in[0].d[0];
+	for (int64_t b = 0; b < batch; b++) {
+		const float *src = in[0] + b * g->in_per + g->base;
+		float *dst = out[0] + b * g->out_per;
+		int64_t idx[KS_MAX_RANK] = {0}, off = 0;
+		for (int64_t j = 0; j < g->out_per; j++) {
+			dst[j] = src[off];
+			for (int k = g->rank - 1; k >= 0; k--) {
+				idx[k]++;
+				off += g->d[k].stride;
+				if (idx[k] < g->d[k].len)
+					break;
+				off -= g->d[k].stride * idx[k];
+				idx[k] = 0;
+			}
+		}
+	}
+}
+
+static const ks_op op_getitem = {"SlicingOpLambda", 0, gi_infer, gi_load, gi_run, tf_free};
+
 const ks_op *const ks_ops_tfop[] = {
 	&op_tfop,
+	&op_getitem,
 	NULL,
 };

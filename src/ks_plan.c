@@ -337,7 +337,7 @@ static int unsupported(const ks_plan *p, const ks_layer *L, const char *full, ks
 	if (strcmp(c, "Lambda") == 0)
 		return ks_fail(err, "layer %s (Lambda) blocks prediction: it holds Python code, "
 		               "which kerascope never runs (--until LAYER runs up to an earlier layer)", full);
-	if (strcmp(c, "SlicingOpLambda") == 0 || strcmp(c, "TensorFlowOpLayer") == 0)
+	if (strcmp(c, "TensorFlowOpLayer") == 0)
 		return ks_fail(err, "layer %s (%s) blocks prediction: it wraps a TensorFlow graph "
 		               "operation, which kerascope does not run (--until LAYER runs up to an earlier layer)",
 		               full, c);

@@ -26,7 +26,8 @@ static int run_tf(const char *function, const char *kwargs, const ks_shape *s, c
 	ks_model *m = eb_new("2.13.1");
 	int a = eb_input(m, "a", bs[0]);
 	int b = s2 ? eb_input(m, "b", bs[1]) : -1;
-	int l = eb_layer(m, "TFOpLambda", "tf.op", cfg);
+	int l = eb_layer(m, strcmp(function, "__operators__.getitem") == 0 ? "SlicingOpLambda" : "TFOpLambda",
+	                 "tf.op", cfg);
 	if (s2 && !strstr(kwargs, "\"y\""))
 		eb_calln(m, l, 2, (int[]){a, b}); /* a list first argument, e.g. tf.concat */
 	else
@@ -150,6 +151,48 @@ static void test_shape_ops(void **state)
 	assert_int_equal(run_tf("concat", "{\"axis\": 1}", &s, x, &sb, b, z, 8, &os, &err), -1);
 }
 
+static void test_getitem(void **state)
+{
+	ks_err err;
+	ks_shape s = {3, {1, 3, 4}}, os;
+	float x[12], y[12];
+	for (int i = 0; i < 12; i++)
+		x[i] = (float)i; /* x[0][r][c] = 4r + c */
+	const char *f = "__operators__.getitem";
+
+	/* x[:, -1] -> row 2 */
+	assert_int_equal(run_tf(f, "{\"slice_spec\": [{\"start\": null, \"stop\": null, \"step\": null}, -1]}",
+	                        &s, x, NULL, NULL, y, 12, &os, &err), 0);
+	assert_int_equal(os.rank, 2);
+	assert_int_equal(os.d[1], 4);
+	for (int i = 0; i < 4; i++)
+		assert_float_equal(y[i], 8 + i, 0);
+	/* x[:, 1:, ::2] -> rows 1,2 cols 0,2 */
+	assert_int_equal(run_tf(f, "{\"slice_spec\": [{\"start\": null, \"stop\": null, \"step\": null}, "
+	                           "{\"start\": 1, \"stop\": null, \"step\": null}, {\"start\": null, \"stop\": null, \"step\": 2}]}",
+	                        &s, x, NULL, NULL, y, 12, &os, &err), 0);
+	assert_int_equal(os.d[1], 2);
+	assert_int_equal(os.d[2], 2);
+	const float w[4] = {4, 6, 8, 10};
+	for (int i = 0; i < 4; i++)
+		assert_float_equal(y[i], w[i], 0);
+	/* x[..., 0, None] -> column 0 with a new last axis */
+	assert_int_equal(run_tf(f, "{\"slice_spec\": [{\"class_name\": \"__ellipsis__\"}, 0, null]}",
+	                        &s, x, NULL, NULL, y, 12, &os, &err), 0);
+	assert_int_equal(os.rank, 3);
+	assert_int_equal(os.d[1], 3);
+	assert_int_equal(os.d[2], 1);
+	assert_float_equal(y[2], 8, 0);
+	/* the batch axis must stay whole; out-of-range and negative steps refused */
+	assert_int_equal(run_tf(f, "{\"slice_spec\": [0]}", &s, x, NULL, NULL, y, 12, &os, &err), -1);
+	assert_non_null(strstr(err.msg, "batch"));
+	assert_int_equal(run_tf(f, "{\"slice_spec\": [{\"start\": null, \"stop\": null, \"step\": null}, 5]}",
+	                        &s, x, NULL, NULL, y, 12, &os, &err), -1);
+	assert_int_equal(run_tf(f, "{\"slice_spec\": [{\"start\": null, \"stop\": null, \"step\": null}, "
+	                           "{\"start\": null, \"stop\": null, \"step\": -1}]}",
+	                        &s, x, NULL, NULL, y, 12, &os, &err), -1);
+}
+
 static void test_unknown_function(void **state)
 {
 	ks_err err;
@@ -166,6 +209,7 @@ int main(void)
 		cmocka_unit_test(test_binary),
 		cmocka_unit_test(test_unary_and_act),
 		cmocka_unit_test(test_shape_ops),
+		cmocka_unit_test(test_getitem),
 		cmocka_unit_test(test_unknown_function),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;
