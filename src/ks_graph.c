@@ -187,6 +187,21 @@ static json_t *seq_input_shape(const json_t *first_cfg, const char *first_cls,
 	return NULL;
 }
 
+static bool list_has_name(const json_t *list, const char *name)
+{
+	size_t i;
+	json_t *l;
+
+	json_array_foreach(list, i, l) {
+		const char *n = jstr(l, "name");
+		if (!n)
+			n = jstr(json_object_get(l, "config"), "name");
+		if (n && strcmp(n, name) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void set_one_ref(ks_ref **refs, int *n, int layer)
 {
 	*refs = ks_xcalloc(1, sizeof **refs);
@@ -219,6 +234,11 @@ static int build_sequential(gctx *g, const json_t *list, const json_t *model_cfg
 		json_t *shape = seq_input_shape(fcfg, first_cls, model_cfg, whole);
 		ks_layer *L = &m->layers[0];
 		L->name = fname ? ks_xasprintf("%s_input", fname) : ks_xstrdup("input_1");
+		/* Never collide with a configured layer of the same name. */
+		for (int k = 1; list_has_name(list, L->name) && k < 1000; k++) {
+			free(L->name);
+			L->name = fname ? ks_xasprintf("%s_input_%d", fname, k) : ks_xasprintf("input_%d", k + 1);
+		}
 		L->class_name = ks_xstrdup("InputLayer");
 		L->trainable = true;
 		if (shape)

@@ -251,6 +251,23 @@ static void test_sequential_shape_from_build_config(void **state)
 	json_decref(mc);
 }
 
+static void test_synth_input_name_never_collides(void **state)
+{
+	json_t *mc = J("{\"class_name\": \"Sequential\", \"config\": {\"name\": \"s\", \"layers\": ["
+	               "{\"class_name\": \"Dense\", \"config\": {\"name\": \"dense\", \"batch_input_shape\": [null, 2]}},"
+	               "{\"class_name\": \"Dense\", \"config\": {\"name\": \"dense_input\"}}]}}");
+	ks_model *m = ks_model_new(NULL);
+	ks_err err;
+
+	(void)state;
+	assert_int_equal(ks_graph_build(m, mc, &err), 0);
+	assert_int_equal(m->n_layers, 3);
+	assert_string_equal(m->layers[0].name, "dense_input_1");
+	assert_string_equal(m->layers[2].name, "dense_input");
+	ks_model_free(m);
+	json_decref(mc);
+}
+
 static void test_bad_graphs_fail_with_file_name(void **state)
 {
 	json_t *unknown = J("{\"class_name\": \"Functional\", \"config\": {\"name\": \"f\", \"layers\": ["
@@ -546,6 +563,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_keras2_sequential_explicit_and_k1_rnn_input),
 	cmocka_unit_test(test_functional_k2_shared_and_nested),
 	cmocka_unit_test(test_functional_k3_nodes),
+	cmocka_unit_test(test_synth_input_name_never_collides),
 	cmocka_unit_test(test_sequential_shape_from_build_config),
 	cmocka_unit_test(test_dict_outputs_and_bare_triple),
 	cmocka_unit_test(test_bad_graphs_fail_with_file_name),
