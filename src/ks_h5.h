@@ -50,9 +50,9 @@ int64_t ks_h5_sniff(const char *path);
  * obj_path is "." or NULL). Never fails: errors read as "absent". */
 bool ks_h5_has_attr(hid_t loc, const char *obj_path, const char *attr);
 
-/* True when every component of the relative or absolute path exists as a
- * link (checked component by component, as H5Lexists requires) and resolves
- * to an object. "a/b/c:0" works. */
+/* True when the relative or absolute path resolves to an object (a missing
+ * component, a dangling link or a dataset used as a group read as false,
+ * quietly). "a/b/c:0" works. */
 bool ks_h5_has_link(hid_t loc, const char *path);
 
 typedef enum ks_h5_kind {
