@@ -641,8 +641,14 @@ static void fill_bias(float *y, int64_t rows, int64_t ch, const float *bias)
 		memset(y, 0, (size_t)(rows * ch) * sizeof(float));
 		return;
 	}
-	for (int64_t r = 0; r < rows; r++)
-		memcpy(y + r * ch, bias, (size_t)ch * sizeof(float));
+	if (rows <= 0)
+		return;
+	/* one row, then doubling copies: log2(rows) calls instead of rows */
+	memcpy(y, bias, (size_t)ch * sizeof(float));
+	for (int64_t done = 1; done < rows; done *= 2) {
+		int64_t n = rows - done < done ? rows - done : done;
+		memcpy(y + done * ch, y, (size_t)(n * ch) * sizeof(float));
+	}
 }
 
 /* Output position index -> its 3 coordinates. */
@@ -674,7 +680,17 @@ static void im2col(const conv_priv *p, const float *x, float *col, int64_t p0, i
 				for (int64_t t2 = 0; t2 < w[2].k; t2++, t++) {
 					int64_t i2 = o[2] * w[2].s + t2 * w[2].dil - w[2].pad;
 					bool ok = ok1 && i2 >= 0 && i2 < w[2].in;
-					if (p->groups == 1) {
+					if (p->groups == 1 && cg < 16) {
+						/* a few channels (RGB input): a call per tap would cost more than the copy */
+						float *dst = row + t * cg;
+						const float *src = xr + i2 * p->cin;
+						if (ok)
+							for (int64_t k = 0; k < cg; k++)
+								dst[k] = src[k];
+						else
+							for (int64_t k = 0; k < cg; k++)
+								dst[k] = 0.0f;
+					} else if (p->groups == 1) {
 						if (ok)
 							memcpy(row + t * cg, xr + i2 * p->cin, (size_t)cg * sizeof(float));
 						else
