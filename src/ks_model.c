@@ -431,28 +431,20 @@ ks_layer *ks_model_find_layer(const ks_model *m, const char *name, bool deep)
 	return NULL;
 }
 
-/* Stored name without its ":N" suffix. */
+/* "want" names the stored weight: the whole stored name or its last path
+ * component, each with or without the ":N" suffix. */
+static bool name_or_unsuffixed(const char *s, const char *want)
+{
+	size_t lw = strlen(want);
+	const char *colon = strrchr(s, ':');
+	return strcmp(s, want) == 0 ||
+	       (colon && (size_t)(colon - s) == lw && memcmp(s, want, lw) == 0);
+}
+
 static bool stored_matches(const char *stored, const char *want)
 {
-	size_t ls = strlen(stored), lw = strlen(want);
-	const char *colon, *slash;
-	if (strcmp(stored, want) == 0)
-		return true;
-	colon = strrchr(stored, ':');
-	if (colon && (size_t)(colon - stored) == lw && memcmp(stored, want, lw) == 0)
-		return true;
-	/* Last path component, with or without suffix. */
-	slash = strrchr(stored, '/');
-	if (slash && slash[1]) {
-		const char *last = slash + 1;
-		(void)ls;
-		if (strcmp(last, want) == 0)
-			return true;
-		colon = strrchr(last, ':');
-		if (colon && (size_t)(colon - last) == lw && memcmp(last, want, lw) == 0)
-			return true;
-	}
-	return false;
+	const char *slash = strrchr(stored, '/');
+	return name_or_unsuffixed(stored, want) || (slash && slash[1] && name_or_unsuffixed(slash + 1, want));
 }
 
 static const ks_weight *find_in_layer(const ks_layer *L, const char *w)
@@ -488,10 +480,8 @@ static const ks_weight *find_spec(const ks_model *m, const char *spec, const ks_
 {
 	size_t ls = strlen(spec);
 	/* Layer names may contain '/': try the longest matching name first. */
-	for (size_t cut = ls; cut > 0; cut--) {
-		if (spec[cut] != '/' && cut != ls)
-			continue;
-		if (cut == ls)
+	for (size_t cut = ls; cut-- > 1;) {
+		if (spec[cut] != '/')
 			continue;
 		for (int i = 0; i < m->n_layers; i++) {
 			const ks_layer *L = &m->layers[i];
