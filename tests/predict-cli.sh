@@ -48,7 +48,10 @@ x=$c/dense_relu/input_0.npy
 
 run 0 predict "$m" --input "$x" -o "$tmp/y.npy"
 [ -s "$tmp/y.npy" ] && ok || bad "-o did not write y.npy"
-grep -q "^output 0: dense (3, 5)" "$tmp/out" && ok || bad "text output lacks the output header"
+grep -q "^output 0: dense (3, 5) -> $tmp/y.npy" "$tmp/out" && ok || bad "text output with -o names the file"
+grep -q "\[" "$tmp/out" && bad "values printed although -o was given" || ok
+run 0 predict "$m" --input "$x"
+grep -q "^output 0: dense (3, 5)$" "$tmp/out" && [ "$(wc -l <"$tmp/out")" -eq 4 ] && ok || bad "text output: header and 3 rows"
 run 0 predict "$m" --input "$x" -o "$tmp/y2.npy"
 cmp -s "$tmp/y.npy" "$tmp/y2.npy" && ok || bad "two runs differ"
 # the batch axis may be left out of a literal

@@ -515,21 +515,23 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The file output i goes to: OUT.npy for one output, OUT_<i>.npy for several. */
+static char *output_path(const char *out, int i, int n)
+{
+	size_t len = strlen(out);
+	if (n == 1)
+		return ks_xstrdup(out);
+	if (len > 4 && strcmp(out + len - 4, ".npy") == 0)
+		return ks_xasprintf("%.*s_%d.npy", (int)(len - 4), out, i);
+	return ks_xasprintf("%s_%d.npy", out, i);
+}
+
 static int write_outputs(const ks_plan *p, const char *out, ks_err *err)
 {
 	int n = ks_plan_n_outputs(p);
 	for (int i = 0; i < n; i++) {
 		const ks_shape *s = ks_plan_output_shape(p, i);
-		char *path;
-		if (n == 1) {
-			path = ks_xstrdup(out);
-		} else {
-			size_t len = strlen(out);
-			if (len > 4 && strcmp(out + len - 4, ".npy") == 0)
-				path = ks_xasprintf("%.*s_%d.npy", (int)(len - 4), out, i);
-			else
-				path = ks_xasprintf("%s_%d.npy", out, i);
-		}
+		char *path = output_path(out, i, n);
 		int rc = ks_npy_write(path, ks_plan_output(p, i), s->d, s->rank, err);
 		free(path);
 		if (rc < 0)
@@ -778,9 +780,17 @@ int cli_predict(int argc, char **argv)
 			show_trace_text(p);
 		for (int i = 0; i < ks_plan_n_outputs(p); i++) {
 			const ks_shape *s = ks_plan_output_shape(p, i);
-			printf("output %d: %s %s\n", i, ks_plan_output_name(p, i),
+			printf("output %d: %s %s", i, ks_plan_output_name(p, i),
 			       ks_shape_str(s->d, s->rank, sh, sizeof sh));
-			print_array(stdout, ks_plan_output(p, i), s->d, s->rank);
+			if (o.out) {
+				/* the values went to the file */
+				char *path = output_path(o.out, i, ks_plan_n_outputs(p));
+				printf(" -> %s\n", path);
+				free(path);
+			} else {
+				putchar('\n');
+				print_array(stdout, ks_plan_output(p, i), s->d, s->rank);
+			}
 			if (o.top)
 				show_top_text(p, i, o.top, &lab);
 		}
