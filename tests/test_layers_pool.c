@@ -196,6 +196,12 @@ static void test_errors(void **state)
 	assert_int_equal(infer_op(&t, mkshape(4, (const int64_t[]){1, 4, 4, 1}), &out, &err), -1);
 	tl_free(&t);
 
+	/* absurd sizes are refused at infer, not allocated or looped over */
+	tl_init(&t, "MaxPooling2D", "{\"pool_size\": 2}");
+	assert_int_equal(infer_op(&t, mkshape(4, (const int64_t[]){1, 1 << 30, 1 << 30, 1 << 20}), &out, &err), -1);
+	assert_non_null(strstr(err.msg, "too large"));
+	tl_free(&t);
+
 	tl_init(&t, "GlobalAveragePooling2D", "{\"data_format\": \"channels_middle\"}");
 	assert_int_equal(infer_op(&t, mkshape(4, (const int64_t[]){1, 4, 4, 1}), &out, &err), -1);
 	assert_non_null(strstr(err.msg, "unknown data_format"));

@@ -171,6 +171,9 @@ static void test_pad_crop_upsample(void **state)
 	run_case("UpSampling2D", "{\"size\": [1, 2], \"interpolation\": \"bilinear\"}", 4,
 	         (const int64_t[]){1, 1, 2, 1}, x, 4, (const int64_t[]){1, 1, 4, 1},
 	         (const double[]){0, 0.25, 0.75, 1});
+	expect_error("UpSampling2D", "{\"size\": [1048576, 1048576]}", 4, (const int64_t[]){1, 4096, 4096, 8},
+	             "too large");
+	expect_error("ZeroPadding2D", "{\"padding\": -1}", 4, (const int64_t[]){1, 4, 4, 1}, "non-negative");
 	expect_error("UpSampling2D", "{\"size\": 2, \"interpolation\": \"lanczos5\"}", 4,
 	             (const int64_t[]){1, 2, 2, 1}, "not supported");
 	free(x);
