@@ -335,7 +335,7 @@ static void probe_child(const char *path, const ks_open_opts *opts, const unsign
 		signal(fatal[i], SIG_DFL);
 	setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0});
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	alarm(30);
+	alarm(120); /* generous: a legit model on a slow disk must never be refused */
 	m = open_unprobed(path, opts, head, got, &e);
 	if (m && m->file >= 0) {
 		hid_t f = m->file;
