@@ -165,7 +165,7 @@ static void compute_stats(ui *u, tstate *t)
 	ks_stats_init(&t->st);
 	if (walk_all(u, &t->src, &t->st, NULL, &err) < 0) {
 		ui_progress_end(u);
-		snprintf(t->err, sizeof t->err, "statistics: %s", err.msg);
+		snprintf(t->err, sizeof t->err, "statistics: %s (Enter retries)", err.msg);
 		return;
 	}
 	t->have_stats = true;
@@ -340,7 +340,7 @@ static void compute_heat(ui *u, tstate *t, int hr, int hc)
 			}
 		}
 		if (ui_progress(u, (double)(r0 + nr) / (double)t->nrows)) {
-			snprintf(t->err, sizeof t->err, "heatmap cancelled");
+			snprintf(t->err, sizeof t->err, "heatmap cancelled (v shows it again)");
 			ok = false;
 		}
 	}
@@ -479,7 +479,7 @@ static void draw_hist(ui *u, tstate *t, int y, int x, int h, int w)
 	if (!t->have_hist && !t->hist_tried)
 		compute_hist(u, t);
 	if (!t->have_hist) {
-		ui_put(y, x, w, UI_R_DIM, "no histogram (no finite values, or cancelled)");
+		ui_put(y, x, w, UI_R_DIM, "no histogram (no finite values, or cancelled: Enter retries)");
 		return;
 	}
 	int64_t maxc = 1;
@@ -578,7 +578,17 @@ static bool tensor_request(ui *u, ui_view *v, enum ui_request req)
 	case UI_REQ_FIRST: t->cr = t->cc = 0; return true;
 	case UI_REQ_LAST: t->cr = t->nrows - 1; t->cc = t->ncols - 1; return true;
 	case UI_REQ_CYCLE_MODE: t->mode = (t->mode + 1) % MODE_COUNT; return true;
-	case UI_REQ_ENTER: return true;
+	case UI_REQ_ENTER:
+		/* Retry what Ctrl-C cancelled. */
+		if (!t->have_stats) {
+			t->err[0] = '\0';
+			compute_stats(u, t);
+		} else if (t->mode == MODE_HIST && !t->have_hist) {
+			t->hist_tried = false;
+		} else if (t->mode == MODE_GRID && !t->heat && t->err[0]) {
+			t->err[0] = '\0';
+		}
+		return true;
 	default: return false;
 	}
 }
