@@ -134,8 +134,9 @@ static void replay_stderr(void)
 
 static void init_colors(void)
 {
-	const char *term = getenv("TERM");
-	color = !getenv("NO_COLOR") && has_colors() && !(term && strcmp(term, "dumb") == 0);
+	/* no-color.org: NO_COLOR present and not empty disables colour. */
+	const char *term = getenv("TERM"), *nc = getenv("NO_COLOR");
+	color = !(nc && *nc) && has_colors() && !(term && strcmp(term, "dumb") == 0);
 	if (!color || start_color() == ERR) {
 		color = false;
 		return;
