@@ -373,10 +373,18 @@ static int input_step(ks_plan *p, int s, int li, int ri, ks_err *err)
 	if (idx >= MAX_INPUTS)
 		return ks_fail(err, "the model has more than %d inputs", MAX_INPUTS);
 	if (layer_input_shape(L, &sh, err) < 0) {
-		if (!p->lenient)
-			return -1;
-		p->res[ri].n = -1;
-		return ri;
+		/* no declared shape (some Keras 3 configs): the given data decides */
+		bool given = !p->lenient && p->opts && p->opts->input_shapes && idx < p->opts->n_input_shapes &&
+		             p->opts->input_shapes[idx].rank >= 1;
+		if (!given) {
+			if (!p->lenient)
+				return -1;
+			p->res[ri].n = -1;
+			return ri;
+		}
+		sh = p->opts->input_shapes[idx];
+		for (int k = 0; k < sh.rank; k++)
+			sh.d[k] = -1;
 	}
 	if (!p->lenient) {
 		if (p->opts && p->opts->input_shapes && idx < p->opts->n_input_shapes) {

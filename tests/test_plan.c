@@ -479,6 +479,29 @@ static void test_deep(void **state)
 	ks_model_free(m);
 }
 
+/* An InputLayer whose config declares no shape takes the given data's. */
+static void test_undeclared_input(void **state)
+{
+	ks_err err;
+	ks_model *m = eb_new("3.4.1");
+	int x = eb_layer(m, "InputLayer", "x", "{\"name\": \"x\"}");
+	int a = eb_layer(m, "Activation", "act", "{\"activation\": \"relu\"}");
+	eb_call1(m, a, x);
+	eb_io(m, 1, &x, a);
+	ks_plan_opts po = {.batch = 1};
+	assert_null(ks_plan_build(m, &po, &err));
+	assert_non_null(strstr(err.msg, "shape"));
+	ks_shape s = {3, {1, 2, 2}}, os;
+	float v[4] = {-1, 2, -3, 4}, y[4];
+	const float *in[1] = {v};
+	if (eb_run(m, 1, &s, in, y, 4, &os, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(os.rank, 3);
+	assert_float_equal(y[1], 2, 0);
+	assert_float_equal(y[2], 0, 0);
+	ks_model_free(m);
+}
+
 static void test_keras_major(void **state)
 {
 	ks_model *m = eb_new("1.2.2");
@@ -512,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_mask_note),
 		cmocka_unit_test(test_kwarg_tensors),
 		cmocka_unit_test(test_deep),
+		cmocka_unit_test(test_undeclared_input),
 		cmocka_unit_test(test_keras_major),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;

@@ -254,15 +254,19 @@ static int make_inputs(const ks_model *m, const popts *o, ks_array *arr, const c
 		               o->n_inputs, o->n_inputs == 1 ? "was" : "were");
 	for (int i = 0; i < n; i++) {
 		ks_shape want;
-		if (ks_model_input_shape(m, i, &want, err) < 0)
+		bool declared = ks_model_input_shape(m, i, &want, err) == 0;
+		if (!declared && !o->n_inputs)
 			return -1;
 		if (o->n_inputs) {
 			ks_input_kind kind;
 			if (ks_input_load(o->inputs[i], &arr[i], &kind, err) < 0)
 				return -1;
 			src[i] = kind == KS_INPUT_NPY ? "npy" : kind == KS_INPUT_CSV ? "csv" : "literal";
-			if (ks_input_fit(&arr[i], &want, kind == KS_INPUT_CSV, input_name(m, i), err) < 0)
+			/* without a declared shape the data is taken as given, batch first */
+			if (declared && ks_input_fit(&arr[i], &want, kind == KS_INPUT_CSV, input_name(m, i), err) < 0)
 				return -1;
+			if (!declared && arr[i].rank < 1)
+				return ks_fail(err, "input %s: the data needs a batch axis", input_name(m, i));
 			if (i > 0 && arr[i].shape[0] != arr[0].shape[0])
 				return ks_fail(err, "inputs have different batch sizes (%lld and %lld)",
 				               (long long)arr[0].shape[0], (long long)arr[i].shape[0]);
