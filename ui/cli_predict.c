@@ -749,8 +749,9 @@ int cli_predict(int argc, char **argv)
 		json_t *ins = json_array(), *outs = json_array();
 		json_object_set_new(root, "file", json_string(o.file));
 		for (int i = 0; i < m->n_inputs; i++)
-			json_array_append_new(ins, json_pack("{s:s, s:o, s:s}", "name", input_name(m, i), "shape",
-			                                     json_shape(arr[i].shape, arr[i].rank), "source", src[i]));
+			json_array_append_new(ins, json_pack("{s:s, s:o, s:s, s:s}", "name", input_name(m, i), "shape",
+			                                     json_shape(arr[i].shape, arr[i].rank), "source", src[i],
+			                                     "dtype", ks_dtype_name(arr[i].src_dtype)));
 		json_object_set_new(root, "inputs", ins);
 		if (o.until)
 			json_object_set_new(root, "until", json_string(o.until));
