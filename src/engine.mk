@@ -4,7 +4,8 @@ src_libkerascope_a_SOURCES += \
 	src/ks_layers_core.c src/ks_layers_conv.c src/ks_layers_pool.c \
 	src/ks_layers_shape.c src/ks_layers_norm.c src/ks_layers_rnn.c \
 	src/ks_layers_merge.c src/ks_layers_act.c src/ks_layers_attn.c \
-	src/ks_spatial.c src/ks_spatial.h src/ks_winograd.c src/ks_winograd.h
+	src/ks_spatial.c src/ks_spatial.h src/ks_winograd.c src/ks_winograd.h \
+	src/ks_vec.h
 src_libkerascope_a_SOURCES += \
 	src/ks_act.c src/ks_act.h \
 	src/ks_plan.c src/ks_plan.h \

@@ -27,6 +27,7 @@
 #include "ks_ops.h"
 #include "ks_spatial.h"
 #include "ks_util.h"
+#include "ks_vec.h"
 #include "ks_winograd.h"
 
 /* Floats of im2col buffer aimed at per block (4 MB), but never fewer than
@@ -745,6 +746,7 @@ static void run_conv(const conv_priv *p, const float *x, float *y, float *col)
 }
 
 /* Depthwise: y[pos, c*mult + m] = sum_taps x[pos', c] * k[tap, c, m]. */
+KS_CLONES
 static void run_depthwise(const conv_priv *p, const float *x, float *y, const float *bias)
 {
 	const ks_win *w = p->w;
@@ -772,7 +774,11 @@ static void run_depthwise(const conv_priv *p, const float *x, float *y, const fl
 							const float *xp = x + ((i0 * w[1].in + i1) * w[2].in + i2) * cin;
 							const float *kp = p->k + t * cout;
 							if (mult == 1) {
-								for (int64_t ch = 0; ch < cin; ch++)
+								int64_t ch = 0;
+								for (; ch + 8 <= cin; ch += 8)
+									KS_ST8(yp + ch, KS_LD8(yp + ch) +
+									       KS_LD8(xp + ch) * KS_LD8(kp + ch));
+								for (; ch < cin; ch++)
 									yp[ch] += xp[ch] * kp[ch];
 							} else {
 								for (int64_t ch = 0; ch < cin; ch++)

@@ -4,6 +4,7 @@
 
 #include <cblas.h>
 
+#include "ks_vec.h"
 #include "ks_winograd.h"
 
 /* Floats of transformed input + GEMM output aimed at per block (4 MB); a block always has
@@ -54,20 +55,10 @@ size_t ks_wino_scratch(int64_t cin, int64_t cout, int64_t tblk)
 	return (size_t)(16 * tblk * (cin + cout) + cin + cout);
 }
 
-/* 8 channels at a time as one GCC vector (two SSE registers on plain
- * x86-64, one AVX register in the avx2 clone below). */
-typedef float v8 __attribute__((vector_size(32)));
-
-/* Unaligned load/store (macros: a function returning v8 would change the
- * ABI between the clones). */
-#define ld(p) __extension__({ v8 v_; memcpy(&v_, (p), sizeof v_); v_; })
-#define st(p, x) do { v8 w_ = (x); memcpy((p), &w_, sizeof w_); } while (0)
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define KS_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define KS_CLONES
-#endif
+/* 8 channels at a time (ks_vec.h). */
+typedef ks_v8 v8;
+#define ld KS_LD8
+#define st KS_ST8
 
 /* V = B^T d B for every channel of one tile: d[16] point at the 4x4 patch's
  * channel vectors, v at the tile's row of the 16 transformed matrices

@@ -291,6 +291,7 @@ static void test_random_convs(void **state)
 		{2, {6, 5}, {3, 3}, {1, 1}, {1, 1}, P_SAME, 4, 1, 1, false, true, 1},
 		{2, {6, 5}, {3, 2}, {1, 1}, {2, 1}, P_SAME, 3, 3, 1, true, false, 1},
 		{1, {10}, {3}, {2}, {1}, P_SAME, 3, 2, 1, false, true, 1},
+		{2, {6, 7}, {3, 3}, {1, 2}, {1, 1}, P_SAME, 19, 1, 1, false, true, 1}, /* 8-lane path + tail */
 		/* separable, multiplier 2 */
 		{2, {7, 6}, {3, 3}, {1, 1}, {1, 1}, P_SAME, 3, 5, 1, false, true, 2},
 		{2, {8, 8}, {3, 3}, {2, 2}, {1, 1}, P_VALID, 2, 4, 1, true, true, 2},

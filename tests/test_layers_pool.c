@@ -165,6 +165,9 @@ static void test_random(void **state)
 		{2, {7, 9}, {3, 2}, {2, 1}, false, false, true, 3},
 		{3, {5, 6, 7}, {2, 3, 2}, {2, 2, 1}, true, false, false, 2},
 		{3, {5, 6, 7}, {2, 2, 2}, {2, 2, 2}, false, true, true, 2},
+		/* 8-lane channel loops and their tails */
+		{2, {7, 6}, {3, 2}, {2, 2}, true, true, false, 19},
+		{2, {7, 6}, {3, 2}, {2, 1}, true, false, false, 19},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		check_pool(&cases[i]);
