@@ -79,6 +79,22 @@ static int by_name(const char *n, int keras_major, ks_act *a)
 		set_default(a, KS_ACT_EXPONENTIAL, "exponential");
 	} else if (strcmp(n, "hard_silu") == 0 || strcmp(n, "hard_swish") == 0) {
 		set_default(a, KS_ACT_HARD_SILU, "hard_silu");
+	} else if (strcmp(n, "log_sigmoid") == 0) {
+		set_default(a, KS_ACT_LOG_SIGMOID, "log_sigmoid");
+	} else if (strcmp(n, "hard_tanh") == 0) {
+		set_default(a, KS_ACT_HARD_TANH, "hard_tanh");
+	} else if (strcmp(n, "celu") == 0) {
+		set_default(a, KS_ACT_CELU, "celu");
+	} else if (strcmp(n, "squareplus") == 0) {
+		set_default(a, KS_ACT_SQUAREPLUS, "squareplus");
+	} else if (strcmp(n, "sparse_plus") == 0) {
+		set_default(a, KS_ACT_SPARSE_PLUS, "sparse_plus");
+	} else if (strcmp(n, "hard_shrink") == 0) {
+		set_default(a, KS_ACT_HARD_SHRINK, "hard_shrink");
+	} else if (strcmp(n, "soft_shrink") == 0) {
+		set_default(a, KS_ACT_SOFT_SHRINK, "soft_shrink");
+	} else if (strcmp(n, "tanh_shrink") == 0) {
+		set_default(a, KS_ACT_TANH_SHRINK, "tanh_shrink");
 	} else {
 		return -1;
 	}
@@ -201,9 +217,11 @@ int ks_act_parse(const json_t *spec, int keras_major, ks_act *out, ks_err *err)
 				if (ks_cfg_bool(cfg, "approximate", false, &approx, err) < 0)
 					return -1;
 				out->approximate = approx;
-				if (out->kind == KS_ACT_ELU &&
+				if ((out->kind == KS_ACT_ELU || out->kind == KS_ACT_CELU) &&
 				    read_float(cfg, "alpha", 1.0f, &out->alpha, err) < 0)
 					return -1;
+				if (out->kind == KS_ACT_CELU && out->alpha == 0.0f)
+					return ks_fail(err, "celu alpha must not be 0");
 			}
 			return 0;
 		}
@@ -293,6 +311,22 @@ float ks_act_scalar(const ks_act *a, float x)
 		return expf(x);
 	case KS_ACT_HARD_SILU:
 		return x * fminf(fmaxf(x / 6.0f + 0.5f, 0.0f), 1.0f);
+	case KS_ACT_LOG_SIGMOID:
+		return -softplusf(-x);
+	case KS_ACT_HARD_TANH:
+		return fminf(fmaxf(x, -1.0f), 1.0f);
+	case KS_ACT_CELU:
+		return fmaxf(x, 0.0f) + fminf(0.0f, a->alpha * expm1f(x / a->alpha));
+	case KS_ACT_SQUAREPLUS:
+		return (float)(0.5 * ((double)x + sqrt((double)x * x + 4.0)));
+	case KS_ACT_SPARSE_PLUS:
+		return x <= -1.0f ? 0.0f : x >= 1.0f ? x : 0.25f * (x + 1.0f) * (x + 1.0f);
+	case KS_ACT_HARD_SHRINK:
+		return fabsf(x) > 0.5f ? x : 0.0f;
+	case KS_ACT_SOFT_SHRINK:
+		return x > 0.5f ? x - 0.5f : x < -0.5f ? x + 0.5f : 0.0f;
+	case KS_ACT_TANH_SHRINK:
+		return x - tanhf(x);
 	}
 	return x;
 }

@@ -54,6 +54,15 @@ typedef enum ks_act_kind {
 	KS_ACT_MISH,
 	KS_ACT_EXPONENTIAL,
 	KS_ACT_HARD_SILU,     /* x * clip(x/6 + 0.5, 0, 1) (= hard_swish) */
+	/* Keras 3.x additions (defaults as keras.activations) */
+	KS_ACT_LOG_SIGMOID,   /* -softplus(-x) */
+	KS_ACT_HARD_TANH,     /* clip(x, -1, 1) */
+	KS_ACT_CELU,          /* max(0, x) + min(0, alpha*(exp(x/alpha) - 1)), alpha 1 */
+	KS_ACT_SQUAREPLUS,    /* (x + sqrt(x^2 + 4)) / 2 */
+	KS_ACT_SPARSE_PLUS,   /* 0 for x <= -1, x for x >= 1, else (x+1)^2/4 */
+	KS_ACT_HARD_SHRINK,   /* x where |x| > 0.5, else 0 */
+	KS_ACT_SOFT_SHRINK,   /* sign(x) * max(|x| - 0.5, 0) */
+	KS_ACT_TANH_SHRINK,   /* x - tanh(x) */
 } ks_act_kind;
 
 typedef struct ks_act {

@@ -68,6 +68,17 @@ static void test_elementwise(void **state)
 	assert_float_equal(f1("\"hard_silu\"", 3, 1.0f), 0.6666667f, EPS);
 	assert_float_equal(f1("\"hard_swish\"", 3, -4.0f), 0.0f, EPS);
 	assert_float_equal(f1("\"leaky_relu\"", 3, -1.0f), -0.2f, EPS);
+	/* Keras 3.x additions */
+	assert_float_equal(f1("\"log_sigmoid\"", 3, 0.0f), -0.6931472f, EPS);
+	assert_float_equal(f1("\"hard_tanh\"", 3, -3.0f), -1.0f, EPS);
+	assert_float_equal(f1("\"celu\"", 3, -1.0f), expf(-1.0f) - 1.0f, EPS);
+	assert_float_equal(f1("\"squareplus\"", 3, 0.0f), 1.0f, EPS);
+	assert_float_equal(f1("\"sparse_plus\"", 3, 0.0f), 0.25f, EPS);
+	assert_float_equal(f1("\"sparse_plus\"", 3, 2.0f), 2.0f, EPS);
+	assert_float_equal(f1("\"hard_shrink\"", 3, 0.4f), 0.0f, EPS);
+	assert_float_equal(f1("\"hard_shrink\"", 3, -0.6f), -0.6f, EPS);
+	assert_float_equal(f1("\"soft_shrink\"", 3, -0.75f), -0.25f, EPS);
+	assert_float_equal(f1("\"tanh_shrink\"", 3, 0.5f), 0.5f - 0.46211716f, EPS);
 }
 
 static void test_hard_sigmoid_versions(void **state)
