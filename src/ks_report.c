@@ -55,9 +55,27 @@ static json_t *shape_json(const int64_t *d, int rank)
 	return a;
 }
 
+/* Names come from the file and may not be UTF-8, which jansson refuses:
+ * such bytes become '?' rather than losing the key. NULL gives null. */
+static json_t *jstr(const char *s)
+{
+	if (!s)
+		return json_null();
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	char *c = ks_xstrdup(s);
+	for (char *p = c; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	j = json_string(c);
+	free(c);
+	return j ? j : json_null();
+}
+
 static json_t *str_or_null(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	return jstr(s);
 }
 
 /* precision: significant digits of reals, 0 for jansson's lossless 17. */
@@ -207,8 +225,8 @@ static json_t *summary_layers_json(const ks_model *m)
 	for (int i = 0; i < m->n_layers; i++) {
 		const ks_layer *l = &m->layers[i];
 		json_t *o = json_object();
-		json_object_set_new(o, "name", json_string(l->name));
-		json_object_set_new(o, "class_name", json_string(l->class_name));
+		json_object_set_new(o, "name", jstr(l->name));
+		json_object_set_new(o, "class_name", jstr(l->class_name));
 		json_object_set_new(o, "params", json_integer(l->params));
 		json_object_set_new(o, "output_shape",
 		                    shapes[i].rank < 0 ? json_null() : shape_json(shapes[i].d, shapes[i].rank));
@@ -218,9 +236,12 @@ static json_t *summary_layers_json(const ks_model *m)
 			json_t *node = json_array();
 			for (int k = 0; k < l->nodes[n].n_in; k++) {
 				const ks_ref *r = &l->nodes[n].in[k];
-				json_array_append_new(node, json_pack("[s,i,i]",
-					r->layer >= 0 && r->layer < m->n_layers ? m->layers[r->layer].name : "?",
-					r->node, r->tensor));
+				json_t *ref = json_array();
+				json_array_append_new(ref, jstr(r->layer >= 0 && r->layer < m->n_layers
+				                                ? m->layers[r->layer].name : "?"));
+				json_array_append_new(ref, json_integer(r->node));
+				json_array_append_new(ref, json_integer(r->tensor));
+				json_array_append_new(node, ref);
 			}
 			json_array_append_new(in, node);
 		}
@@ -239,7 +260,7 @@ static json_t *refs_json(const ks_model *m, const ks_ref *refs, int n)
 {
 	json_t *a = json_array();
 	for (int i = 0; i < n; i++)
-		json_array_append_new(a, json_string(refs[i].layer >= 0 && refs[i].layer < m->n_layers
+		json_array_append_new(a, jstr(refs[i].layer >= 0 && refs[i].layer < m->n_layers
 		                                     ? m->layers[refs[i].layer].name : "?"));
 	return a;
 }
@@ -279,8 +300,8 @@ static int plain_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 		return -1;
 	if (json) {
 		json_t *d = json_object();
-		json_object_set_new(d, "file", json_string(m->path ? m->path : ""));
-		json_object_set_new(d, "format", json_string(ks_format_name(m->format)));
+		json_object_set_new(d, "file", jstr(m->path ? m->path : ""));
+		json_object_set_new(d, "format", jstr(ks_format_name(m->format)));
 		json_object_set_new(d, "keras_version", json_null());
 		json_object_set_new(d, "backend", json_null());
 		json_object_set_new(d, "class_name", json_null());
@@ -313,8 +334,8 @@ int ks_report_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 
 	if (json) {
 		json_t *d = json_object();
-		json_object_set_new(d, "file", json_string(m->path ? m->path : ""));
-		json_object_set_new(d, "format", json_string(ks_format_name(m->format)));
+		json_object_set_new(d, "file", jstr(m->path ? m->path : ""));
+		json_object_set_new(d, "format", jstr(ks_format_name(m->format)));
 		json_object_set_new(d, "keras_version", str_or_null(m->keras_version));
 		json_object_set_new(d, "backend", str_or_null(m->backend));
 		json_object_set_new(d, "class_name", str_or_null(m->class_name));
@@ -400,10 +421,10 @@ int ks_report_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 static json_t *weight_json(const ks_weight *w)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "name", json_string(w->name));
+	json_object_set_new(o, "name", jstr(w->name));
 	json_object_set_new(o, "stored_name", str_or_null(w->stored_name));
 	json_object_set_new(o, "shape", shape_json(w->shape, w->rank));
-	json_object_set_new(o, "dtype", json_string(ks_dtype_name(w->dtype)));
+	json_object_set_new(o, "dtype", jstr(ks_dtype_name(w->dtype)));
 	json_object_set_new(o, "h5_path", str_or_null(w->h5_path));
 	json_object_set_new(o, "trainable", json_boolean(w->trainable));
 	return o;
@@ -415,8 +436,8 @@ static json_t *ls_layers_json(const ks_model *m)
 	for (int i = 0; i < m->n_layers; i++) {
 		const ks_layer *l = &m->layers[i];
 		json_t *o = json_object(), *ws = json_array();
-		json_object_set_new(o, "name", json_string(l->name));
-		json_object_set_new(o, "class_name", json_string(l->class_name));
+		json_object_set_new(o, "name", jstr(l->name));
+		json_object_set_new(o, "class_name", jstr(l->class_name));
 		json_object_set_new(o, "params", json_integer(l->params));
 		for (int j = 0; j < l->n_weights; j++)
 			json_array_append_new(ws, weight_json(&l->weights[j]));
@@ -490,13 +511,13 @@ static int tree_item(const ks_h5_item *it, void *ud, ks_err *err)
 	char buf[160];
 	if (t->arr) {
 		json_t *o = json_object();
-		json_object_set_new(o, "path", json_string(it->path));
-		json_object_set_new(o, "kind", json_string(it->kind == KS_H5_GROUP ? "group"
+		json_object_set_new(o, "path", jstr(it->path));
+		json_object_set_new(o, "kind", jstr(it->kind == KS_H5_GROUP ? "group"
 		                    : it->kind == KS_H5_DATASET ? "dataset"
 		                    : it->is_link_only ? "link" : "other"));
 		if (it->kind == KS_H5_DATASET) {
 			json_object_set_new(o, "shape", shape_json(it->dims, it->rank));
-			json_object_set_new(o, "dtype", json_string(ks_dtype_name(it->dtype)));
+			json_object_set_new(o, "dtype", jstr(ks_dtype_name(it->dtype)));
 		}
 		json_object_set_new(o, "attributes", json_integer(it->n_attrs));
 		json_array_append_new(t->arr, o);
@@ -538,15 +559,15 @@ int ks_report_ls(FILE *out, const ks_model *m, bool json, bool raw, ks_err *err)
 		if (!json)
 			return 0;
 		json_t *d = json_object();
-		json_object_set_new(d, "file", json_string(m->path ? m->path : ""));
-		json_object_set_new(d, "format", json_string(ks_format_name(m->format)));
+		json_object_set_new(d, "file", jstr(m->path ? m->path : ""));
+		json_object_set_new(d, "format", jstr(ks_format_name(m->format)));
 		json_object_set_new(d, "tree", t.arr);
 		return dump_json(out, d, err);
 	}
 	if (json) {
 		json_t *d = json_object(), *opt = json_object(), *ws = json_array();
-		json_object_set_new(d, "file", json_string(m->path ? m->path : ""));
-		json_object_set_new(d, "format", json_string(ks_format_name(m->format)));
+		json_object_set_new(d, "file", jstr(m->path ? m->path : ""));
+		json_object_set_new(d, "format", jstr(ks_format_name(m->format)));
 		json_object_set_new(d, "layers", ls_layers_json(m));
 		json_object_set_new(opt, "class_name", str_or_null(m->opt_class));
 		for (int i = 0; i < m->n_opt_weights; i++)
@@ -694,7 +715,7 @@ static int root_attrs(const ks_model *m, json_t *obj, FILE *out, ks_err *err)
 			text = ks_xasprintf("<unreadable: %s>", e2.msg);
 		if (obj) {
 			if (!big)
-				json_object_set_new(obj, names[i], json_string(text));
+				json_object_set_new(obj, names[i], jstr(text));
 		} else if (big) {
 			fprintf(out, "  %-*s  (%zu bytes of JSON; see 'kerascope summary')\n", w, names[i],
 			         strlen(text));
@@ -715,8 +736,8 @@ int ks_report_attrs(FILE *out, const ks_model *m, bool json, ks_err *err)
 
 	if (json) {
 		json_t *d = json_object(), *opt = json_object(), *ra = json_object();
-		json_object_set_new(d, "file", json_string(m->path ? m->path : ""));
-		json_object_set_new(d, "format", json_string(ks_format_name(m->format)));
+		json_object_set_new(d, "file", jstr(m->path ? m->path : ""));
+		json_object_set_new(d, "format", jstr(ks_format_name(m->format)));
 		json_object_set_new(d, "keras_version", str_or_null(m->keras_version));
 		json_object_set_new(d, "backend", str_or_null(m->backend));
 		json_object_set_new(d, "date_saved", str_or_null(m->date_saved));
@@ -887,7 +908,7 @@ static void print_rec(pctx *c, int axis)
 	char buf[80];
 
 	put(c, "[");
-	for (int64_t i = 0; i < n; i++) {
+	for (int64_t i = 0; i < n && !ferror(c->out); i++) {
 		bool gap = el && i == c->edge;
 		for (int g = 0; g < 1 + gap; g++) {
 			bool dots = gap && g == 0;
@@ -994,9 +1015,9 @@ static int read_shown(const ks_model *m, const ks_weight *w, const ks_slice *s, 
 static json_t *value_json(float x)
 {
 	if (isnan(x))
-		return json_string("NaN");
+		return jstr("NaN");
 	if (isinf(x))
-		return json_string(x > 0 ? "Infinity" : "-Infinity");
+		return jstr(x > 0 ? "Infinity" : "-Infinity");
 	return json_real(ks_report_f32(x));
 }
 
@@ -1107,15 +1128,15 @@ int ks_report_dump(FILE *out, const ks_model *m, const char *spec, const ks_dump
 
 	if (o->json) {
 		json_t *d = json_object();
-		json_object_set_new(d, "file", json_string(m->path ? m->path : ""));
-		json_object_set_new(d, "weight", json_string(spec));
-		json_object_set_new(d, "layer", owner ? json_string(owner->name) : json_null());
-		json_object_set_new(d, "name", json_string(w->name));
+		json_object_set_new(d, "file", jstr(m->path ? m->path : ""));
+		json_object_set_new(d, "weight", jstr(spec));
+		json_object_set_new(d, "layer", owner ? jstr(owner->name) : json_null());
+		json_object_set_new(d, "name", jstr(w->name));
 		json_object_set_new(d, "h5_path", str_or_null(w->h5_path));
 		json_object_set_new(d, "shape", shape_json(w->shape, w->rank));
-		json_object_set_new(d, "dtype", json_string(ks_dtype_name(w->dtype)));
+		json_object_set_new(d, "dtype", jstr(ks_dtype_name(w->dtype)));
 		json_object_set_new(d, "trainable", json_boolean(w->trainable));
-		json_object_set_new(d, "slice", o->slice ? json_string(ks_slice_str(&sl, w->shape, slbuf, sizeof slbuf))
+		json_object_set_new(d, "slice", o->slice ? jstr(ks_slice_str(&sl, w->shape, slbuf, sizeof slbuf))
 		                                         : json_null());
 		json_object_set_new(d, "slice_shape", shape_json(rshape, orank));
 		json_object_set_new(d, "stats", stats_json(&st));

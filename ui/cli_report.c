@@ -170,7 +170,23 @@ static int finish(const char *path)
 	return 0;
 }
 
-typedef int (*render_fn)(const ks_model *m, const cli_opts *o, ks_err *err);
+typedef int (*render_fn)(FILE *out, const ks_model *m, const cli_opts *o, ks_err *err);
+
+/* Names and configs come from the file: control characters in them (an
+ * escape sequence in a layer name) must not reach the terminal. Every byte
+ * written goes through this filter on its way to stdout. */
+static ssize_t clean_write(void *cookie, const char *buf, size_t n)
+{
+	FILE *dst = cookie;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)buf[i];
+		if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f)
+			ch = '?';
+		if (putc(ch, dst) == EOF)
+			return -1;
+	}
+	return (ssize_t)n;
+}
 
 static int run(const cmd_info *ci, int argc, char **argv, render_fn fn)
 {
@@ -185,7 +201,10 @@ static int run(const cmd_info *ci, int argc, char **argv, render_fn fn)
 		fprintf(stderr, "kerascope: %s\n", err.msg);
 		return 2;
 	}
-	rc = fn(m, &o, &err);
+	FILE *out = fopencookie(stdout, "w", (cookie_io_functions_t){.write = clean_write});
+	rc = fn(out ? out : stdout, m, &o, &err);
+	if (out)
+		fclose(out);
 	ks_model_free(m);
 	if (rc < 0) {
 		fflush(stdout);
@@ -195,28 +214,28 @@ static int run(const cmd_info *ci, int argc, char **argv, render_fn fn)
 	return finish(o.args[0]);
 }
 
-static int r_summary(const ks_model *m, const cli_opts *o, ks_err *err)
+static int r_summary(FILE *out, const ks_model *m, const cli_opts *o, ks_err *err)
 {
-	return ks_report_summary(stdout, m, o->json, err);
+	return ks_report_summary(out, m, o->json, err);
 }
 
-static int r_ls(const ks_model *m, const cli_opts *o, ks_err *err)
+static int r_ls(FILE *out, const ks_model *m, const cli_opts *o, ks_err *err)
 {
-	return ks_report_ls(stdout, m, o->json, o->h5, err);
+	return ks_report_ls(out, m, o->json, o->h5, err);
 }
 
-static int r_attrs(const ks_model *m, const cli_opts *o, ks_err *err)
+static int r_attrs(FILE *out, const ks_model *m, const cli_opts *o, ks_err *err)
 {
-	return ks_report_attrs(stdout, m, o->json, err);
+	return ks_report_attrs(out, m, o->json, err);
 }
 
-static int r_dump(const ks_model *m, const cli_opts *o, ks_err *err)
+static int r_dump(FILE *out, const ks_model *m, const cli_opts *o, ks_err *err)
 {
 	ks_dump_opts d = {
 		.slice = o->slice, .all = o->all, .max_values = o->max_values,
 		.bins = o->bins, .stats_only = o->stats, .json = o->json,
 	};
-	return ks_report_dump(stdout, m, o->args[1], &d, err);
+	return ks_report_dump(out, m, o->args[1], &d, err);
 }
 
 int cli_summary(int argc, char **argv) { return run(&info_summary, argc, argv, r_summary); }
