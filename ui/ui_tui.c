@@ -214,6 +214,19 @@ static void draw_status(ui *u, int y)
 		ui_put(y, COLS - rw - 1, rw, UI_R_STATUS, right);
 }
 
+static void format_title(ui *u, const char *name, const char *params, char *title, size_t size)
+{
+	const ks_model *m = u->model;
+	if (u->plain)
+		snprintf(title, size, " kerascope  %s  HDF5 file (not a Keras model)", name);
+	else
+		snprintf(title, size, " kerascope  %s  %s%s%s%s%s  %s  %d layers  %s params", name,
+		         ks_format_name(m->format), m->keras_version ? "  Keras " : "",
+		         m->keras_version ? m->keras_version : "", m->backend ? "/" : "",
+		         m->backend ? m->backend : "", m->class_name ? m->class_name : "model",
+		         m->n_layers, params);
+}
+
 static void draw(ui *u)
 {
 	erase();
@@ -231,14 +244,11 @@ static void draw(ui *u)
 	const ks_model *m = u->model;
 	char title[1024], params[32];
 	ui_fmt_count(m->total_params, params, sizeof params);
-	if (u->plain)
-		snprintf(title, sizeof title, " kerascope  %s  HDF5 file (not a Keras model)", u->path);
-	else
-		snprintf(title, sizeof title, " kerascope  %s  %s%s%s%s%s  %s  %d layers  %s params",
-		         u->path, ks_format_name(m->format), m->keras_version ? "  Keras " : "",
-		         m->keras_version ? m->keras_version : "", m->backend ? "/" : "",
-		         m->backend ? m->backend : "", m->class_name ? m->class_name : "model",
-		         m->n_layers, params);
+	/* The path as given, or its last component when the bar is too narrow. */
+	const char *slash = strrchr(u->path, '/');
+	format_title(u, u->path, params, title, sizeof title);
+	if (ui_strwidth(title) > COLS && slash)
+		format_title(u, slash + 1, params, title, sizeof title);
 	ui_fill(0, 0, COLS, UI_R_TITLE);
 	ui_put(0, 0, COLS, UI_R_TITLE, title);
 
