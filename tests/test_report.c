@@ -440,6 +440,49 @@ static void test_nested(void **state)
 	ks_model_free(m);
 }
 
+/* A weights-only file whose layer name is not UTF-8 (0xff) and holds an
+ * escape character: JSON keeps the layer, with '?' for the bad byte. */
+static void test_bad_names(void **state)
+{
+	(void)state;
+	char path[512];
+	ks_err err;
+	snprintf(path, sizeof path, "%s/badname.h5", ks_test_tmpdir());
+	hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	hsize_t one = 1;
+	hid_t sp = H5Screate_simple(1, &one, NULL), t = H5Tcopy(H5T_C_S1);
+	H5Tset_size(t, 4);
+	hid_t a = H5Acreate2(f, "layer_names", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+	assert_true(H5Awrite(a, t, "d\xff\x1b") >= 0);
+	H5Aclose(a);
+	hid_t g = H5Gcreate2(f, "d\xff\x1b", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+	H5Tset_size(t, 8);
+	a = H5Acreate2(g, "weight_names", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+	assert_true(H5Awrite(a, t, "d\xff\x1b/k:0") >= 0);
+	H5Aclose(a);
+	dataset(g, "d\xff\x1b/k:0", 1, (hsize_t[]){2}, (const float[]){1, 2});
+	H5Gclose(g);
+	H5Tclose(t);
+	H5Sclose(sp);
+	H5Fclose(f);
+	ks_model *m = ks_model_open(path, NULL, &err);
+	if (!m)
+		fail_msg("open: %s", err.msg);
+	char *buf;
+	size_t len;
+	FILE *out;
+	capture_begin(&out, &buf, &len);
+	assert_int_equal(ks_report_ls(out, m, true, false, &err), 0);
+	fclose(out);
+	json_t *j = parse(buf);
+	json_t *l = json_array_get(json_object_get(j, "layers"), 0);
+	assert_string_equal(json_string_value(json_object_get(l, "name")), "d?\x1b");
+	assert_int_equal(json_integer_value(json_object_get(l, "params")), 2);
+	json_decref(j);
+	free(buf);
+	ks_model_free(m);
+}
+
 static char *print_array(const float *v, const int64_t *shape, int rank, const bool *el)
 {
 	char *buf = NULL;
@@ -499,6 +542,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_ls_attrs),
 	cmocka_unit_test(test_dump),
 	cmocka_unit_test(test_nested),
+	cmocka_unit_test(test_bad_names),
 	cmocka_unit_test(test_print_array),
 	cmocka_unit_test(test_helpers),
 };
