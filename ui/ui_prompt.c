@@ -1,6 +1,7 @@
 /* ui_prompt: readline's callback interface in the last screen line. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
+#include "cli.h"
 #include "ks_util.h"
 #include "ui_curses.h"
 #include "ui_display.h"
@@ -128,12 +130,44 @@ static void add_layers(const ks_model *m, const char *prefix, bool weights)
 	}
 }
 
-/* Options offered after a dash, per command-line subcommand. */
+/* Options offered after a dash, per command-line subcommand: these, plus
+ * every --option its synopsis line (cli_commands) mentions, so that new
+ * subcommands and options complete without a change here. */
 static const struct { const char *cmd, *opts; } cmd_opts[] = {
-	{"summary", "--json"}, {"ls", "--json"}, {"attrs", "--json"},
-	{"dump", "--json --slice"}, {"predict", "--json --trace --batch"},
-	{"diff", "--json --delta --relative --count"}, {"doctor", "--json"},
+	{"summary", "--json --config --help"},
+	{"ls", "--json --h5 --config --help"},
+	{"attrs", "--json --config --help"},
+	{"dump", "--slice --all --max --bins --stats --json --config --help"},
+	{"predict", "--input --random --zeros --batch --output --trace --save-activations "
+	            "--until --top --labels --repeat --threads --config --json --help"},
 };
+
+static bool cand_has(const char *s)
+{
+	for (int i = 0; i < n_cands; i++)
+		if (strcmp(cands[i], s) == 0)
+			return true;
+	return false;
+}
+
+static void add_synopsis_options(const char *cmd)
+{
+	for (const cli_command *c = cli_commands; c->name; c++) {
+		if (strcmp(c->name, cmd) != 0 || !c->synopsis)
+			continue;
+		for (const char *p = strstr(c->synopsis, "--"); p; p = strstr(p + 2, "--")) {
+			size_t n = 2;
+			while (p[n] && (isalnum((unsigned char)p[n]) || p[n] == '-'))
+				n++;
+			char opt[64];
+			if (n > 2 && n < sizeof opt) {
+				snprintf(opt, sizeof opt, "%.*s", (int)n, p);
+				if (!cand_has(opt))
+					cand_add(opt);
+			}
+		}
+	}
+}
 
 static char **complete(const char *text, int start, int end)
 {
@@ -163,11 +197,12 @@ static char **complete(const char *text, int start, int end)
 	if (text[0] == '-') {
 		for (size_t i = 0; i < sizeof cmd_opts / sizeof cmd_opts[0]; i++)
 			if (strcmp(cmd_opts[i].cmd, cmd) == 0) {
-				char buf[256];
+				char buf[512];
 				snprintf(buf, sizeof buf, "%s", cmd_opts[i].opts);
 				for (char *t = strtok(buf, " "); t; t = strtok(NULL, " "))
 					cand_add(t);
 			}
+		add_synopsis_options(cmd);
 		return rl_completion_matches(text, cand_gen);
 	}
 	const ks_model *m = cur->model;
