@@ -12,7 +12,7 @@
  *   - Fatal signals restore the terminal, then re-raise (htop); SIGTERM and
  *     SIGHUP only set a flag that the main loop polls.
  *   - UTF-8 is used when the locale's codeset is UTF-8, else ASCII glyphs;
- *     colour only when the terminal has it and NO_COLOR is unset.
+ *     colour only when the terminal has it and NO_COLOR is unset or empty.
  */
 #ifndef UI_DISPLAY_H
 #define UI_DISPLAY_H

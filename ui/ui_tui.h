@@ -5,7 +5,7 @@
  *   KERASCOPE_NO_DISPLAY=1  headless: curses draws into /dev/null, size from
  *                           LINES/COLUMNS; also implied by a script without a
  *                           terminal. The program ends with the script.
- *   NO_COLOR, TERM=dumb     no colour; ASCII glyphs unless the locale is UTF-8
+ *   NO_COLOR (non-empty)    no colour; ASCII glyphs unless the locale is UTF-8
  */
 #ifndef UI_TUI_H
 #define UI_TUI_H
@@ -19,7 +19,8 @@
 int ui_tui_run(const char *path, const char *config_path);
 
 /* True when `kerascope FILE` should open the inspector rather than print
- * the summary: stdin and stdout are terminals, or KERASCOPE_SCRIPT is set. */
+ * the summary: KERASCOPE_SCRIPT is set, or stdin and stdout are terminals
+ * that can move the cursor (for TERM=dumb it prints a note and says no). */
 bool ui_tui_wanted(void);
 
 #endif
