@@ -908,7 +908,7 @@ static int lc_infer(ks_op_call *c, ks_err *err)
 	static const char *const sk[] = {"strides", "subsample_length", "subsample", NULL};
 	static const char *const fk[] = {"filters", "nb_filter", NULL};
 	const int n = strcmp(c->layer->class_name, "LocallyConnected1D") == 0 ? 1 : 2;
-	int64_t k[KS_SP_MAX] = {1, 1, 1}, s[KS_SP_MAX] = {1, 1, 1}, impl, ks[3], bs[3];
+	int64_t k[KS_SP_MAX] = {1, 1, 1}, s[KS_SP_MAX] = {1, 1, 1}, one[KS_SP_MAX] = {1, 1, 1}, impl, ks[3], bs[3];
 	const json_t *fv;
 	ks_pad pad;
 	ks_sp in, out;
@@ -922,7 +922,7 @@ static int lc_infer(ks_op_call *c, ks_err *err)
 		return ks_fail(err, "layer %s (%s): expects one input, got %d", c->layer->name,
 		               c->layer->class_name, c->n_in);
 	if (ks_sp_data_format(c, &p->cf, err) < 0 || ks_sp_padding(c, false, &pad, err) < 0 ||
-	    ks_sp_ints(c, kk, n, NULL, k, err) < 0 || ks_sp_ints(c, sk, n, k, s, err) < 0)
+	    ks_sp_ints(c, kk, n, NULL, k, err) < 0 || ks_sp_ints(c, sk, n, one, s, err) < 0)
 		return -1;
 	if (ks_cfg_int(c->config, "implementation", 1, &impl, err) < 0 ||
 	    ks_cfg_bool(c->config, "use_bias", true, &p->use_bias, err) < 0)
