@@ -162,7 +162,7 @@ static void test_truncated_real_file(void **state)
 
 /* A legacy full model whose pieces can be spoiled one at a time. */
 enum spoil { SP_NONE, SP_BAD_JSON, SP_DEEP_JSON, SP_MISSING_DSET, SP_MISSING_GROUP,
-             SP_ABSURD_DIMS, SP_RANK, SP_NOT_OBJECT, SP_NONSTRING_NAMES, SP_BAD_REF };
+             SP_ABSURD_DIMS, SP_RANK, SP_NOT_OBJECT, SP_NONSTRING_NAMES, SP_BAD_REF, SP_HUGE_UNWRITTEN };
 
 static char *spoiled(enum spoil sp)
 {
@@ -221,7 +221,19 @@ static char *spoiled(enum spoil sp)
 	}
 	g = hb_group(wg, "dense");
 	hb_attr_strv(g, "weight_names", wn, 2, true);
-	if (sp == SP_ABSURD_DIMS) {
+	if (sp == SP_HUGE_UNWRITTEN) {
+		/* 2^20 x 2^20 floats (4 TB) that were never written: valid HDF5 */
+		hsize_t d[2] = {(hsize_t)1 << 20, (hsize_t)1 << 20}, c[2] = {64, 64};
+		hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE), l = hb_lcpl();
+		hid_t s = H5Screate_simple(2, d, NULL), ds;
+		H5Pset_chunk(dcpl, 2, c);
+		ds = H5Dcreate2(g, wn[0], H5T_IEEE_F32LE, s, l, dcpl, H5P_DEFAULT);
+		HB_CHECK(ds);
+		H5Dclose(ds);
+		H5Sclose(s);
+		H5Pclose(dcpl);
+		H5Pclose(l);
+	} else if (sp == SP_ABSURD_DIMS) {
 		/* 2^40 x 2^40 x 2^40: creatable (chunked, never written), not loadable */
 		hsize_t d[3] = {(hsize_t)1 << 40, (hsize_t)1 << 40, (hsize_t)1 << 40}, c[3] = {1, 1, 1};
 		hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE), l = hb_lcpl();
@@ -259,6 +271,7 @@ static void test_spoiled_legacy_files(void **state)
 		{SP_RANK, "rank 12"},
 		{SP_NONSTRING_NAMES, "layer_names"},
 		{SP_BAD_REF, "nobody"},
+		{SP_HUGE_UNWRITTEN, "far more than"},
 	};
 	char *ok = spoiled(SP_NONE);
 	ks_err err;
