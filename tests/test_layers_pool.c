@@ -211,12 +211,99 @@ static void test_errors(void **state)
 	tl_free(&t);
 }
 
+
+/* Embedding(mask_zero) -> Dropout -> GlobalAveragePooling1D: Keras averages
+ * the unmasked steps only (the steps whose id is 0 read the embedding's row
+ * 0). Built as an in-memory 3-layer model so the op can see its producers. */
+static void test_gap1d_mask(void **state)
+{
+	(void)state;
+	/* embedding rows: id 0 = (9, 9), id 1 = (1, 2), id 2 = (3, 5) */
+	const float E[6] = {9, 9, 1, 2, 3, 5};
+	/* batch 2, 4 steps, F = 2: ids (1, 2, 0, 0) and (0, 0, 0, 0) */
+	const float x[16] = {1, 2, 3, 5, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9};
+	ks_layer L[3];
+	ks_node nodes[3];
+	ks_ref refs[3];
+	ks_weight w;
+	ks_model m;
+	json_error_t je;
+	json_t *cfg_e = json_loads("{\"input_dim\": 3, \"output_dim\": 2, \"mask_zero\": true}", 0, &je);
+	json_t *cfg_d = json_loads("{\"rate\": 0.5}", 0, &je);
+	json_t *cfg_g = json_loads("{\"data_format\": \"channels_last\"}", 0, &je);
+
+	memset(L, 0, sizeof L);
+	memset(nodes, 0, sizeof nodes);
+	memset(&w, 0, sizeof w);
+	memset(&m, 0, sizeof m);
+	m.file = H5I_INVALID_HID;
+	m.layers = L;
+	m.n_layers = 3;
+	w.name = (char *)"embeddings";
+	w.rank = 2;
+	w.shape[0] = 3;
+	w.shape[1] = 2;
+	w.dtype = KS_DT_F32;
+	w.mem = (float *)E;
+	L[0] = (ks_layer){.name = (char *)"emb", .class_name = (char *)"Embedding", .config = cfg_e,
+	                  .weights = &w, .n_weights = 1, .nodes = &nodes[0], .n_nodes = 1};
+	refs[1] = (ks_ref){0, 0, 0};
+	nodes[1] = (ks_node){.in = &refs[1], .n_in = 1};
+	L[1] = (ks_layer){.name = (char *)"drop", .class_name = (char *)"Dropout", .config = cfg_d,
+	                  .nodes = &nodes[1], .n_nodes = 1};
+	refs[2] = (ks_ref){1, 0, 0};
+	nodes[2] = (ks_node){.in = &refs[2], .n_in = 1};
+	L[2] = (ks_layer){.name = (char *)"gap", .class_name = (char *)"GlobalAveragePooling1D", .config = cfg_g,
+	                  .nodes = &nodes[2], .n_nodes = 1};
+
+	const ks_op *op = ks_op_find("GlobalAveragePooling1D");
+	ks_op_call c;
+	ks_err err;
+	float y[4];
+	const float *ins[1] = {x};
+	float *outs[1] = {y};
+	memset(&c, 0, sizeof c);
+	c.model = &m;
+	c.layer = &L[2];
+	c.config = cfg_g;
+	c.keras_major = 2;
+	c.n_in = 1;
+	c.in[0] = mkshape(3, (const int64_t[]){2, 4, 2});
+	assert_int_equal(op->infer(&c, &err), 0);
+	assert_int_equal(op->load(&c, &err), 0);
+	op->run(&c, ins, outs, NULL);
+	op->free(&c);
+	/* first sample: mean of (1, 2) and (3, 5); second: every step masked, 0/0 */
+	assert_float_equal(y[0], 2.0f, 1e-6);
+	assert_float_equal(y[1], 3.5f, 1e-6);
+	assert_true(isnan(y[2]) && isnan(y[3]));
+
+	/* without mask_zero the mean is over all 4 steps */
+	json_object_set_new(cfg_e, "mask_zero", json_false());
+	memset(&c, 0, sizeof c);
+	c.model = &m;
+	c.layer = &L[2];
+	c.config = cfg_g;
+	c.n_in = 1;
+	c.in[0] = mkshape(3, (const int64_t[]){2, 4, 2});
+	assert_int_equal(op->infer(&c, &err), 0);
+	assert_int_equal(op->load(&c, &err), 0);
+	op->run(&c, ins, outs, NULL);
+	op->free(&c);
+	assert_float_equal(y[0], (1 + 3 + 9 + 9) / 4.0f, 1e-6);
+	assert_float_equal(y[2], 9.0f, 1e-6);
+	json_decref(cfg_e);
+	json_decref(cfg_d);
+	json_decref(cfg_g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hand),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_gap1d_mask),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;
 }
