@@ -486,6 +486,47 @@ static void note_orphan_groups(ks_model *m, const char *wg, char **ln, int n)
 	ks_h5_strv_free(links, nl);
 }
 
+static bool has_weights(const ks_layer *L)
+{
+	if (L->n_weights > 0)
+		return true;
+	if (L->inner)
+		for (int i = 0; i < L->inner->n_layers; i++)
+			if (has_weights(&L->inner->layers[i]))
+				return true;
+	return false;
+}
+
+/* Keras' default load_weights for .h5 is topological: the k-th layer with
+ * weights in the file goes to the k-th layer with weights in the model,
+ * whatever the names. Weights are attached here by name; when the two
+ * orders disagree, Keras would silently load something else. */
+static void note_topological_mismatch(ks_model *m, char **ln, int n)
+{
+	int k = 0;
+
+	for (int i = 0; i < m->n_layers; i++) {
+		const ks_layer *L = &m->layers[i];
+		if (!has_weights(L) || strcmp(L->class_name, "?") == 0)
+			continue;
+		while (k < n) {
+			const ks_layer *F = ks_model_find_layer(m, ln[k], false);
+			if (F && has_weights(F))
+				break;
+			k++;
+		}
+		if (k >= n)
+			return;
+		if (strcmp(ln[k], L->name) != 0) {
+			ks_model_warn(m, "layer_names order differs from the model: Keras' default "
+			              "(topological) load_weights would put the weights of '%s' into '%s'; "
+			              "they are attached by name here", ln[k], L->name);
+			return;
+		}
+		k++;
+	}
+}
+
 /* Keras 1 never recorded the backend; say what the names suggest. */
 static void note_keras1_backend(ks_model *m)
 {
@@ -539,6 +580,8 @@ static int load_weights(ks_model *m, const char *wg, bool have_graph, ks_err *er
 		free(gpath);
 	}
 	note_orphan_groups(m, wg, ln, n);
+	if (have_graph)
+		note_topological_mismatch(m, ln, n);
 	ks_h5_strv_free(ln, n);
 
 	/* tf.keras >= 2.6 / Keras 3: variables of the model object itself. */

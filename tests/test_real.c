@@ -293,11 +293,86 @@ static void test_conformance_files_agree(void **state)
 	assert_int_equal(failures, 0);
 }
 
+/* pitfall_layer_order: weights are attached by name; a file whose
+ * layer_names order differs from the model's gets a warning that Keras'
+ * default topological load would put them elsewhere. */
+static bool has_warning(const ks_model *m, const char *needle)
+{
+	for (int i = 0; i < m->n_warnings; i++)
+		if (strstr(m->warnings[i], needle))
+			return true;
+	return false;
+}
+
+static void test_layer_order_pitfall(void **state)
+{
+	const char *fx = ks_test_fixtures();
+	char *dir, *ma, *arch, *wa, *wr;
+	ks_model *a, *ok, *re;
+	ks_open_opts o = {0};
+	ks_err err;
+	FILE *fp;
+	char *text;
+
+	(void)state;
+	assert_non_null(fx);
+	dir = ks_xasprintf("%s/conformance/pitfall_layer_order", fx);
+	ma = ks_xasprintf("%s/model_a.h5", dir);
+	wa = ks_xasprintf("%s/weights_a.h5", dir);
+	wr = ks_xasprintf("%s/weights_a_reordered.h5", dir);
+	arch = ks_xasprintf("%s/arch_a.json", ks_test_tmpdir());
+	a = ks_model_open(ma, NULL, &err);
+	assert_non_null(a);
+	assert_false(has_warning(a, "topological"));
+	text = json_dumps(a->model_config, 0);
+	fp = fopen(arch, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	free(text);
+	o.config_path = arch;
+	ok = ks_model_open(wa, &o, &err);
+	re = ks_model_open(wr, &o, &err);
+	assert_non_null(ok);
+	assert_non_null(re);
+	assert_false(has_warning(ok, "topological"));
+	assert_true(has_warning(re, "topological"));
+	/* by name, both give every layer the same weights as the full model */
+	assert_int_equal(ok->n_layers, a->n_layers);
+	assert_int_equal(re->n_layers, a->n_layers);
+	for (int i = 0; i < a->n_layers; i++) {
+		assert_string_equal(re->layers[i].name, a->layers[i].name);
+		assert_int_equal(re->layers[i].n_weights, a->layers[i].n_weights);
+		for (int k = 0; k < a->layers[i].n_weights; k++) {
+			const ks_weight *x = &a->layers[i].weights[k], *y = &re->layers[i].weights[k];
+			int64_t n;
+			float *bx, *by;
+			assert_true(ks_numel(x->shape, x->rank, &n));
+			bx = malloc((size_t)n * sizeof *bx + 4);
+			by = malloc((size_t)n * sizeof *by + 4);
+			assert_int_equal(ks_weight_read(a, x, bx, &err), 0);
+			assert_int_equal(ks_weight_read(re, y, by, &err), 0);
+			assert_memory_equal(bx, by, (size_t)n * sizeof *bx);
+			free(bx);
+			free(by);
+		}
+	}
+	ks_model_free(a);
+	ks_model_free(ok);
+	ks_model_free(re);
+	free(dir);
+	free(ma);
+	free(wa);
+	free(wr);
+	free(arch);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_every_real_file),
 	cmocka_unit_test(test_weights_with_config),
 	cmocka_unit_test(test_find_weight_scoped_names),
 	cmocka_unit_test(test_conformance_files_agree),
+	cmocka_unit_test(test_layer_order_pitfall),
 };
 
 KS_TEST_MAIN(tests)
