@@ -371,7 +371,10 @@ int ks_report_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 	if (conn)
 		total += 2 + (int)strlen("Connected to") + 8;
 
-	fprintf(out, "Model: \"%s\" (%s)\n", m->name ? m->name : "?", model_title(m));
+	if (m->name || m->class_name)
+		fprintf(out, "Model: \"%s\" (%s)\n", m->name ? m->name : "?", model_title(m));
+	else
+		fputs("Model: weights only\n", out);
 	fprintf(out, "File: %s (%s", m->path ? m->path : "?", ks_format_name(m->format));
 	if (m->keras_version)
 		fprintf(out, ", Keras %s", m->keras_version);
@@ -379,7 +382,8 @@ int ks_report_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 		fprintf(out, ", %s", m->backend);
 	fputs(")\n", out);
 	if (!m->model_config)
-		fputs("No architecture in the file: classes and shapes are unknown (give --config ARCH.json).\n", out);
+		fputs("No architecture in the file: classes and shapes are unknown "
+		      "(give --config ARCH.json).\n", out);
 	for (int i = 0; i < total; i++)
 		fputc('_', out);
 	fprintf(out, "\n%-*s  %-*s  %*s%s\n", w0, "Layer (type)", w1, "Output Shape", w2, "Param #",
