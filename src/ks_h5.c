@@ -43,7 +43,7 @@ int64_t ks_h5_sniff(const char *path)
 {
 	static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
 	unsigned char b[8];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	int64_t found = -1;
 
 	if (fd < 0)
@@ -61,6 +61,19 @@ int64_t ks_h5_sniff(const char *path)
 	return found;
 }
 
+/* External links would make HDF5 open other files named by the file being
+ * inspected (a FIFO blocks forever, a device is read): never follow them.
+ * Unregistering the class is process-wide and makes traversal fail quietly. */
+static void no_external_links(void)
+{
+	static bool done;
+	if (!done) {
+		done = true;
+		if (H5Lis_registered(H5L_TYPE_EXTERNAL) > 0)
+			H5Lunregister(H5L_TYPE_EXTERNAL);
+	}
+}
+
 hid_t ks_h5_open_path(const char *path, ks_err *err)
 {
 	hid_t fapl, f;
@@ -68,7 +81,8 @@ hid_t ks_h5_open_path(const char *path, ks_err *err)
 	int fd;
 
 	ks_quiet_hdf5();
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	no_external_links();
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		ks_fail(err, "%s: %s", path, strerror(errno));
 		return H5I_INVALID_HID;
@@ -154,6 +168,7 @@ hid_t ks_h5_open_image(const void *buf, size_t size, const char *label, ks_err *
 	hid_t fapl, f = H5I_INVALID_HID;
 
 	ks_quiet_hdf5();
+	no_external_links();
 	if (!buf || size < 8 || memcmp(buf, sig, 8) != 0) {
 		ks_fail(err, "%s: not an HDF5 file", label);
 		return H5I_INVALID_HID;

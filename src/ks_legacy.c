@@ -1,10 +1,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ks_graph.h"
 #include "ks_h5.h"
@@ -707,7 +709,8 @@ static json_t *read_json_attr(ks_model *m, const char *attr, bool required_valid
 
 static json_t *read_config_file(const char *path, ks_err *err)
 {
-	FILE *fp = fopen(path, "rb");
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block */
+	FILE *fp = fd >= 0 ? fdopen(fd, "rb") : NULL;
 	struct stat st;
 	char *buf;
 	size_t got;
@@ -715,6 +718,8 @@ static json_t *read_config_file(const char *path, ks_err *err)
 
 	if (!fp) {
 		ks_fail(err, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return NULL;
 	}
 	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > MAX_CONFIG_FILE) {

@@ -392,7 +392,7 @@ ks_model *ks_model_open(const char *path, const ks_open_opts *opts, ks_err *err)
 	if (!opts)
 		opts = &none;
 	ks_quiet_hdf5();
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block */
 	if (fd < 0) {
 		ks_fail(err, "%s: %s", path, strerror(errno));
 		return NULL;

@@ -435,7 +435,53 @@ static void test_flipped_bytes(void **state)
 	free(dst);
 }
 
+/* Nothing may block: a FIFO given as the model or the architecture, and an
+ * external link pointing at a FIFO inside the file (HDF5 would open it). */
+static void test_fifos_and_external_links(void **state)
+{
+	char *fifo = tmp("pipe"), *p = tmp("extlink.h5");
+	const char *ln[] = {"dense"};
+	ks_open_opts o = {0};
+	ks_err err;
+	hid_t f, wg;
+
+	(void)state;
+	alarm(60); /* a regression would hang: turn it into a failure */
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_null(ks_model_open(fifo, NULL, &err));
+	assert_non_null(strstr(err.msg, fifo));
+
+	f = hb_create(p);
+	hb_attr_str(f, "model_config",
+	            "{\"class_name\": \"Sequential\", \"config\": {\"name\": \"s\", \"layers\": ["
+	            "{\"class_name\": \"Dense\", \"config\": {\"name\": \"dense\", \"units\": 2, "
+	            "\"batch_input_shape\": [null, 3]}}]}}", false, 0, H5T_STR_NULLTERM);
+	wg = hb_group(f, "model_weights");
+	hb_attr_strv(wg, "layer_names", ln, 1, true);
+	HB_CHECK(H5Lcreate_external(fifo, "/", wg, "dense", H5P_DEFAULT, H5P_DEFAULT));
+	H5Gclose(wg);
+	H5Fclose(f);
+	expect_fail(p, NULL, "dense");
+
+	o.config_path = fifo;
+	{
+		const char *fx = ks_test_fixtures();
+		char *w;
+		assert_non_null(fx);
+		w = ks_xasprintf("%s/real/dl4j-test-resources/examples/simple_lstm/simple_lstm_th_keras_1_weights.h5", fx);
+		assert_null(ks_model_open(w, &o, &err));
+		assert_non_null(strstr(err.msg, fifo));
+		free(w);
+	}
+	alarm(0);
+	unlink(fifo);
+	free(fifo);
+	free(p);
+}
+
 static const struct CMUnitTest tests[] = {
+	/* first: it creates an external link, which the loader disables process-wide */
+	cmocka_unit_test(test_fifos_and_external_links),
 	cmocka_unit_test(test_empty_and_random),
 	cmocka_unit_test(test_truncated_real_file),
 	cmocka_unit_test(test_spoiled_legacy_files),
