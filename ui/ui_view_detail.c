@@ -144,6 +144,13 @@ static void add_config(ui_list *l, const json_t *cfg)
 			bool def = is_default(key, v);
 			if (def != (pass == 1))
 				continue;
+			/* A nested model's layer list is the tree itself: count only. */
+			if (strcmp(key, "layers") == 0 && json_is_array(v)) {
+				ui_list_add(l, UI_R_NORMAL, 0, 0, NULL, "  layers: %zu (shown in the layer pane)",
+				            json_array_size(v));
+				shown++;
+				continue;
+			}
 			char *t = value_text(v);
 			if (strlen(t) > 300)
 				strcpy(t + 297, "...");
