@@ -398,8 +398,14 @@ ks_model *ks_model_open(const char *path, const ks_open_opts *opts, ks_err *err)
 		return NULL;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		bool dir = S_ISDIR(st.st_mode);
+		char *pb = ks_xasprintf("%s/saved_model.pb", path);
 		close(fd);
-		ks_fail(err, "%s: not a regular file", path);
+		if (dir && access(pb, F_OK) == 0)
+			ks_fail(err, "%s: a TensorFlow SavedModel directory, not a Keras .h5/.keras file", path);
+		else
+			ks_fail(err, "%s: %s", path, dir ? "is a directory" : "not a regular file");
+		free(pb);
 		return NULL;
 	}
 	got = read(fd, head, sizeof head);
