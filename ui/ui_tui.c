@@ -205,8 +205,10 @@ static void draw_status(ui *u, int y)
 		         L ? L->name : "");
 		l = u->focus ? &u->detail.list : &u->layers.list;
 	}
+	/* The layer pane's first row is its column header: not counted. */
+	int skip = !top && u->focus == 0 && !u->plain && l && l->n > 1 ? 1 : 0;
 	if (l && l->n && (!top || !top->ops->draw))
-		snprintf(right, sizeof right, "%d/%d", l->sel + 1, l->n);
+		snprintf(right, sizeof right, "%d/%d", l->sel + 1 - skip, l->n - skip);
 	ui_fill(y, 0, COLS, UI_R_STATUS);
 	ui_put(y, 0, COLS, UI_R_STATUS, left);
 	int rw = ui_strwidth(right);
