@@ -1047,7 +1047,8 @@ const ks_weight *ks_report_find_weight(const ks_model *m, const char *spec,
 	for (int i = 0; i < m->n_opt_weights; i++) {
 		const ks_weight *o = &m->opt_weights[i];
 		if ((o->h5_path && strcmp(o->h5_path, spec) == 0) ||
-		    (o->stored_name && strcmp(o->stored_name, spec) == 0))
+		    (o->stored_name && strcmp(o->stored_name, spec) == 0) ||
+		    (o->name && strcmp(o->name, spec) == 0))
 			return o;
 	}
 	return NULL;
@@ -1191,7 +1192,7 @@ int ks_report_dump(FILE *out, const ks_model *m, const char *spec, const ks_dump
 	fputs("Statistics", out);
 	if (o->slice)
 		fputs(" (of the slice)", out);
-	fprintf(out, ": %lld values\n", (long long)st.count);
+	fprintf(out, ": %lld value%s\n", (long long)st.count, st.count == 1 ? "" : "s");
 	if (st.finite)
 		fprintf(out, "  min %.6g  max %.6g  mean %.6g  std %.6g\n", st.min, st.max, st.mean,
 		        ks_stats_std(&st));

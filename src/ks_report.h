@@ -53,7 +53,8 @@ int ks_report_dump(FILE *out, const ks_model *m, const char *spec, const ks_dump
                    ks_err *err);
 
 /* Finds a layer weight (ks_model_find_weight) or an optimizer weight by its
- * HDF5 path or stored name. *owner is NULL for optimizer weights. */
+ * HDF5 path, stored name or name as `ls` shows it ("Adam/dense/kernel/m").
+ * *owner is NULL for optimizer weights. */
 const ks_weight *ks_report_find_weight(const ks_model *m, const char *spec,
                                        const ks_layer **owner);
 

@@ -63,6 +63,7 @@ check dump_iris_bias       "$ex" dump iris_mlp.h5 output/bias
 check dump_iris_slice      "$ex" dump iris_mlp.h5 hidden/kernel --slice '[:, 0:4]' --bins 5
 check dump_iris_json       "$ex" dump --json iris_mlp.keras output/bias --bins 2
 check dump_iris_opt        "$ex" dump iris_mlp.h5 /optimizer_weights/Adam/output/bias/v:0 --stats
+check dump_iris_opt_name  "$ex" dump iris_mlp.h5 Adam/iter --bins 0
 check err_missing_file     "$ex" summary no_such_file.h5
 check err_not_keras        "$ex" summary iris.csv
 check err_bad_weight       "$ex" dump iris_mlp.h5 hidden/nothing
