@@ -328,7 +328,7 @@ static int check_kernel(const ks_op_call *c, const ks_weight *w, const char *lab
 {
 	if (layout_match(w, l))
 		return 0;
-	return ks_sp_check_shape(c, w, label, rank, canon, err);
+	return ks_sp_check_shape(c, w, w && w->name ? w->name : label, rank, canon, err);
 }
 
 static const char *const n_kernel[] = {"kernel", "W", NULL};
