@@ -637,6 +637,61 @@ static void test_keras1_deconv(void **state)
 	free(x);
 }
 
+/* Keras 1 SeparableConvolution2D with dim_ordering th stored its kernels as
+ * (mult, in, rows, cols) and (out, in*mult, 1, 1); it must compute what
+ * SeparableConv2D(channels_first) computes with the Keras 2 layouts. */
+static void test_keras1_separable_th(void **state)
+{
+	(void)state;
+	const int64_t B = 2, C = 3, M = 2, F = 4, H = 5, W = 6;
+	float *dth = rand_buf((size_t)(M * C * 9)), *pth = rand_buf((size_t)(F * C * M));
+	float *dtf = ks_xmalloc(sizeof(float) * (size_t)(M * C * 9)), *ptf = ks_xmalloc(sizeof(float) * (size_t)(F * C * M));
+	float *b = rand_buf((size_t)F), *x = rand_buf((size_t)(B * C * H * W));
+	tlayer t;
+	run_result r1, r2;
+	ks_err err;
+	run_opts o = {.keras_major = 1};
+
+	for (int64_t m = 0; m < M; m++)
+		for (int64_t c = 0; c < C; c++)
+			for (int64_t tap = 0; tap < 9; tap++)
+				dtf[(tap * C + c) * M + m] = dth[(m * C + c) * 9 + tap];
+	for (int64_t f = 0; f < F; f++)
+		for (int64_t j = 0; j < C * M; j++)
+			ptf[j * F + f] = pth[f * C * M + j];
+	tl_init(&t, "SeparableConvolution2D", "{\"nb_filter\": 4, \"nb_row\": 3, \"nb_col\": 3, \"depth_multiplier\": 2, "
+	        "\"border_mode\": \"same\", \"dim_ordering\": \"th\"}");
+	tl_add(&t, "separableconvolution2d_1_depthwise_kernel", dth, 4, (const int64_t[]){M, C, 3, 3});
+	tl_add(&t, "separableconvolution2d_1_pointwise_kernel", pth, 4, (const int64_t[]){F, C * M, 1, 1});
+	tl_add(&t, "separableconvolution2d_1_b", b, 1, (const int64_t[]){F});
+	if (run_op(&t, &o, mkshape(4, (const int64_t[]){B, C, H, W}), x, &r1, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		fail();
+	}
+	tl_free(&t);
+	tl_init(&t, "SeparableConv2D", "{\"filters\": 4, \"kernel_size\": 3, \"depth_multiplier\": 2, "
+	        "\"padding\": \"same\", \"data_format\": \"channels_first\"}");
+	tl_add(&t, "depthwise_kernel", dtf, 4, (const int64_t[]){3, 3, C, M});
+	tl_add(&t, "pointwise_kernel", ptf, 4, (const int64_t[]){1, 1, C * M, F});
+	tl_add(&t, "bias", b, 1, (const int64_t[]){F});
+	assert_int_equal(run_op(&t, NULL, mkshape(4, (const int64_t[]){B, C, H, W}), x, &r2, &err), 0);
+	tl_free(&t);
+	assert_shape(&r1.shape, 4, (const int64_t[]){B, F, H, W});
+	double *want = ks_xmalloc(sizeof(double) * r2.n);
+	for (size_t i = 0; i < r2.n; i++)
+		want[i] = r2.out[i];
+	assert_close(r1.out, want, r1.n, 1e-6);
+	free(want);
+	free(r1.out);
+	free(r2.out);
+	free(dth);
+	free(pth);
+	free(dtf);
+	free(ptf);
+	free(b);
+	free(x);
+}
+
 /* ---- LocallyConnected ------------------------------------------------------ */
 
 static void check_lc(int n, bool cf)
@@ -792,6 +847,7 @@ int main(void)
 		cmocka_unit_test(test_random_transposes),
 		cmocka_unit_test(test_keras1_th_and_theano_flip),
 		cmocka_unit_test(test_keras1_deconv),
+		cmocka_unit_test(test_keras1_separable_th),
 		cmocka_unit_test(test_locally_connected),
 		cmocka_unit_test(test_errors_and_unknown_batch),
 	};
