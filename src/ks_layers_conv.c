@@ -830,6 +830,13 @@ static void conv_run(const ks_op_call *c, const float *const *in, float *const *
 	const int64_t batch = c->in[0].d[0];
 	const size_t xin = (size_t)(p->pin * p->cin), yout = (size_t)(p->pout * p->cout);
 
+	if (p->direct && !p->cf && batch * p->pout <= BLAS_MAX) {
+		/* 1x1 channels_last: the whole batch is one (batch*pixels, cin) matrix */
+		fill_bias(out[0], batch * p->pout, p->cout, p->bias);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(batch * p->pout), (int)p->cout,
+		            (int)p->cin, 1.0f, in[0], (int)p->cin, p->k, (int)p->cout, 1.0f, out[0], (int)p->cout);
+		return;
+	}
 	for (int64_t b = 0; b < batch; b++) {
 		const float *x = in[0] + (size_t)b * xin;
 		float *y = out[0] + (size_t)b * yout;
