@@ -580,9 +580,11 @@ static void test_mutations(void **state)
 	uint32_t seed = 12345;
 	int opened = 0, failed = 0;
 	const char *path = k3_tmp("mut.keras");
+	const char *env = getenv("KS_TEST_MUTATIONS"); /* longer runs on demand */
+	int rounds = env && atoi(env) > 0 ? atoi(env) : 250;
 	(void)state;
 
-	for (int it = 0; it < 400; it++) {
+	for (int it = 0; it < rounds; it++) {
 		ks_err e = {{0}};
 		ks_model *m;
 		size_t pos;
@@ -614,7 +616,7 @@ static void test_mutations(void **state)
 	 * that the HDF5 reader itself sees the damage. */
 	opened = failed = 0;
 	mut = malloc(weights_size);
-	for (int it = 0; it < 300; it++) {
+	for (int it = 0; it < rounds; it++) {
 		zmember m3[3] = {
 			{ .name = "metadata.json", .data = META, .size = strlen(META) },
 			{ .name = "config.json", .data = CFG, .size = strlen(CFG) },
