@@ -121,19 +121,22 @@ def main():
     x = torch.from_numpy(x.reshape(shape))
     if x.dim() == 4:
         x = x.permute(0, 3, 1, 2).contiguous()
-    times = []
+    times, cpu = [], []
     with torch.no_grad():
         y = model(x)  # warm-up
         for _ in range(a.repeat):
-            s = time.perf_counter()
+            s, c = time.perf_counter(), time.process_time()
             y = model(x)
             times.append((time.perf_counter() - s) * 1e3)
+            cpu.append((time.process_time() - c) * 1e3)
     y = y.numpy().ravel()
     times.sort()
+    cpu.sort()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), mkldnn "
           f"{torch.backends.mkldnn.is_available()}; build {t1 - t0:.1f} s")
     print(f"batch {a.batch}: best {times[0]:.2f} ms, median {statistics.median(times):.2f} ms "
           f"per run ({a.repeat} runs)")
+    print(f"cpu time: best {cpu[0]:.2f} ms, median {statistics.median(cpu):.2f} ms")
     print(f"output[0] sum {y.sum():.6g} abs-sum {np.abs(y).sum():.6g} first {y[0]:.6g} {y[1]:.6g} {y[2]:.6g}")
 
 
