@@ -316,7 +316,8 @@ static int collect_vars(k3ctx *c, hid_t vg, const char *vpath, const char *rel, 
 /* Appends the variables stored for the object at group gid (open; absolute
  * path gpath) and its sub-objects to l. rel is the group's path relative to
  * the layer (for stored names), prefix the semantic prefix. skip_layers: the
- * group's "layers" child belongs to a nested model, not to this object. */
+ * group's "layers" (Keras 2.14: "_layer_checkpoint_dependencies") child
+ * belongs to a nested model, not to this object. */
 static int collect_at(k3ctx *c, hid_t gid, const char *gpath, const char *rel, const char *cls,
                       const json_t *cfg, const char *prefix, bool skip_layers, int depth,
                       wlist *l, ks_err *err)
@@ -355,7 +356,9 @@ static int collect_at(k3ctx *c, hid_t gid, const char *gpath, const char *rel, c
 		char *cg, *crel, *cp;
 		hid_t sub;
 
-		if (strcmp(kids[i], "vars") == 0 || (skip_layers && strcmp(kids[i], "layers") == 0))
+		if (strcmp(kids[i], "vars") == 0 ||
+		    (skip_layers && (strcmp(kids[i], "layers") == 0 ||
+		                     strcmp(kids[i], "_layer_checkpoint_dependencies") == 0)))
 			continue;
 		/* A random layer's SeedGenerator state is RNG bookkeeping, not a
 		 * weight (Keras' count_params leaves it out too). */

@@ -508,6 +508,44 @@ static void test_keras214_zip(void **state)
 	ks_model_free(m);
 }
 
+/* Keras 2.14, a Sequential nested in a Sequential: the inner layers sit in
+ * the nested model's own _layer_checkpoint_dependencies, counted once. */
+static void test_keras214_nested(void **state)
+{
+	const char *w = k3_tmp("k214n.weights.h5"), *z = k3_tmp("k214n.keras");
+	static const char meta[] = "{\"keras_version\": \"2.14.0\", \"date_saved\": \"2023-10-30@21:34:12\"}";
+	static const char cfg[] =
+		"{\"class_name\": \"Sequential\", \"config\": {\"name\": \"s\", \"layers\": ["
+		" {\"class_name\": \"InputLayer\", \"config\": {\"batch_input_shape\": [null, 3], \"name\": \"in\"}},"
+		" {\"class_name\": \"Sequential\", \"config\": {\"name\": \"block\", \"layers\": ["
+		"   {\"class_name\": \"InputLayer\", \"config\": {\"batch_input_shape\": [null, 3], \"name\": \"b_in\"}},"
+		"   {\"class_name\": \"Dense\", \"config\": {\"name\": \"inner\", \"units\": 2}}]}},"
+		" {\"class_name\": \"Dense\", \"config\": {\"name\": \"out\", \"units\": 1}}]}}";
+	hid_t f = k3_h5_create(w);
+	ks_model *m;
+	(void)state;
+
+	k3_group(f, "/vars");
+	k3_group(f, "/_layer_checkpoint_dependencies/sequential/vars");
+	k3_put(f, "/_layer_checkpoint_dependencies/sequential/_layer_checkpoint_dependencies/dense/vars/0",
+	       2, (hsize_t[]){ 3, 2 }, 1.0f);
+	k3_put(f, "/_layer_checkpoint_dependencies/sequential/_layer_checkpoint_dependencies/dense/vars/1",
+	       1, (hsize_t[]){ 2 }, 2.0f);
+	k3_put(f, "/_layer_checkpoint_dependencies/dense/vars/0", 2, (hsize_t[]){ 2, 1 }, 3.0f);
+	k3_put(f, "/_layer_checkpoint_dependencies/dense/vars/1", 1, (hsize_t[]){ 1 }, 4.0f);
+	H5Fclose(f);
+	k3_zip(z, (k3_member[]){
+		{ "metadata.json", meta, strlen(meta), NULL, false },
+		{ "config.json", cfg, strlen(cfg), NULL, false },
+		{ "model.weights.h5", NULL, 0, w, false } }, 3);
+	m = open_ok(z, NULL);
+	check_weight(m, "inner", "kernel", 2, (int64_t[]){ 3, 2 }, 1.0f);
+	check_weight(m, "out", "kernel", 2, (int64_t[]){ 2, 1 }, 3.0f);
+	assert_int_equal(m->total_params, 8 + 3);
+	assert_int_equal(ks_model_find_layer(m, "block", false)->n_weights, 0);
+	ks_model_free(m);
+}
+
 /* A subclassed Keras 2.14 model saved on Windows: empty config, weight
  * groups with literal backslashes at the root. */
 static void test_keras214_subclassed(void **state)
@@ -933,6 +971,7 @@ int main(void)
 		cmocka_unit_test(test_zip_attention_wrappers),
 		cmocka_unit_test(test_zip_nested_functional),
 		cmocka_unit_test(test_keras214_zip),
+		cmocka_unit_test(test_keras214_nested),
 		cmocka_unit_test(test_keras214_subclassed),
 		cmocka_unit_test(test_keras3_subclassed),
 		cmocka_unit_test(test_zip_bad_graph),
