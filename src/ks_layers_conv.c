@@ -406,6 +406,8 @@ static int conv_infer(ks_op_call *c, ks_err *err)
 		               c->layer->class_name, c->n_in);
 	if (ks_sp_from_in(c, 0, n, p->cf, true, &in, err) < 0)
 		return -1;
+	if (in.ch == 0)
+		return ks_fail(err, "layer %s (%s): the input has no channels", c->layer->name, c->layer->class_name);
 	p->cin = in.ch;
 	if (p->def->kind == CK_TRANSPOSE && p->def->keras1) {
 		/* Deconvolution2D carries the output shape (batch included) in its config. */
@@ -947,6 +949,8 @@ static int lc_infer(ks_op_call *c, ks_err *err)
 	p->filters = json_integer_value(fv);
 	if (ks_sp_from_in(c, 0, n, p->cf, true, &in, err) < 0)
 		return -1;
+	if (in.ch == 0)
+		return ks_fail(err, "layer %s (%s): the input has no channels", c->layer->name, c->layer->class_name);
 	for (int i = 0; i < KS_SP_MAX; i++) {
 		if (ks_win_make(&p->w[i], i < n ? in.d[i] : 1, i < n ? k[i] : 1, i < n ? s[i] : 1, 1,
 		                KS_PAD_VALID, err) < 0)

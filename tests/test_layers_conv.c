@@ -830,6 +830,13 @@ static void test_errors_and_unknown_batch(void **state)
 	assert_int_equal(infer_op(&t, mkshape(4, (const int64_t[]){1, 1 << 29, 1 << 29, 4}), &out, &err), -1);
 	tl_free(&t);
 
+	/* no channels: BLAS would be handed a zero leading dimension */
+	tl_init(&t, "Conv2D", "{\"filters\": 8, \"kernel_size\": 1, \"use_bias\": false}");
+	tl_add(&t, "kernel", k, 4, (const int64_t[]){1, 1, 0, 8});
+	assert_int_equal(infer_op(&t, mkshape(4, (const int64_t[]){1, 4, 4, 0}), &out, &err), -1);
+	assert_non_null(strstr(err.msg, "no channels"));
+	tl_free(&t);
+
 	/* missing filters */
 	tl_init(&t, "Conv2D", "{\"kernel_size\": 3}");
 	assert_int_equal(infer_op(&t, mkshape(4, (const int64_t[]){1, 10, 10, 4}), &out, &err), -1);
