@@ -215,14 +215,20 @@ static char *scope_prefix(const char *stored)
 		return out;
 	}
 	*last = '\0';
-	prev = strrchr(rel, '/');
-	prev = prev ? prev + 1 : rel;
-	if (strncmp(prev, "forward_", 8) == 0)
-		out = ks_xstrdup("forward");
-	else if (strncmp(prev, "backward_", 9) == 0)
-		out = ks_xstrdup("backward");
-	else
-		out = ks_xstrdup(prev);
+	/* Bidirectional's direction may sit above a cell scope
+	 * ("bidirectional/forward_lstm/lstm_cell/kernel:0"), so look at every
+	 * component before falling back to the immediate parent. */
+	out = NULL;
+	for (char *c = rel; c && !out; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL) {
+		if (strncmp(c, "forward_", 8) == 0)
+			out = ks_xstrdup("forward");
+		else if (strncmp(c, "backward_", 9) == 0)
+			out = ks_xstrdup("backward");
+	}
+	if (!out) {
+		prev = strrchr(rel, '/');
+		out = ks_xstrdup(prev ? prev + 1 : rel);
+	}
 	free(rel);
 	return out;
 }

@@ -213,6 +213,36 @@ static void test_find_weight_scoped_names(void **state)
 	free(p);
 }
 
+/* Bidirectional weights carry their direction, however deep the cell scope
+ * sits (tf.keras 2.3+: "bidirectional/forward_lstm/lstm_cell/kernel:0"), and
+ * the legacy and Keras 3 forms of one model name them alike. */
+static void test_bidirectional_names(void **state)
+{
+	const char *fx = ks_test_fixtures();
+	const char *forms[] = {"model.h5", "model.keras"};
+	const char *names[] = {"forward/kernel", "forward/recurrent_kernel", "forward/bias",
+	                       "backward/kernel", "backward/recurrent_kernel", "backward/bias"};
+
+	(void)state;
+	assert_non_null(fx);
+	for (size_t f = 0; f < 2; f++) {
+		char *p = ks_xasprintf("%s/conformance/bidirectional_lstm/%s", fx, forms[f]);
+		ks_err err;
+		ks_model *m = ks_model_open(p, NULL, &err);
+		const ks_layer *L;
+		if (!m)
+			fprintf(stderr, "%s\n", err.msg);
+		assert_non_null(m);
+		L = ks_model_find_layer(m, "bidirectional", false);
+		assert_non_null(L);
+		assert_int_equal(L->n_weights, 6);
+		for (int i = 0; i < 6; i++)
+			assert_string_equal(L->weights[i].name, names[i]);
+		ks_model_free(m);
+		free(p);
+	}
+}
+
 
 /* Conformance cases: every file of a case opens, all its files agree on the
  * parameter and tensor counts, and the legacy model's inputs and outputs are
@@ -371,6 +401,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_every_real_file),
 	cmocka_unit_test(test_weights_with_config),
 	cmocka_unit_test(test_find_weight_scoped_names),
+	cmocka_unit_test(test_bidirectional_names),
 	cmocka_unit_test(test_conformance_files_agree),
 	cmocka_unit_test(test_layer_order_pitfall),
 };
