@@ -907,7 +907,15 @@ static void find_mask_notes(ks_plan *p)
 		"CuDNNGRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "GlobalAveragePooling1D",
 		"GlobalMaxPooling1D", "Attention", "AdditiveAttention", "MultiHeadAttention",
 		"TimeDistributed", NULL};
+	/* The kernels of these classes honour a mask that reaches them straight
+	 * from Masking/Embedding(mask_zero) or only through the identity layers
+	 * below (they recover it from the zero padding); no note for those. */
+	static const char *const honour[] = {"SimpleRNN", "LSTM", "GRU", "Bidirectional", "CuDNNLSTM",
+		"CuDNNGRU", "GlobalAveragePooling1D", NULL};
+	static const char *const identity[] = {"Dropout", "SpatialDropout1D", "GaussianNoise",
+		"GaussianDropout", "AlphaDropout", "ActivityRegularization", NULL};
 	bool *masked = ks_xcalloc((size_t)p->n_vals + 1, sizeof(bool));
+	bool *direct = ks_xcalloc((size_t)p->n_vals + 1, sizeof(bool));
 	const char **origin = ks_xcalloc((size_t)p->n_vals + 1, sizeof(char *));
 
 	for (int i = 0; i < p->n_steps; i++) {
@@ -918,9 +926,12 @@ static void find_mask_notes(ks_plan *p)
 
 		if (!st->op)
 			continue;
+		bool all_direct = true;
 		for (int k = 0; k < st->call.n_in; k++)
-			if (masked[st->in_v[k]])
+			if (masked[st->in_v[k]]) {
 				from = origin[st->in_v[k]];
+				all_direct = all_direct && direct[st->in_v[k]];
+			}
 		if (cls && strcmp(cls, "Masking") == 0) {
 			producer = true;
 		} else if (cls && strcmp(cls, "Embedding") == 0) {
@@ -928,7 +939,8 @@ static void find_mask_notes(ks_plan *p)
 			ks_cfg_bool(st->call.config, "mask_zero", false, &mz, NULL);
 			producer = mz;
 		}
-		if (from && class_in(cls, users) && p->n_notes < 16) {
+		if (from && class_in(cls, users) && !(all_direct && class_in(cls, honour)) &&
+		    p->n_notes < 16) {
 			p->notes = ks_xrealloc(p->notes, sizeof(char *) * (size_t)(p->n_notes + 1));
 			p->notes[p->n_notes++] = ks_xasprintf(
 				"layer %s (%s) would use the mask made by %s; kerascope does not model masks, so "
@@ -941,8 +953,10 @@ static void find_mask_notes(ks_plan *p)
 			if (producer || pass) {
 				masked[st->out_v[k]] = true;
 				origin[st->out_v[k]] = producer ? st->name : from;
+				direct[st->out_v[k]] = producer || (all_direct && class_in(cls, identity));
 			}
 	}
+	free(direct);
 	free(masked);
 	free(origin);
 }
