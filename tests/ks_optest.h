@@ -1,6 +1,10 @@
 /* ks_optest: drive one layer op in memory (no file, no planner) for the
- * conv/pool/shape kernel tests: build a ks_layer from a JSON config and
- * in-memory weights, then infer + load + run through ks_op_find. */
+ * layer kernel tests: build a ks_layer from a JSON config and in-memory
+ * weights, then infer + load + run through ks_op_find.
+ *
+ * A test file may define, before including this header, OPTEST_SEED (the
+ * random generator's start) and OPTEST_RAND_LO / OPTEST_RAND_SPAN (frand()
+ * is uniform in [LO, LO + SPAN); default [-1, 1)). */
 #ifndef KS_OPTEST_H
 #define KS_OPTEST_H
 
@@ -17,18 +21,28 @@ static ks_model optest_model = {.file = H5I_INVALID_HID};
 typedef struct tlayer {
 	ks_layer l;
 	json_t *cfg;
-	ks_weight w[8];
+	json_t *kwargs; /* call kwargs passed to the op (borrowed); NULL: none */
+	ks_weight w[32];
 } tlayer;
 
-static uint64_t optest_rng = 0x9E3779B97F4A7C15ull;
+#ifndef OPTEST_SEED
+#define OPTEST_SEED 0x9E3779B97F4A7C15ull
+#endif
+#ifndef OPTEST_RAND_LO
+#define OPTEST_RAND_LO (-1.0)
+#define OPTEST_RAND_SPAN 2.0
+#endif
 
-/* Uniform in [-1, 1), fixed seed: reproducible runs. */
+static uint64_t optest_rng = OPTEST_SEED;
+
+/* Uniform in [OPTEST_RAND_LO, OPTEST_RAND_LO + OPTEST_RAND_SPAN), fixed
+ * seed: reproducible runs. */
 static inline float frand(void)
 {
 	optest_rng ^= optest_rng << 13;
 	optest_rng ^= optest_rng >> 7;
 	optest_rng ^= optest_rng << 17;
-	return (float)((double)(optest_rng >> 11) / 4503599627370496.0 - 1.0);
+	return (float)((double)(optest_rng >> 11) / 9007199254740992.0 * OPTEST_RAND_SPAN + OPTEST_RAND_LO);
 }
 
 static inline float *rand_buf(size_t n)
@@ -69,6 +83,13 @@ static inline void tl_add(tlayer *t, const char *name, const float *v, int rank,
 	memcpy(w->mem, v, sizeof(float) * (size_t)n);
 }
 
+/* tl_add for rank <= 2 with the dims spelled out (trailing ones unused). */
+static inline void tl_add2(tlayer *t, const char *name, const float *v, int rank, int64_t d0, int64_t d1)
+{
+	const int64_t d[2] = {d0, d1};
+	tl_add(t, name, v, rank, d);
+}
+
 static inline void tl_free(tlayer *t)
 {
 	for (int i = 0; i < t->l.n_weights; i++)
@@ -83,6 +104,12 @@ static inline ks_shape mkshape(int rank, const int64_t *d)
 	s.rank = rank;
 	for (int i = 0; i < rank; i++)
 		s.d[i] = d[i];
+	return s;
+}
+
+static inline ks_shape shape3(int64_t a, int64_t b, int64_t c)
+{
+	ks_shape s = {.rank = 3, .d = {a, b, c}};
 	return s;
 }
 
@@ -119,14 +146,28 @@ static inline int infer_op(tlayer *t, ks_shape in, ks_shape *out, ks_err *err)
 	return rc;
 }
 
-/* One input, one output. Fails (-1, err) at infer or load. */
-static inline int run_op(tlayer *t, const run_opts *o, ks_shape in, const float *x, run_result *r, ks_err *err)
+/* Outputs of one run; each out[i] is owned by the caller (rr_free). */
+typedef struct run_io {
+	int n_out;
+	ks_shape shape[KS_MAX_IO];
+	float *out[KS_MAX_IO];
+} run_io;
+
+static inline void rr_free(run_io *r)
+{
+	for (int i = 0; i < r->n_out; i++)
+		free(r->out[i]);
+}
+
+/* n_in inputs, any number of outputs, t->kwargs as the call kwargs. Fails
+ * (-1, err) at infer or load. Outputs start as NaN: every element must be
+ * written. */
+static inline int optest_run(tlayer *t, const run_opts *o, int n_in, const ks_shape *in_shapes,
+                             const float *const *in, run_io *r, ks_err *err)
 {
 	const ks_op *op = ks_op_find(t->l.class_name);
 	ks_op_call c;
 	float *scratch;
-	const float *ins[1] = {x};
-	float *outs[1];
 
 	memset(r, 0, sizeof *r);
 	assert_non_null(op);
@@ -134,54 +175,77 @@ static inline int run_op(tlayer *t, const run_opts *o, ks_shape in, const float 
 	c.model = &optest_model;
 	c.layer = &t->l;
 	c.config = t->cfg;
+	c.kwargs = t->kwargs;
 	c.keras_major = o ? o->keras_major : 2;
 	c.theano = o ? o->theano : false;
-	c.n_in = 1;
-	c.in[0] = in;
-	if (op->infer(&c, err) < 0) {
+	c.n_in = n_in;
+	for (int i = 0; i < n_in; i++)
+		c.in[i] = in_shapes[i];
+	/* like the planner, free after a failed infer too */
+	if (op->infer(&c, err) < 0 || (op->load && op->load(&c, err) < 0)) {
 		if (op->free)
 			op->free(&c);
 		return -1;
 	}
-	if (op->load && op->load(&c, err) < 0) {
-		if (op->free)
-			op->free(&c);
-		return -1;
+	r->n_out = c.n_out;
+	for (int i = 0; i < c.n_out; i++) {
+		size_t n = (size_t)ks_shape_numel(&c.out[i]);
+		r->shape[i] = c.out[i];
+		r->out[i] = ks_xmalloc(sizeof(float) * n + 1);
+		for (size_t j = 0; j < n; j++)
+			r->out[i][j] = NAN;
 	}
-	assert_int_equal(c.n_out, 1);
-	r->shape = c.out[0];
-	r->n = (size_t)ks_shape_numel(&c.out[0]);
-	r->out = ks_xmalloc(sizeof(float) * r->n + 1);
-	/* poison: every output element must be written */
-	for (size_t i = 0; i < r->n; i++)
-		r->out[i] = NAN;
 	scratch = ks_xmalloc(sizeof(float) * c.scratch_floats + 1);
-	outs[0] = r->out;
-	op->run(&c, ins, outs, scratch);
+	op->run(&c, in, r->out, scratch);
 	free(scratch);
 	if (op->free)
 		op->free(&c);
 	return 0;
 }
 
+/* Several inputs and outputs, Keras major version keras_major. */
+static inline int run_op_io(tlayer *t, int keras_major, int n_in, const ks_shape *in_shapes,
+                            const float *const *in, run_io *r, ks_err *err)
+{
+	run_opts o = {.keras_major = keras_major};
+	return optest_run(t, &o, n_in, in_shapes, in, r, err);
+}
+
+/* One input, one output (o NULL: Keras 2). Fails (-1, err) at infer or load. */
+static inline int run_op(tlayer *t, const run_opts *o, ks_shape in, const float *x, run_result *r, ks_err *err)
+{
+	const float *ins[1] = {x};
+	run_io io;
+
+	memset(r, 0, sizeof *r);
+	if (optest_run(t, o, 1, &in, ins, &io, err) < 0)
+		return -1;
+	assert_int_equal(io.n_out, 1);
+	r->shape = io.shape[0];
+	r->n = (size_t)ks_shape_numel(&io.shape[0]);
+	r->out = io.out[0];
+	return 0;
+}
+
 /* Element-wise |got - want| <= tol * (1 + |want|); a tolerance of 1e-5 is
- * what the conformance cases use. NaN never passes. */
+ * what the conformance cases use. NaN never passes. Reports the worst
+ * element. */
 static inline void assert_close(const float *got, const double *want, size_t n, double tol)
 {
 	double worst = 0;
 	size_t at = 0;
 	for (size_t i = 0; i < n; i++) {
 		double d = fabs((double)got[i] - want[i]);
-		if (!(d <= tol * (1 + fabs(want[i])))) {
-			fprintf(stderr, "mismatch at %zu: got %.8g want %.8g\n", i, (double)got[i], want[i]);
-			fail();
-		}
-		if (d > worst) {
-			worst = d;
+		if (!(d <= tol * (1 + fabs(want[i]))) && !(d <= worst)) {
+			worst = isnan(d) ? INFINITY : d;
 			at = i;
 		}
 	}
-	(void)at;
+	if (worst > 0) {
+		print_error("element %zu: got %.8g want %.8g (|diff| %.3g > tol %.1g)\n", at, (double)got[at],
+		            want[at], worst, tol);
+		fail();
+	}
 }
 
 /* Tighter check for sums: |got - want| <= 1e-6 * (1 + mag) where mag is the

@@ -3,153 +3,10 @@
  * ks_op_find + infer/load/run with in-memory weights. */
 #include "config.h"
 
-#include <math.h>
-
-#include <jansson.h>
-
-#include "ks_test.h"
-#include "ks_ops.h"
-#include "ks_util.h"
+#define OPTEST_SEED 0x2545F4914F6CDD1Dull
+#include "ks_optest.h"
 
 #define TOL 1e-5
-
-static json_t *g_kwargs; /* call kwargs for the next run_op */
-static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
-
-static float frand(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (float)((double)(rng_state >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-}
-
-static float *rand_buf(size_t n)
-{
-	float *p = ks_xmalloc(n * sizeof(float) + 1);
-	for (size_t i = 0; i < n; i++)
-		p[i] = frand();
-	return p;
-}
-
-/* ---- in-memory layers ----------------------------------------------- */
-
-static ks_model model0 = {.file = H5I_INVALID_HID};
-
-typedef struct tlayer {
-	ks_layer l;
-	json_t *cfg;
-	ks_weight w[32];
-} tlayer;
-
-static void tl_init(tlayer *t, const char *cls, const char *cfg_json)
-{
-	json_error_t je;
-	memset(t, 0, sizeof *t);
-	t->cfg = json_loads(cfg_json, 0, &je);
-	assert_non_null(t->cfg);
-	t->l.name = (char *)"layer";
-	t->l.class_name = (char *)cls;
-	t->l.config = t->cfg;
-	t->l.weights = t->w;
-}
-
-/* Adds a weight (copied). */
-static void tl_add(tlayer *t, const char *name, const float *v, int rank, int64_t d0, int64_t d1)
-{
-	ks_weight *w = &t->w[t->l.n_weights++];
-	int64_t n = rank == 0 ? 1 : rank == 1 ? d0 : d0 * d1;
-	w->name = (char *)name;
-	w->rank = rank;
-	w->shape[0] = d0;
-	w->shape[1] = d1;
-	w->dtype = KS_DT_F32;
-	w->mem = ks_xmalloc(sizeof(float) * (size_t)n + 1);
-	memcpy(w->mem, v, sizeof(float) * (size_t)n);
-}
-
-static void tl_free(tlayer *t)
-{
-	for (int i = 0; i < t->l.n_weights; i++)
-		free(t->w[i].mem);
-	json_decref(t->cfg);
-}
-
-/* Runs an op on inputs; returns its outputs (caller frees each) or fails the test. */
-typedef struct run_result {
-	int n_out;
-	ks_shape shape[KS_MAX_IO];
-	float *out[KS_MAX_IO];
-} run_result;
-
-static int run_op(tlayer *t, int keras_major, int n_in, const ks_shape *in_shapes, const float *const *in,
-                  run_result *r, ks_err *err)
-{
-	const ks_op *op = ks_op_find(t->l.class_name);
-	ks_op_call c;
-	float *scratch;
-
-	memset(r, 0, sizeof *r);
-	assert_non_null(op);
-	memset(&c, 0, sizeof c);
-	c.model = &model0;
-	c.layer = &t->l;
-	c.config = t->cfg;
-	c.keras_major = keras_major;
-	c.kwargs = g_kwargs;
-	c.n_in = n_in;
-	for (int i = 0; i < n_in; i++)
-		c.in[i] = in_shapes[i];
-	if (op->infer(&c, err) < 0)
-		return -1;
-	if (op->load && op->load(&c, err) < 0) {
-		if (op->free)
-			op->free(&c);
-		return -1;
-	}
-	r->n_out = c.n_out;
-	for (int i = 0; i < c.n_out; i++) {
-		r->shape[i] = c.out[i];
-		r->out[i] = ks_xmalloc(sizeof(float) * (size_t)ks_shape_numel(&c.out[i]) + 1);
-	}
-	scratch = ks_xmalloc(sizeof(float) * c.scratch_floats + 1);
-	op->run(&c, in, r->out, scratch);
-	free(scratch);
-	if (op->free)
-		op->free(&c);
-	return 0;
-}
-
-static void rr_free(run_result *r)
-{
-	for (int i = 0; i < r->n_out; i++)
-		free(r->out[i]);
-}
-
-static void assert_close(const float *got, const double *want, size_t n, double tol)
-{
-	double worst = 0;
-	size_t at = 0;
-	for (size_t i = 0; i < n; i++) {
-		double d = fabs((double)got[i] - want[i]);
-		if (!(d <= tol + tol * fabs(want[i])) && !(d <= worst)) {
-			worst = isnan(d) ? INFINITY : d;
-			at = i;
-		}
-	}
-	if (worst > 0) {
-		print_error("element %zu: got %.8g want %.8g (|diff| %.3g > tol %.1g)\n", at, (double)got[at],
-		            want[at], worst, tol);
-		fail();
-	}
-}
-
-
-static ks_shape shape3(int64_t a, int64_t b, int64_t c)
-{
-	ks_shape s = {.rank = 3, .d = {a, b, c}};
-	return s;
-}
 
 /* Naive attention for one batch row. kind: 0 dot, 1 concat, 2 additive.
  * scores[i][j] then softmax (causal: j <= i), out = w . v. */
@@ -200,15 +57,15 @@ static void test_attention_by_hand(void **state)
 	float q[1] = {1}, v[2] = {4, 8}, k[2] = {0, (float)log(3.0)};
 	ks_shape s[3] = {shape3(1, 1, 1), shape3(1, 2, 1), shape3(1, 2, 1)};
 	const float *in[3] = {q, v, k};
-	run_result r;
+	run_io r;
 	ks_err err;
 	(void)state;
 
 	tl_init(&t, "Attention", "{\"use_scale\": false}");
-	g_kwargs = json_pack("{s:b}", "return_attention_scores", 1);
-	assert_int_equal(run_op(&t, 3, 3, s, in, &r, &err), 0);
-	json_decref(g_kwargs);
-	g_kwargs = NULL;
+	t.kwargs = json_pack("{s:b}", "return_attention_scores", 1);
+	assert_int_equal(run_op_io(&t, 3, 3, s, in, &r, &err), 0);
+	json_decref(t.kwargs);
+	t.kwargs = NULL;
 	assert_int_equal(r.n_out, 2);
 	assert_float_equal(r.out[0][0], 7.0f, 1e-5);
 	assert_float_equal(r.out[1][0], 0.25f, 1e-6);
@@ -226,12 +83,12 @@ static void test_attention_2d_inputs(void **state)
 	ks_shape s[2] = {{.rank = 2, .d = {2, 1}}, {.rank = 2, .d = {2, 1}}};
 	const float *in[2] = {q, v};
 	double e4 = exp(4.0);
-	run_result r;
+	run_io r;
 	ks_err err;
 	(void)state;
 
 	tl_init(&t, "Attention", "{\"use_scale\": false, \"dropout\": 0.2}");
-	assert_int_equal(run_op(&t, 2, 2, s, in, &r, &err), 0);
+	assert_int_equal(run_op_io(&t, 2, 2, s, in, &r, &err), 0);
 	assert_int_equal(r.shape[0].rank, 2);
 	assert_int_equal(r.shape[0].d[0], 2);
 	assert_int_equal(r.shape[0].d[1], 1);
@@ -251,7 +108,7 @@ static void check_luong(const char *cls, const char *cfg, int kind, bool with_ke
 	double want[B * Tq * d], w[Tq * Tv];
 	ks_shape s[3] = {shape3(B, Tq, d), shape3(B, Tv, dv), shape3(B, Tv, d)};
 	const float *in[3] = {q, v, with_key ? k : v};
-	run_result r;
+	run_io r;
 	ks_err err;
 
 	if (!with_key) {
@@ -269,21 +126,21 @@ static void check_luong(const char *cls, const char *cfg, int kind, bool with_ke
 	tl_init(&t, cls, cfg);
 	if (scale_w) {
 		if (kind == 2)
-			tl_add(&t, "scale", svec, 1, d, 0);
+			tl_add2(&t, "scale", svec, 1, d, 0);
 		else
-			tl_add(&t, "scale", &sc, 0, 0, 0);
+			tl_add2(&t, "scale", &sc, 0, 0, 0);
 	}
 	if (concat_w)
-		tl_add(&t, "concat_score_weight", &cw, 0, 0, 0);
+		tl_add2(&t, "concat_score_weight", &cw, 0, 0, 0);
 	for (int i = 0; i < t.l.n_weights; i++)
 		if (t.w[i].rank == 0)
 			t.w[i].shape[0] = 0;
 	if (causal)
-		g_kwargs = json_pack("{s:b}", "use_causal_mask", 1);
-	if (run_op(&t, 3, with_key ? 3 : 2, s, in, &r, &err) < 0)
+		t.kwargs = json_pack("{s:b}", "use_causal_mask", 1);
+	if (run_op_io(&t, 3, with_key ? 3 : 2, s, in, &r, &err) < 0)
 		fail_msg("%s", err.msg);
-	json_decref(g_kwargs);
-	g_kwargs = NULL;
+	json_decref(t.kwargs);
+	t.kwargs = NULL;
 	assert_close(r.out[0], want, (size_t)B * Tq * (with_key ? dv : d), TOL);
 	rr_free(&r);
 	tl_free(&t);
@@ -393,7 +250,7 @@ static void check_mha(bool bias, bool causal, int order, int od_cfg, bool rank4)
 	const float *in[2] = {q, v};
 	const float *Wc[4] = {W[0], W[1], W[2], W[3]};
 	const float *bc[4] = {bias ? bb[0] : NULL, bias ? bb[1] : NULL, bias ? bb[2] : NULL, bias ? bb[3] : NULL};
-	run_result r;
+	run_io r;
 	ks_err err;
 
 	ref_mha(B, Tq, Tv, dq, dv, H, kd, vd, od, q, v, Wc, bc, causal, want);
@@ -411,16 +268,16 @@ static void check_mha(bool bias, bool causal, int order, int od_cfg, bool rank4)
 		ks_weight *w;
 		snprintf(names[2 * k], 40, "%s/kernel", pn[p]);
 		snprintf(names[2 * k + 1], 40, "%s/bias", pn[p]);
-		tl_add(&t, names[2 * k], W[p], 2, kin, k1 * k2);
+		tl_add2(&t, names[2 * k], W[p], 2, kin, k1 * k2);
 		w = &t.w[t.l.n_weights - 1];
 		w->rank = 3;
 		w->shape[1] = k1;
 		w->shape[2] = k2;
 		if (bias) {
 			if (p == 3) {
-				tl_add(&t, names[2 * k + 1], bb[p], 1, od, 0);
+				tl_add2(&t, names[2 * k + 1], bb[p], 1, od, 0);
 			} else {
-				tl_add(&t, names[2 * k + 1], bb[p], 2, H, p == 2 ? vd : kd);
+				tl_add2(&t, names[2 * k + 1], bb[p], 2, H, p == 2 ? vd : kd);
 			}
 		}
 	}
@@ -430,11 +287,11 @@ static void check_mha(bool bias, bool causal, int order, int od_cfg, bool rank4)
 		s[1] = (ks_shape){.rank = 4, .d = {B, 2, 2, dv}};
 	}
 	if (causal)
-		g_kwargs = json_pack("{s:b}", "use_causal_mask", 1);
-	if (run_op(&t, 3, 2, s, in, &r, &err) < 0)
+		t.kwargs = json_pack("{s:b}", "use_causal_mask", 1);
+	if (run_op_io(&t, 3, 2, s, in, &r, &err) < 0)
 		fail_msg("%s", err.msg);
-	json_decref(g_kwargs);
-	g_kwargs = NULL;
+	json_decref(t.kwargs);
+	t.kwargs = NULL;
 	assert_int_equal(r.shape[0].rank, rank4 ? 4 : 3);
 	assert_int_equal(r.shape[0].d[r.shape[0].rank - 1], od);
 	assert_close(r.out[0], want, (size_t)B * Tq * od, TOL);
@@ -498,7 +355,7 @@ static void check_einsum(const char *eq_in, const char *eq_ker, const char *eq_o
                          const char *cfg_eq)
 {
 	int64_t dims[128] = {0};
-	int64_t nx = 1, nw = 1, ny = 1, nb = 1;
+	int64_t nx = 1, nw = 1, ny = 1, nb = 1, kshape[KS_MAX_RANK];
 	tlayer t;
 	char cfg[256];
 	ks_shape s = {.rank = (int)strlen(eq_in)};
@@ -506,7 +363,7 @@ static void check_einsum(const char *eq_in, const char *eq_ker, const char *eq_o
 	float *x, *w, *b;
 	double *want;
 	const float *in[1];
-	run_result r;
+	run_io r;
 	ks_err err;
 	int k = 0;
 
@@ -544,14 +401,13 @@ static void check_einsum(const char *eq_in, const char *eq_ker, const char *eq_o
 	snprintf(cfg, sizeof cfg, "{\"equation\": \"%s\", \"bias_axes\": %s%s%s, \"activation\": \"linear\"}", cfg_eq,
 	         *bias_axes ? "\"" : "", *bias_axes ? bias_axes : "null", *bias_axes ? "\"" : "");
 	tl_init(&t, "EinsumDense", cfg);
-	tl_add(&t, "kernel", w, 1, nw, 0);
-	t.w[0].rank = (int)strlen(eq_ker);
-	for (int i = 0; i < t.w[0].rank; i++)
-		t.w[0].shape[i] = dims[(int)eq_ker[i]];
+	for (int i = 0; eq_ker[i]; i++)
+		kshape[i] = dims[(int)eq_ker[i]];
+	tl_add(&t, "kernel", w, (int)strlen(eq_ker), kshape);
 	if (*bias_axes)
-		tl_add(&t, "bias", b, 1, nb, 0);
+		tl_add2(&t, "bias", b, 1, nb, 0);
 	in[0] = x;
-	if (run_op(&t, 3, 1, &s, in, &r, &err) < 0)
+	if (run_op_io(&t, 3, 1, &s, in, &r, &err) < 0)
 		fail_msg("%s: %s", cfg_eq, err.msg);
 	assert_int_equal(r.shape[0].rank, (int)strlen(eq_out));
 	for (int i = 0; i < r.shape[0].rank; i++)
@@ -582,31 +438,31 @@ static void test_attention_errors(void **state)
 	float w[6] = {0};
 	ks_shape s[2] = {shape3(2, 3, 4), shape3(2, 5, 4)};
 	const float *in[2] = {w, w};
-	run_result r;
+	run_io r;
 	ks_err err;
 	(void)state;
 
 	tl_init(&t, "Attention", "{\"use_scale\": true}");
-	assert_int_equal(run_op(&t, 3, 2, s, in, &r, &err), -1);
+	assert_int_equal(run_op_io(&t, 3, 2, s, in, &r, &err), -1);
 	assert_non_null(strstr(err.msg, "has 0 weights but the config needs 1"));
 	tl_free(&t);
 
 	tl_init(&t, "Attention", "{}");
-	assert_int_equal(run_op(&t, 3, 1, s, in, &r, &err), -1);
+	assert_int_equal(run_op_io(&t, 3, 1, s, in, &r, &err), -1);
 	assert_non_null(strstr(err.msg, "[query, value]"));
 	tl_free(&t);
 
 	tl_init(&t, "MultiHeadAttention", "{\"num_heads\": 2, \"key_dim\": 3, \"use_bias\": false}");
 	for (int i = 0; i < 4; i++) {
 		static const char *const n[4] = {"query/kernel", "key/kernel", "value/kernel", "attention_output/kernel"};
-		tl_add(&t, n[i], w, 2, 1, 6);
+		tl_add2(&t, n[i], w, 2, 1, 6);
 		t.w[i].rank = 3;
 		t.w[i].shape[0] = 4;
 		t.w[i].shape[1] = 2;
 		t.w[i].shape[2] = 3;
 	}
 	/* the output kernel must be (heads, value_dim, out) = (2, 3, 4) */
-	assert_int_equal(run_op(&t, 3, 2, s, in, &r, &err), -1);
+	assert_int_equal(run_op_io(&t, 3, 2, s, in, &r, &err), -1);
 	assert_non_null(strstr(err.msg, "attention_output/kernel"));
 	assert_non_null(strstr(err.msg, "(2, 3, 4)"));
 	tl_free(&t);
@@ -644,9 +500,9 @@ static void test_hostile_configs(void **state)
 		const ks_op *op = ks_op_find(cases[i].cls);
 		assert_non_null(op);
 		tl_init(&t, cases[i].cls, cases[i].cfg);
-		tl_add(&t, "kernel", w, 2, 4, 4);
+		tl_add2(&t, "kernel", w, 2, 4, 4);
 		memset(&c, 0, sizeof c);
-		c.model = &model0;
+		c.model = &optest_model;
 		c.layer = &t.l;
 		c.config = t.cfg;
 		c.keras_major = 3;

@@ -3,145 +3,18 @@
  * infer/load/run with in-memory weights. Tolerance 1e-5 unless stated. */
 #include "config.h"
 
-#include <math.h>
-
-#include <jansson.h>
-
-#include "ks_test.h"
-#include "ks_ops.h"
-#include "ks_util.h"
+#define OPTEST_SEED 0x9E3779B97F4A7C15ull
+#include "ks_optest.h"
 
 #define TOL 1e-5
-
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-
-static float frand(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (float)((double)(rng_state >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-}
-
-/* ---- in-memory layers ----------------------------------------------- */
-
-static ks_model model0 = {.file = H5I_INVALID_HID};
-
-typedef struct tlayer {
-	ks_layer l;
-	json_t *cfg;
-	ks_weight w[32];
-} tlayer;
-
-static void tl_init(tlayer *t, const char *cls, const char *cfg_json)
-{
-	json_error_t je;
-	memset(t, 0, sizeof *t);
-	t->cfg = json_loads(cfg_json, 0, &je);
-	assert_non_null(t->cfg);
-	t->l.name = (char *)"layer";
-	t->l.class_name = (char *)cls;
-	t->l.config = t->cfg;
-	t->l.weights = t->w;
-}
-
-/* Adds a weight (copied). */
-static void tl_add(tlayer *t, const char *name, const float *v, int rank, int64_t d0, int64_t d1)
-{
-	ks_weight *w = &t->w[t->l.n_weights++];
-	int64_t n = rank == 0 ? 1 : rank == 1 ? d0 : d0 * d1;
-	w->name = (char *)name;
-	w->rank = rank;
-	w->shape[0] = d0;
-	w->shape[1] = d1;
-	w->dtype = KS_DT_F32;
-	w->mem = ks_xmalloc(sizeof(float) * (size_t)n + 1);
-	memcpy(w->mem, v, sizeof(float) * (size_t)n);
-}
-
-static void tl_free(tlayer *t)
-{
-	for (int i = 0; i < t->l.n_weights; i++)
-		free(t->w[i].mem);
-	json_decref(t->cfg);
-}
-
-/* Runs an op on inputs; returns its outputs (caller frees each) or fails the test. */
-typedef struct run_result {
-	int n_out;
-	ks_shape shape[KS_MAX_IO];
-	float *out[KS_MAX_IO];
-} run_result;
-
-static int run_op(tlayer *t, int keras_major, int n_in, const ks_shape *in_shapes, const float *const *in,
-                  run_result *r, ks_err *err)
-{
-	const ks_op *op = ks_op_find(t->l.class_name);
-	ks_op_call c;
-	float *scratch;
-
-	memset(r, 0, sizeof *r);
-	assert_non_null(op);
-	memset(&c, 0, sizeof c);
-	c.model = &model0;
-	c.layer = &t->l;
-	c.config = t->cfg;
-	c.keras_major = keras_major;
-	c.n_in = n_in;
-	for (int i = 0; i < n_in; i++)
-		c.in[i] = in_shapes[i];
-	if (op->infer(&c, err) < 0)
-		return -1;
-	if (op->load && op->load(&c, err) < 0) {
-		if (op->free)
-			op->free(&c);
-		return -1;
-	}
-	r->n_out = c.n_out;
-	for (int i = 0; i < c.n_out; i++) {
-		r->shape[i] = c.out[i];
-		r->out[i] = ks_xmalloc(sizeof(float) * (size_t)ks_shape_numel(&c.out[i]) + 1);
-	}
-	scratch = ks_xmalloc(sizeof(float) * c.scratch_floats + 1);
-	op->run(&c, in, r->out, scratch);
-	free(scratch);
-	if (op->free)
-		op->free(&c);
-	return 0;
-}
-
-static void rr_free(run_result *r)
-{
-	for (int i = 0; i < r->n_out; i++)
-		free(r->out[i]);
-}
-
-static void assert_close(const float *got, const double *want, size_t n, double tol)
-{
-	double worst = 0;
-	size_t at = 0;
-	for (size_t i = 0; i < n; i++) {
-		double d = fabs((double)got[i] - want[i]);
-		if (!(d <= tol + tol * fabs(want[i])) && !(d <= worst)) {
-			worst = isnan(d) ? INFINITY : d;
-			at = i;
-		}
-	}
-	if (worst > 0) {
-		print_error("element %zu: got %.8g want %.8g (|diff| %.3g > tol %.1g)\n", at, (double)got[at],
-		            want[at], worst, tol);
-		fail();
-	}
-}
-
 
 /* Runs a one-input op and compares its single output with want. */
 static void check1(tlayer *t, int keras_major, ks_shape s, const float *x, const double *want)
 {
 	const float *in[1] = {x};
-	run_result r;
+	run_io r;
 	ks_err err;
-	if (run_op(t, keras_major, 1, &s, in, &r, &err) < 0)
+	if (run_op_io(t, keras_major, 1, &s, in, &r, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(r.n_out, 1);
 	assert_int_equal(r.shape[0].rank, s.rank);
@@ -149,24 +22,6 @@ static void check1(tlayer *t, int keras_major, ks_shape s, const float *x, const
 		assert_int_equal(r.shape[0].d[i], s.d[i]);
 	assert_close(r.out[0], want, (size_t)ks_shape_numel(&s), TOL);
 	rr_free(&r);
-}
-
-static int infer_err(tlayer *t, ks_shape s, ks_err *err)
-{
-	const ks_op *op = ks_op_find(t->l.class_name);
-	ks_op_call c;
-	int rc;
-	memset(&c, 0, sizeof c);
-	c.model = &model0;
-	c.layer = &t->l;
-	c.config = t->cfg;
-	c.keras_major = 2;
-	c.n_in = 1;
-	c.in[0] = s;
-	rc = op->infer(&c, err);
-	if (rc == 0 && op->free)
-		op->free(&c);
-	return rc;
 }
 
 /* gamma [2, 1], beta [0.5, 0], mean [1, -1], var [3.999, 0.999], eps 1e-3:
@@ -181,10 +36,10 @@ static void test_batchnorm_by_hand(void **state)
 	(void)state;
 
 	tl_init(&t, "BatchNormalization", "{\"axis\": -1, \"epsilon\": 0.001}");
-	tl_add(&t, "gamma", g, 1, 2, 0);
-	tl_add(&t, "beta", b, 1, 2, 0);
-	tl_add(&t, "moving_mean", m, 1, 2, 0);
-	tl_add(&t, "moving_variance", v, 1, 2, 0);
+	tl_add2(&t, "gamma", g, 1, 2, 0);
+	tl_add2(&t, "beta", b, 1, 2, 0);
+	tl_add2(&t, "moving_mean", m, 1, 2, 0);
+	tl_add2(&t, "moving_variance", v, 1, 2, 0);
 	check1(&t, 2, s, x, want);
 	tl_free(&t);
 }
@@ -212,9 +67,9 @@ static void test_batchnorm_axes_and_flags(void **state)
 		want[i] = (x[i] - m[ch]) / sqrt(v[ch] + 0.01) * g[ch];
 	}
 	tl_init(&t, "BatchNormalization", "{\"axis\": [1], \"epsilon\": 0.01, \"center\": false}");
-	tl_add(&t, "gamma", g, 1, C, 0);
-	tl_add(&t, "moving_mean", m, 1, C, 0);
-	tl_add(&t, "moving_variance", v, 1, C, 0);
+	tl_add2(&t, "gamma", g, 1, C, 0);
+	tl_add2(&t, "moving_mean", m, 1, C, 0);
+	tl_add2(&t, "moving_variance", v, 1, C, 0);
 	check1(&t, 2, s, x, want);
 	tl_free(&t);
 
@@ -227,8 +82,8 @@ static void test_batchnorm_axes_and_flags(void **state)
 		want[i] = (x[i] - m[ch]) / sqrt(v[ch] + 1e-3);
 	}
 	tl_init(&t, "BatchNormalization", "{\"axis\": 3, \"center\": false, \"scale\": false}");
-	tl_add(&t, "moving_mean", m, 1, C, 0);
-	tl_add(&t, "moving_variance", v, 1, C, 0);
+	tl_add2(&t, "moving_mean", m, 1, C, 0);
+	tl_add2(&t, "moving_variance", v, 1, C, 0);
 	check1(&t, 2, s, x, want);
 	tl_free(&t);
 }
@@ -252,26 +107,26 @@ static void test_batchnorm_keras1_modes(void **state)
 	(void)state;
 
 	tl_init(&t, "BatchNormalization", "{\"mode\": 0, \"axis\": -1, \"epsilon\": 0.001, \"momentum\": 0.99}");
-	tl_add(&t, "gamma", g, 1, 1, 0);
-	tl_add(&t, "beta", b, 1, 1, 0);
-	tl_add(&t, "running_mean", m, 1, 1, 0);
-	tl_add(&t, "running_std", v, 1, 1, 0);
+	tl_add2(&t, "gamma", g, 1, 1, 0);
+	tl_add2(&t, "beta", b, 1, 1, 0);
+	tl_add2(&t, "running_mean", m, 1, 1, 0);
+	tl_add2(&t, "running_std", v, 1, 1, 0);
 	check1(&t, 1, s, x, want0);
 	tl_free(&t);
 
 	tl_init(&t, "BatchNormalization", "{\"mode\": 2, \"axis\": -1, \"epsilon\": 0.001}");
-	tl_add(&t, "gamma", g, 1, 1, 0);
-	tl_add(&t, "beta", b, 1, 1, 0);
-	tl_add(&t, "running_mean", m, 1, 1, 0);
-	tl_add(&t, "running_std", v, 1, 1, 0);
+	tl_add2(&t, "gamma", g, 1, 1, 0);
+	tl_add2(&t, "beta", b, 1, 1, 0);
+	tl_add2(&t, "running_mean", m, 1, 1, 0);
+	tl_add2(&t, "running_std", v, 1, 1, 0);
 	check1(&t, 1, s, x, want2);
 	tl_free(&t);
 
 	tl_init(&t, "BatchNormalization", "{\"mode\": 1, \"axis\": -1, \"epsilon\": 0.001}");
-	tl_add(&t, "gamma", g2, 1, 2, 0);
-	tl_add(&t, "beta", b2, 1, 2, 0);
-	tl_add(&t, "running_mean", m2, 1, 2, 0);
-	tl_add(&t, "running_std", v2, 1, 2, 0);
+	tl_add2(&t, "gamma", g2, 1, 2, 0);
+	tl_add2(&t, "beta", b2, 1, 2, 0);
+	tl_add2(&t, "running_mean", m2, 1, 2, 0);
+	tl_add2(&t, "running_std", v2, 1, 2, 0);
 	check1(&t, 1, s1, x2, want1);
 	tl_free(&t);
 }
@@ -289,14 +144,14 @@ static void test_layernorm_by_hand(void **state)
 	(void)state;
 
 	tl_init(&t, "LayerNormalization", "{\"axis\": -1, \"epsilon\": 0.001}");
-	tl_add(&t, "gamma", g, 1, 4, 0);
-	tl_add(&t, "beta", b, 1, 4, 0);
+	tl_add2(&t, "gamma", g, 1, 4, 0);
+	tl_add2(&t, "beta", b, 1, 4, 0);
 	check1(&t, 2, s, x, want);
 	tl_free(&t);
 
 	/* Keras 3 rms_scaling: x * rsqrt(variance + eps) * gamma, no beta */
 	tl_init(&t, "LayerNormalization", "{\"axis\": [1], \"epsilon\": 0.001, \"rms_scaling\": true}");
-	tl_add(&t, "gamma", g, 1, 4, 0);
+	tl_add2(&t, "gamma", g, 1, 4, 0);
 	check1(&t, 3, s, x, want_rms);
 	tl_free(&t);
 
@@ -304,7 +159,7 @@ static void test_layernorm_by_hand(void **state)
 	for (int i = 0; i < 4; i++)
 		want_rmsn[i] = x[i] / sqrt(7.5 + 1e-6) * g[i];
 	tl_init(&t, "RMSNormalization", "{\"axis\": -1}");
-	tl_add(&t, "scale", g, 1, 4, 0);
+	tl_add2(&t, "scale", g, 1, 4, 0);
 	check1(&t, 3, s, x, want_rmsn);
 	tl_free(&t);
 }
@@ -337,8 +192,8 @@ static void test_layernorm_axes(void **state)
 			want[bb * T * F + i] = (x[bb * T * F + i] - m) / sqrt(v + 1e-3) * g[i] + b[i];
 	}
 	tl_init(&t, "LayerNormalization", "{\"axis\": [1, 2]}");
-	tl_add(&t, "gamma", g, 2, T, F);
-	tl_add(&t, "beta", b, 2, T, F);
+	tl_add2(&t, "gamma", g, 2, T, F);
+	tl_add2(&t, "beta", b, 2, T, F);
 	check1(&t, 2, s, x, want);
 	tl_free(&t);
 
@@ -356,7 +211,7 @@ static void test_layernorm_axes(void **state)
 				want[(bb * T + k) * F + f] = (x[(bb * T + k) * F + f] - m) / sqrt(v + 1e-2) * g[k];
 		}
 	tl_init(&t, "LayerNormalization", "{\"axis\": 1, \"epsilon\": 0.01, \"center\": false}");
-	tl_add(&t, "gamma", g, 1, T, 0);
+	tl_add2(&t, "gamma", g, 1, T, 0);
 	check1(&t, 2, s, x, want);
 	tl_free(&t);
 }
@@ -391,8 +246,8 @@ static void test_group_normalization(void **state)
 		want[k * 4 + 3] = (x[k * 4 + 3] - m1) / sqrt(v1 + 1e-3) + 5;
 	}
 	tl_init(&t, "GroupNormalization", "{\"groups\": 2, \"axis\": -1, \"epsilon\": 0.001}");
-	tl_add(&t, "gamma", g, 1, 4, 0);
-	tl_add(&t, "beta", b, 1, 4, 0);
+	tl_add2(&t, "gamma", g, 1, 4, 0);
+	tl_add2(&t, "beta", b, 1, 4, 0);
 	check1(&t, 3, s, x, want);
 	tl_free(&t);
 }
@@ -407,13 +262,13 @@ static void test_instance_normalization(void **state)
 	ks_shape s = {.rank = 3, .d = {1, 2, 2}};
 	(void)state;
 	tl_init(&t, "Addons>InstanceNormalization", "{\"groups\": -1, \"axis\": -1, \"epsilon\": 0.001}");
-	tl_add(&t, "gamma", g, 1, 2, 0);
-	tl_add(&t, "beta", b, 1, 2, 0);
+	tl_add2(&t, "gamma", g, 1, 2, 0);
+	tl_add2(&t, "beta", b, 1, 2, 0);
 	check1(&t, 2, s, x, want);
 	tl_free(&t);
 	tl_init(&t, "InstanceNormalization", "{\"axis\": -1, \"epsilon\": 0.001}");
-	tl_add(&t, "gamma", g, 1, 2, 0);
-	tl_add(&t, "beta", b, 1, 2, 0);
+	tl_add2(&t, "gamma", g, 1, 2, 0);
+	tl_add2(&t, "beta", b, 1, 2, 0);
 	check1(&t, 2, s, x, want);
 	tl_free(&t);
 
@@ -422,8 +277,8 @@ static void test_instance_normalization(void **state)
 	for (int i = 0; i < 4; i++)
 		want[i] = (x[i] - 11) / sqrt(131.5 + 1e-3) * 2 + 1;
 	tl_init(&t, "InstanceNormalization", "{\"axis\": null, \"epsilon\": 0.001}");
-	tl_add(&t, "gamma", &g[1], 1, 1, 0);
-	tl_add(&t, "beta", &b[1], 1, 1, 0);
+	tl_add2(&t, "gamma", &g[1], 1, 1, 0);
+	tl_add2(&t, "beta", &b[1], 1, 1, 0);
 	check1(&t, 2, s, x, want);
 	tl_free(&t);
 }
@@ -440,9 +295,9 @@ static void test_normalization_layer(void **state)
 	(void)state;
 
 	tl_init(&t, "Normalization", "{\"axis\": [-1]}");
-	tl_add(&t, "mean", m, 1, 2, 0);
-	tl_add(&t, "variance", v, 1, 2, 0);
-	tl_add(&t, "count", cnt, 0, 0, 0);
+	tl_add2(&t, "mean", m, 1, 2, 0);
+	tl_add2(&t, "variance", v, 1, 2, 0);
+	tl_add2(&t, "count", cnt, 0, 0, 0);
 	t.w[2].rank = 0;
 	check1(&t, 2, s, x, want);
 	tl_free(&t);
@@ -462,34 +317,34 @@ static void test_norm_errors(void **state)
 
 	/* gamma for 3 channels on a 2-channel input */
 	tl_init(&t, "BatchNormalization", "{\"axis\": -1, \"center\": false, \"scale\": true}");
-	tl_add(&t, "gamma", g, 1, 3, 0);
-	tl_add(&t, "moving_mean", g, 1, 3, 0);
-	tl_add(&t, "moving_variance", g, 1, 3, 0);
-	assert_int_equal(infer_err(&t, s, &err), -1);
+	tl_add2(&t, "gamma", g, 1, 3, 0);
+	tl_add2(&t, "moving_mean", g, 1, 3, 0);
+	tl_add2(&t, "moving_variance", g, 1, 3, 0);
+	assert_int_equal(infer_op(&t, s, NULL, &err), -1);
 	assert_non_null(strstr(err.msg, "gamma"));
 	assert_non_null(strstr(err.msg, "(3,)"));
 	tl_free(&t);
 
 	/* missing moving statistics */
 	tl_init(&t, "BatchNormalization", "{\"axis\": -1}");
-	tl_add(&t, "gamma", g, 1, 2, 0);
-	tl_add(&t, "beta", g, 1, 2, 0);
-	assert_int_equal(infer_err(&t, s, &err), -1);
+	tl_add2(&t, "gamma", g, 1, 2, 0);
+	tl_add2(&t, "beta", g, 1, 2, 0);
+	assert_int_equal(infer_op(&t, s, NULL, &err), -1);
 	assert_non_null(strstr(err.msg, "has 2 weights but the config needs 4"));
 	tl_free(&t);
 
 	/* axis out of range and on the batch axis */
 	tl_init(&t, "LayerNormalization", "{\"axis\": 5, \"center\": false, \"scale\": false}");
-	assert_int_equal(infer_err(&t, s, &err), -1);
+	assert_int_equal(infer_op(&t, s, NULL, &err), -1);
 	assert_non_null(strstr(err.msg, "out of range"));
 	tl_free(&t);
 	tl_init(&t, "LayerNormalization", "{\"axis\": 0, \"center\": false, \"scale\": false}");
-	assert_int_equal(infer_err(&t, s, &err), -1);
+	assert_int_equal(infer_op(&t, s, NULL, &err), -1);
 	tl_free(&t);
 
 	/* groups must divide channels */
 	tl_init(&t, "GroupNormalization", "{\"groups\": 3, \"center\": false, \"scale\": false}");
-	assert_int_equal(infer_err(&t, s, &err), -1);
+	assert_int_equal(infer_op(&t, s, NULL, &err), -1);
 	assert_non_null(strstr(err.msg, "groups"));
 	tl_free(&t);
 }
