@@ -43,19 +43,6 @@ static int fail_layer(const ks_op_call *c, ks_err *err, const char *msg)
 	return ks_fail(err, "layer %s (%s): %s", c->layer->name, c->layer->class_name, msg);
 }
 
-static int read_weight(const ks_op_call *c, const ks_weight *w, float *dst, ks_err *err)
-{
-	int64_t n;
-	if (w->mem) {
-		if (ks_numel(w->shape, w->rank, &n))
-			memcpy(dst, w->mem, sizeof(float) * (size_t)n);
-		return 0;
-	}
-	if (ks_weight_read(c->model, w, dst, err) < 0)
-		return ks_err_prefix(err, "layer %s", c->layer->name);
-	return 0;
-}
-
 static int check_shape(const ks_op_call *c, const ks_weight *w, int rank, const int64_t *shape, ks_err *err)
 {
 	char got[128], want[128];
@@ -274,13 +261,13 @@ static int luong_load(ks_op_call *c, ks_err *err)
 	if (p->use_scale) {
 		if (p->additive) {
 			p->scale_vec = ks_xmalloc(sizeof(float) * (size_t)(p->dim > 0 ? p->dim : 1));
-			if (read_weight(c, &c->layer->weights[k++], p->scale_vec, err) < 0)
+			if (ks_op_read_into(c, &c->layer->weights[k++], p->scale_vec, err) < 0)
 				return -1;
-		} else if (read_weight(c, &c->layer->weights[k++], &p->scale, err) < 0) {
+		} else if (ks_op_read_into(c, &c->layer->weights[k++], &p->scale, err) < 0) {
 			return -1;
 		}
 	}
-	if (p->concat && read_weight(c, &c->layer->weights[k], &p->concat_w, err) < 0)
+	if (p->concat && ks_op_read_into(c, &c->layer->weights[k], &p->concat_w, err) < 0)
 		return -1;
 	return 0;
 }
@@ -538,11 +525,11 @@ static int mha_load(ks_op_call *c, ks_err *err)
 		if (!ks_numel(w->shape, w->rank, &n))
 			return fail_layer(c, err, "bad weight shape");
 		p->W[i] = ks_xmalloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
-		if (read_weight(c, w, p->W[i], err) < 0)
+		if (ks_op_read_into(c, w, p->W[i], err) < 0)
 			return -1;
 		n = i == P_O ? p->out_dim : p->H * (i == P_V ? p->vd : p->kd);
 		p->b[i] = ks_xcalloc((size_t)(n > 0 ? n : 1), sizeof(float));
-		if (p->use_bias && read_weight(c, p->w[i][1], p->b[i], err) < 0)
+		if (p->use_bias && ks_op_read_into(c, p->w[i][1], p->b[i], err) < 0)
 			return -1;
 	}
 	return 0;
@@ -827,7 +814,7 @@ static int einsum_load(ks_op_call *c, ks_err *err)
 		return fail_layer(c, err, "bad kernel shape");
 	raw = ks_xmalloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
 	p->W = ks_xmalloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
-	if (read_weight(c, p->wk, raw, err) < 0) {
+	if (ks_op_read_into(c, p->wk, raw, err) < 0) {
 		free(raw);
 		return -1;
 	}
@@ -851,7 +838,7 @@ static int einsum_load(ks_op_call *c, ks_err *err)
 		if (!ks_numel(p->wb->shape, p->wb->rank, &bn))
 			return fail_layer(c, err, "bad bias shape");
 		b = ks_xmalloc(sizeof(float) * (size_t)(bn > 0 ? bn : 1));
-		if (read_weight(c, p->wb, b, err) < 0) {
+		if (ks_op_read_into(c, p->wb, b, err) < 0) {
 			free(b);
 			return -1;
 		}

@@ -55,11 +55,9 @@ static int read_param(const ks_op_call *c, int idx, int64_t n, bool allow_scalar
 		               c->layer->name, c->layer->class_name, w->name,
 		               ks_shape_str(w->shape, w->rank, got, sizeof got), (long long)n);
 	buf = ks_xmalloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
-	if (w->mem) {
-		memcpy(buf, w->mem, sizeof(float) * (size_t)wn);
-	} else if (ks_weight_read(c->model, w, buf, err) < 0) {
+	if (ks_op_read_into(c, w, buf, err) < 0) {
 		free(buf);
-		return ks_err_prefix(err, "layer %s", c->layer->name);
+		return -1;
 	}
 	for (int64_t i = wn; i < n; i++)
 		buf[i] = buf[0];
@@ -154,6 +152,36 @@ static bool split3(const ks_shape *s, const int *axes, int n, int64_t *outer, in
 	return true;
 }
 
+/* parse_axes of config "axis", which is -1 when absent. */
+static int config_axes(const ks_op_call *c, int *axes, int *n, ks_err *err)
+{
+	const json_t *axis = json_object_get(c->config, "axis");
+	json_t *def;
+	int rc;
+
+	if (axis)
+		return parse_axes(c, axis, c->in[0].rank, axes, n, err);
+	def = json_integer(-1);
+	rc = parse_axes(c, def, c->in[0].rank, axes, n, err);
+	json_decref(def);
+	return rc;
+}
+
+/* config_axes for a layer that normalises over one block of adjacent axes
+ * (at least one); *C is the block's size (-1 if unknown). */
+static int block_axes(const ks_op_call *c, int *axes, int *n, int64_t *C, ks_err *err)
+{
+	int64_t outer, inner;
+
+	if (config_axes(c, axes, n, err) < 0)
+		return -1;
+	if (*n == 0)
+		return fail_layer(c, err, "'axis' is empty");
+	if (!split3(&c->in[0], axes, *n, &outer, C, &inner))
+		return fail_layer(c, err, "normalising over non-adjacent axes is not supported");
+	return 0;
+}
+
 static void copy_shape_out(ks_op_call *c)
 {
 	c->n_out = 1;
@@ -200,33 +228,16 @@ static void affine_free(ks_op_call *c)
 static int bn_infer(ks_op_call *c, ks_err *err)
 {
 	affine *p;
-	int64_t outer, inner, mode = 0;
+	int64_t mode = 0;
 	int need;
 	bool renorm;
-	const json_t *axis;
 
 	if (need_one_input(c, err) < 0)
 		return -1;
 	p = ks_xcalloc(1, sizeof *p);
 	c->priv = p;
-	axis = json_object_get(c->config, "axis");
-	if (!axis) {
-		json_t *def = json_integer(-1);
-		int rc = parse_axes(c, def, c->in[0].rank, p->axes, &p->n_axes, err);
-		json_decref(def);
-		if (rc < 0)
-			goto fail;
-	} else if (parse_axes(c, axis, c->in[0].rank, p->axes, &p->n_axes, err) < 0) {
+	if (block_axes(c, p->axes, &p->n_axes, &p->C, err) < 0)
 		goto fail;
-	}
-	if (p->n_axes == 0) {
-		fail_layer(c, err, "'axis' is empty");
-		goto fail;
-	}
-	if (!split3(&c->in[0], p->axes, p->n_axes, &outer, &p->C, &inner)) {
-		fail_layer(c, err, "normalising over non-adjacent axes is not supported");
-		goto fail;
-	}
 	if (ks_cfg_double(c->config, "epsilon", 1e-3, &p->eps, err) < 0 ||
 	    ks_cfg_bool(c->config, "scale", true, &p->scale, err) < 0 ||
 	    ks_cfg_bool(c->config, "center", true, &p->center, err) < 0 ||
@@ -376,22 +387,14 @@ static int norm_infer(ks_op_call *c, ks_err *err)
 {
 	affine *p;
 	int64_t outer, inner;
-	const json_t *axis, *mv, *vv;
+	const json_t *mv, *vv;
 
 	if (need_one_input(c, err) < 0)
 		return -1;
 	p = ks_xcalloc(1, sizeof *p);
 	c->priv = p;
-	axis = json_object_get(c->config, "axis");
-	if (!axis) {
-		json_t *def = json_integer(-1);
-		int rc = parse_axes(c, def, c->in[0].rank, p->axes, &p->n_axes, err);
-		json_decref(def);
-		if (rc < 0)
-			goto fail;
-	} else if (parse_axes(c, axis, c->in[0].rank, p->axes, &p->n_axes, err) < 0) {
+	if (config_axes(c, p->axes, &p->n_axes, err) < 0)
 		goto fail;
-	}
 	if (!split3(&c->in[0], p->axes, p->n_axes, &outer, &p->C, &inner)) {
 		fail_layer(c, err, "non-adjacent axes are not supported");
 		goto fail;
@@ -540,8 +543,6 @@ static void lnorm_free(ks_op_call *c)
 static int lnorm_infer(ks_op_call *c, ks_err *err)
 {
 	lnorm *p;
-	int64_t outer, inner;
-	const json_t *axis;
 	bool rms = false;
 	int need;
 	const char *cls = c->layer->class_name;
@@ -550,24 +551,8 @@ static int lnorm_infer(ks_op_call *c, ks_err *err)
 		return -1;
 	p = ks_xcalloc(1, sizeof *p);
 	c->priv = p;
-	axis = json_object_get(c->config, "axis");
-	if (!axis) {
-		json_t *def = json_integer(-1);
-		int rc = parse_axes(c, def, c->in[0].rank, p->axes, &p->n_axes, err);
-		json_decref(def);
-		if (rc < 0)
-			goto fail;
-	} else if (parse_axes(c, axis, c->in[0].rank, p->axes, &p->n_axes, err) < 0) {
+	if (block_axes(c, p->axes, &p->n_axes, &p->C, err) < 0)
 		goto fail;
-	}
-	if (p->n_axes == 0) {
-		fail_layer(c, err, "'axis' is empty");
-		goto fail;
-	}
-	if (!split3(&c->in[0], p->axes, p->n_axes, &outer, &p->C, &inner)) {
-		fail_layer(c, err, "normalising over non-adjacent axes is not supported");
-		goto fail;
-	}
 	if (ks_str_eq(cls, "UnitNormalization")) {
 		p->kind = LN_UNIT;
 		need = 0;

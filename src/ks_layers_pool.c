@@ -57,17 +57,11 @@ typedef struct pool_priv {
 	ks_sp in;
 	ks_win w[KS_SP_MAX];
 	int64_t pin, pout;
-	int mask;               /* MASK_*: GlobalAveragePooling1D's input mask */
-	int mask_emb;           /* the Embedding layer for MASK_EMB_ROW0 */
+	int mask;               /* KS_MASK_*: GlobalAveragePooling1D's input mask (Keras
+	                         * averages over the unmasked steps only) */
+	int mask_emb;           /* the Embedding layer for KS_MASK_EMB_ROW0 */
 	float *mask_row;        /* its row 0 (load) */
 } pool_priv;
-
-/* Keras' GlobalAveragePooling1D averages over the unmasked steps only. A
- * mask is recognised when the input comes (through layers that pass values
- * unchanged at inference) from an Embedding(mask_zero=True), whose masked
- * steps are exactly its row 0, or from a Masking layer, whose masked steps
- * are all zeros. Other mask sources are not modelled (the planner notes it). */
-enum { MASK_NONE, MASK_ZERO_STEP, MASK_EMB_ROW0 };
 
 static const pool_def *find_def(const char *cls)
 {
@@ -84,57 +78,6 @@ static void pool_free(ks_op_call *c)
 		free(p->mask_row);
 	free(p);
 	c->priv = NULL;
-}
-
-static bool passes_values(const char *cls)
-{
-	static const char *const ids[] = {"Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout",
-	                                  "AlphaDropout", "ActivityRegularization", NULL};
-	for (int i = 0; ids[i]; i++)
-		if (ks_str_eq(cls, ids[i]))
-			return true;
-	return false;
-}
-
-/* The mask kind of the layer's input, the same at every call site, or NONE. */
-static int mask_source(const ks_op_call *c, int *emb)
-{
-	const ks_model *m = c->model;
-	const ks_layer *L = c->layer;
-	int kind = MASK_NONE;
-
-	*emb = -1;
-	if (!m || !m->layers || L->n_nodes < 1)
-		return MASK_NONE;
-	for (int k = 0; k < L->n_nodes; k++) {
-		const ks_ref *r = L->nodes[k].n_in > 0 ? &L->nodes[k].in[0] : NULL;
-		const ks_layer *src = NULL;
-		int this_kind = MASK_NONE;
-		bool mz = false;
-		for (int hops = 0; r && hops < 64; hops++) {
-			if (r->layer < 0 || r->layer >= m->n_layers)
-				break;
-			src = &m->layers[r->layer];
-			if (!passes_values(src->class_name))
-				break;
-			r = r->node >= 0 && r->node < src->n_nodes && src->nodes[r->node].n_in > 0
-			        ? &src->nodes[r->node].in[0] : NULL;
-			src = NULL;
-		}
-		if (src && ks_str_eq(src->class_name, "Masking")) {
-			this_kind = MASK_ZERO_STEP;
-		} else if (src && ks_str_eq(src->class_name, "Embedding") &&
-		           ks_cfg_bool(src->config, "mask_zero", false, &mz, NULL) == 0 && mz && src->n_weights >= 1) {
-			this_kind = MASK_EMB_ROW0;
-			if (k > 0 && *emb != (int)(src - m->layers))
-				return MASK_NONE;
-			*emb = (int)(src - m->layers);
-		}
-		if (k > 0 && this_kind != kind)
-			return MASK_NONE;
-		kind = this_kind;
-	}
-	return kind;
 }
 
 static int pool_infer(ks_op_call *c, ks_err *err)
@@ -211,9 +154,9 @@ static int pool_infer(ks_op_call *c, ks_err *err)
 	}
 	c->n_out = 1;
 	c->scratch_floats = 0;
-	p->mask = MASK_NONE;
+	p->mask = KS_MASK_NONE;
 	if (p->def->global && !p->def->max && n == 1 && !p->in.cf)
-		p->mask = mask_source(c, &p->mask_emb);
+		p->mask = ks_op_mask_source(c, &p->mask_emb);
 	p->pin = ks_sp_pixels(&p->in);
 	p->pout = -1;
 	if (p->pin >= 0) {
@@ -236,17 +179,8 @@ static int pool_load(ks_op_call *c, ks_err *err)
 		               c->layer->class_name);
 	free(p->mask_row);
 	p->mask_row = NULL;
-	if (p->mask == MASK_EMB_ROW0) {
-		const ks_layer *E = &c->model->layers[p->mask_emb];
-		const ks_weight *w = &E->weights[0];
-		int64_t start[2] = {0, 0}, count[2] = {1, p->in.ch};
-		if (w->rank != 2 || w->shape[1] != p->in.ch || w->shape[0] < 1)
-			return ks_fail(err, "layer %s (%s): the embedding of %s does not match the input width",
-			               c->layer->name, c->layer->class_name, E->name);
-		p->mask_row = ks_xmalloc(sizeof(float) * (size_t)(p->in.ch > 0 ? p->in.ch : 1));
-		if (ks_weight_read_slab(c->model, w, start, count, p->mask_row, err) < 0)
-			return ks_err_prefix(err, "layer %s", c->layer->name);
-	}
+	if (p->mask == KS_MASK_EMB_ROW0)
+		return ks_op_mask_row(c, p->mask_emb, p->in.ch, &p->mask_row, err);
 	return 0;
 }
 
@@ -348,7 +282,7 @@ static void pool_run(const ks_op_call *c, const float *const *in, float *const *
 		const float *x = in[0] + b * p->pin * ch;
 		float *y = out[0] + b * p->pout * ch;
 		int64_t opix = 0;
-		if (p->mask != MASK_NONE) {
+		if (p->mask != KS_MASK_NONE) {
 			masked_mean(p, x, y);
 			continue;
 		}

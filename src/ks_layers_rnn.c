@@ -16,7 +16,7 @@
  *
  * Masks from a Masking layer or an Embedding(mask_zero=True) feeding the
  * layer (directly or through Dropout-like layers) are honoured: masked steps
- * carry the state over (see mask_source). Other masks are not modelled.
+ * carry the state over (see ks_op_mask_source). Other masks are not modelled.
  * Not modelled either: stateful (every predict starts from zero states).
  * Initial states given as extra call inputs (h, then c for LSTM) are used
  * (not for ConvLSTM).
@@ -54,8 +54,8 @@ typedef struct rnn_cell {
 	int64_t Pin, P, kvol;
 	bool use_bias, reset_after;
 	bool return_sequences, return_state, go_backwards;
-	int mask;                /* MASK_*: where the input's mask comes from */
-	int mask_emb;            /* the Embedding layer for MASK_EMB_ROW0 */
+	int mask;                /* KS_MASK_*: where the input's mask comes from */
+	int mask_emb;            /* the Embedding layer for KS_MASK_EMB_ROW0 */
 	float *mask_row;         /* its row 0 (load) */
 	bool zero_masked_out;    /* masked steps output zeros, not the carried state */
 	int w0, nw;              /* the layer weights this cell consumes */
@@ -93,17 +93,7 @@ static int check_w(const ks_op_call *c, int idx, int rank, const int64_t *shape,
 /* Reads weight idx (already shape-checked by infer) into dst. */
 static int read_w(const ks_op_call *c, int idx, float *dst, ks_err *err)
 {
-	const ks_weight *w = &c->layer->weights[idx];
-	int64_t n;
-
-	if (w->mem) {
-		if (ks_numel(w->shape, w->rank, &n))
-			memcpy(dst, w->mem, sizeof(float) * (size_t)n);
-		return 0;
-	}
-	if (ks_weight_read(c->model, w, dst, err) < 0)
-		return ks_err_prefix(err, "layer %s", c->layer->name);
-	return 0;
+	return ks_op_read_into(c, &c->layer->weights[idx], dst, err);
 }
 
 static int cell_kind(const char *cls)
@@ -124,69 +114,6 @@ static const json_t *inner_config(const json_t *wrapped)
 	return json_is_object(cfg) ? cfg : NULL;
 }
 
-/* Keras skips masked timesteps (the state is carried over). Masks are
- * honoured when they come, through layers that pass values unchanged at
- * inference (Dropout & co), from
- *   - a Masking layer: it zeroes masked steps, so an all-zero step is a
- *     masked one (with a non-zero mask_value a genuine all-zero step would
- *     be taken for masked too);
- *   - an Embedding with mask_zero: a step is masked when its vector is the
- *     embedding of id 0, compared exactly (the Embedding copies the row).
- * Masks through other layers are not modelled. */
-enum { MASK_NONE, MASK_ZERO_STEP, MASK_EMB_ROW0 };
-
-static bool passes_values(const char *cls)
-{
-	static const char *const ids[] = {"Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout",
-	                                  "AlphaDropout", "ActivityRegularization", NULL};
-	for (int i = 0; ids[i]; i++)
-		if (ks_str_eq(cls, ids[i]))
-			return true;
-	return false;
-}
-
-/* The mask kind of the layer's input over every call site; *emb receives
- * the Embedding's layer index for MASK_EMB_ROW0. */
-static int mask_source(const ks_op_call *c, int *emb)
-{
-	const ks_model *m = c->model;
-	const ks_layer *L = c->layer;
-	int kind = MASK_NONE;
-
-	*emb = -1;
-	if (!m || L->n_nodes < 1)
-		return MASK_NONE;
-	for (int k = 0; k < L->n_nodes; k++) {
-		const ks_ref *r = L->nodes[k].n_in > 0 ? &L->nodes[k].in[0] : NULL;
-		const ks_layer *src = NULL;
-		int this_kind = MASK_NONE;
-		bool mz = false;
-		for (int hops = 0; r && hops < 64; hops++) {
-			if (r->layer < 0 || r->layer >= m->n_layers)
-				break;
-			src = &m->layers[r->layer];
-			if (!passes_values(src->class_name))
-				break;
-			r = (r->node >= 0 && r->node < src->n_nodes && src->nodes[r->node].n_in > 0)
-			        ? &src->nodes[r->node].in[0] : NULL;
-			src = NULL;
-		}
-		if (src && ks_str_eq(src->class_name, "Masking")) {
-			this_kind = MASK_ZERO_STEP;
-		} else if (src && ks_str_eq(src->class_name, "Embedding") &&
-		           ks_cfg_bool(src->config, "mask_zero", false, &mz, NULL) == 0 && mz && src->n_weights >= 1) {
-			this_kind = MASK_EMB_ROW0;
-			if (k > 0 && *emb != (int)(src - m->layers))
-				return MASK_NONE;
-			*emb = (int)(src - m->layers);
-		}
-		if (k > 0 && this_kind != kind)
-			return MASK_NONE;
-		kind = this_kind;
-	}
-	return kind;
-}
-
 static bool step_is_masked(const float *x, int64_t F, const float *row0)
 {
 	if (row0) {
@@ -199,30 +126,6 @@ static bool step_is_masked(const float *x, int64_t F, const float *row0)
 		if (x[i] != 0.0f)
 			return false;
 	return true;
-}
-
-/* Reads the embedding of id 0 for MASK_EMB_ROW0 (F values). */
-static int load_mask_row(const ks_op_call *c, int emb, int64_t F, float **out, ks_err *err)
-{
-	const ks_layer *E = &c->model->layers[emb];
-	const ks_weight *w = &E->weights[0];
-	int64_t start[2] = {0, 0}, count[2] = {1, F};
-
-	*out = NULL;
-	if (w->rank != 2 || w->shape[1] != F || w->shape[0] < 1)
-		return ks_fail(err, "layer %s (%s): the embedding of %s does not match the input width", c->layer->name,
-		               c->layer->class_name, E->name);
-	*out = ks_xmalloc(sizeof(float) * (size_t)(F > 0 ? F : 1));
-	if (w->mem) {
-		memcpy(*out, w->mem, sizeof(float) * (size_t)F);
-		return 0;
-	}
-	if (ks_weight_read_slab(c->model, w, start, count, *out, err) < 0) {
-		free(*out);
-		*out = NULL;
-		return ks_err_prefix(err, "layer %s", c->layer->name);
-	}
-	return 0;
 }
 
 static int conv_rank(const char *cls)
@@ -458,7 +361,7 @@ static int cell_load(const ks_op_call *c, rnn_cell *rc, ks_err *err)
 	int64_t kin = rc->kvol * F, krec = rc->kvol * u; /* kernel rows (im2col patch order) */
 	size_t nW, nU;
 
-	if (rc->mask == MASK_EMB_ROW0 && load_mask_row(c, rc->mask_emb, F, &rc->mask_row, err) < 0)
+	if (rc->mask == KS_MASK_EMB_ROW0 && ks_op_mask_row(c, rc->mask_emb, F, &rc->mask_row, err) < 0)
 		return -1;
 
 	if (!ks_size_mul((size_t)kin, (size_t)Gu, &nW) || !ks_size_mul((size_t)krec, (size_t)Gu, &nU) ||
@@ -879,7 +782,7 @@ static int rnn_infer(ks_op_call *c, ks_err *err)
 		        c->layer->class_name, c->layer->n_weights, rc->nw);
 		goto fail;
 	}
-	rc->mask = rc->sn ? MASK_NONE : mask_source(c, &rc->mask_emb);
+	rc->mask = rc->sn ? KS_MASK_NONE : ks_op_mask_source(c, &rc->mask_emb);
 	u = rc->units;
 	if (rc->sn && c->n_in != 1) {
 		fail_layer(c, err, "initial states for ConvLSTM are not supported");
@@ -1031,7 +934,7 @@ static int bidi_infer(ks_op_call *c, ks_err *err)
 	if (!bcfg)
 		bd->bw.go_backwards = !bd->fw.go_backwards;
 	/* Bidirectional zeroes the masked steps of returned sequences. */
-	bd->fw.mask = bd->bw.mask = bd->fw.sn ? MASK_NONE : mask_source(c, &bd->fw.mask_emb);
+	bd->fw.mask = bd->bw.mask = bd->fw.sn ? KS_MASK_NONE : ks_op_mask_source(c, &bd->fw.mask_emb);
 	bd->bw.mask_emb = bd->fw.mask_emb;
 	bd->fw.zero_masked_out = bd->bw.zero_masked_out = bd->fw.return_sequences;
 	if (bd->fw.nw + bd->bw.nw != c->layer->n_weights) {

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "ks_cfg.h"
 #include "ks_ops.h"
 #include "ks_util.h"
 
@@ -75,5 +76,85 @@ int ks_op_read_weight(const ks_op_call *c, const char *name, int rank, const int
 		return ks_err_prefix(err, "layer %s", c->layer->name);
 	}
 	*out = buf;
+	return 0;
+}
+
+int ks_op_read_into(const ks_op_call *c, const ks_weight *w, float *dst, ks_err *err)
+{
+	if (ks_weight_read(c->model, w, dst, err) < 0)
+		return ks_err_prefix(err, "layer %s", c->layer->name);
+	return 0;
+}
+
+static bool passes_values(const char *cls)
+{
+	static const char *const ids[] = {"Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout",
+	                                  "AlphaDropout", "ActivityRegularization", NULL};
+	for (int i = 0; ids[i]; i++)
+		if (ks_str_eq(cls, ids[i]))
+			return true;
+	return false;
+}
+
+int ks_op_mask_source(const ks_op_call *c, int *emb)
+{
+	const ks_model *m = c->model;
+	const ks_layer *L = c->layer;
+	int kind = KS_MASK_NONE;
+
+	*emb = -1;
+	if (!m || !m->layers || L->n_nodes < 1)
+		return KS_MASK_NONE;
+	for (int k = 0; k < L->n_nodes; k++) {
+		const ks_ref *r = L->nodes[k].n_in > 0 ? &L->nodes[k].in[0] : NULL;
+		const ks_layer *src = NULL;
+		int this_kind = KS_MASK_NONE;
+		bool mz = false;
+		for (int hops = 0; r && hops < 64; hops++) {
+			if (r->layer < 0 || r->layer >= m->n_layers)
+				break;
+			src = &m->layers[r->layer];
+			if (!passes_values(src->class_name))
+				break;
+			r = r->node >= 0 && r->node < src->n_nodes && src->nodes[r->node].n_in > 0
+			        ? &src->nodes[r->node].in[0] : NULL;
+			src = NULL;
+		}
+		if (src && ks_str_eq(src->class_name, "Masking")) {
+			this_kind = KS_MASK_ZERO_STEP;
+		} else if (src && ks_str_eq(src->class_name, "Embedding") &&
+		           ks_cfg_bool(src->config, "mask_zero", false, &mz, NULL) == 0 && mz && src->n_weights >= 1) {
+			this_kind = KS_MASK_EMB_ROW0;
+			if (k > 0 && *emb != (int)(src - m->layers))
+				return KS_MASK_NONE;
+			*emb = (int)(src - m->layers);
+		}
+		if (k > 0 && this_kind != kind)
+			return KS_MASK_NONE;
+		kind = this_kind;
+	}
+	return kind;
+}
+
+int ks_op_mask_row(const ks_op_call *c, int emb, int64_t F, float **out, ks_err *err)
+{
+	const ks_layer *E = &c->model->layers[emb];
+	const ks_weight *w = &E->weights[0];
+	int64_t start[2] = {0, 0}, count[2] = {1, F};
+
+	*out = NULL;
+	if (w->rank != 2 || w->shape[1] != F || w->shape[0] < 1)
+		return ks_fail(err, "layer %s (%s): the embedding of %s does not match the input width", c->layer->name,
+		               c->layer->class_name, E->name);
+	*out = ks_xmalloc(sizeof(float) * (size_t)(F > 0 ? F : 1));
+	if (w->mem) {
+		memcpy(*out, w->mem, sizeof(float) * (size_t)F);
+		return 0;
+	}
+	if (ks_weight_read_slab(c->model, w, start, count, *out, err) < 0) {
+		free(*out);
+		*out = NULL;
+		return ks_err_prefix(err, "layer %s", c->layer->name);
+	}
 	return 0;
 }

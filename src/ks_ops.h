@@ -96,4 +96,27 @@ int ks_op_check_weight(const ks_op_call *c, const char *name, int rank, const in
 int ks_op_read_weight(const ks_op_call *c, const char *name, int rank, const int64_t *shape,
                       float **out, ks_err *err);
 
+/* Reads weight w of c's layer (shape already checked by infer) into dst,
+ * which has room for all its values; errors are prefixed with the layer. */
+int ks_op_read_into(const ks_op_call *c, const ks_weight *w, float *dst, ks_err *err);
+
+/* Keras' implicit masks that ops can honour. The layer's input must come
+ * (directly or through layers that pass values unchanged at inference:
+ * Dropout & co) from
+ *   - a Masking layer: it zeroes masked steps, so an all-zero step is a
+ *     masked one (KS_MASK_ZERO_STEP);
+ *   - an Embedding(mask_zero=True): a step is masked when its vector is the
+ *     embedding of id 0, compared exactly (KS_MASK_EMB_ROW0).
+ * Other mask sources are not modelled. */
+enum { KS_MASK_NONE, KS_MASK_ZERO_STEP, KS_MASK_EMB_ROW0 };
+
+/* The mask kind of the input of c's layer, which must be the same at every
+ * call site (else KS_MASK_NONE); *emb receives the Embedding's layer index
+ * for KS_MASK_EMB_ROW0, else -1. */
+int ks_op_mask_source(const ks_op_call *c, int *emb);
+
+/* Reads the embedding of id 0 (F values) of layer emb for KS_MASK_EMB_ROW0
+ * into a new buffer (caller frees); fails if its width is not F. */
+int ks_op_mask_row(const ks_op_call *c, int emb, int64_t F, float **out, ks_err *err);
+
 #endif
