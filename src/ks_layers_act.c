@@ -1,5 +1,5 @@
-/* ks_layers_act: activation layers ReLU, LeakyReLU, ELU, ThresholdedReLU,
- * Softmax (semantics in ks_act) and PReLU (a learned slope per element).
+/* ks_layers_act: activation layers Activation, ReLU, LeakyReLU, ELU,
+ * ThresholdedReLU, Softmax (semantics in ks_act) and PReLU (a learned slope per element).
  *
  * PReLU (keras/src/layers/activations/prelu.py): alpha has the input's shape
  * without the batch axis, with every axis in shared_axes set to 1;
@@ -14,13 +14,21 @@
 #include "ks_ops.h"
 #include "ks_util.h"
 
+/* Activation names its function in "activation"; the other layers are
+ * their function. */
+static int layer_act(const ks_op_call *c, ks_act *a, ks_err *err)
+{
+	if (ks_str_eq(c->layer->class_name, "Activation"))
+		return ks_act_parse(json_object_get(c->config, "activation"), c->keras_major, a, err);
+	return ks_act_from_layer(c->layer->class_name, c->config, c->keras_major, a, err);
+}
+
 static int act_infer(ks_op_call *c, ks_err *err)
 {
 	ks_act a;
 	if (c->n_in != 1)
 		return ks_fail(err, "expects 1 input, got %d", c->n_in);
-	if (ks_act_from_layer(c->layer->class_name, c->config, c->keras_major, &a, err) < 0 ||
-	    ks_act_check_rank(&a, c->in[0].rank, err) < 0)
+	if (layer_act(c, &a, err) < 0 || ks_act_check_rank(&a, c->in[0].rank, err) < 0)
 		return -1;
 	c->n_out = 1;
 	c->out[0] = c->in[0];
@@ -31,7 +39,7 @@ static int act_load(ks_op_call *c, ks_err *err)
 {
 	ks_act *a = ks_xmalloc(sizeof *a);
 	c->priv = a;
-	return ks_act_from_layer(c->layer->class_name, c->config, c->keras_major, a, err);
+	return layer_act(c, a, err);
 }
 
 static void act_run(const ks_op_call *c, const float *const *in, float *const *out, float *s)
@@ -50,6 +58,7 @@ static void free_priv(ks_op_call *c)
 
 #define ACT_OP(var, name) \
 	static const ks_op var = {name, KS_OP_INPLACE_OK, act_infer, act_load, act_run, free_priv}
+ACT_OP(op_activation, "Activation");
 ACT_OP(op_relu, "ReLU");
 ACT_OP(op_leaky, "LeakyReLU");
 ACT_OP(op_elu, "ELU");
@@ -185,6 +194,6 @@ static void prelu_free(ks_op_call *c)
 static const ks_op op_prelu = {"PReLU", KS_OP_INPLACE_OK, prelu_infer, prelu_load, prelu_run, prelu_free};
 
 const ks_op *const ks_ops_act[] = {
-	&op_relu, &op_leaky, &op_elu, &op_thresh, &op_softmax, &op_prelu,
+	&op_activation, &op_relu, &op_leaky, &op_elu, &op_thresh, &op_softmax, &op_prelu,
 	NULL,
 };

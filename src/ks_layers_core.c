@@ -1,5 +1,6 @@
-/* ks_layers_core: InputLayer, Dense, Activation, Embedding, Rescaling and the
- * layers that are the identity at inference (see ks_ops.h).
+/* ks_layers_core: InputLayer, Dense, Embedding, Rescaling and the layers
+ * that are the identity at inference (see ks_ops.h). Activation is in
+ * ks_layers_act.
  *
  * Keras 1 spellings are accepted where they differ only in names: Dense
  * output_dim/bias and weights W/b, Embedding W, Dropout p. Layers that are
@@ -23,7 +24,6 @@
 
 #include <cblas.h>
 
-#include "ks_act.h"
 #include "ks_cfg.h"
 #include "ks_ops.h"
 #include "ks_util.h"
@@ -258,45 +258,6 @@ static void dense_free(ks_op_call *c)
 
 static const ks_op op_dense = {"Dense", KS_OP_POST_ACTIVATION, dense_infer, dense_load, dense_run, dense_free};
 
-/* ---- Activation ---- */
-
-static int activation_infer(ks_op_call *c, ks_err *err)
-{
-	ks_act a;
-	if (c->n_in != 1)
-		return ks_fail(err, "expects 1 input, got %d", c->n_in);
-	if (ks_act_parse(json_object_get(c->config, "activation"), c->keras_major, &a, err) < 0 ||
-	    ks_act_check_rank(&a, c->in[0].rank, err) < 0)
-		return -1;
-	c->n_out = 1;
-	c->out[0] = c->in[0];
-	return 0;
-}
-
-static int activation_load(ks_op_call *c, ks_err *err)
-{
-	ks_act *a = ks_xmalloc(sizeof *a);
-	c->priv = a;
-	return ks_act_parse(json_object_get(c->config, "activation"), c->keras_major, a, err);
-}
-
-static void activation_run(const ks_op_call *c, const float *const *in, float *const *out, float *s)
-{
-	int64_t n = ks_shape_numel(&c->out[0]);
-	if (out[0] != in[0])
-		memcpy(out[0], in[0], (size_t)n * sizeof(float));
-	ks_act_apply_nd(c->priv, out[0], c->out[0].d, c->out[0].rank);
-}
-
-static void free_priv(ks_op_call *c)
-{
-	free(c->priv);
-	c->priv = NULL;
-}
-
-static const ks_op op_activation = {"Activation", KS_OP_INPLACE_OK, activation_infer, activation_load,
-                                    activation_run, free_priv};
-
 /* ---- Embedding ---- */
 
 typedef struct embedding {
@@ -475,7 +436,7 @@ static const ks_op op_rescaling = {"Rescaling", KS_OP_INPLACE_OK, rescale_infer,
                                    rescale_run, rescale_free};
 
 const ks_op *const ks_ops_core[] = {
-	&op_input, &op_dense, &op_activation, &op_embedding, &op_rescaling,
+	&op_input, &op_dense, &op_embedding, &op_rescaling,
 	&op_dropout, &op_sdrop1, &op_sdrop2, &op_sdrop3, &op_gnoise, &op_gdrop, &op_adrop,
 	&op_actreg, &op_masking, &op_identity,
 	&op_rflip, &op_rrot, &op_rzoom, &op_rtrans, &op_rcontrast, &op_rbright, &op_rheight,
