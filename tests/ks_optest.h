@@ -22,6 +22,7 @@ typedef struct tlayer {
 	ks_layer l;
 	json_t *cfg;
 	json_t *kwargs; /* call kwargs passed to the op (borrowed); NULL: none */
+	const ks_model *model; /* the model of the call (borrowed); NULL: an empty one */
 	ks_weight w[32];
 } tlayer;
 
@@ -172,7 +173,7 @@ static inline int optest_run(tlayer *t, const run_opts *o, int n_in, const ks_sh
 	memset(r, 0, sizeof *r);
 	assert_non_null(op);
 	memset(&c, 0, sizeof c);
-	c.model = &optest_model;
+	c.model = t->model ? t->model : &optest_model;
 	c.layer = &t->l;
 	c.config = t->cfg;
 	c.kwargs = t->kwargs;

@@ -712,9 +712,7 @@ static void check_masked(bool emb)
 	double want[B * T * u];
 	ks_shape s = shape3(B, T, F);
 	const float *in[1] = {x};
-	const ks_op *op = ks_op_find("LSTM");
-	ks_op_call c;
-	float out[B * T * u], *outs[1] = {out}, *scratch;
+	run_io r;
 	ks_err err;
 
 	ref_init(&L, K_LSTM, F, u, false);
@@ -750,23 +748,14 @@ static void check_masked(bool emb)
 	layers[1].class_name = (char *)"Dropout";
 	layers[1].nodes = &node0;
 	layers[1].n_nodes = 1;
+	t.l.nodes = &node1;
+	t.l.n_nodes = 1;
 	layers[2] = t.l;
-	layers[2].nodes = &node1;
-	layers[2].n_nodes = 1;
-	memset(&c, 0, sizeof c);
-	c.model = &m;
-	c.layer = &layers[2];
-	c.config = t.cfg;
-	c.keras_major = 2;
-	c.n_in = 1;
-	c.in[0] = s;
-	if (op->infer(&c, &err) < 0 || op->load(&c, &err) < 0)
+	t.model = &m;
+	if (run_op_io(&t, 2, 1, &s, in, &r, &err) < 0)
 		fail_msg("%s", err.msg);
-	scratch = ks_xmalloc(sizeof(float) * c.scratch_floats);
-	op->run(&c, in, outs, scratch);
-	assert_close(out, want, (size_t)B * T * u, TOL);
-	free(scratch);
-	op->free(&c);
+	assert_close(r.out[0], want, (size_t)B * T * u, TOL);
+	rr_free(&r);
 	tl_free(&t);
 	ref_free(&L);
 	json_decref(ecfg);
