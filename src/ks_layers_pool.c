@@ -184,14 +184,6 @@ static int pool_load(ks_op_call *c, ks_err *err)
 	return 0;
 }
 
-static bool step_masked(const pool_priv *p, const float *x)
-{
-	for (int64_t i = 0; i < p->in.ch; i++)
-		if (x[i] != (p->mask_row ? p->mask_row[i] : 0.0f))
-			return false;
-	return true;
-}
-
 /* Keras: sum(x * mask) / sum(mask) over the steps (0/0 = NaN when every
  * step is masked, as in Keras). */
 static void masked_mean(const pool_priv *p, const float *x, float *y)
@@ -202,7 +194,7 @@ static void masked_mean(const pool_priv *p, const float *x, float *y)
 	memset(y, 0, (size_t)F * sizeof(float));
 	for (int64_t t = 0; t < T; t++) {
 		const float *xt = x + t * F;
-		if (step_masked(p, xt))
+		if (ks_op_step_masked(xt, p->in.ch, p->mask_row))
 			continue;
 		n++;
 		for (int64_t k = 0; k < F; k++)

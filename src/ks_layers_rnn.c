@@ -114,20 +114,6 @@ static const json_t *inner_config(const json_t *wrapped)
 	return json_is_object(cfg) ? cfg : NULL;
 }
 
-static bool step_is_masked(const float *x, int64_t F, const float *row0)
-{
-	if (row0) {
-		for (int64_t i = 0; i < F; i++)
-			if (x[i] != row0[i])
-				return false;
-		return true;
-	}
-	for (int64_t i = 0; i < F; i++)
-		if (x[i] != 0.0f)
-			return false;
-	return true;
-}
-
 static int conv_rank(const char *cls)
 {
 	if (ks_str_eq(cls, "ConvLSTM1D"))
@@ -636,7 +622,7 @@ static void cell_run(const rnn_cell *rc, const float *x, int64_t B, int64_t T, c
 			const float *xr = xw + ((b * T + tt) * P + p) * Gu;
 			float *g = hu + r * Gu, *hb = h + r * u, *cb = cs + r * u;
 
-			if (rc->mask && step_is_masked(x + (b * T + tt) * F, F, rc->mask_row))
+			if (rc->mask && ks_op_step_masked(x + (b * T + tt) * F, F, rc->mask_row))
 				continue; /* the state is carried over */
 			switch (rc->kind) {
 			case RNN_SIMPLE:
@@ -683,7 +669,7 @@ static void cell_run(const rnn_cell *rc, const float *x, int64_t B, int64_t T, c
 			for (int64_t b = 0; b < B; b++) {
 				const float *xr = xw + (b * T + tt) * Gu;
 				float *g = hu + b * Gu, *hb = h + b * u;
-				if (rc->mask && step_is_masked(x + (b * T + tt) * F, F, rc->mask_row))
+				if (rc->mask && ks_op_step_masked(x + (b * T + tt) * F, F, rc->mask_row))
 					continue;
 				for (int64_t j = 0; j < u; j++)
 					g[2 * u + j] += xr[2 * u + j];
@@ -694,7 +680,8 @@ static void cell_run(const rnn_cell *rc, const float *x, int64_t B, int64_t T, c
 		}
 		if (seq)
 			for (int64_t b = 0; b < B; b++) {
-				if (rc->mask && rc->zero_masked_out && step_is_masked(x + (b * T + tt) * F, F, rc->mask_row))
+				if (rc->mask && rc->zero_masked_out &&
+				    ks_op_step_masked(x + (b * T + tt) * F, F, rc->mask_row))
 					memset(seq + (b * T + pos) * E, 0, sizeof(float) * (size_t)E);
 				else
 					put_state(rc, seq + (b * T + pos) * E, h + b * E);

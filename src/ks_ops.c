@@ -158,3 +158,11 @@ int ks_op_mask_row(const ks_op_call *c, int emb, int64_t F, float **out, ks_err 
 	}
 	return 0;
 }
+
+bool ks_op_step_masked(const float *x, int64_t F, const float *row0)
+{
+	for (int64_t i = 0; i < F; i++)
+		if (x[i] != (row0 ? row0[i] : 0.0f))
+			return false;
+	return true;
+}

@@ -119,4 +119,8 @@ int ks_op_mask_source(const ks_op_call *c, int *emb);
  * into a new buffer (caller frees); fails if its width is not F. */
 int ks_op_mask_row(const ks_op_call *c, int emb, int64_t F, float **out, ks_err *err);
 
+/* Whether a step's F values are a masked one: equal to row0 (the
+ * embedding of id 0, KS_MASK_EMB_ROW0) or, row0 NULL, all zeros. */
+bool ks_op_step_masked(const float *x, int64_t F, const float *row0);
+
 #endif
