@@ -435,6 +435,49 @@ static void test_flipped_bytes(void **state)
 	free(dst);
 }
 
+/* These eight flipped bits in a conformance file leave metadata that HDF5
+ * walks happily but that crashes it (free() of a bad pointer) when the file
+ * is closed and its cache flushed: the probe must close the file too. */
+static void test_crash_at_close(void **state)
+{
+	static const struct { long off; unsigned char val; } flips[] = {
+		{2097, 040}, {7352, 02}, {10464, 0351}, {10778, 0163},
+		{10815, 0275}, {11376, 02}, {11930, 010}, {21073, 0100},
+	};
+	const char *fx = ks_test_fixtures();
+	char *src, *dst = tmp("close_crash.h5");
+	unsigned char *buf;
+	long n;
+	FILE *fp;
+	ks_err err;
+	ks_model *m;
+
+	(void)state;
+	assert_non_null(fx);
+	src = ks_xasprintf("%s/conformance/cnn_small/model.h5", fx);
+	fp = fopen(src, "rb");
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	buf = malloc((size_t)n);
+	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
+		assert_true(flips[i].off < n);
+		buf[flips[i].off] = flips[i].val;
+	}
+	write_bytes(dst, buf, (size_t)n);
+	m = ks_model_open(dst, NULL, &err);
+	if (m)
+		ks_model_free(m); /* the crash, had the probe missed it */
+	else
+		assert_non_null(strstr(err.msg, dst));
+	free(buf);
+	free(src);
+	free(dst);
+}
+
 /* Nothing may block: a FIFO given as the model or the architecture, and an
  * external link pointing at a FIFO inside the file (HDF5 would open it). */
 static void test_fifos_and_external_links(void **state)
@@ -489,6 +532,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_bad_config_file_option),
 	cmocka_unit_test(test_read_rejects_shape_mismatch),
 	cmocka_unit_test(test_flipped_bytes),
+	cmocka_unit_test(test_crash_at_close),
 };
 
 KS_TEST_MAIN(tests)
