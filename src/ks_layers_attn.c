@@ -45,15 +45,10 @@ static int fail_layer(const ks_op_call *c, ks_err *err, const char *msg)
 
 static int check_shape(const ks_op_call *c, const ks_weight *w, int rank, const int64_t *shape, ks_err *err)
 {
-	char got[128], want[128];
 	for (int i = 0; i < rank; i++)
 		if (shape[i] < 0)
 			return 0; /* unknown at display time */
-	if (w->rank == rank && memcmp(w->shape, shape, sizeof(int64_t) * (size_t)rank) == 0)
-		return 0;
-	return ks_fail(err, "layer %s (%s): weight '%s' has shape %s but the config needs %s", c->layer->name,
-	               c->layer->class_name, w->name, ks_shape_str(w->shape, w->rank, got, sizeof got),
-	               ks_shape_str(shape, rank, want, sizeof want));
+	return ks_op_check_shape(c, w, rank, shape, err);
 }
 
 static bool is_scalar(const ks_op_call *c, const ks_weight *w, ks_err *err)

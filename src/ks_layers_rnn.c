@@ -75,19 +75,10 @@ static int fail_layer(const ks_op_call *c, ks_err *err, const char *msg)
 /* Checks layer weight `idx` has exactly the given shape. */
 static int check_w(const ks_op_call *c, int idx, int rank, const int64_t *shape, ks_err *err)
 {
-	char got[128], want[128];
-	const ks_weight *w;
-
 	if (idx >= c->layer->n_weights)
 		return ks_fail(err, "layer %s (%s): weight %d is missing (the layer has %d)",
 		               c->layer->name, c->layer->class_name, idx + 1, c->layer->n_weights);
-	w = &c->layer->weights[idx];
-	if (w->rank == rank && memcmp(w->shape, shape, sizeof(int64_t) * (size_t)rank) == 0)
-		return 0;
-	return ks_fail(err, "layer %s (%s): weight '%s' has shape %s but the config needs %s",
-	               c->layer->name, c->layer->class_name, w->name,
-	               ks_shape_str(w->shape, w->rank, got, sizeof got),
-	               ks_shape_str(shape, rank, want, sizeof want));
+	return ks_op_check_shape(c, &c->layer->weights[idx], rank, shape, err);
 }
 
 /* Reads weight idx (already shape-checked by infer) into dst. */

@@ -40,20 +40,26 @@ const ks_weight *ks_op_weight_meta(const ks_op_call *c, const char *name)
 	return NULL;
 }
 
-int ks_op_check_weight(const ks_op_call *c, const char *name, int rank, const int64_t *shape, ks_err *err)
+int ks_op_check_shape(const ks_op_call *c, const ks_weight *w, int rank, const int64_t *shape, ks_err *err)
 {
 	char got[128], want[128];
+
+	if (w->rank == rank && memcmp(w->shape, shape, sizeof(int64_t) * (size_t)rank) == 0)
+		return 0;
+	return ks_fail(err, "layer %s (%s): weight '%s' has shape %s but the config needs %s",
+	               c->layer->name, c->layer->class_name, w->name,
+	               ks_shape_str(w->shape, w->rank, got, sizeof got),
+	               ks_shape_str(shape, rank, want, sizeof want));
+}
+
+int ks_op_check_weight(const ks_op_call *c, const char *name, int rank, const int64_t *shape, ks_err *err)
+{
 	const ks_weight *w = ks_op_weight_meta(c, name);
 
 	if (!w)
 		return ks_fail(err, "layer %s (%s): weight '%s' is missing", c->layer->name,
 		               c->layer->class_name, name);
-	if (w->rank == rank && memcmp(w->shape, shape, sizeof(int64_t) * rank) == 0)
-		return 0;
-	return ks_fail(err, "layer %s (%s): weight '%s' has shape %s but the config needs %s",
-	               c->layer->name, c->layer->class_name, name,
-	               ks_shape_str(w->shape, w->rank, got, sizeof got),
-	               ks_shape_str(shape, rank, want, sizeof want));
+	return ks_op_check_shape(c, w, rank, shape, err);
 }
 
 int ks_op_read_weight(const ks_op_call *c, const char *name, int rank, const int64_t *shape,

@@ -91,6 +91,9 @@ const ks_weight *ks_op_weight_meta(const ks_op_call *c, const char *name);
  * on mismatch fails with "layer L: weight W has shape (..) but needs (..)". */
 int ks_op_check_weight(const ks_op_call *c, const char *name, int rank, const int64_t *shape, ks_err *err);
 
+/* ks_op_check_weight for a weight w of c's layer already found. */
+int ks_op_check_shape(const ks_op_call *c, const ks_weight *w, int rank, const int64_t *shape, ks_err *err);
+
 /* Reads weight `name` as float32 into a new buffer (caller frees), checking
  * its shape as ks_op_check_weight does. */
 int ks_op_read_weight(const ks_op_call *c, const char *name, int rank, const int64_t *shape,
