@@ -38,11 +38,6 @@
 #include "ks_spatial.h"
 #include "ks_util.h"
 
-static int fail_layer(const ks_op_call *c, ks_err *err, const char *msg)
-{
-	return ks_fail(err, "layer %s (%s): %s", c->layer->name, c->layer->class_name, msg);
-}
-
 static int check_shape(const ks_op_call *c, const ks_weight *w, int rank, const int64_t *shape, ks_err *err)
 {
 	for (int i = 0; i < rank; i++)
@@ -202,7 +197,7 @@ static int luong_infer(ks_op_call *c, ks_err *err)
 	p->dim = q->d[2];
 	if (!same_dim(q->d[2], kk->d[2]) || !same_dim(q->d[0], v->d[0]) || !same_dim(q->d[0], kk->d[0]) ||
 	    !same_dim(kk->d[1], v->d[1])) {
-		fail_layer(c, err, "query/key features or key/value steps do not match");
+		ks_op_fail(c, err, "query/key features or key/value steps do not match");
 		goto fail;
 	}
 	need = (p->use_scale ? 1 : 0) + (p->concat ? 1 : 0);
@@ -238,7 +233,7 @@ static int luong_infer(ks_op_call *c, ks_err *err)
 		}
 	c->scratch_floats = 0;
 	if (q->d[1] >= 0 && v->d[1] >= 0 && !ks_size_mul((size_t)q->d[1], (size_t)v->d[1], &c->scratch_floats)) {
-		fail_layer(c, err, "the inputs are too large");
+		ks_op_fail(c, err, "the inputs are too large");
 		goto fail;
 	}
 	return 0;
@@ -392,7 +387,7 @@ static int mha_infer(ks_op_call *c, ks_err *err)
 	}
 	p->vd = vd > 0 ? vd : p->kd;
 	if (p->H <= 0 || p->kd <= 0 || p->H > (1 << 20) || p->kd > (1 << 20) || p->vd > (1 << 20)) {
-		fail_layer(c, err, "num_heads and key_dim must be positive");
+		ks_op_fail(c, err, "num_heads and key_dim must be positive");
 		goto fail;
 	}
 	/* Attending over every axis between batch and features jointly is
@@ -414,7 +409,7 @@ static int mha_infer(ks_op_call *c, ks_err *err)
 		for (int i = 1; i <= rank - 2; i++)
 			all = all && seen[i];
 		if (!all) {
-			fail_layer(c, err, "attention_axes other than all the axes between batch and features are not supported");
+			ks_op_fail(c, err, "attention_axes other than all the axes between batch and features are not supported");
 			goto fail;
 		}
 	}
@@ -423,7 +418,7 @@ static int mha_infer(ks_op_call *c, ks_err *err)
 	if (os && !json_is_null(os)) {
 		const json_t *o0 = json_is_array(os) ? json_array_get(os, 0) : os;
 		if (!json_is_integer(o0) || (json_is_array(os) && json_array_size(os) != 1) || json_integer_value(o0) <= 0) {
-			fail_layer(c, err, "only an integer output_shape is supported");
+			ks_op_fail(c, err, "only an integer output_shape is supported");
 			goto fail;
 		}
 		p->out_dim = json_integer_value(o0);
@@ -432,14 +427,14 @@ static int mha_infer(ks_op_call *c, ks_err *err)
 	    flag_kw(c, "return_attention_scores", NULL, &p->scores_out, err) < 0)
 		goto fail;
 	if (rank > 3 && (p->causal || p->scores_out)) {
-		fail_layer(c, err, "causal masks and attention scores need (batch, steps, features) inputs");
+		ks_op_fail(c, err, "causal masks and attention scores need (batch, steps, features) inputs");
 		goto fail;
 	}
 	p->dq = q->d[2];
 	p->dv = v->d[2];
 	p->dk = k->d[2];
 	if (!same_dim(k->d[1], v->d[1]) || !same_dim(q->d[0], v->d[0]) || !same_dim(q->d[0], k->d[0])) {
-		fail_layer(c, err, "query, key and value disagree in batch or key/value steps");
+		ks_op_fail(c, err, "query, key and value disagree in batch or key/value steps");
 		goto fail;
 	}
 
@@ -470,7 +465,7 @@ static int mha_infer(ks_op_call *c, ks_err *err)
 		int64_t bq[2] = {p->H, p->kd}, bv[2] = {p->H, p->vd}, bo[1] = {p->out_dim};
 		if (!p->w[P_Q][0] || !p->w[P_K][0] || !p->w[P_V][0] || !p->w[P_O][0] ||
 		    (p->use_bias && (!p->w[P_Q][1] || !p->w[P_K][1] || !p->w[P_V][1] || !p->w[P_O][1]))) {
-			fail_layer(c, err, "cannot tell the query/key/value/output weights apart");
+			ks_op_fail(c, err, "cannot tell the query/key/value/output weights apart");
 			goto fail;
 		}
 		if (check_shape(c, p->w[P_Q][0], 3, sq, err) < 0 || check_shape(c, p->w[P_K][0], 3, sk, err) < 0 ||
@@ -500,7 +495,7 @@ static int mha_infer(ks_op_call *c, ks_err *err)
 		              (double)v->d[1] * (double)(p->H * p->vd) + (double)q->d[1] * (double)v->d[1] +
 		              (double)q->d[1] * (double)(p->H * p->vd) + 4.0 * (double)(p->H * (p->kd + p->vd));
 		if (need > 4e12) {
-			fail_layer(c, err, "the inputs are too large");
+			ks_op_fail(c, err, "the inputs are too large");
 			goto fail;
 		}
 		c->scratch_floats = (size_t)need;
@@ -518,7 +513,7 @@ static int mha_load(ks_op_call *c, ks_err *err)
 		int64_t n;
 		const ks_weight *w = p->w[i][0];
 		if (!ks_numel(w->shape, w->rank, &n))
-			return fail_layer(c, err, "bad weight shape");
+			return ks_op_fail(c, err, "bad weight shape");
 		p->W[i] = ks_xmalloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
 		if (ks_op_read_into(c, w, p->W[i], err) < 0)
 			return -1;
@@ -648,16 +643,16 @@ static int einsum_infer(ks_op_call *c, ks_err *err)
 	int64_t yd[KS_MAX_RANK * 2];
 
 	if (c->n_in != 1)
-		return fail_layer(c, err, "needs one input");
+		return ks_op_fail(c, err, "needs one input");
 	if (ks_cfg_str(c->config, "equation", NULL, &eq, err) < 0 ||
 	    ks_cfg_str(c->config, "bias_axes", NULL, &bias_axes, err) < 0)
 		return ks_err_prefix(err, "layer %s", c->layer->name);
 	if (json_object_get(c->config, "lora_rank") && !json_is_null(json_object_get(c->config, "lora_rank")))
-		return fail_layer(c, err, "LoRA-enabled EinsumDense is not supported");
+		return ks_op_fail(c, err, "LoRA-enabled EinsumDense is not supported");
 	comma = eq ? strchr(eq, ',') : NULL;
 	arrow = comma ? strstr(comma, "->") : NULL;
 	if (!eq || !comma || !arrow)
-		return fail_layer(c, err, "'equation' is missing or not of the form IN,KERNEL->OUT");
+		return ks_op_fail(c, err, "'equation' is missing or not of the form IN,KERNEL->OUT");
 	p = ks_xcalloc(1, sizeof *p);
 	c->priv = p;
 	/* letters explicitly on the input side, to size the ellipsis */
@@ -762,7 +757,7 @@ static int einsum_infer(ks_op_call *c, ks_err *err)
 		int first = p->rout;
 		int64_t bn = 1, wbn;
 		if (!*bias_axes || strlen(bias_axes) > KS_MAX_RANK) {
-			fail_layer(c, err, "bad bias_axes");
+			ks_op_fail(c, err, "bad bias_axes");
 			goto fail;
 		}
 		strcpy(p->bias_axes, bias_axes);
@@ -806,7 +801,7 @@ static int einsum_load(ks_op_call *c, ks_err *err)
 	float *raw;
 
 	if (!ks_numel(p->wk->shape, p->wk->rank, &n) || p->tail < 0)
-		return fail_layer(c, err, "bad kernel shape");
+		return ks_op_fail(c, err, "bad kernel shape");
 	raw = ks_xmalloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
 	p->W = ks_xmalloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
 	if (ks_op_read_into(c, p->wk, raw, err) < 0) {
@@ -831,7 +826,7 @@ static int einsum_load(ks_op_call *c, ks_err *err)
 		int first = p->first;
 		float *b;
 		if (!ks_numel(p->wb->shape, p->wb->rank, &bn))
-			return fail_layer(c, err, "bad bias shape");
+			return ks_op_fail(c, err, "bad bias shape");
 		b = ks_xmalloc(sizeof(float) * (size_t)(bn > 0 ? bn : 1));
 		if (ks_op_read_into(c, p->wb, b, err) < 0) {
 			free(b);

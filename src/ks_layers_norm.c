@@ -31,11 +31,6 @@
 #include "ks_ops.h"
 #include "ks_util.h"
 
-static int fail_layer(const ks_op_call *c, ks_err *err, const char *msg)
-{
-	return ks_fail(err, "layer %s (%s): %s", c->layer->name, c->layer->class_name, msg);
-}
-
 /* Reads layer weight idx into a new buffer of exactly n floats (a scalar
  * weight may stand for all n when allow_scalar). */
 static int read_param(const ks_op_call *c, int idx, int64_t n, bool allow_scalar, float **out, ks_err *err)
@@ -106,7 +101,7 @@ static int parse_axes(const ks_op_call *c, const json_t *v, int rank, int *axes,
 		json_array_foreach(v, i, e) {
 			int64_t a;
 			if (!json_is_integer(e))
-				return fail_layer(c, err, "'axis' should be an integer or a list of integers");
+				return ks_op_fail(c, err, "'axis' should be an integer or a list of integers");
 			a = json_integer_value(e);
 			if (a < 0)
 				a += rank;
@@ -116,7 +111,7 @@ static int parse_axes(const ks_op_call *c, const json_t *v, int rank, int *axes,
 			used[a] = true;
 		}
 	} else {
-		return fail_layer(c, err, "'axis' should be an integer or a list of integers");
+		return ks_op_fail(c, err, "'axis' should be an integer or a list of integers");
 	}
 	for (int a = 1; a < rank; a++)
 		if (used[a])
@@ -176,9 +171,9 @@ static int block_axes(const ks_op_call *c, int *axes, int *n, int64_t *C, ks_err
 	if (config_axes(c, axes, n, err) < 0)
 		return -1;
 	if (*n == 0)
-		return fail_layer(c, err, "'axis' is empty");
+		return ks_op_fail(c, err, "'axis' is empty");
 	if (!split3(&c->in[0], axes, *n, &outer, C, &inner))
-		return fail_layer(c, err, "normalising over non-adjacent axes is not supported");
+		return ks_op_fail(c, err, "normalising over non-adjacent axes is not supported");
 	return 0;
 }
 
@@ -192,7 +187,7 @@ static void copy_shape_out(ks_op_call *c)
 static int need_one_input(const ks_op_call *c, ks_err *err)
 {
 	if (c->n_in != 1 || c->in[0].rank < 2)
-		return fail_layer(c, err, "needs one input with a batch axis");
+		return ks_op_fail(c, err, "needs one input with a batch axis");
 	return 0;
 }
 
@@ -247,12 +242,12 @@ static int bn_infer(ks_op_call *c, ks_err *err)
 		goto fail;
 	}
 	if (mode < 0 || mode > 2) {
-		fail_layer(c, err, "unknown Keras 1 BatchNormalization mode");
+		ks_op_fail(c, err, "unknown Keras 1 BatchNormalization mode");
 		goto fail;
 	}
 	p->mode = (int)mode;
 	if (p->mode == 1 && !(c->in[0].rank == 2 && p->axes[0] == 1)) {
-		fail_layer(c, err, "mode 1 (sample-wise) needs a 2D input");
+		ks_op_fail(c, err, "mode 1 (sample-wise) needs a 2D input");
 		goto fail;
 	}
 	p->n_stats = (p->scale ? 1 : 0) + (p->center ? 1 : 0);
@@ -280,7 +275,7 @@ static int bn_load(ks_op_call *c, ks_err *err)
 	int k = 0;
 
 	if (C < 0)
-		return fail_layer(c, err, "the normalised axes must have known sizes");
+		return ks_op_fail(c, err, "the normalised axes must have known sizes");
 	if (p->scale && read_param(c, k++, C, false, &p->gamma, err) < 0)
 		return -1;
 	if (p->center && read_param(c, k++, C, false, &p->beta, err) < 0)
@@ -396,7 +391,7 @@ static int norm_infer(ks_op_call *c, ks_err *err)
 	if (config_axes(c, p->axes, &p->n_axes, err) < 0)
 		goto fail;
 	if (!split3(&c->in[0], p->axes, p->n_axes, &outer, &p->C, &inner)) {
-		fail_layer(c, err, "non-adjacent axes are not supported");
+		ks_op_fail(c, err, "non-adjacent axes are not supported");
 		goto fail;
 	}
 	if (ks_cfg_bool(c->config, "invert", false, &p->invert, err) < 0) {
@@ -439,7 +434,7 @@ static int json_floats(const ks_op_call *c, const json_t *v, int64_t n, float *d
 		return 0;
 	}
 	if (!json_is_array(v))
-		return fail_layer(c, err, "config 'mean'/'variance' should be numbers");
+		return ks_op_fail(c, err, "config 'mean'/'variance' should be numbers");
 	stack[0] = v;
 	pos[0] = 0;
 	while (top >= 0) {
@@ -451,13 +446,13 @@ static int json_floats(const ks_op_call *c, const json_t *v, int64_t n, float *d
 		e = json_array_get(stack[top], pos[top]++);
 		if (json_is_number(e)) {
 			if (k >= n)
-				return fail_layer(c, err, "config 'mean'/'variance' has more values than the kept axes");
+				return ks_op_fail(c, err, "config 'mean'/'variance' has more values than the kept axes");
 			dst[k++] = (float)json_number_value(e);
 		} else if (json_is_array(e) && top < KS_MAX_RANK) {
 			stack[++top] = e;
 			pos[top] = 0;
 		} else {
-			return fail_layer(c, err, "config 'mean'/'variance' should be numbers");
+			return ks_op_fail(c, err, "config 'mean'/'variance' should be numbers");
 		}
 	}
 	if (k == 1) {
@@ -466,7 +461,7 @@ static int json_floats(const ks_op_call *c, const json_t *v, int64_t n, float *d
 		return 0;
 	}
 	if (k != n)
-		return fail_layer(c, err, "config 'mean'/'variance' does not match the kept axes");
+		return ks_op_fail(c, err, "config 'mean'/'variance' does not match the kept axes");
 	return 0;
 }
 
@@ -477,7 +472,7 @@ static int norm_load(ks_op_call *c, ks_err *err)
 	float *mean = NULL, *var = NULL;
 
 	if (C < 0)
-		return fail_layer(c, err, "the kept axes must have known sizes");
+		return ks_op_fail(c, err, "the kept axes must have known sizes");
 	if (p->cfg_mean) {
 		mean = ks_xmalloc(sizeof(float) * (size_t)(C ? C : 1));
 		var = ks_xmalloc(sizeof(float) * (size_t)(C ? C : 1));
@@ -601,7 +596,7 @@ static int lnorm_load(ks_op_call *c, ks_err *err)
 	lnorm *p = c->priv;
 	int k = 0;
 	if (p->C < 0)
-		return fail_layer(c, err, "the normalised axes must have known sizes");
+		return ks_op_fail(c, err, "the normalised axes must have known sizes");
 	if (p->scale && read_param(c, k++, p->C, false, &p->gamma, err) < 0)
 		return -1;
 	if (p->center && read_param(c, k++, p->C, false, &p->beta, err) < 0)
@@ -702,7 +697,7 @@ static int gnorm_infer(ks_op_call *c, ks_err *err)
 	if (axis < 0)
 		axis += c->in[0].rank;
 	if (axis <= 0 || axis >= c->in[0].rank) {
-		fail_layer(c, err, "'axis' is out of range");
+		ks_op_fail(c, err, "'axis' is out of range");
 		goto fail;
 	}
 	p->axis = (int)axis;
@@ -741,7 +736,7 @@ static int gnorm_load(ks_op_call *c, ks_err *err)
 	gnorm *p = c->priv;
 	int k = 0;
 	if (p->C < 0)
-		return fail_layer(c, err, "the channel axis must have a known size");
+		return ks_op_fail(c, err, "the channel axis must have a known size");
 	if (p->scale && read_param(c, k++, p->C, p->scalar_params, &p->gamma, err) < 0)
 		return -1;
 	if (p->center && read_param(c, k++, p->C, p->scalar_params, &p->beta, err) < 0)

@@ -67,11 +67,6 @@ typedef struct rnn_cell {
 	float *W, *U, *b, *rb;
 } rnn_cell;
 
-static int fail_layer(const ks_op_call *c, ks_err *err, const char *msg)
-{
-	return ks_fail(err, "layer %s (%s): %s", c->layer->name, c->layer->class_name, msg);
-}
-
 /* Checks layer weight `idx` has exactly the given shape. */
 static int check_w(const ks_op_call *c, int idx, int rank, const int64_t *shape, ks_err *err)
 {
@@ -149,7 +144,7 @@ static int conv_setup(const ks_op_call *c, const json_t *cfg, const ks_shape *in
 		if (ks_win_make(&w, in->d[first + i], ksz[i], st[i], dl[i], pad, err) < 0)
 			return ks_err_prefix(err, "layer %s", c->layer->name);
 		if (w.out == 0 || (in->d[first + i] >= 0 && w.out < 0))
-			return fail_layer(c, err, "the input is smaller than the kernel");
+			return ks_op_fail(c, err, "the input is smaller than the kernel");
 		rc->sin[i] = in->d[first + i];
 		rc->sout[i] = w.out;
 		rc->pb[i] = w.pad;
@@ -161,7 +156,7 @@ static int conv_setup(const ks_op_call *c, const json_t *cfg, const ks_shape *in
 		rc->P = (rc->P < 0 || rc->sout[i] < 0) ? -1 : rc->P * rc->sout[i];
 		rc->kvol *= ksz[i];
 		if (rc->kvol > (1 << 20) || (rc->Pin > ((int64_t)1 << 40)) || (rc->P > ((int64_t)1 << 40)))
-			return fail_layer(c, err, "the kernel or input is too large");
+			return ks_op_fail(c, err, "the kernel or input is too large");
 	}
 	return 0;
 }
@@ -193,7 +188,7 @@ static int cell_parse(const ks_op_call *c, const char *cls, const json_t *cell_c
 	rc->Pin = rc->P = rc->kvol = 1;
 	v = ks_cfg_get_any(cell_cfg, units_keys);
 	if (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > (1 << 24))
-		return fail_layer(c, err, "'units' is missing or not a positive integer");
+		return ks_op_fail(c, err, "'units' is missing or not a positive integer");
 	u = rc->units = json_integer_value(v);
 
 	if (ks_str_startswith(cls, "CuDNN")) {
@@ -219,7 +214,7 @@ static int cell_parse(const ks_op_call *c, const char *cls, const json_t *cell_c
 			return ks_err_prefix(err, "layer %s", c->layer->name);
 		}
 		if (!ks_act_is_elementwise(&rc->act) || !ks_act_is_elementwise(&rc->rec_act))
-			return fail_layer(c, err, "softmax as a recurrent activation is not supported");
+			return ks_op_fail(c, err, "softmax as a recurrent activation is not supported");
 		if (ks_cfg_bool(cell_cfg, "use_bias", true, &rc->use_bias, err) < 0)
 			return ks_err_prefix(err, "layer %s", c->layer->name);
 		has_reset_key = json_object_get(cell_cfg, "reset_after") != NULL;
@@ -249,7 +244,7 @@ static int cell_parse(const ks_op_call *c, const char *cls, const json_t *cell_c
 	    ks_cfg_bool(seq_cfg, "zero_output_for_mask", false, &rc->zero_masked_out, err) < 0)
 		return ks_err_prefix(err, "layer %s", c->layer->name);
 	if (time_major)
-		return fail_layer(c, err, "time_major=True inputs are not supported");
+		return ks_op_fail(c, err, "time_major=True inputs are not supported");
 
 	rc->w0 = w0;
 	if (rc->sn) {
@@ -343,7 +338,7 @@ static int cell_load(const ks_op_call *c, rnn_cell *rc, ks_err *err)
 
 	if (!ks_size_mul((size_t)kin, (size_t)Gu, &nW) || !ks_size_mul((size_t)krec, (size_t)Gu, &nU) ||
 	    !ks_size_mul(nW, sizeof(float), &nW) || !ks_size_mul(nU, sizeof(float), &nU))
-		return fail_layer(c, err, "weights are too large");
+		return ks_op_fail(c, err, "weights are too large");
 	rc->W = ks_xmalloc(nW ? nW : 1);
 	rc->U = ks_xmalloc(nU ? nU : 1);
 	rc->b = ks_xcalloc((size_t)Gu, sizeof(float));
@@ -732,7 +727,7 @@ static int rnn_cell_of(const ks_op_call *c, const char **cls, const json_t **cfg
 	cell = json_object_get(*cfg, "cell");
 	cname = json_object_get(cell, "class_name");
 	if (!json_is_string(cname) || !inner_config(cell))
-		return fail_layer(c, err, "the 'cell' config is missing or is a list of cells (not supported)");
+		return ks_op_fail(c, err, "the 'cell' config is missing or is a list of cells (not supported)");
 	*cls = json_string_value(cname);
 	*cfg = inner_config(cell);
 	return 0;
@@ -747,7 +742,7 @@ static int rnn_infer(ks_op_call *c, ks_err *err)
 	size_t scratch;
 
 	if (c->n_in < 1)
-		return fail_layer(c, err, "has no input");
+		return ks_op_fail(c, err, "has no input");
 	if (rnn_cell_of(c, &cls, &cell_cfg, err) < 0)
 		return -1;
 	B = c->in[0].d[0];
@@ -763,7 +758,7 @@ static int rnn_infer(ks_op_call *c, ks_err *err)
 	rc->mask = rc->sn ? KS_MASK_NONE : ks_op_mask_source(c, &rc->mask_emb);
 	u = rc->units;
 	if (rc->sn && c->n_in != 1) {
-		fail_layer(c, err, "initial states for ConvLSTM are not supported");
+		ks_op_fail(c, err, "initial states for ConvLSTM are not supported");
 		goto fail;
 	}
 	if (c->n_in != 1 && c->n_in != 1 + n_states(rc)) {
@@ -787,7 +782,7 @@ static int rnn_infer(ks_op_call *c, ks_err *err)
 	c->scratch_floats = 0;
 	if (B >= 0 && T >= 0 && rc->P >= 0 && rc->Pin >= 0) {
 		if (!cell_scratch(rc, B, T, &scratch)) {
-			fail_layer(c, err, "the input is too large");
+			ks_op_fail(c, err, "the input is too large");
 			goto fail;
 		}
 		c->scratch_floats = scratch;
@@ -867,11 +862,11 @@ static int bidi_infer(ks_op_call *c, ks_err *err)
 	int nst;
 
 	if (c->n_in != 1)
-		return fail_layer(c, err, "initial states for Bidirectional are not supported");
+		return ks_op_fail(c, err, "initial states for Bidirectional are not supported");
 	if (wrapped_layer(c, "layer", &fcls, &fcfg, err) < 0 || wrapped_layer(c, "backward_layer", &bcls, &bcfg, err) < 0)
 		return -1;
 	if (!fcls)
-		return fail_layer(c, err, "the wrapped 'layer' config is missing");
+		return ks_op_fail(c, err, "the wrapped 'layer' config is missing");
 	mv = json_object_get(c->config, "merge_mode");
 	if (json_is_null(mv)) {
 		mode = NULL;
@@ -922,19 +917,19 @@ static int bidi_infer(ks_op_call *c, ks_err *err)
 	}
 	if (bd->fw.sn != bd->bw.sn || bd->fw.cf != bd->bw.cf || bd->fw.P != bd->bw.P ||
 	    memcmp(bd->fw.sout, bd->bw.sout, sizeof bd->fw.sout) != 0) {
-		fail_layer(c, err, "forward and backward layers differ in their output geometry");
+		ks_op_fail(c, err, "forward and backward layers differ in their output geometry");
 		goto fail;
 	}
 	if (bd->fw.units != bd->bw.units && bd->merge != MERGE_CONCAT && bd->merge != MERGE_NONE) {
-		fail_layer(c, err, "forward and backward layers differ in units");
+		ks_op_fail(c, err, "forward and backward layers differ in units");
 		goto fail;
 	}
 	if (bd->fw.units != bd->bw.units && bd->merge == MERGE_CONCAT && bd->fw.sn && bd->fw.cf) {
-		fail_layer(c, err, "channels_first ConvLSTM with different filters cannot be concatenated");
+		ks_op_fail(c, err, "channels_first ConvLSTM with different filters cannot be concatenated");
 		goto fail;
 	}
 	if (bd->fw.return_sequences != bd->bw.return_sequences || bd->fw.return_state != bd->bw.return_state) {
-		fail_layer(c, err, "forward and backward layers differ in return_sequences/return_state");
+		ks_op_fail(c, err, "forward and backward layers differ in return_sequences/return_state");
 		goto fail;
 	}
 	c->n_out = 0;
@@ -962,13 +957,13 @@ static int bidi_infer(ks_op_call *c, ks_err *err)
 		if (!cell_scratch(&bd->fw, B, T, &scratch) || !cell_scratch(&bd->bw, B, T, &s2) ||
 		    !ks_size_mul((size_t)B, (size_t)((bd->fw.return_sequences ? T : 1) + 2) * (size_t)(Ef + Eb),
 		                 &outs)) {
-			fail_layer(c, err, "the input is too large");
+			ks_op_fail(c, err, "the input is too large");
 			goto fail;
 		}
 		extra = scratch > s2 ? scratch : s2;
 		c->scratch_floats = extra + outs;
 		if (c->scratch_floats < extra) {
-			fail_layer(c, err, "the input is too large");
+			ks_op_fail(c, err, "the input is too large");
 			goto fail;
 		}
 	}
@@ -1099,7 +1094,7 @@ static int td_setup(ks_op_call *c, const char *cls, const json_t *cfg, ks_err *e
 	td->call.n_in = 1;
 	BT = (s->d[0] < 0 || s->d[1] < 0) ? -1 : s->d[0] * s->d[1];
 	if (s->d[0] > 0 && s->d[1] > 0 && BT / s->d[1] != s->d[0]) {
-		fail_layer(c, err, "the input is too large");
+		ks_op_fail(c, err, "the input is too large");
 		goto fail;
 	}
 	td->call.in[0].rank = s->rank - 1;
@@ -1109,11 +1104,11 @@ static int td_setup(ks_op_call *c, const char *cls, const json_t *cfg, ks_err *e
 	if (td->op->infer(&td->call, err) < 0)
 		goto fail;
 	if (td->call.n_out != 1) {
-		fail_layer(c, err, "the wrapped layer has several outputs");
+		ks_op_fail(c, err, "the wrapped layer has several outputs");
 		goto fail_inner;
 	}
 	if (td->call.out[0].rank + 1 > KS_MAX_RANK) {
-		fail_layer(c, err, "output rank is too large");
+		ks_op_fail(c, err, "output rank is too large");
 		goto fail_inner;
 	}
 	if (td->op->flags & KS_OP_POST_ACTIVATION) {
@@ -1149,7 +1144,7 @@ static int td_infer(ks_op_call *c, ks_err *err)
 	if (wrapped_layer(c, "layer", &cls, &cfg, err) < 0)
 		return -1;
 	if (!cls)
-		return fail_layer(c, err, "the wrapped 'layer' config is missing");
+		return ks_op_fail(c, err, "the wrapped 'layer' config is missing");
 	return td_setup(c, cls, cfg, err);
 }
 

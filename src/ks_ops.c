@@ -26,6 +26,11 @@ const ks_op *ks_op_find(const char *class_name)
 	return NULL;
 }
 
+int ks_op_fail(const ks_op_call *c, ks_err *err, const char *msg)
+{
+	return ks_fail(err, "layer %s (%s): %s", c->layer->name, c->layer->class_name, msg);
+}
+
 int64_t ks_shape_numel(const ks_shape *s)
 {
 	int64_t n;

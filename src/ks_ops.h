@@ -81,6 +81,9 @@ typedef struct ks_op {
  * listed as their own entries). NULL when unsupported. */
 const ks_op *ks_op_find(const char *class_name);
 
+/* Fails with "layer NAME (CLASS): msg"; returns -1. */
+int ks_op_fail(const ks_op_call *c, ks_err *err, const char *msg);
+
 /* Number of elements of a shape (batch included); -1 if any dim is unknown. */
 int64_t ks_shape_numel(const ks_shape *s);
 
