@@ -11,7 +11,8 @@
  * convolutions skip im2col, and 3x3 stride-1 2-D convolutions with enough
  * channels use Winograd F(2x2, 3x3) (ks_winograd.h), 2.25x fewer
  * multiplications. Weights are re-laid out once at load into the GEMM's
- * layout: per group, (taps, in/groups, out/groups) row-major.
+ * layout: per group, (taps, in/groups, out/groups) row-major (Winograd
+ * kernels stay as stored; their transform lives in scratch for one run).
  *
  * KERASCOPE_CONV=im2col in the environment turns Winograd off (to compare
  * speed or rounding; see bench/README).
@@ -93,7 +94,7 @@ typedef struct conv_priv {
 	int prank;
 	layout play;
 	/* loaded */
-	float *k;       /* GEMM layout */
+	float *k;       /* GEMM layout; Winograd: as stored, (3, 3, cin, cout) */
 	float *pw;      /* separable pointwise (cin*mult, cout) */
 	float *bias;
 	/* scratch offsets (floats) */
@@ -503,9 +504,10 @@ static int conv_infer(ks_op_call *c, ks_err *err)
 			if (p->wino) {
 				int64_t ntiles = ((p->w[0].out + 1) / 2) * ((p->w[1].out + 1) / 2);
 				p->tblk = ks_wino_block(p->cin, p->cout, ntiles);
-				if (p->tblk > BLAS_MAX / (16 * (p->cin + p->cout)))
+				if (p->tblk > BLAS_MAX / (16 * (p->cin + p->cout)) ||
+				    p->cout > ((int64_t)1 << 40) / (16 * p->cin))
 					return size_fail(c, err);
-				t = (int64_t)ks_wino_scratch(p->cin, p->cout, p->tblk);
+				t = (int64_t)ks_wino_scratch(p->cin, p->cout, ntiles, p->tblk);
 			} else if (!p->direct) {
 				int64_t rows = (int64_t)(COL_BUDGET / (size_t)(ktot ? ktot : 1));
 				if (rows < MIN_ROWS)
@@ -594,11 +596,7 @@ static int conv_load(ks_op_call *c, ks_err *err)
 		flip_taps(k, p->taps, p->kshape[p->krank - 2] * p->kshape[p->krank - 1]);
 	switch (p->def->kind) {
 	case CK_CONV:
-		if (p->wino) {
-			p->k = ks_xmalloc((size_t)(16 * p->cin * p->cout) * sizeof(float));
-			ks_wino_kernel(k, p->cin, p->cout, p->k);
-			free(k);
-		} else if (p->groups == 1) {
+		if (p->groups == 1) { /* Winograd too: ks_wino_run transforms it per run */
 			p->k = k;
 		} else {
 			/* (taps, cin_g, cout) -> per group (taps, cin_g, cout_g) */

@@ -284,6 +284,10 @@ static void test_random_convs(void **state)
 		{2, {40, 38}, {3, 3}, {1, 1}, {1, 1}, P_SAME, 64, 32, 1, false, true, 0},
 		{2, {3, 40}, {3, 3}, {1, 1}, {1, 1}, P_VALID, 16, 16, 1, false, true, 0},
 		{2, {1, 20}, {3, 3}, {1, 1}, {1, 1}, P_SAME, 16, 24, 1, false, true, 0},
+		/* odd cin*cout (the kernel transform's scalar tail); one tile block, then
+		 * 45*43 tiles: more than one block (the kernel transformed all at once) */
+		{2, {9, 7}, {3, 3}, {1, 1}, {1, 1}, P_SAME, 17, 19, 1, false, true, 0},
+		{2, {90, 86}, {3, 3}, {1, 1}, {1, 1}, P_SAME, 17, 19, 1, false, true, 0},
 		{3, {5, 6, 4}, {3, 3, 2}, {1, 2, 1}, {1, 1, 1}, P_SAME, 2, 3, 1, false, true, 0},
 		{3, {6, 5, 5}, {2, 2, 2}, {2, 1, 1}, {1, 2, 1}, P_VALID, 3, 2, 1, true, true, 0},
 		/* depthwise: cout field is the multiplier */
