@@ -545,6 +545,19 @@ static const ks_weight *find_deep(const ks_model *m, const char *spec, const ks_
 	return NULL;
 }
 
+/* Optimizer slots belong to no layer: matched by HDF5 path, stored name or
+ * the name `ls` shows ("Adam/dense/kernel/m"). */
+static const ks_weight *find_optimizer(const ks_model *m, const char *spec)
+{
+	for (int i = 0; i < m->n_opt_weights; i++) {
+		const ks_weight *o = &m->opt_weights[i];
+		if (ks_str_eq(o->h5_path, spec) || ks_str_eq(o->stored_name, spec) ||
+		    ks_str_eq(o->name, spec))
+			return o;
+	}
+	return NULL;
+}
+
 const ks_weight *ks_model_find_weight(const ks_model *m, const char *spec, const ks_layer **owner)
 {
 	const ks_layer *dummy;
@@ -556,16 +569,14 @@ const ks_weight *ks_model_find_weight(const ks_model *m, const char *spec, const
 	if (!m || !spec || !spec[0])
 		return NULL;
 	if (spec[0] == '/')
-		return find_by_path(m, spec, owner);
-	if ((w = find_deep(m, spec, owner)))
-		return w;
-	{
+		w = find_by_path(m, spec, owner);
+	else if (!(w = find_deep(m, spec, owner))) {
 		/* An HDF5 path given without its leading '/'. */
 		char *abs = ks_xasprintf("/%s", spec);
 		w = find_by_path(m, abs, owner);
 		free(abs);
 	}
-	return w;
+	return w ? w : find_optimizer(m, spec);
 }
 
 /* ---- reading ------------------------------------------------------------- */

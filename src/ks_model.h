@@ -150,7 +150,9 @@ void ks_model_free(ks_model *m);
 ks_layer *ks_model_find_layer(const ks_model *m, const char *name, bool deep);
 
 /* Finds a weight by "layer/weight" (semantic or stored name), by a nested path
- * "outer/inner/weight", or by absolute HDF5 path. *owner receives its layer. */
+ * "outer/inner/weight", or by absolute HDF5 path; failing those, an optimizer
+ * slot by its HDF5 path, stored name or shown name ("Adam/dense/kernel/m").
+ * *owner receives its layer (NULL for optimizer slots). */
 const ks_weight *ks_model_find_weight(const ks_model *m, const char *spec, const ks_layer **owner);
 
 /* Reads a whole weight converted to float32 into dst (ks_numel(shape) floats). */

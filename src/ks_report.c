@@ -1035,25 +1035,6 @@ static json_t *values_json(const float *v, const int64_t *shape, int rank, size_
 	return a;
 }
 
-const ks_weight *ks_report_find_weight(const ks_model *m, const char *spec,
-                                       const ks_layer **owner)
-{
-	const ks_layer *l = NULL;
-	const ks_weight *w = ks_model_find_weight(m, spec, &l);
-	if (owner)
-		*owner = w ? l : NULL;
-	if (w)
-		return w;
-	for (int i = 0; i < m->n_opt_weights; i++) {
-		const ks_weight *o = &m->opt_weights[i];
-		if ((o->h5_path && strcmp(o->h5_path, spec) == 0) ||
-		    (o->stored_name && strcmp(o->stored_name, spec) == 0) ||
-		    (o->name && strcmp(o->name, spec) == 0))
-			return o;
-	}
-	return NULL;
-}
-
 static json_t *stats_json(const ks_stats *st)
 {
 	json_t *o = json_object();
@@ -1073,7 +1054,7 @@ int ks_report_dump(FILE *out, const ks_model *m, const char *spec, const ks_dump
                    ks_err *err)
 {
 	const ks_layer *owner = NULL;
-	const ks_weight *w = ks_report_find_weight(m, spec, &owner);
+	const ks_weight *w = ks_model_find_weight(m, spec, &owner);
 	ks_slice sl;
 	int64_t shown[KS_MAX_RANK], oshape[KS_MAX_RANK], total;
 	bool el[KS_MAX_RANK] = {false}, pel[KS_MAX_RANK] = {false};

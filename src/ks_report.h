@@ -46,17 +46,11 @@ typedef struct ks_dump_opts {
 	bool json;
 } ks_dump_opts;
 
-/* dump: one weight (addressed as ks_model_find_weight accepts, or by the
- * HDF5 path / stored name of an optimizer slot), its values and statistics
+/* dump: one weight (addressed as ks_model_find_weight accepts, optimizer
+ * slots included), its values and statistics
  * over the selected region. */
 int ks_report_dump(FILE *out, const ks_model *m, const char *spec, const ks_dump_opts *o,
                    ks_err *err);
-
-/* Finds a layer weight (ks_model_find_weight) or an optimizer weight by its
- * HDF5 path, stored name or name as `ls` shows it ("Adam/dense/kernel/m").
- * *owner is NULL for optimizer weights. */
-const ks_weight *ks_report_find_weight(const ks_model *m, const char *spec,
-                                       const ks_layer **owner);
 
 /* Byte count as Keras prints it: "524.00 B", "1.03 KB", "527.79 MB" (1024 base). */
 const char *ks_report_bytes(int64_t n, char *buf, size_t size);

@@ -213,6 +213,28 @@ static void test_find_weight_scoped_names(void **state)
 	free(p);
 }
 
+/* Optimizer slots are found like layer weights, by the name `ls` shows and by
+ * HDF5 path, and belong to no layer. */
+static void test_find_optimizer_slot(void **state)
+{
+	ks_err err;
+	const ks_layer *owner = (const ks_layer *)1;
+	ks_model *m = ks_model_open(KS_TEST_SRCDIR "/examples/iris_mlp.h5", NULL, &err);
+	const ks_weight *w;
+
+	(void)state;
+	if (!m)
+		fprintf(stderr, "%s\n", err.msg);
+	assert_non_null(m);
+	w = ks_model_find_weight(m, "Adam/iter", &owner);
+	assert_non_null(w);
+	assert_null(owner);
+	assert_int_equal(w->rank, 0);
+	assert_ptr_equal(ks_model_find_weight(m, w->h5_path, NULL), w);
+	assert_null(ks_model_find_weight(m, "Adam/nothing", NULL));
+	ks_model_free(m);
+}
+
 /* Bidirectional weights carry their direction, however deep the cell scope
  * sits (tf.keras 2.3+: "bidirectional/forward_lstm/lstm_cell/kernel:0"), and
  * the legacy and Keras 3 forms of one model name them alike. */
@@ -402,6 +424,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_weights_with_config),
 	cmocka_unit_test(test_find_weight_scoped_names),
 	cmocka_unit_test(test_bidirectional_names),
+	cmocka_unit_test(test_find_optimizer_slot),
 	cmocka_unit_test(test_conformance_files_agree),
 	cmocka_unit_test(test_layer_order_pitfall),
 };
