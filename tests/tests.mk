@@ -190,3 +190,12 @@ if HAVE_CMOCKA
 TESTS += tests/predict-cli.sh
 EXTRA_DIST += tests/predict-cli.sh
 endif
+
+# Where an architecture comes from (--config): JSON files, wrapped strings,
+# model files, hostile inputs.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_arch
+tests_test_arch_SOURCES = tests/test_arch.c
+tests_test_arch_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_arch_LDADD = $(TEST_LDADD)
+endif
