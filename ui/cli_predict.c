@@ -23,6 +23,7 @@
 #include <cblas.h>
 #include <jansson.h>
 
+#include "cli_common.h"
 #include "cli_predict.h"
 #include "ks_input.h"
 #include "ks_npy.h"
@@ -53,7 +54,7 @@ typedef struct popts {
 	const char *labels;
 	int repeat;
 	int threads;
-	const char *config;
+	ks_open_opts open; /* --config, --load-order (cli_common.h) */
 	bool json;
 } popts;
 
@@ -75,13 +76,12 @@ static const char usage_text[] =
 	"  --labels FILE    class names for --top, one per line\n"
 	"  --repeat N       run N times and report the median time per inference\n"
 	"  --threads N      OpenBLAS threads (default 1)\n"
-	"  --config ARCH    architecture for weights-only files: a JSON file, or a\n"
-	"                   model file (.h5/.keras) whose architecture is used\n"
-	"  --json           machine-readable output\n";
+	"  --json           machine-readable output\n"
+	CLI_MODEL_OPTS_HELP;
 
 enum {
 	O_INPUT = 256, O_RANDOM, O_ZEROS, O_BATCH, O_TRACE, O_SAVE, O_UNTIL, O_TOP, O_LABELS,
-	O_REPEAT, O_THREADS, O_CONFIG, O_JSON,
+	O_REPEAT, O_THREADS, O_JSON,
 };
 
 static bool parse_int(const char *s, long long lo, long long hi, long long *out)
@@ -117,7 +117,7 @@ static int parse_args(int argc, char **argv, popts *o)
 		{"labels", required_argument, NULL, O_LABELS},
 		{"repeat", required_argument, NULL, O_REPEAT},
 		{"threads", required_argument, NULL, O_THREADS},
-		{"config", required_argument, NULL, O_CONFIG},
+		CLI_MODEL_OPTION_ROWS,
 		{"json", no_argument, NULL, O_JSON},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -173,9 +173,12 @@ static int parse_args(int argc, char **argv, popts *o)
 				return bad("--threads needs a positive number", optarg);
 			o->threads = (int)v;
 			break;
-		case O_CONFIG: o->config = optarg; break;
 		case O_JSON: o->json = true; break;
 		default:
+			switch (cli_model_opt("predict", c, optarg, &o->open)) {
+			case 1: continue;
+			case -1: return 2;
+			}
 			if (optopt && optopt < 256)
 				fprintf(stderr, "kerascope: predict: bad option '-%c' (try 'kerascope predict --help')\n", optopt);
 			else
@@ -642,10 +645,9 @@ int cli_predict(int argc, char **argv)
 	ks_err_clear(&err);
 	openblas_set_num_threads(o.threads);
 
-	ks_open_opts oo = {.config_path = o.config};
-	m = ks_model_open(o.file, &oo, &err);
+	m = cli_open_model(o.file, &o.open);
 	if (!m)
-		goto fail_msg;
+		goto done;
 	if (m->n_inputs > KS_MAX_IO * 8) {
 		ks_fail(&err, "the model has too many inputs (%d)", m->n_inputs);
 		goto fail_file;

@@ -21,6 +21,7 @@
 #include <hdf5.h>
 #include <jansson.h>
 
+#include "ks_guess.h"
 #include "ks_stats.h"
 #include "ks_util.h"
 #include "ui.h"
@@ -249,8 +250,13 @@ void ui_detail_build(ui *u)
 		return;
 	}
 	const char *path = ui_layers_selected_path(u);
+	char cls[160];
+	ks_guess g;
 	ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "%s (%s)", path ? path : L->name,
-	            L->class_name ? L->class_name : "?");
+	            ks_layer_class_label(L, cls, sizeof cls));
+	if (ks_guess_class(L, &g))
+		ui_list_add(l, UI_R_DIM, 0, 0, NULL, "  class guessed from the weights (%s): no architecture",
+		            g.why);
 	ui_list_add(l, UI_R_NORMAL, 0, 0, NULL, "  params %lld   trainable %s   calls %d%s",
 	            (long long)L->params, L->trainable ? "yes" : "no", L->n_nodes,
 	            L->n_nodes > 1 ? " (shared)" : "");
