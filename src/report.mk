@@ -2,4 +2,5 @@
 src_libkerascope_a_SOURCES += \
 	src/ks_stats.c src/ks_stats.h \
 	src/ks_slice.c src/ks_slice.h \
-	src/ks_report.c src/ks_report.h
+	src/ks_report.c src/ks_report.h \
+	src/ks_file.c src/ks_file.h

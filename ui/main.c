@@ -2,7 +2,9 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -10,6 +12,7 @@
 #include "cli_common.h"
 #include "cli_report.h"
 #include "cli_predict.h"
+#include "ks_blas.h"
 #include "ks_status.h"
 #include "ui_tui.h"
 
@@ -77,8 +80,33 @@ static int open_file(int argc, char **argv)
 	return sum->run(n, sargv);
 }
 
+/* Commands that only read and print a file never multiply matrices: they
+ * keep whatever kernels OpenBLAS chose instead of paying for a restart. */
+static bool reads_only(const char *cmd)
+{
+	static const char *const readers[] = {"summary", "ls", "dump", "attrs", "config", "stats",
+	                                      "--help", "-h", "--version", NULL};
+	for (int i = 0; readers[i]; i++)
+		if (strcmp(cmd, readers[i]) == 0)
+			return true;
+	return false;
+}
+
+/* OpenBLAS fixes its kernels when it is loaded; when it fell back to slower
+ * ones than this CPU runs, start again with OPENBLAS_CORETYPE set (ks_blas.h).
+ * If the restart fails the program simply goes on with the slower kernels. */
+static void use_best_blas(char **argv)
+{
+	const char *core = ks_blas_core_hint();
+	if (!core || setenv("OPENBLAS_CORETYPE", core, 1) != 0)
+		return;
+	execv("/proc/self/exe", argv);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && !reads_only(argv[1]))
+		use_best_blas(argv);
 	ks_quiet_hdf5();
 	if (argc < 2) {
 		usage(stderr);
