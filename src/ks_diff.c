@@ -570,6 +570,7 @@ void ks_diff_free(ks_diff *d)
 	ks_diff_free_changes(d->model_changes, d->n_model_changes);
 	ks_diff_free_changes(d->training_changes, d->n_training_changes);
 	ks_diff_free_outputs(&d->outputs);
+	free(d->elems);
 	ks_model_free(d->a);
 	ks_model_free(d->b);
 	free(d);
@@ -582,8 +583,8 @@ typedef struct progress {
 } progress;
 
 /* Streams one tensor pair of equal shape in lockstep blocks. */
-static int compare_tensor(ks_diff *d, ks_diff_tensor *t, float *ba, float *bb, progress *pg,
-                          ks_err *err)
+static int compare_tensor(ks_diff *d, ks_diff_tensor *t, int index, float *ba, float *bb,
+                          progress *pg, ks_err *err)
 {
 	ks_slab_iter it;
 	int64_t reported = 0;
@@ -596,10 +597,11 @@ static int compare_tensor(ks_diff *d, ks_diff_tensor *t, float *ba, float *bb, p
 			return -1;
 		int64_t base = t->cmp.count, before = t->cmp.n_changed;
 		ks_cmp_add(&t->cmp, ba, bb, it.n);
-		if (d->opts.on_elem && reported < d->opts.elem_max && t->cmp.n_changed > before)
+		if (reported < d->opts.elem_max && t->cmp.n_changed > before)
 			for (size_t i = 0; i < it.n && reported < d->opts.elem_max; i++)
 				if (ks_tol_differs(&d->opts.tol, ba[i], bb[i])) {
-					d->opts.on_elem(d->opts.elem_ctx, t, base + (int64_t)i, ba[i], bb[i]);
+					d->elems = ks_xrealloc(d->elems, (size_t)(d->n_elems + 1) * sizeof *d->elems);
+					d->elems[d->n_elems++] = (ks_diff_elem){index, base + (int64_t)i, ba[i], bb[i]};
 					reported++;
 				}
 		pg->done += (int64_t)it.n;
@@ -713,7 +715,7 @@ int ks_diff_compare(ks_diff *d, ks_err *err)
 		for (int i = 0; i < (pass ? d->n_opt_tensors : d->n_tensors) && rc == 0; i++) {
 			ks_diff_tensor *t = pass ? &d->opt_tensors[i] : &d->tensors[i];
 			if (t->wa && t->wb && t->status == KS_DS_SAME && !t->compared)
-				rc = compare_tensor(d, t, ba, bb, &pg, err);
+				rc = compare_tensor(d, t, pass ? -1 - i : i, ba, bb, &pg, err);
 		}
 	free(ba);
 	free(bb);
@@ -752,15 +754,22 @@ bool ks_diff_weights_identical(const ks_diff *d)
 bool ks_diff_identical(const ks_diff *d)
 {
 	if (!ks_diff_weights_identical(d) || d->n_layers_added || d->n_layers_removed ||
-	    d->n_layers_config || d->n_training_changes)
+	    d->n_layers_config)
 		return false;
 	for (int i = 0; i < d->n_model_changes; i++)
 		if (!d->model_changes[i].info)
 			return false;
-	for (int i = 0; i < d->n_opt_tensors; i++)
-		if (d->opt_tensors[i].status != KS_DS_SAME)
-			return false;
 	if (d->outputs.ran && d->outputs.first_divergence >= 0)
 		return false;
 	return true;
+}
+
+bool ks_diff_any_difference(const ks_diff *d)
+{
+	if (!ks_diff_identical(d) || d->n_training_changes || d->opt_a.present != d->opt_b.present)
+		return true;
+	for (int i = 0; i < d->n_opt_tensors; i++)
+		if (d->opt_tensors[i].status != KS_DS_SAME)
+			return true;
+	return false;
 }

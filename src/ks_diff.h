@@ -154,7 +154,13 @@ typedef struct ks_diff_outputs {
 } ks_diff_outputs;
 
 typedef int (*ks_diff_progress_fn)(void *ctx, int64_t done, int64_t total);
-typedef void (*ks_diff_elem_fn)(void *ctx, const ks_diff_tensor *t, int64_t flat, float a, float b);
+
+/* One element that differs under the tolerance (h5diff -r). */
+typedef struct ks_diff_elem {
+	int tensor;                /* index into ks_diff.tensors (opt slots: -1 - index) */
+	int64_t flat;              /* C-order index */
+	float a, b;
+} ks_diff_elem;
 
 typedef struct ks_diff_opts {
 	ks_tol tol;
@@ -163,10 +169,8 @@ typedef struct ks_diff_opts {
 	 * returning non-zero stops ks_diff_compare with "interrupted". */
 	ks_diff_progress_fn progress;
 	void *progress_ctx;
-	/* Called for each element that differs under tol (h5diff -r), at most
-	 * elem_max times per tensor (0: never). */
-	ks_diff_elem_fn on_elem;
-	void *elem_ctx;
+	/* Keep the first elem_max differing elements of each tensor in
+	 * ks_diff.elems (h5diff -r); 0 keeps none. */
 	int64_t elem_max;
 } ks_diff_opts;
 
@@ -198,6 +202,9 @@ typedef struct ks_diff {
 	int64_t params_a, params_changed; /* parameters of a; those in tensors not "same" */
 	ks_cmp total;               /* every compared tensor merged */
 
+	ks_diff_elem *elems;       /* with opts.elem_max: differing elements, by tensor */
+	int64_t n_elems;
+
 	ks_diff_outputs outputs;
 } ks_diff;
 
@@ -213,11 +220,16 @@ int ks_diff_compare(ks_diff *d, ks_err *err);
 
 /* True when no tensor differs, none was added, removed or reshaped. */
 bool ks_diff_weights_identical(const ks_diff *d);
-/* True when nothing differs at all beyond the tolerance: weights, layers,
- * per-layer settings, inputs/outputs, training configuration and, when
- * run, the outputs. File format, Keras version and backend are reported
- * but do not count: the same weights in two containers are identical. */
+/* True when the two compute the same: weights identical, no layer added
+ * or removed, no layer setting, model input or output changed, and (when
+ * run) no output diverged. File format, Keras version and backend are
+ * reported but do not count: the same weights in two containers are
+ * identical. Training configuration and optimizer state do not count here
+ * either (they do not change what the model computes)... */
 bool ks_diff_identical(const ks_diff *d);
+/* ...but they do here: true when anything at all differs (the exit status
+ * of `kerascope diff`). */
+bool ks_diff_any_difference(const ks_diff *d);
 
 /* The model inputs a forward pass of a needs (for callers that build
  * inputs with ks_input): the model that will run as a. */
