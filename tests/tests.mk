@@ -199,3 +199,13 @@ tests_test_arch_SOURCES = tests/test_arch.c
 tests_test_arch_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_arch_LDADD = $(TEST_LDADD)
 endif
+# Diff (helper diff): element-wise comparison.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_cmp tests/test_diff_cases
+tests_test_diff_cases_SOURCES = tests/test_diff_cases.c
+tests_test_diff_cases_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_diff_cases_LDADD = $(TEST_LDADD)
+tests_test_cmp_SOURCES = tests/test_cmp.c
+tests_test_cmp_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_cmp_LDADD = $(TEST_LDADD)
+endif

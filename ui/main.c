@@ -12,6 +12,7 @@
 #include "cli_common.h"
 #include "cli_report.h"
 #include "cli_predict.h"
+#include "cli_diff.h"
 #include "ks_blas.h"
 #include "ks_status.h"
 #include "ui_tui.h"
@@ -24,6 +25,7 @@ const cli_command cli_commands[] = {
 	{"attrs", cli_attrs, CLI_ATTRS_SYNOPSIS},
 	{"config", cli_config, CLI_CONFIG_SYNOPSIS},
 	{"predict", cli_predict, CLI_PREDICT_SYNOPSIS},
+	{"diff", cli_diff, CLI_DIFF_SYNOPSIS},
 	{NULL, NULL, NULL},
 };
 
