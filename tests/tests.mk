@@ -190,3 +190,12 @@ if HAVE_CMOCKA
 TESTS += tests/predict-cli.sh
 EXTRA_DIST += tests/predict-cli.sh
 endif
+
+# evaluate: accuracies, losses and Keras' "accuracy" resolution; labelled CSV
+# and HDF5 dataset inputs (helper evaluate).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_eval
+tests_test_eval_SOURCES = tests/test_eval.c
+tests_test_eval_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_eval_LDADD = $(TEST_LDADD)
+endif
