@@ -199,3 +199,6 @@ tests_test_eval_SOURCES = tests/test_eval.c
 tests_test_eval_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_eval_LDADD = $(TEST_LDADD)
 endif
+# evaluate from the shell: iris training accuracy, the README walk-through, errors.
+TESTS += tests/cli/evaluate.sh
+EXTRA_DIST += tests/cli/evaluate.sh

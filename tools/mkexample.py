@@ -15,6 +15,8 @@ results are written in the layouts real Keras writes (see
   iris_sample.npy/.csv   six rows of the data (two per class), float32
   iris_sample_expected.npy  the trained model's softmax output for them (float64 numpy pass)
   iris_labels.txt        the class names, in output order
+  iris_x.npy, iris_y_onehot.npy  the whole data set as arrays: features (150, 4) float32,
+                         one-hot labels (150, 3) float32
   iris_train_metrics.json  what training reports for the saved (float32) weights on the
                          whole data set, as model.evaluate would: samples, correct,
                          accuracy, categorical cross-entropy (tests check `kerascope
@@ -243,6 +245,8 @@ def main():
     np.save(os.path.join(out, "iris_sample_expected.npy"), prob)
     with open(os.path.join(out, "iris_labels.txt"), "w") as f:
         f.write("\n".join(LABELS) + "\n")
+    np.save(os.path.join(out, "iris_x.npy"), x)
+    np.save(os.path.join(out, "iris_y_onehot.npy"), np.eye(3, dtype=np.float32)[y])
     # the saved float32 weights over the whole set, as model.evaluate(x, y) reports
     _, prob_all = forward(params, x)
     correct = int((prob_all.argmax(1) == y).sum())

@@ -265,11 +265,13 @@ static void print_text(const ks_model *m, const eopts *o, const evaldata *d, con
 	if (!any)
 		printf("  none applies: the labels are not classes (%s)\n", v->form);
 	if (cc->names_accuracy) {
-		printf("metric    \"%s\" is %s here (%s%s)\n", cc->metric_name, ks_acc_metric_name(v->resolved),
-		       ks_rule_desc(cc->rule), cc->rule_assumed ? "; assumed, the file records no Keras version" : "");
+		printf("metric    \"%s\" = %s for this file (%s%s)\n", cc->metric_name,
+		       ks_acc_metric_name(v->resolved), cc->rule_assumed ? "no Keras version recorded" : "Keras ",
+		       cc->rule_assumed ? "" : m->keras_version);
+		printf("          %s%s;\n", ks_rule_desc(cc->rule), cc->rule_assumed ? " (assumed)" : "");
 		ks_acc_rule other = cc->rule == KS_RULE_LOSS_BASED ? KS_RULE_SHAPE_BASED : KS_RULE_LOSS_BASED;
-		if (v->by_rule[other] != v->resolved)
-			printf("          %s: %s\n", ks_rule_desc(other), ks_acc_metric_name(v->by_rule[other]));
+		printf("          %s: %s\n", ks_rule_desc(other),
+		       v->by_rule[other] == v->resolved ? "the same" : ks_acc_metric_name(v->by_rule[other]));
 		if (v->resolved >= 0 && !r->applies[v->resolved])
 			printf("          (%s does not apply to these labels)\n", ks_acc_metric_name(v->resolved));
 	} else if (cc->explicit_acc != KS_ACC_NONE) {
