@@ -52,6 +52,10 @@ typedef struct ks_dump_opts {
 int ks_report_dump(FILE *out, const ks_model *m, const char *spec, const ks_dump_opts *o,
                    ks_err *err);
 
+/* A count with thousands separators, as Keras' summary prints parameters:
+ * "138,357,544". */
+const char *ks_report_count(int64_t n, char *buf, size_t size);
+
 /* Byte count as Keras prints it: "524.00 B", "1.03 KB", "527.79 MB" (1024 base). */
 const char *ks_report_bytes(int64_t n, char *buf, size_t size);
 

@@ -10,6 +10,7 @@
 #include "cli_predict.h"
 #include "cli_evaluate.h"
 #include "ks_status.h"
+#include "ks_util.h"
 #include "ui_tui.h"
 
 /* One line per subcommand; each lives in ui/cli_<name>.c. */
@@ -61,6 +62,14 @@ int main(int argc, char **argv)
 			if (strcmp(c->name, "summary") == 0)
 				return c->run(2, sargv);
 	}
-	fprintf(stderr, "kerascope: unknown command '%s' (try --help)\n", argv[1]);
+	const char *names[32];
+	size_t n = 0;
+	for (const cli_command *c = cli_commands; c->name && n < 32; c++)
+		names[n++] = c->name;
+	const char *near = ks_suggest(argv[1], names, n);
+	if (near)
+		fprintf(stderr, "kerascope: unknown command '%s' (did you mean '%s'? try --help)\n", argv[1], near);
+	else
+		fprintf(stderr, "kerascope: unknown command '%s' (try --help)\n", argv[1]);
 	return 2;
 }

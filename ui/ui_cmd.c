@@ -328,7 +328,13 @@ static void cmd_show(ui *u, const char *spec)
 		         "activation", spec);
 		return;
 	}
-	ui_error(u, "show: no weight or layer named '%s'", spec);
+	char near[512];
+	if (!u->plain && ks_model_suggest_weight(u->model, spec, near, sizeof near))
+		ui_error(u, "show: no weight or layer named '%s' (did you mean '%s'?)", spec, near);
+	else if (!u->plain && ks_model_suggest_layer(u->model, spec, near, sizeof near))
+		ui_error(u, "show: no weight or layer named '%s' (did you mean '%s'?)", spec, near);
+	else
+		ui_error(u, "show: no weight or layer named '%s'", spec);
 }
 
 void ui_cmd_run(ui *u, const char *line)
@@ -346,7 +352,15 @@ void ui_cmd_run(ui *u, const char *line)
 	}
 	const ui_cmd_info *ci = ui_cmd_find(argv[0]);
 	if (!ci) {
-		ui_error(u, "unknown command '%s' (try :help)", argv[0]);
+		const char *names[UI_CMD_COUNT];
+		size_t n = 0;
+		for (const ui_cmd_info *c = ui_cmd_table; c->name && n < UI_CMD_COUNT; c++)
+			names[n++] = c->name;
+		const char *near = ks_suggest(argv[0], names, n);
+		if (near)
+			ui_error(u, "unknown command '%s' (did you mean :%s? try :help)", argv[0], near);
+		else
+			ui_error(u, "unknown command '%s' (try :help)", argv[0]);
 		ui_argv_free(argv, argc);
 		return;
 	}
@@ -383,7 +397,11 @@ void ui_cmd_run(ui *u, const char *line)
 			break;
 		}
 		if (u->plain || !ui_layers_select(u, argv[1])) {
-			ui_error(u, "open: no layer named '%s'", argv[1]);
+			char near[512];
+			if (!u->plain && ks_model_suggest_layer(u->model, argv[1], near, sizeof near))
+				ui_error(u, "open: no layer named '%s' (did you mean '%s'?)", argv[1], near);
+			else
+				ui_error(u, "open: no layer named '%s'", argv[1]);
 			break;
 		}
 		while (ui_view_pop(u))
