@@ -1010,6 +1010,59 @@ static bool dtype_is_whole(ks_dtype t)
 	return t == KS_DT_BOOL || (t >= KS_DT_I8 && t <= KS_DT_U64);
 }
 
+int64_t ks_report_print_values(FILE *out, const float *v, const int64_t *shape, int rank, int64_t max_values)
+{
+	int64_t total, nshown = 1, shown[KS_MAX_RANK], stride[KS_MAX_RANK];
+	bool el[KS_MAX_RANK] = {false};
+	if (!ks_numel(shape, rank, &total))
+		total = 0;
+	bool elided = total > (max_values > 0 ? max_values : DEFAULT_MAX_VALUES);
+	for (int a = 0; a < rank; a++) {
+		el[a] = elided && shape[a] > 2 * EDGE_ITEMS;
+		shown[a] = el[a] ? 2 * EDGE_ITEMS : shape[a];
+		nshown *= shown[a];
+	}
+	if (!elided || rank == 0) {
+		ks_report_print_array(out, v, shape, rank, el, EDGE_ITEMS);
+		return total;
+	}
+	int64_t st = 1;
+	for (int a = rank - 1; a >= 0; a--) {
+		stride[a] = st;
+		st *= shape[a];
+	}
+	/* gather the first and last EDGE_ITEMS of every elided axis */
+	float *buf = ks_xmalloc(sizeof(float) * (size_t)(nshown ? nshown : 1));
+	int64_t idx[KS_MAX_RANK] = {0};
+	for (int64_t k = 0; k < nshown; k++) {
+		int64_t off = 0;
+		for (int a = 0; a < rank; a++) {
+			int64_t i = el[a] && idx[a] >= EDGE_ITEMS ? shape[a] - 2 * EDGE_ITEMS + idx[a] : idx[a];
+			off += i * stride[a];
+		}
+		buf[k] = v[off];
+		for (int a = rank - 1; a >= 0; a--) {
+			if (++idx[a] < shown[a])
+				break;
+			idx[a] = 0;
+		}
+	}
+	ks_report_print_array(out, buf, shown, rank, el, EDGE_ITEMS);
+	free(buf);
+	return nshown;
+}
+
+const char *ks_report_duration(double ms, char *buf, size_t size)
+{
+	if (ms < 1.0)
+		snprintf(buf, size, "%.3g \xc2\xb5s", ms * 1e3);
+	else if (ms < 1000.0)
+		snprintf(buf, size, "%.3g ms", ms);
+	else
+		snprintf(buf, size, "%.3g s", ms / 1e3);
+	return buf;
+}
+
 /* Reads the shown part of a region: each elided axis contributes its first
  * and last `edge` entries, so at most 2^rank hyperslabs are read. */
 static int read_shown(const ks_model *m, const ks_weight *w, const ks_slice *s, const bool *el,

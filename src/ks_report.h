@@ -67,6 +67,15 @@ const char *ks_report_bytes(int64_t n, char *buf, size_t size);
 void ks_report_print_array(FILE *out, const float *v, const int64_t *shape, int rank,
                            const bool *elided, int edge);
 
+/* Prints a whole in-memory tensor as ks_report_print_array does, elided as
+ * dump elides: above max_values values (0: 1000), every axis longer than 6
+ * keeps its first and last 3. Returns the number of values printed. */
+int64_t ks_report_print_values(FILE *out, const float *v, const int64_t *shape, int rank, int64_t max_values);
+
+/* A time in milliseconds with three significant digits in the fitting unit:
+ * "850 µs", "12.3 ms", "1.5 s". */
+const char *ks_report_duration(double ms, char *buf, size_t size);
+
 /* The shortest decimal that reads back as the same float32, as a double
  * (0.1f -> 0.1), for JSON output. */
 double ks_report_f32(float x);

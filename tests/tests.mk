@@ -202,3 +202,6 @@ endif
 # evaluate from the shell: iris training accuracy, the README walk-through, errors.
 TESTS += tests/cli/evaluate.sh
 EXTRA_DIST += tests/cli/evaluate.sh
+# The new-user niggles of issue 12 (dump integers, did-you-mean, predict output).
+TESTS += tests/cli/newuser.sh
+EXTRA_DIST += tests/cli/newuser.sh

@@ -296,8 +296,9 @@ static void cmd_predict(ui *u, int argc, char **argv, const char *line)
 	}
 	ui_acts_free(u->acts);
 	u->acts = a;
-	char *text = ks_xasprintf("%s\nEvery layer's activation is kept: close this view (q), select "
-	                          "a layer, and Enter on 'output' in the detail pane (or :show LAYER).\n",
+	/* short lines: the output view does not wrap */
+	char *text = ks_xasprintf("%s\nEvery layer's activation is kept: close this view (q), select a layer,\n"
+	                          "and press Enter on 'output' in the detail pane (or :show LAYER).\n",
 	                          out);
 	ui_output_open(u, line, text);
 	free(text);
