@@ -222,6 +222,10 @@ static void collect_rows(const ks_model *m, int depth, bool conn_col, srows *rs)
 	for (int i = 0; i < m->n_layers; i++) {
 		const ks_layer *l = &m->layers[i];
 		char cnt[40];
+		/* Sequential.layers (and so Keras' summary) omits the InputLayer at
+		 * the bottom of the stack, in every Keras version */
+		if (i == 0 && is_sequential(m) && l->class_name && strcmp(l->class_name, "InputLayer") == 0)
+			continue;
 		char *conn = conn_col && !is_sequential(m) ? connections(m, l) : ks_xstrdup("");
 		add_row(rs, ks_xasprintf("%*s%s (%s)%s", 2 * depth, "", l->name, l->class_name,
 		                         l->trainable ? "" : " [frozen]"),
