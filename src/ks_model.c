@@ -577,6 +577,63 @@ const ks_weight *ks_model_find_weight(const ks_model *m, const char *spec, const
 	return w ? w : find_optimizer(m, spec);
 }
 
+/* ---- "did you mean" ------------------------------------------------------ */
+
+typedef struct names {
+	char **v;
+	size_t n;
+} names;
+
+static void names_add(names *l, char *s)
+{
+	if (l->n % 64 == 0)
+		l->v = ks_xrealloc(l->v, sizeof(char *) * (l->n + 64));
+	l->v[l->n++] = s;
+}
+
+/* Every layer as "prefix/name" (nested too) and, with weights, every weight
+ * as "layer/weight". */
+static void collect_names(const ks_model *m, const char *prefix, bool weights, names *l, int depth)
+{
+	for (int i = 0; m && depth < 16 && i < m->n_layers; i++) {
+		const ks_layer *L = &m->layers[i];
+		char *lp = prefix ? ks_xasprintf("%s/%s", prefix, L->name) : ks_xstrdup(L->name);
+		if (weights) {
+			for (int k = 0; k < L->n_weights; k++)
+				names_add(l, ks_xasprintf("%s/%s", lp, L->weights[k].name));
+			collect_names(L->inner, lp, weights, l, depth + 1);
+			free(lp);
+		} else {
+			if (!prefix)
+				collect_names(L->inner, NULL, weights, l, depth + 1);
+			names_add(l, lp);
+		}
+	}
+}
+
+static const char *suggest(const ks_model *m, const char *word, bool weights, char *buf, size_t size)
+{
+	names l = {0};
+	collect_names(m, NULL, weights, &l, 0);
+	const char *near = ks_suggest(word, (const char *const *)l.v, l.n);
+	if (near)
+		snprintf(buf, size, "%s", near);
+	for (size_t i = 0; i < l.n; i++)
+		free(l.v[i]);
+	free(l.v);
+	return near ? buf : NULL;
+}
+
+const char *ks_model_suggest_layer(const ks_model *m, const char *name, char *buf, size_t size)
+{
+	return suggest(m, name, false, buf, size);
+}
+
+const char *ks_model_suggest_weight(const ks_model *m, const char *spec, char *buf, size_t size)
+{
+	return suggest(m, spec, true, buf, size);
+}
+
 /* ---- reading ------------------------------------------------------------- */
 
 static const ks_model *root_of(const ks_model *m)

@@ -175,6 +175,12 @@ ks_layer *ks_model_find_layer(const ks_model *m, const char *name, bool deep);
  * *owner receives its layer (NULL for optimizer slots). */
 const ks_weight *ks_model_find_weight(const ks_model *m, const char *spec, const ks_layer **owner);
 
+/* "Did you mean": the layer name (nested layers also as "outer/inner") or
+ * the weight ("layer/weight") closest to a mistyped one (ks_suggest), written
+ * into buf; NULL when nothing is close. */
+const char *ks_model_suggest_layer(const ks_model *m, const char *name, char *buf, size_t size);
+const char *ks_model_suggest_weight(const ks_model *m, const char *spec, char *buf, size_t size);
+
 /* Reads a whole weight converted to float32 into dst (ks_numel(shape) floats). */
 int ks_weight_read(const ks_model *m, const ks_weight *w, float *dst, ks_err *err);
 

@@ -771,8 +771,12 @@ bare:
 				if (m->layers[i].inner && m->layers[i].n_nodes > 0 &&
 				    ks_model_find_layer(m->layers[i].inner, base, true))
 					found = i;
-			if (found < 0)
+			if (found < 0) {
+				char near[512];
+				if (ks_model_suggest_layer(m, name, near, sizeof near))
+					return ks_fail(err, "no layer named '%s' (did you mean '%s'?)", name, near);
 				return ks_fail(err, "no layer named '%s'", name);
+			}
 			const ks_node *nd = &m->layers[found].nodes[0];
 			int in_v[KS_MAX_IO];
 			if (nd->n_in > KS_MAX_IO)

@@ -34,6 +34,23 @@ const char *ks_report_bytes(int64_t n, char *buf, size_t size)
 	return buf;
 }
 
+const char *ks_report_count(int64_t n, char *buf, size_t size)
+{
+	char digits[32];
+	int len = snprintf(digits, sizeof digits, "%lld", (long long)(n < 0 ? -n : n));
+	size_t o = 0;
+	if (n < 0 && o + 1 < size)
+		buf[o++] = '-';
+	for (int i = 0; i < len && o + 1 < size; i++) {
+		if (i > 0 && (len - i) % 3 == 0 && o + 1 < size)
+			buf[o++] = ',';
+		if (o + 1 < size)
+			buf[o++] = digits[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 double ks_report_f32(float x)
 {
 	char buf[32];
@@ -229,11 +246,16 @@ static void collect_rows(const ks_model *m, int depth, bool conn_col, srows *rs)
 		ks_infer_layer_shapes(m, shapes);
 	for (int i = 0; i < m->n_layers; i++) {
 		const ks_layer *l = &m->layers[i];
+		char cnt[40];
+		/* Sequential.layers (and so Keras' summary) omits the InputLayer at
+		 * the bottom of the stack, in every Keras version */
+		if (i == 0 && is_sequential(m) && l->class_name && strcmp(l->class_name, "InputLayer") == 0)
+			continue;
 		char *conn = conn_col && !is_sequential(m) ? connections(m, l) : ks_xstrdup("");
 		add_row(rs, ks_xasprintf("%*s%s (%s)%s", 2 * depth, "", l->name,
 		                         ks_layer_class_label(l, cls, sizeof cls),
 		                         l->trainable ? "" : " [frozen]"),
-		        shape_text(&shapes[i]), ks_xasprintf("%lld", (long long)l->params), conn);
+		        shape_text(&shapes[i]), ks_xstrdup(ks_report_count(l->params, cnt, sizeof cnt)), conn);
 		if (l->inner)
 			collect_rows(l->inner, depth + 1, conn_col, rs);
 	}
@@ -434,14 +456,15 @@ int ks_report_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 	free(rs.v);
 	for (int i = 0; i < total; i++)
 		fputc('=', out);
-	fprintf(out, "\nTotal params: %lld (%s)\n", (long long)m->total_params,
+	char c1[40];
+	fprintf(out, "\nTotal params: %s (%s)\n", ks_report_count(m->total_params, c1, sizeof c1),
 	        ks_report_bytes(m->weight_bytes, b1, sizeof b1));
-	fprintf(out, "Trainable params: %lld (%s)\n", (long long)m->trainable_params,
+	fprintf(out, "Trainable params: %s (%s)\n", ks_report_count(m->trainable_params, c1, sizeof c1),
 	        ks_report_bytes(tb, b2, sizeof b2));
-	fprintf(out, "Non-trainable params: %lld (%s)\n", (long long)m->non_trainable_params,
+	fprintf(out, "Non-trainable params: %s (%s)\n", ks_report_count(m->non_trainable_params, c1, sizeof c1),
 	        ks_report_bytes(fb, b3, sizeof b3));
 	if (m->n_opt_weights)
-		fprintf(out, "Optimizer params: %lld (%s)\n", (long long)m->opt_params,
+		fprintf(out, "Optimizer params: %s (%s)\n", ks_report_count(m->opt_params, c1, sizeof c1),
 		        ks_report_bytes(opt_bytes(m), b4, sizeof b4));
 	for (int i = 0; i < total; i++)
 		fputc('_', out);
@@ -524,8 +547,9 @@ static void ls_text(FILE *out, const ks_model *m, int depth, const ls_col *c)
 	for (int i = 0; i < m->n_layers; i++) {
 		const ks_layer *l = &m->layers[i];
 		fprintf(out, "%*s%s (%s)", 2 * depth, "", l->name, ks_layer_class_label(l, cls, sizeof cls));
+		char cnt[40];
 		if (l->params)
-			fprintf(out, "  %lld params\n", (long long)l->params);
+			fprintf(out, "  %s params\n", ks_report_count(l->params, cnt, sizeof cnt));
 		else
 			fputs(l->inner ? "\n" : "  no weights\n", out);
 		for (int j = 0; j < l->n_weights; j++)
@@ -627,8 +651,9 @@ int ks_report_ls(FILE *out, const ks_model *m, bool json, bool raw, ks_err *err)
 	}
 	ls_text(out, m, 0, &c);
 	if (m->n_opt_weights) {
-		fprintf(out, "optimizer (%s)  %lld params\n", m->opt_class ? m->opt_class : "?",
-		        (long long)m->opt_params);
+		char cnt[40];
+		fprintf(out, "optimizer (%s)  %s params\n", m->opt_class ? m->opt_class : "?",
+		        ks_report_count(m->opt_params, cnt, sizeof cnt));
 		for (int i = 0; i < m->n_opt_weights; i++)
 			ls_weight_line(out, &m->opt_weights[i], 0, &c, false);
 	}
@@ -821,7 +846,8 @@ int ks_report_attrs(FILE *out, const ks_model *m, bool json, ks_err *err)
 		if (per >= 0)
 			fprintf(out, " (%d scalar%s, %d slot%s per trainable weight)", scalars,
 			        scalars == 1 ? "" : "s", per, per == 1 ? "" : "s");
-		fprintf(out, ", %lld params (%s)\n", (long long)m->opt_params,
+		char cnt[40];
+		fprintf(out, ", %s params (%s)\n", ks_report_count(m->opt_params, cnt, sizeof cnt),
 		        ks_report_bytes(opt_bytes(m), b1, sizeof b1));
 	} else {
 		fputs("Optimizer state: none\n", out);
@@ -834,7 +860,7 @@ int ks_report_attrs(FILE *out, const ks_model *m, bool json, ks_err *err)
 /* ---- dump ------------------------------------------------------------- */
 
 typedef struct afmt {
-	enum { F_INT, F_FIXED, F_SCI } mode;
+	enum { F_INT, F_FIXED, F_SCI, F_WHOLE } mode; /* F_WHOLE: integer dtypes, "600" */
 	int dec;
 	int width;
 } afmt;
@@ -858,6 +884,8 @@ static void format_value(char *buf, size_t n, float x, const afmt *f)
 		snprintf(buf, n, x > 0 ? "inf" : "-inf");
 	else if (f->mode == F_INT)
 		snprintf(buf, n, "%.0f.", (double)x);
+	else if (f->mode == F_WHOLE)
+		snprintf(buf, n, "%.0f", (double)x);
 	else if (f->mode == F_SCI)
 		snprintf(buf, n, "%.*e", f->dec, (double)x);
 	else
@@ -975,14 +1003,27 @@ static void print_rec(pctx *c, int axis)
 	put(c, "]");
 }
 
-void ks_report_print_array(FILE *out, const float *v, const int64_t *shape, int rank,
-                           const bool *elided, int edge)
+/* As ks_report_print_array; whole: the values come from an integer or bool
+ * dtype and print as numpy prints those ("600", "[1, 2]"), without the dot. */
+static void print_array_as(FILE *out, const float *v, const int64_t *shape, int rank, const bool *elided,
+                           int edge, bool whole)
 {
 	int64_t n = 1;
 	pctx c = {out, v, 0, shape, rank, elided, edge, {F_FIXED, 0, 1}, 0};
 	if (!ks_numel(shape, rank, &n))
 		n = 0;
 	choose_format(v, (size_t)n, &c.fmt);
+	if (whole) {
+		char buf[64];
+		c.fmt.mode = F_WHOLE;
+		c.fmt.dec = 0;
+		c.fmt.width = 1;
+		for (int64_t i = 0; i < n; i++) {
+			format_value(buf, sizeof buf, v[i], &c.fmt);
+			if ((int)strlen(buf) > c.fmt.width)
+				c.fmt.width = (int)strlen(buf);
+		}
+	}
 	if (rank == 0) {
 		char buf[80];
 		format_value(buf, sizeof buf, v[0], &c.fmt);
@@ -991,6 +1032,70 @@ void ks_report_print_array(FILE *out, const float *v, const int64_t *shape, int 
 	}
 	print_rec(&c, 0);
 	fputc('\n', out);
+}
+
+void ks_report_print_array(FILE *out, const float *v, const int64_t *shape, int rank,
+                           const bool *elided, int edge)
+{
+	print_array_as(out, v, shape, rank, elided, edge, false);
+}
+
+static bool dtype_is_whole(ks_dtype t)
+{
+	return t == KS_DT_BOOL || (t >= KS_DT_I8 && t <= KS_DT_U64);
+}
+
+int64_t ks_report_print_values(FILE *out, const float *v, const int64_t *shape, int rank, int64_t max_values)
+{
+	int64_t total, nshown = 1, shown[KS_MAX_RANK], stride[KS_MAX_RANK];
+	bool el[KS_MAX_RANK] = {false};
+	if (!ks_numel(shape, rank, &total))
+		total = 0;
+	bool elided = total > (max_values > 0 ? max_values : DEFAULT_MAX_VALUES);
+	for (int a = 0; a < rank; a++) {
+		el[a] = elided && shape[a] > 2 * EDGE_ITEMS;
+		shown[a] = el[a] ? 2 * EDGE_ITEMS : shape[a];
+		nshown *= shown[a];
+	}
+	if (!elided || rank == 0) {
+		ks_report_print_array(out, v, shape, rank, el, EDGE_ITEMS);
+		return total;
+	}
+	int64_t st = 1;
+	for (int a = rank - 1; a >= 0; a--) {
+		stride[a] = st;
+		st *= shape[a];
+	}
+	/* gather the first and last EDGE_ITEMS of every elided axis */
+	float *buf = ks_xmalloc(sizeof(float) * (size_t)(nshown ? nshown : 1));
+	int64_t idx[KS_MAX_RANK] = {0};
+	for (int64_t k = 0; k < nshown; k++) {
+		int64_t off = 0;
+		for (int a = 0; a < rank; a++) {
+			int64_t i = el[a] && idx[a] >= EDGE_ITEMS ? shape[a] - 2 * EDGE_ITEMS + idx[a] : idx[a];
+			off += i * stride[a];
+		}
+		buf[k] = v[off];
+		for (int a = rank - 1; a >= 0; a--) {
+			if (++idx[a] < shown[a])
+				break;
+			idx[a] = 0;
+		}
+	}
+	ks_report_print_array(out, buf, shown, rank, el, EDGE_ITEMS);
+	free(buf);
+	return nshown;
+}
+
+const char *ks_report_duration(double ms, char *buf, size_t size)
+{
+	if (ms < 1.0)
+		snprintf(buf, size, "%.3g \xc2\xb5s", ms * 1e3);
+	else if (ms < 1000.0)
+		snprintf(buf, size, "%.3g ms", ms);
+	else
+		snprintf(buf, size, "%.3g s", ms / 1e3);
+	return buf;
 }
 
 /* Reads the shown part of a region: each elided axis contributes its first
@@ -1056,13 +1161,16 @@ static json_t *value_json(float x)
 	return json_real(ks_report_f32(x));
 }
 
-static json_t *values_json(const float *v, const int64_t *shape, int rank, size_t *pos)
+/* whole: integer dtypes give JSON integers */
+static json_t *values_json(const float *v, const int64_t *shape, int rank, size_t *pos, bool whole)
 {
-	if (rank == 0)
-		return value_json(v[(*pos)++]);
+	if (rank == 0) {
+		float x = v[(*pos)++];
+		return whole && isfinite(x) ? json_integer((json_int_t)x) : value_json(x);
+	}
 	json_t *a = json_array();
 	for (int64_t i = 0; i < shape[0]; i++)
-		json_array_append_new(a, values_json(v, shape + 1, rank - 1, pos));
+		json_array_append_new(a, values_json(v, shape + 1, rank - 1, pos, whole));
 	return a;
 }
 
@@ -1081,6 +1189,49 @@ static json_t *stats_json(const ks_stats *st)
 	return o;
 }
 
+/* dump LAYER: the layer's weights (nested models: their layers' weights),
+ * each as the spec dump takes. */
+static void layer_weights(const ks_layer *L, const char *prefix, json_t *arr, FILE *out, int depth)
+{
+	char sb[160];
+	for (int k = 0; k < L->n_weights; k++) {
+		const ks_weight *w = &L->weights[k];
+		char *spec = ks_xasprintf("%s/%s", prefix, w->name);
+		if (arr)
+			json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:b}", "weight", spec, "shape",
+			                                     shape_json(w->shape, w->rank), "dtype",
+			                                     ks_dtype_name(w->dtype), "trainable", w->trainable));
+		else
+			fprintf(out, "  %-40s %-16s %s%s\n", spec, ks_shape_str(w->shape, w->rank, sb, sizeof sb),
+			        ks_dtype_name(w->dtype), w->trainable ? "" : "  non-trainable");
+		free(spec);
+	}
+	for (int i = 0; L->inner && depth < 16 && i < L->inner->n_layers; i++) {
+		char *p = ks_xasprintf("%s/%s", prefix, L->inner->layers[i].name);
+		layer_weights(&L->inner->layers[i], p, arr, out, depth + 1);
+		free(p);
+	}
+}
+
+static int dump_layer(FILE *out, const ks_model *m, const ks_layer *L, const char *spec, bool json,
+                      ks_err *err)
+{
+	if (json) {
+		json_t *d = json_object(), *arr = json_array();
+		json_object_set_new(d, "file", jstr(m->path ? m->path : ""));
+		json_object_set_new(d, "layer", jstr(spec));
+		json_object_set_new(d, "class_name", jstr(L->class_name ? L->class_name : "?"));
+		layer_weights(L, spec, arr, NULL, 0);
+		json_object_set_new(d, "weights", arr);
+		return dump_json_p(out, d, 10, err);
+	}
+	fprintf(out, "%s (%s) is a layer; its weights:\n", spec, L->class_name ? L->class_name : "?");
+	if (!L->n_weights && !L->inner)
+		fputs("  none\n", out);
+	layer_weights(L, spec, NULL, out, 0);
+	return 0;
+}
+
 int ks_report_dump(FILE *out, const ks_model *m, const char *spec, const ks_dump_opts *o,
                    ks_err *err)
 {
@@ -1093,8 +1244,17 @@ int ks_report_dump(FILE *out, const ks_model *m, const char *spec, const ks_dump
 	int bins = o->bins < 0 ? DEFAULT_BINS : o->bins;
 	char sbuf[160], slbuf[256];
 
-	if (!w)
+	if (!w) {
+		const ks_layer *L = ks_model_find_layer(m, spec, true);
+		char near[512];
+		if (L)
+			return dump_layer(out, m, L, spec, o->json, err);
+		if (ks_model_suggest_weight(m, spec, near, sizeof near))
+			return ks_fail(err, "no weight '%s' (did you mean '%s'? 'kerascope ls' lists them)", spec, near);
+		if (ks_model_suggest_layer(m, spec, near, sizeof near))
+			return ks_fail(err, "no weight or layer '%s' (did you mean layer '%s'?)", spec, near);
 		return ks_fail(err, "no weight '%s' (see 'kerascope ls' for the names)", spec);
+	}
 	if (w->dtype == KS_DT_STRING || w->dtype == KS_DT_OTHER || w->dtype == KS_DT_UNKNOWN)
 		return ks_fail(err, "weight '%s' has dtype %s, which has no numeric values", spec,
 		               ks_dtype_name(w->dtype));
@@ -1107,6 +1267,8 @@ int ks_report_dump(FILE *out, const ks_model *m, const char *spec, const ks_dump
 	int orank = ks_slice_shape(&sl, oshape);
 	if (!ks_numel(sl.count, w->rank, &total))
 		return ks_fail(err, "weight '%s' is too large", spec);
+	if (total <= 1)
+		bins = 0; /* a histogram of one value says nothing */
 
 	ks_stats st;
 	ks_hist h = {0};
@@ -1172,7 +1334,9 @@ int ks_report_dump(FILE *out, const ks_model *m, const char *spec, const ks_dump
 		if (!o->stats_only) {
 			size_t pos = 0;
 			json_object_set_new(d, "truncated", json_boolean(elided));
-			json_object_set_new(d, "values", elided ? json_null() : values_json(vals, rshape, orank, &pos));
+			json_object_set_new(d, "values", elided ? json_null()
+			                                                  : values_json(vals, rshape, orank, &pos,
+			                                                                dtype_is_whole(w->dtype)));
 		}
 		free(vals);
 		ks_hist_free(&h);
@@ -1194,22 +1358,26 @@ int ks_report_dump(FILE *out, const ks_model *m, const char *spec, const ks_dump
 		        ks_shape_str(rshape, orank, sbuf, sizeof sbuf));
 	if (!o->stats_only) {
 		if (elided)
-			fprintf(out, "Values (%lld of %lld shown; --all prints every one):\n",
-			        (long long)nshown, (long long)total);
+			fprintf(out, "Values (%s of %s shown; --all prints every one):\n",
+			        ks_report_count(nshown, sbuf, sizeof sbuf), ks_report_count(total, slbuf, sizeof slbuf));
 		else
 			fputs("Values:\n", out);
-		ks_report_print_array(out, vals, oshape, orank, pel, EDGE_ITEMS);
+		print_array_as(out, vals, oshape, orank, pel, EDGE_ITEMS, dtype_is_whole(w->dtype));
 	}
 	free(vals);
 	fputs("Statistics", out);
 	if (o->slice)
 		fputs(" (of the slice)", out);
-	fprintf(out, ": %lld value%s\n", (long long)st.count, st.count == 1 ? "" : "s");
-	if (st.finite)
+	fprintf(out, ": %s value%s\n", ks_report_count(st.count, sbuf, sizeof sbuf), st.count == 1 ? "" : "s");
+	if (st.finite && dtype_is_whole(w->dtype))
+		fprintf(out, "  min %.0f  max %.0f  mean %.6g  std %.6g\n", st.min, st.max, st.mean,
+		        ks_stats_std(&st));
+	else if (st.finite)
 		fprintf(out, "  min %.6g  max %.6g  mean %.6g  std %.6g\n", st.min, st.max, st.mean,
 		        ks_stats_std(&st));
-	fprintf(out, "  zeros %lld  nan %lld  inf %lld\n", (long long)st.zeros, (long long)st.nans,
-	        (long long)(st.pos_infs + st.neg_infs));
+	char c1[40], c2[40], c3[40];
+	fprintf(out, "  zeros %s  nan %s  inf %s\n", ks_report_count(st.zeros, c1, sizeof c1),
+	        ks_report_count(st.nans, c2, sizeof c2), ks_report_count(st.pos_infs + st.neg_infs, c3, sizeof c3));
 	if (bins && st.finite) {
 		fprintf(out, "Histogram (%d bins, finite values):\n", h.nbins);
 		ks_hist_print(out, &h, 40, "  ");

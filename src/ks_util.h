@@ -33,4 +33,12 @@ bool ks_str_eq(const char *a, const char *b);
 bool ks_str_startswith(const char *s, const char *prefix);
 bool ks_str_endswith(const char *s, const char *suffix);
 
+/* Levenshtein distance (insertions, deletions, substitutions) between a and b. */
+size_t ks_edit_distance(const char *a, const char *b);
+
+/* "Did you mean": the candidate closest to word by ks_edit_distance, when at
+ * most a third of word differs (one edit up to 3 characters, two up to 8);
+ * NULL when none is that close. Ties go to the earliest candidate. Borrowed from cands. */
+const char *ks_suggest(const char *word, const char *const *cands, size_t n);
+
 #endif

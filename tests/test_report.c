@@ -537,6 +537,45 @@ static void test_helpers(void **state)
 	assert_float_equal(ks_report_f32(-3.5f), -3.5, 0);
 }
 
+static void test_count_duration(void **state)
+{
+	(void)state;
+	char b[64];
+	assert_string_equal(ks_report_count(0, b, sizeof b), "0");
+	assert_string_equal(ks_report_count(999, b, sizeof b), "999");
+	assert_string_equal(ks_report_count(1000, b, sizeof b), "1,000");
+	assert_string_equal(ks_report_count(138357544, b, sizeof b), "138,357,544");
+	assert_string_equal(ks_report_count(-1234567, b, sizeof b), "-1,234,567");
+	assert_string_equal(ks_report_duration(0.00209, b, sizeof b), "2.09 \xc2\xb5s");
+	assert_string_equal(ks_report_duration(0.5, b, sizeof b), "500 \xc2\xb5s");
+	assert_string_equal(ks_report_duration(12.345, b, sizeof b), "12.3 ms");
+	assert_string_equal(ks_report_duration(1500, b, sizeof b), "1.5 s");
+}
+
+/* An in-memory tensor elided as dump elides: (400, 3) over 20 values keeps
+ * rows 0-2 and 397-399 (values i % 10: 1191.. -> 1, 2, 3); the short axis
+ * stays whole. */
+static void test_print_values(void **state)
+{
+	(void)state;
+	float v[1200];
+	for (int i = 0; i < 1200; i++)
+		v[i] = (float)(i % 10);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_int_equal(ks_report_print_values(f, v, (int64_t[]){400, 3}, 2, 20), 18);
+	fclose(f);
+	assert_string_equal(text, "[[0., 1., 2.],\n [3., 4., 5.],\n [6., 7., 8.],\n ...,\n"
+	                          " [1., 2., 3.],\n [4., 5., 6.],\n [7., 8., 9.]]\n");
+	free(text);
+	f = open_memstream(&text, &len);
+	assert_int_equal(ks_report_print_values(f, v, (int64_t[]){2, 3}, 2, 0), 6);
+	fclose(f);
+	assert_string_equal(text, "[[0., 1., 2.],\n [3., 4., 5.]]\n");
+	free(text);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_summary),
 	cmocka_unit_test(test_ls_attrs),
@@ -545,5 +584,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_bad_names),
 	cmocka_unit_test(test_print_array),
 	cmocka_unit_test(test_helpers),
+	cmocka_unit_test(test_count_duration),
+	cmocka_unit_test(test_print_values),
 };
 KS_TEST_MAIN(tests)

@@ -40,10 +40,37 @@ static void test_shape_str(void **state)
 	assert_string_equal(ks_shape_str(s, 0, buf, sizeof buf), "()");
 }
 
+static void test_edit_distance(void **state)
+{
+	(void)state;
+	assert_int_equal(ks_edit_distance("", ""), 0);
+	assert_int_equal(ks_edit_distance("kitten", "sitting"), 3);
+	assert_int_equal(ks_edit_distance("summary", "sumary"), 1);
+	assert_int_equal(ks_edit_distance("abc", ""), 3);
+	assert_int_equal(ks_edit_distance("ab", "ba"), 2);
+}
+
+static void test_suggest(void **state)
+{
+	(void)state;
+	const char *cmds[] = {"summary", "ls", "dump", "attrs", "predict", "evaluate"};
+	assert_string_equal(ks_suggest("sumary", cmds, 6), "summary");
+	assert_string_equal(ks_suggest("predcit", cmds, 6), "predict");
+	assert_string_equal(ks_suggest("lss", cmds, 6), "ls");
+	assert_null(ks_suggest("xyz", cmds, 6));       /* nothing close */
+	assert_null(ks_suggest("summary", cmds, 6));   /* exact: nothing to suggest */
+	assert_null(ks_suggest("tree", cmds, 6));
+	const char *w[] = {"hidden/kernel", "hidden/bias", "output/kernel"};
+	assert_string_equal(ks_suggest("hiden/kernel", w, 3), "hidden/kernel");
+	assert_string_equal(ks_suggest("output/kernal", w, 3), "output/kernel");
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_fail_formats_and_returns_minus_one),
 	cmocka_unit_test(test_numel_overflow),
 	cmocka_unit_test(test_shape_str),
+	cmocka_unit_test(test_edit_distance),
+	cmocka_unit_test(test_suggest),
 };
 
 KS_TEST_MAIN(tests)

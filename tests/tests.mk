@@ -209,3 +209,17 @@ tests_test_cmp_SOURCES = tests/test_cmp.c
 tests_test_cmp_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_cmp_LDADD = $(TEST_LDADD)
 endif
+# evaluate: accuracies, losses and Keras' "accuracy" resolution; labelled CSV
+# and HDF5 dataset inputs (helper evaluate).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_eval
+tests_test_eval_SOURCES = tests/test_eval.c
+tests_test_eval_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_eval_LDADD = $(TEST_LDADD)
+endif
+# evaluate from the shell: iris training accuracy, the README walk-through, errors.
+TESTS += tests/cli/evaluate.sh
+EXTRA_DIST += tests/cli/evaluate.sh
+# The new-user niggles of issue 12 (dump integers, did-you-mean, predict output).
+TESTS += tests/cli/newuser.sh
+EXTRA_DIST += tests/cli/newuser.sh

@@ -28,13 +28,10 @@
 #include "ks_input.h"
 #include "ks_npy.h"
 #include "ks_plan.h"
+#include "ks_report.h"
 #include "ks_util.h"
 
 #define MAX_INPUT_SPECS 64
-/* Text output prints every value of arrays up to this size, else the
- * first and last few along each axis (like numpy). */
-#define PRINT_FULL_LIMIT 1000
-#define EDGE_ITEMS 3
 
 /* openblas_set_num_threads is OpenBLAS-specific and not in cblas.h everywhere. */
 extern void openblas_set_num_threads(int);
@@ -51,6 +48,7 @@ typedef struct popts {
 	const char *save_dir;
 	const char *until;
 	int top;
+	int64_t max_values;
 	const char *labels;
 	int repeat;
 	int threads;
@@ -59,29 +57,37 @@ typedef struct popts {
 } popts;
 
 static const char usage_text[] =
-	"Usage: kerascope predict FILE [OPTIONS]\n"
-	"Runs the model on the given inputs (float32, deterministic) and prints the outputs.\n\n"
-	"  --input X        one per model input, in input order: a .npy file, a .csv file\n"
-	"                   (one sample per row) or a literal such as '[[1, 2, 3]]';\n"
-	"                   the batch axis may be left out\n"
-	"  --random SEED    uniform inputs in [-1, 1) (whole numbers for integer inputs,\n"
-	"                   ids below input_dim for Embedding inputs)\n"
-	"  --zeros          all-zero inputs\n"
-	"  --batch N        batch size for --random/--zeros (default 1)\n"
-	"  -o OUT.npy       write the outputs (OUT.npy, or OUT_0.npy, OUT_1.npy, ...)\n"
-	"  --trace          every layer's output shape and statistics\n"
-	"  --save-activations DIR  write every layer's output as DIR/NNN_layer.npy\n"
-	"  --until LAYER    stop at LAYER and show its output ('outer/inner' for nested)\n"
-	"  --top K          the K largest classes of each sample\n"
-	"  --labels FILE    class names for --top, one per line\n"
-	"  --repeat N       run N times and report the median time per inference\n"
-	"  --threads N      OpenBLAS threads (default 1)\n"
-	"  --json           machine-readable output\n"
-	CLI_MODEL_OPTS_HELP;
+	"Usage: kerascope predict FILE [--input X ...|--random SEED|--zeros] [--batch N]\n"
+	"                         [-o OUT.npy] [--trace] [--save-activations DIR]\n"
+	"                         [--until LAYER] [--max N] [--top K [--labels FILE]]\n"
+	"                         [--repeat N] [--threads N] [--json] [--config ARCH]\n"
+	"Runs the model on the given inputs (float32, deterministic) and prints the\n"
+	"outputs, numpy style, long ones elided as dump elides them.\n"
+	"\n"
+	"      --input X        one per model input, in input order: a .npy file, a .csv\n"
+	"                       file (one sample per row), DATA.h5:/dataset or a literal\n"
+	"                       such as '[[1, 2, 3]]'; the batch axis may be left out\n"
+	"      --random SEED    uniform inputs in [-1, 1) (whole numbers for integer\n"
+	"                       inputs, ids below input_dim for Embedding inputs)\n"
+	"      --zeros          all-zero inputs\n"
+	"      --batch N        batch size for --random/--zeros (default 1)\n"
+	"  -o, --output OUT.npy write the outputs (OUT.npy, or OUT_0.npy, OUT_1.npy, ...)\n"
+	"      --trace          every layer's output shape and statistics\n"
+	"      --save-activations DIR  write every layer's output as DIR/NNN_layer.npy\n"
+	"      --until LAYER    stop at LAYER and show its output (outer/inner: nested)\n"
+	"      --max N          print at most N values of an output before eliding\n"
+	"                       (default 1000)\n"
+	"      --top K          the K largest classes of each sample, not the values\n"
+	"      --labels FILE    class names for --top, one per line\n"
+	"      --repeat N       run N times and report the median time per inference\n"
+	"      --threads N      OpenBLAS threads (default 1)\n"
+	"      --json           print one JSON document instead of text\n"
+	CLI_MODEL_OPTS_HELP
+	"  -h, --help           show this help\n";
 
 enum {
 	O_INPUT = 256, O_RANDOM, O_ZEROS, O_BATCH, O_TRACE, O_SAVE, O_UNTIL, O_TOP, O_LABELS,
-	O_REPEAT, O_THREADS, O_JSON,
+	O_REPEAT, O_THREADS, O_JSON, O_MAX,
 };
 
 static bool parse_int(const char *s, long long lo, long long hi, long long *out)
@@ -114,6 +120,7 @@ static int parse_args(int argc, char **argv, popts *o)
 		{"save-activations", required_argument, NULL, O_SAVE},
 		{"until", required_argument, NULL, O_UNTIL},
 		{"top", required_argument, NULL, O_TOP},
+		{"max", required_argument, NULL, O_MAX},
 		{"labels", required_argument, NULL, O_LABELS},
 		{"repeat", required_argument, NULL, O_REPEAT},
 		{"threads", required_argument, NULL, O_THREADS},
@@ -161,6 +168,11 @@ static int parse_args(int argc, char **argv, popts *o)
 			if (!parse_int(optarg, 1, 1 << 20, &v))
 				return bad("--top needs a positive number", optarg);
 			o->top = (int)v;
+			break;
+		case O_MAX:
+			if (!parse_int(optarg, 1, INT64_MAX, &v))
+				return bad("--max needs a positive number", optarg);
+			o->max_values = v;
 			break;
 		case O_LABELS: o->labels = optarg; break;
 		case O_REPEAT:
@@ -218,43 +230,6 @@ static int make_inputs(const ks_model *m, const popts *o, ks_array *arr, const c
 
 /* ---- printing ---- */
 
-static void print_rec(FILE *f, const float *x, const int64_t *shape, int rank, int depth, bool summarise,
-                      int indent)
-{
-	if (rank == 0) {
-		fprintf(f, "%.7g", x[0]);
-		return;
-	}
-	int64_t n = shape[0], stride = 1;
-	for (int k = 1; k < rank; k++)
-		stride *= shape[k];
-	fputc('[', f);
-	for (int64_t i = 0; i < n; i++) {
-		if (summarise && n > 2 * EDGE_ITEMS && i == EDGE_ITEMS) {
-			fputs(rank == 1 ? "..., " : "...,\n", f);
-			if (rank > 1)
-				fprintf(f, "%*s", indent + 1, "");
-			i = n - EDGE_ITEMS;
-		}
-		print_rec(f, x + i * stride, shape + 1, rank - 1, depth + 1, summarise, indent + 1);
-		if (i + 1 < n) {
-			if (rank == 1)
-				fputs(", ", f);
-			else
-				fprintf(f, ",\n%*s", indent + 1, "");
-		}
-	}
-	fputc(']', f);
-}
-
-static void print_array(FILE *f, const float *x, const int64_t *shape, int rank)
-{
-	int64_t n;
-	ks_numel(shape, rank, &n);
-	print_rec(f, x, shape, rank, 0, n > PRINT_FULL_LIMIT, 0);
-	fputc('\n', f);
-}
-
 static json_t *json_num(float v)
 {
 	return isfinite(v) ? json_real((double)v) : json_null();
@@ -290,25 +265,12 @@ typedef struct labels {
 
 static int read_labels(const char *path, labels *l, ks_err *err)
 {
-	FILE *f = fopen(path, "r");
-	char line[4096];
-	if (!f)
-		return ks_fail(err, "%s: %s", path, strerror(errno));
-	while (fgets(line, sizeof line, f)) {
-		size_t len = strcspn(line, "\r\n");
-		line[len] = '\0';
-		l->v = ks_xrealloc(l->v, sizeof(char *) * (size_t)(l->n + 1));
-		l->v[l->n++] = ks_xstrdup(line);
-	}
-	fclose(f);
-	return 0;
+	return ks_input_read_names(path, &l->v, &l->n, err);
 }
 
 static void free_labels(labels *l)
 {
-	for (int i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
+	ks_input_free_names(l->v, l->n);
 }
 
 /* Indices of the k largest values of x[0..n-1] (NaN last), in order. */
@@ -493,28 +455,44 @@ static json_t *trace_json(const ks_plan *p)
 	return a;
 }
 
+/* One row per sample, the K classes in aligned columns:
+ *   sample 0  Iris-setosa (0)      0.999682  Iris-versicolor (1)  0.000317648 */
 static int show_top_text(const ks_plan *p, int i, int K, const labels *lab)
 {
 	const ks_shape *s = ks_plan_output_shape(p, i);
 	const float *x = ks_plan_output(p, i);
 	int64_t idx[64];
+	char cell[300], num[32];
 	if (s->rank != 2) {
 		printf("  (top-%d needs an output of shape (batch, classes))\n", K);
 		return 0;
 	}
-	int k = K > 64 ? 64 : K;
-	for (int64_t b = 0; b < s->d[0]; b++) {
-		int got = top_k(x + b * s->d[1], s->d[1], k, idx);
-		printf("  sample %lld:", (long long)b);
-		for (int j = 0; j < got; j++) {
-			if (lab->n)
-				printf("  %s (%lld) %.6g", idx[j] < lab->n ? lab->v[idx[j]] : "?", (long long)idx[j],
-				       x[b * s->d[1] + idx[j]]);
-			else
-				printf("  %lld: %.6g", (long long)idx[j], x[b * s->d[1] + idx[j]]);
+	int k = K > 64 ? 64 : K, wname = 1, wval = 1, wsample = 1;
+	snprintf(num, sizeof num, "%lld", (long long)(s->d[0] - 1));
+	wsample = (int)strlen(num);
+	/* first pass: column widths */
+	for (int pass = 0; pass < 2; pass++)
+		for (int64_t b = 0; b < s->d[0]; b++) {
+			int got = top_k(x + b * s->d[1], s->d[1], k, idx);
+			if (pass)
+				printf("  sample %-*lld", wsample, (long long)b);
+			for (int j = 0; j < got; j++) {
+				if (lab->n)
+					snprintf(cell, sizeof cell, "%s (%lld)", idx[j] < lab->n ? lab->v[idx[j]] : "?",
+					         (long long)idx[j]);
+				else
+					snprintf(cell, sizeof cell, "%lld:", (long long)idx[j]);
+				snprintf(num, sizeof num, "%.6g", x[b * s->d[1] + idx[j]]);
+				if (!pass) {
+					wname = (int)strlen(cell) > wname ? (int)strlen(cell) : wname;
+					wval = (int)strlen(num) > wval ? (int)strlen(num) : wval;
+				} else {
+					printf("  %-*s %-*s", wname, cell, j + 1 < got ? wval : 0, num);
+				}
+			}
+			if (pass)
+				putchar('\n');
 		}
-		putchar('\n');
-	}
 	return 0;
 }
 
@@ -616,7 +594,7 @@ int cli_predict(int argc, char **argv)
 		json_t *ins = json_array(), *outs = json_array();
 		json_object_set_new(root, "file", json_string(o.file));
 		for (int i = 0; i < m->n_inputs; i++)
-			json_array_append_new(ins, json_pack("{s:s, s:o, s:s, s:s}", "name", ks_model_input_name(m, i), "shape",
+			json_array_append_new(ins, json_pack("{s:s, s:o, s:s, s:s}", "name", ks_input_name(m, i), "shape",
 			                                     json_shape(arr[i].shape, arr[i].rank), "source", src[i],
 			                                     "dtype", ks_dtype_name(arr[i].src_dtype)));
 		json_object_set_new(root, "inputs", ins);
@@ -659,16 +637,19 @@ int cli_predict(int argc, char **argv)
 				char *path = output_path(o.out, i, ks_plan_n_outputs(p));
 				printf(" -> %s\n", path);
 				free(path);
+			} else if (o.top && s->rank == 2) {
+				putchar('\n'); /* the top classes stand for the values */
 			} else {
 				putchar('\n');
-				print_array(stdout, ks_plan_output(p, i), s->d, s->rank);
+				ks_report_print_values(stdout, ks_plan_output(p, i), s->d, s->rank, o.max_values);
 			}
 			if (o.top)
 				show_top_text(p, i, o.top, &lab);
 		}
+		char dur[32];
 		if (o.repeat > 1)
-			printf("%.3f ms per inference (median of %d runs, %d thread%s)\n", median, o.repeat,
-			       o.threads, o.threads == 1 ? "" : "s");
+			printf("%s per inference (median of %d runs, %d thread%s)\n",
+			       ks_report_duration(median, dur, sizeof dur), o.repeat, o.threads, o.threads == 1 ? "" : "s");
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		ks_fail(&err, "cannot write output: %s", strerror(errno));

@@ -13,8 +13,10 @@
 #include "cli_report.h"
 #include "cli_predict.h"
 #include "cli_diff.h"
+#include "cli_evaluate.h"
 #include "ks_blas.h"
 #include "ks_status.h"
+#include "ks_util.h"
 #include "ui_tui.h"
 
 /* One line per subcommand; each lives in ui/cli_<name>.c. */
@@ -26,6 +28,7 @@ const cli_command cli_commands[] = {
 	{"config", cli_config, CLI_CONFIG_SYNOPSIS},
 	{"predict", cli_predict, CLI_PREDICT_SYNOPSIS},
 	{"diff", cli_diff, CLI_DIFF_SYNOPSIS},
+	{"evaluate", cli_evaluate, CLI_EVALUATE_SYNOPSIS},
 	{NULL, NULL, NULL},
 };
 
@@ -129,6 +132,15 @@ int main(int argc, char **argv)
 	if (argv[1][0] == '-' || access(argv[1], F_OK) == 0 || strchr(argv[1], '.') ||
 	    strchr(argv[1], '/'))
 		return open_file(argc, argv);
-	fprintf(stderr, "kerascope: unknown command '%s' (try --help)\n", argv[1]);
+	const char *names[32];
+	size_t n = 0;
+	for (const cli_command *c = cli_commands; c->name && n < 32; c++)
+		names[n++] = c->name;
+	const char *near = ks_suggest(argv[1], names, n);
+	if (near)
+		fprintf(stderr, "kerascope: unknown command '%s' (did you mean '%s'? try --help)\n",
+		        argv[1], near);
+	else
+		fprintf(stderr, "kerascope: unknown command '%s' (try --help)\n", argv[1]);
 	return 2;
 }

@@ -302,8 +302,9 @@ static void cmd_predict(ui *u, int argc, char **argv, const char *line)
 	}
 	ui_acts_free(u->acts);
 	u->acts = a;
-	char *text = ks_xasprintf("%s\nEvery layer's activation is kept: close this view (q), select "
-	                          "a layer, and Enter on 'output' in the detail pane (or :show LAYER).\n",
+	/* short lines: the output view does not wrap */
+	char *text = ks_xasprintf("%s\nEvery layer's activation is kept: close this view (q), select a layer,\n"
+	                          "and press Enter on 'output' in the detail pane (or :show LAYER).\n",
 	                          out);
 	ui_output_open(u, line, text);
 	free(text);
@@ -370,7 +371,13 @@ static void cmd_show(ui *u, const char *spec)
 		         "activation", spec);
 		return;
 	}
-	ui_error(u, "show: no weight or layer named '%s'", spec);
+	char near[512];
+	if (!u->plain && ks_model_suggest_weight(u->model, spec, near, sizeof near))
+		ui_error(u, "show: no weight or layer named '%s' (did you mean '%s'?)", spec, near);
+	else if (!u->plain && ks_model_suggest_layer(u->model, spec, near, sizeof near))
+		ui_error(u, "show: no weight or layer named '%s' (did you mean '%s'?)", spec, near);
+	else
+		ui_error(u, "show: no weight or layer named '%s'", spec);
 }
 
 void ui_cmd_run(ui *u, const char *line)
@@ -388,7 +395,15 @@ void ui_cmd_run(ui *u, const char *line)
 	}
 	const ui_cmd_info *ci = ui_cmd_find(argv[0]);
 	if (!ci) {
-		ui_error(u, "unknown command '%s' (try :help)", argv[0]);
+		const char *names[UI_CMD_COUNT];
+		size_t n = 0;
+		for (const ui_cmd_info *c = ui_cmd_table; c->name && n < UI_CMD_COUNT; c++)
+			names[n++] = c->name;
+		const char *near = ks_suggest(argv[0], names, n);
+		if (near)
+			ui_error(u, "unknown command '%s' (did you mean :%s? try :help)", argv[0], near);
+		else
+			ui_error(u, "unknown command '%s' (try :help)", argv[0]);
 		ui_argv_free(argv, argc);
 		return;
 	}
@@ -428,7 +443,11 @@ void ui_cmd_run(ui *u, const char *line)
 			break;
 		}
 		if (u->plain || !ui_layers_select(u, argv[1])) {
-			ui_error(u, "open: no layer named '%s'", argv[1]);
+			char near[512];
+			if (!u->plain && ks_model_suggest_layer(u->model, argv[1], near, sizeof near))
+				ui_error(u, "open: no layer named '%s' (did you mean '%s'?)", argv[1], near);
+			else
+				ui_error(u, "open: no layer named '%s'", argv[1]);
 			break;
 		}
 		while (ui_view_pop(u))

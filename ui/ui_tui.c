@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ks_plan.h"
+#include "ks_report.h"
 #include "ks_util.h"
 #include "ui.h"
 #include "ui_curses.h"
@@ -229,23 +230,90 @@ static void format_title(ui *u, const char *name, const char *params, char *titl
 		         m->n_layers, params);
 }
 
+/* Greedy word wrap of text into rows of at most width columns (ASCII text;
+ * a word longer than a row is cut into pieces). Returns the rows used, or
+ * max + 1 when the text needs more than max. */
+static int wrap(const char *text, int width, char rows[][64], int max)
+{
+	int n = 0, len = 0;
+	if (width > 63)
+		width = 63;
+	if (width < 1)
+		return max + 1;
+	rows[0][0] = '\0';
+	for (const char *p = text; *p;) {
+		while (*p == ' ')
+			p++;
+		int w = (int)strcspn(p, " ");
+		if (!w)
+			break;
+		if (len && len + 1 + w > width) {
+			if (++n >= max)
+				return max + 1;
+			len = 0;
+			rows[n][0] = '\0';
+		}
+		while (w > width - len - (len ? 1 : 0)) {
+			/* a word wider than a row: fill the row with its head */
+			int room = width - len - (len ? 1 : 0);
+			if (room > 0) {
+				snprintf(rows[n] + len, 64 - (size_t)len, "%s%.*s", len ? " " : "", room, p);
+				p += room;
+				w -= room;
+			}
+			if (++n >= max)
+				return max + 1;
+			len = 0;
+			rows[n][0] = '\0';
+		}
+		snprintf(rows[n] + len, 64 - (size_t)len, "%s%.*s", len ? " " : "", w, p);
+		len += w + (len ? 1 : 0);
+		p += w;
+	}
+	return n + 1;
+}
+
+/* The terminal is below the minimum: say so in whatever space there is,
+ * each sentence wrapped to the width; shorter wordings when the long one
+ * does not fit. */
+static void draw_too_small(void)
+{
+	char s[3][3][96], rows[64][64];
+	snprintf(s[0][0], 96, "terminal too small: %dx%d", COLS, LINES);
+	snprintf(s[0][1], 96, "kerascope needs at least %dx%d", UI_MIN_COLS, UI_MIN_ROWS);
+	snprintf(s[0][2], 96, "enlarge the window, or q to quit");
+	snprintf(s[1][0], 96, "too small: %dx%d", COLS, LINES);
+	snprintf(s[1][1], 96, "needs %dx%d", UI_MIN_COLS, UI_MIN_ROWS);
+	s[1][2][0] = '\0';
+	snprintf(s[2][0], 96, "too small");
+	s[2][1][0] = s[2][2][0] = '\0';
+	int max = LINES < 64 ? LINES : 64;
+	for (int t = 0; t < 3; t++) {
+		int used = 0;
+		for (int k = 0; k < 3 && used <= max && s[t][k][0]; k++) {
+			int n = used < max ? wrap(s[t][k], COLS, rows + used, max - used) : 1;
+			used += n;
+		}
+		if (used > max && t < 2)
+			continue;
+		for (int r = 0; r < used && r < max; r++)
+			ui_put(r, 0, COLS, r == 0 ? UI_R_ERROR : UI_R_NORMAL, rows[r]);
+		break;
+	}
+	refresh();
+}
+
 static void draw(ui *u)
 {
 	erase();
 	if (LINES < UI_MIN_ROWS || COLS < UI_MIN_COLS) {
-		char msg[128];
-		snprintf(msg, sizeof msg, "terminal too small: %dx%d", COLS, LINES);
-		ui_put(0, 0, COLS, UI_R_ERROR, msg);
-		snprintf(msg, sizeof msg, "kerascope needs at least %dx%d", UI_MIN_COLS, UI_MIN_ROWS);
-		ui_put(1, 0, COLS, UI_R_NORMAL, msg);
-		ui_put(2, 0, COLS, UI_R_DIM, "enlarge the window, or q to quit");
-		refresh();
+		draw_too_small();
 		return;
 	}
 	/* Title bar. */
 	const ks_model *m = u->model;
 	char title[1024], params[32];
-	ui_fmt_count(m->total_params, params, sizeof params);
+	ks_report_count(m->total_params, params, sizeof params);
 	/* The path as given, or its last component when the bar is too narrow. */
 	const char *slash = strrchr(u->path, '/');
 	format_title(u, u->path, params, title, sizeof title);

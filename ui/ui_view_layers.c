@@ -15,6 +15,7 @@
 
 #include "ks_guess.h"
 #include "ks_plan.h"
+#include "ks_report.h"
 #include "ks_util.h"
 #include "ui.h"
 #include "ui_display.h"
@@ -113,19 +114,6 @@ static void add_rows(ui *u, lstate *s, const ks_model *m, int depth, const char 
 	}
 	if (!known)
 		free(shapes);
-}
-
-void ui_fmt_count(int64_t n, char *buf, size_t size)
-{
-	char tmp[32];
-	snprintf(tmp, sizeof tmp, "%lld", (long long)n);
-	size_t len = strlen(tmp), k = 0;
-	for (size_t i = 0; i < len && k + 2 < size; i++) {
-		if (i > 0 && (len - i) % 3 == 0)
-			buf[k++] = ',';
-		buf[k++] = tmp[i];
-	}
-	buf[k] = '\0';
 }
 
 /* Appends s padded with spaces to width columns (cut if longer). */
@@ -231,7 +219,7 @@ void ui_layers_build(ui *u)
 	int wpar = 10;
 	for (int i = 0; i < s->n_rows; i++) {
 		char pr[32];
-		ui_fmt_count(s->rows[i].m->layers[s->rows[i].li].params, pr, sizeof pr);
+		ks_report_count(s->rows[i].m->layers[s->rows[i].li].params, pr, sizeof pr);
 		if ((int)strlen(pr) > wpar)
 			wpar = (int)strlen(pr);
 	}
@@ -254,7 +242,7 @@ void ui_layers_build(ui *u)
 			ks_shape_str(r->shape.d, r->shape.rank, sh, sizeof sh);
 		else
 			snprintf(sh, sizeof sh, "?");
-		ui_fmt_count(L->params, pr, sizeof pr);
+		ks_report_count(L->params, pr, sizeof pr);
 		line[0] = '\0';
 		pad(line, sizeof line, name, wname + 1);
 		pad(line, sizeof line, ks_layer_class_label(L, cls, sizeof cls), wclass + 1);
