@@ -19,6 +19,7 @@
 #include "ks_keras3.h"
 #include "ks_legacy.h"
 #include "ks_model.h"
+#include "ks_index.h"
 #include "ks_util.h"
 
 /* ---- names ---------------------------------------------------------------- */
@@ -76,6 +77,7 @@ ks_model *ks_model_new(const char *path)
 {
 	ks_model *m = ks_xcalloc(1, sizeof *m);
 	m->file = H5I_INVALID_HID;
+	m->layer_index = ks_xcalloc(1, sizeof *m->layer_index);
 	m->path = path ? ks_xstrdup(path) : NULL;
 	return m;
 }
@@ -202,6 +204,9 @@ void ks_model_free(ks_model *m)
 	for (int i = 0; i < m->n_warnings; i++)
 		free(m->warnings[i]);
 	free(m->warnings);
+	if (m->layer_index)
+		ks_index_free(m->layer_index);
+	free(m->layer_index);
 	/* The file must be closed before the image it may live in is released. */
 	if (m->owns_file && m->file >= 0)
 		H5Fclose(m->file);
@@ -449,13 +454,37 @@ ks_model *ks_model_open(const char *path, const ks_open_opts *opts, ks_err *err)
 
 /* ---- lookup ----------------------------------------------------------------- */
 
-ks_layer *ks_model_find_layer(const ks_model *m, const char *name, bool deep)
+static const char *layer_name(const void *layers, int i)
+{
+	return ((const ks_layer *)layers)[i].name;
+}
+
+int ks_model_layer_index(const ks_model *m, const char *name)
 {
 	if (!m || !name)
+		return -1;
+	if (!m->layer_index) {
+		for (int i = 0; i < m->n_layers; i++)
+			if (m->layers[i].name && strcmp(m->layers[i].name, name) == 0)
+				return i;
+		return -1;
+	}
+	/* The index belongs to the model, not to the caller's view of it: the
+	 * struct it points to is updated even through a const model. */
+	if (m->layer_index->count > m->n_layers)
+		ks_index_clear(m->layer_index);
+	ks_index_extend(m->layer_index, m->layers, m->n_layers, layer_name);
+	return ks_index_find(m->layer_index, m->layers, layer_name, name);
+}
+
+ks_layer *ks_model_find_layer(const ks_model *m, const char *name, bool deep)
+{
+	int at = ks_model_layer_index(m, name);
+
+	if (at >= 0)
+		return &m->layers[at];
+	if (!m || !name)
 		return NULL;
-	for (int i = 0; i < m->n_layers; i++)
-		if (strcmp(m->layers[i].name, name) == 0)
-			return &m->layers[i];
 	if (deep)
 		for (int i = 0; i < m->n_layers; i++) {
 			ks_layer *L = ks_model_find_layer(m->layers[i].inner, name, true);

@@ -592,15 +592,13 @@ static int call_refs(const ks_model *m, const ks_node *nd, ks_ref *refs)
 		if (!json_is_array(t) || json_array_size(t) < 3 || !json_is_string(json_array_get(t, 0)) ||
 		    !json_is_integer(json_array_get(t, 1)) || !json_is_integer(json_array_get(t, 2)))
 			continue;
-		const char *name = json_string_value(json_array_get(t, 0));
-		for (int i = 0; i < m->n_layers; i++)
-			if (strcmp(m->layers[i].name, name) == 0) {
-				refs[n].layer = i;
-				refs[n].node = (int)json_integer_value(json_array_get(t, 1));
-				refs[n].tensor = (int)json_integer_value(json_array_get(t, 2));
-				n++;
-				break;
-			}
+		int i = ks_model_layer_index(m, json_string_value(json_array_get(t, 0)));
+		if (i >= 0) {
+			refs[n].layer = i;
+			refs[n].node = (int)json_integer_value(json_array_get(t, 1));
+			refs[n].tensor = (int)json_integer_value(json_array_get(t, 2));
+			n++;
+		}
 	}
 	return n;
 }
@@ -716,12 +714,10 @@ static int find_until(ks_plan *p, const char *name, int *out_scope, int *out_lay
 	const char *seg = name;
 
 	/* Exact top-level name first (names never contain '/', but be safe). */
-	for (int i = 0; i < p->m->n_layers; i++)
-		if (strcmp(p->m->layers[i].name, name) == 0) {
-			*out_scope = 0;
-			*out_layer = i;
-			return 0;
-		}
+	if ((*out_layer = ks_model_layer_index(p->m, name)) >= 0) {
+		*out_scope = 0;
+		return 0;
+	}
 	/* Path form. */
 	while (strchr(seg, '/')) {
 		const char *slash = strchr(seg, '/');
