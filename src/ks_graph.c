@@ -417,7 +417,7 @@ static int parse_io_depth(gctx *g, const json_t *v, const char *what, refvec *rv
 		keys = ks_xcalloc(json_object_size(v) + 1, sizeof *keys);
 		json_object_foreach((json_t *)v, key, e)
 			keys[n++] = key;
-		qsort(keys, n, sizeof *keys, key_cmp);
+		ks_qsort(keys, n, sizeof *keys, key_cmp);
 		for (i = 0; i < n && rc == 0; i++)
 			rc = parse_io_depth(g, json_object_get(v, keys[i]), what, rv, depth + 1);
 		free(keys);

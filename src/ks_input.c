@@ -376,9 +376,12 @@ int ks_input_generate(const ks_shape *shape, int64_t batch, bool random, uint64_
 		if (shape->d[k] < 0)
 			return ks_fail(err, "input %s has shape %s with an unknown dimension: give the data "
 			               "with --input instead", name, ks_shape_str(shape->d, shape->rank, b, sizeof b));
-	if (!ks_numel(out->shape, out->rank, &n) || (uint64_t)n > ((uint64_t)1 << 32))
-		return ks_fail(err, "input %s: shape %s is too large", name,
-		               ks_shape_str(out->shape, out->rank, b, sizeof b));
+	if (!ks_numel(out->shape, out->rank, &n) || (uint64_t)n > ((uint64_t)1 << 32) ||
+	    (uint64_t)n > ks_mem_budget() / sizeof(float))
+		return ks_fail(err, "input %s: shape %s is too large (%.3g GB; this machine allows %.1f GB)",
+		               name, ks_shape_str(out->shape, out->rank, b, sizeof b),
+		               n >= 0 ? (double)n * sizeof(float) / 1e9 : INFINITY,
+		               (double)ks_mem_budget() / 1e9);
 	out->data = ks_xcalloc((size_t)(n ? n : 1), sizeof(float));
 	out->src_dtype = KS_DT_F32;
 	if (random) {

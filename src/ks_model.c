@@ -673,13 +673,13 @@ int ks_weight_read(const ks_model *m, const ks_weight *w, float *dst, ks_err *er
 static void copy_box(const float *src, const int64_t *shape, int rank, const int64_t *start,
                      const int64_t *count, float *dst)
 {
-	int64_t idx[KS_MAX_RANK] = {0}, total, stride[KS_MAX_RANK];
+	int64_t idx[KS_MAX_RANK] = {0}, total, stride[KS_MAX_RANK], s = 1;
 
 	if (!ks_numel(count, rank, &total) || total == 0)
 		return;
-	for (int i = rank - 1, s = 1; i >= 0; i--) {
+	for (int i = rank - 1; i >= 0; i--) {
 		stride[i] = s;
-		s *= (int)shape[i];
+		s *= shape[i];
 	}
 	for (int64_t o = 0; o < total; o++) {
 		int64_t off = 0;

@@ -5,12 +5,21 @@
 
 #include <hdf5.h>
 
+#include "ks_esc.h"
 #include "ks_status.h"
 
+/* Messages carry names and values from files: escaped here, once, so that
+ * no control character from a file reaches a terminal through an error line
+ * (stderr, the inspector's message bar), whoever prints it. Escaping is
+ * idempotent: a message built from other messages is not escaped twice. */
 int ks_vfail(ks_err *err, const char *fmt, va_list ap)
 {
-	if (err)
-		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	char raw[KS_ERR_MAX];
+
+	if (err) {
+		vsnprintf(raw, sizeof raw, fmt, ap);
+		ks_esc_into(err->msg, sizeof err->msg, raw);
+	}
 	return -1;
 }
 
@@ -31,8 +40,9 @@ int ks_err_prefix(ks_err *err, const char *fmt, ...)
 	if (!err)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof prefix, fmt, ap);
+	vsnprintf(old, sizeof old, fmt, ap);
 	va_end(ap);
+	ks_esc_into(prefix, sizeof prefix, old);
 	memcpy(old, err->msg, sizeof old);
 	snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
 	return -1;

@@ -1,6 +1,7 @@
 /* kerascope: entry point. Dispatches subcommands; the work is in the core. */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +21,18 @@ const cli_command cli_commands[] = {
 	{"predict", cli_predict, CLI_PREDICT_SYNOPSIS},
 	{NULL, NULL, NULL},
 };
+
+int cli_fail(const char *fmt, ...)
+{
+	ks_err e;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ks_vfail(&e, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "kerascope: %s\n", e.msg);
+	return 2;
+}
 
 static void usage(FILE *out)
 {
@@ -59,6 +72,6 @@ int main(int argc, char **argv)
 			if (strcmp(c->name, "summary") == 0)
 				return c->run(2, sargv);
 	}
-	fprintf(stderr, "kerascope: unknown command '%s' (try --help)\n", argv[1]);
+	cli_fail("unknown command '%s' (try --help)", argv[1]);
 	return 2;
 }
