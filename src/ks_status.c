@@ -54,7 +54,15 @@ void ks_err_clear(ks_err *err)
 		err->msg[0] = '\0';
 }
 
+static H5E_auto2_t error_hook;
+
 void ks_quiet_hdf5(void)
 {
-	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	H5Eset_auto2(H5E_DEFAULT, error_hook, NULL);
+}
+
+void ks_hdf5_error_hook(H5E_auto2_t fn)
+{
+	error_hook = fn;
+	ks_quiet_hdf5();
 }
