@@ -456,9 +456,12 @@ int ks_input_generate(const ks_shape *shape, int64_t batch, bool random, uint64_
 		if (shape->d[k] < 0)
 			return ks_fail(err, "input %s has shape %s with an unknown dimension: give the data "
 			               "with --input instead", name, ks_shape_str(shape->d, shape->rank, b, sizeof b));
-	if (!ks_numel(out->shape, out->rank, &n) || (uint64_t)n > ((uint64_t)1 << 32))
-		return ks_fail(err, "input %s: shape %s is too large", name,
-		               ks_shape_str(out->shape, out->rank, b, sizeof b));
+	if (!ks_numel(out->shape, out->rank, &n) || (uint64_t)n > ((uint64_t)1 << 32) ||
+	    (uint64_t)n > ks_mem_budget() / sizeof(float))
+		return ks_fail(err, "input %s: shape %s is too large (%.3g GB; this machine allows %.1f GB)",
+		               name, ks_shape_str(out->shape, out->rank, b, sizeof b),
+		               n >= 0 ? (double)n * sizeof(float) / 1e9 : INFINITY,
+		               (double)ks_mem_budget() / 1e9);
 	out->data = ks_xcalloc((size_t)(n ? n : 1), sizeof(float));
 	out->src_dtype = KS_DT_F32;
 	if (random) {
@@ -804,6 +807,13 @@ int ks_input_for_model(const ks_model *m, const ks_input_req *o, ks_array *arr, 
 			bool ints = vocab > 0 || ks_input_dtype_is_integer(ks_input_dtype(m, i));
 			float hi = vocab > 0 ? (float)vocab : ints ? 10.0f : 1.0f;
 			src[i] = o->random ? "random" : "zeros";
+			if (o->shapes_only) {
+				memset(&arr[i], 0, sizeof arr[i]);
+				arr[i].rank = want.rank;
+				memcpy(arr[i].shape, want.d, sizeof(int64_t) * (size_t)want.rank);
+				arr[i].shape[0] = o->batch;
+				continue;
+			}
 			if (ks_input_generate(&want, o->batch, o->random, o->seed + (uint64_t)i,
 			                      ints ? 0.0f : -1.0f, hi, ints, ks_input_name(m, i), &arr[i],
 			                      err) < 0)

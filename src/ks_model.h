@@ -135,6 +135,8 @@ typedef struct ks_model {
 	json_t *owned_json;     /* keeps parsed documents alive; internal */
 	char **warnings;        /* layout oddities noticed while loading (for doctor) */
 	int n_warnings;
+	struct ks_index *layer_index; /* internal: names of layers[] hashed, grown lazily by
+	                               * ks_model_layer_index; NULL in models built by hand */
 } ks_model;
 
 /* How a weights-only file's weights are matched to the layers of an
@@ -165,6 +167,12 @@ typedef struct ks_open_opts {
  * Returns NULL with a one-line message naming the file on failure. */
 ks_model *ks_model_open(const char *path, const ks_open_opts *opts, ks_err *err);
 void ks_model_free(ks_model *m);
+
+/* Position of the top-level layer called name in m->layers, or -1. O(1): the
+ * first call after layers were added indexes them (ks_index.h), so callers
+ * may look names up inside loops. A layer's name must not change once
+ * n_layers counts it. */
+int ks_model_layer_index(const ks_model *m, const char *name);
 
 /* Finds a layer by name (searching nested models too when deep). Returns NULL if absent. */
 ks_layer *ks_model_find_layer(const ks_model *m, const char *name, bool deep);

@@ -83,9 +83,14 @@ int ks_hist_init(ks_hist *h, int nbins, double lo, double hi, ks_err *err)
 	if (!isfinite(lo) || !isfinite(hi) || lo > hi)
 		return ks_fail(err, "histogram range [%g, %g] is not a finite interval", lo, hi);
 	if (lo == hi) {
-		lo -= 0.5;
-		hi += 0.5;
+		/* numpy's +-0.5 vanishes in rounding beyond 2^53 * 0.5: widen by
+		 * a relative step there, or every bin would have width 0. */
+		double pad = lo - 0.5 < lo && hi + 0.5 > hi ? 0.5 : fabs(lo) * 0x1p-20;
+		lo -= pad;
+		hi += pad;
 	}
+	if (!(hi - lo > 0) || !isfinite(hi - lo))
+		return ks_fail(err, "histogram range [%g, %g] is too wide or too narrow", lo, hi);
 	h->nbins = nbins;
 	h->lo = lo;
 	h->hi = hi;
@@ -100,9 +105,10 @@ void ks_hist_add(ks_hist *h, const float *v, size_t n)
 		double x = v[i];
 		if (!(x >= h->lo && x <= h->hi))  /* also drops NaN */
 			continue;
-		int b = (int)((x - h->lo) / w);
-		if (b >= h->nbins)
-			b = h->nbins - 1;
+		/* Clamped in double before the conversion: a value far from lo
+		 * over a tiny width does not fit an int. */
+		double t = (x - h->lo) / w;
+		int b = t < h->nbins ? (int)t : h->nbins - 1;
 		/* Division rounding can put x one bin off its edges: fix by edge. */
 		while (b > 0 && x < ks_hist_edge(h, b))
 			b--;

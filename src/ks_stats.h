@@ -11,7 +11,8 @@
  * min/max/mean/std and the histogram cover finite values only (NaN and +-Inf
  * are counted apart); histogram bins are [lo, hi) except the last, which is
  * [lo, hi]; when all finite values are equal the range is widened to
- * [v - 0.5, v + 0.5] as numpy.histogram does.
+ * [v - 0.5, v + 0.5] as numpy.histogram does (by |v| * 2^-20 instead when
+ * |v| is so large that 0.5 is lost to rounding, where numpy divides by 0).
  */
 #ifndef KS_STATS_H
 #define KS_STATS_H

@@ -223,3 +223,14 @@ EXTRA_DIST += tests/cli/evaluate.sh
 # The new-user niggles of issue 12 (dump integers, did-you-mean, predict output).
 TESTS += tests/cli/newuser.sh
 EXTRA_DIST += tests/cli/newuser.sh
+# Hostile inputs (issue 13): the fuzzing campaign's reproducers, read in place
+# from ../shared/fuzz-repro; LeakSanitizer suppressions for libhdf5's own leaks.
+TESTS += tests/hostile/fuzz-repro.sh
+EXTRA_DIST += tests/hostile/fuzz-repro.sh tests/lsan.supp
+# A generated 60,000-layer chain must open and summarise.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_scale
+tests_test_scale_SOURCES = tests/test_scale.c
+tests_test_scale_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_scale_LDADD = $(TEST_LDADD)
+endif

@@ -263,7 +263,8 @@ static int make_inputs(const ks_diff *d, const dopts *o, ks_array *arr, int *n, 
 	const char *kinds[KS_MAX_IO];
 	if (m->n_inputs < 1 || m->n_inputs > KS_MAX_IO)
 		return ks_fail(err, "%s: the model has %d inputs: nothing to run", m->path, m->n_inputs);
-	ks_input_req r = {o->inputs, o->n_inputs, o->random, false, o->seed, 1};
+	ks_input_req r = {.specs = o->inputs, .n_specs = o->n_inputs, .random = o->random,
+	                  .seed = o->seed, .batch = 1};
 	if (ks_input_for_model(m, &r, arr, kinds, err) < 0)
 		return ks_err_prefix(err, "%s", m->path);
 	*n = m->n_inputs;

@@ -23,11 +23,13 @@
 #include <cblas.h>
 #include <jansson.h>
 
+#include "cli.h"
 #include "cli_common.h"
 #include "cli_predict.h"
 #include "ks_input.h"
 #include "ks_npy.h"
 #include "ks_plan.h"
+#include "ks_esc.h"
 #include "ks_report.h"
 #include "ks_util.h"
 
@@ -103,7 +105,7 @@ static bool parse_int(const char *s, long long lo, long long hi, long long *out)
 
 static int bad(const char *what, const char *arg)
 {
-	fprintf(stderr, "kerascope: predict: %s, not '%s'\n", what, arg);
+	cli_fail("predict: %s, not '%s'", what, arg);
 	return 2;
 }
 
@@ -192,29 +194,29 @@ static int parse_args(int argc, char **argv, popts *o)
 			case -1: return 2;
 			}
 			if (optopt && optopt < 256)
-				fprintf(stderr, "kerascope: predict: bad option '-%c' (try 'kerascope predict --help')\n", optopt);
+				cli_fail("predict: bad option '-%c' (try 'kerascope predict --help')", optopt);
 			else
-				fprintf(stderr, "kerascope: predict: bad option '%s' (try 'kerascope predict --help')\n",
+				cli_fail("predict: bad option '%s' (try 'kerascope predict --help')",
 				        argv[optind - 1]);
 			return 2;
 		}
 	}
 	if (optind + 1 != argc) {
-		fprintf(stderr, "kerascope: predict: expected FILE (try 'kerascope predict --help')\n");
+		cli_fail("predict: expected FILE (try 'kerascope predict --help')");
 		return 2;
 	}
 	o->file = argv[optind];
 	if ((o->random || o->zeros) && o->n_inputs) {
-		fprintf(stderr, "kerascope: %s: give either --input or --random/--zeros\n", o->file);
+		cli_fail("%s: give either --input or --random/--zeros", o->file);
 		return 2;
 	}
 	if (o->random && o->zeros) {
-		fprintf(stderr, "kerascope: %s: give either --random or --zeros\n", o->file);
+		cli_fail("%s: give either --random or --zeros", o->file);
 		return 2;
 	}
 	if (!o->random && !o->zeros && !o->n_inputs) {
-		fprintf(stderr, "kerascope: %s: no input: give --input X (one per model input), "
-		        "--random SEED or --zeros\n", o->file);
+		cli_fail("%s: no input: give --input X (one per model input), "
+		        "--random SEED or --zeros", o->file);
 		return 2;
 	}
 	return -1;
@@ -222,9 +224,14 @@ static int parse_args(int argc, char **argv, popts *o)
 
 /* ---- inputs ---- */
 
-static int make_inputs(const ks_model *m, const popts *o, ks_array *arr, const char **src, ks_err *err)
+/* Loads the --input data, or, with shapes_only, gives generated inputs
+ * (--random/--zeros) their shapes without data: the plan checks what those
+ * shapes need before anything that large is allocated. */
+static int make_inputs(const ks_model *m, const popts *o, ks_array *arr, const char **src,
+                       bool shapes_only, ks_err *err)
 {
-	ks_input_req r = {o->inputs, o->n_inputs, o->random, o->zeros, o->seed, o->batch};
+	ks_input_req r = {o->inputs, o->n_inputs, o->random, o->zeros, o->seed, o->batch,
+	                  shapes_only};
 	return ks_input_for_model(m, &r, arr, src, err);
 }
 
@@ -412,6 +419,7 @@ static int save_activations(const ks_plan *p, const char *dir, ks_err *err)
 static void show_trace_text(const ks_plan *p)
 {
 	char sh[160];
+	ks_esc_pool pool = {0};
 	printf("%-4s %-32s %-20s %-22s %12s %12s %12s %12s\n", "#", "layer", "class", "output shape",
 	       "min", "max", "mean", "std");
 	for (int i = 0; i < ks_plan_n_steps(p); i++) {
@@ -424,7 +432,8 @@ static void show_trace_text(const ks_plan *p)
 				snprintf(nm, sizeof nm, "%s[%d]", s->name, k);
 			else
 				snprintf(nm, sizeof nm, "%s", s->name);
-			printf("%-4d %-32s %-20s %-22s %12.6g %12.6g %12.6g %12.6g", i, nm, s->class_name,
+			printf("%-4d %-32s %-20s %-22s %12.6g %12.6g %12.6g %12.6g", i, ks_esc_s(&pool, nm),
+			       ks_esc_s(&pool, s->class_name),
 			       ks_shape_str(s->out[k].d, s->out[k].rank, sh, sizeof sh), st.min, st.max, st.mean,
 			       st.std);
 			if (st.nan)
@@ -433,6 +442,7 @@ static void show_trace_text(const ks_plan *p)
 		}
 	}
 	putchar('\n');
+	ks_esc_pool_free(&pool);
 }
 
 static json_t *trace_json(const ks_plan *p)
@@ -463,6 +473,7 @@ static int show_top_text(const ks_plan *p, int i, int K, const labels *lab)
 	const float *x = ks_plan_output(p, i);
 	int64_t idx[64];
 	char cell[300], num[32];
+	ks_esc_pool pool = {0};
 	if (s->rank != 2) {
 		printf("  (top-%d needs an output of shape (batch, classes))\n", K);
 		return 0;
@@ -478,7 +489,7 @@ static int show_top_text(const ks_plan *p, int i, int K, const labels *lab)
 				printf("  sample %-*lld", wsample, (long long)b);
 			for (int j = 0; j < got; j++) {
 				if (lab->n)
-					snprintf(cell, sizeof cell, "%s (%lld)", idx[j] < lab->n ? lab->v[idx[j]] : "?",
+					snprintf(cell, sizeof cell, "%s (%lld)", idx[j] < lab->n ? ks_esc_s(&pool, lab->v[idx[j]]) : "?",
 					         (long long)idx[j]);
 				else
 					snprintf(cell, sizeof cell, "%lld:", (long long)idx[j]);
@@ -493,6 +504,7 @@ static int show_top_text(const ks_plan *p, int i, int K, const labels *lab)
 			if (pass)
 				putchar('\n');
 		}
+	ks_esc_pool_free(&pool);
 	return 0;
 }
 
@@ -531,6 +543,7 @@ int cli_predict(int argc, char **argv)
 	ks_shape shapes[KS_MAX_IO * 8];
 	labels lab = {0};
 	double *times = NULL;
+	ks_esc_pool pool = {0};
 	int rc = parse_args(argc, argv, &o), status = 2;
 
 	if (rc >= 0)
@@ -554,7 +567,7 @@ int cli_predict(int argc, char **argv)
 	}
 	if (o.labels && read_labels(o.labels, &lab, &err) < 0)
 		goto fail_msg;
-	if (make_inputs(m, &o, arr, src, &err) < 0)
+	if (make_inputs(m, &o, arr, src, !o.n_inputs, &err) < 0)
 		goto fail_file;
 	for (int i = 0; i < m->n_inputs; i++) {
 		shapes[i].rank = arr[i].rank;
@@ -570,6 +583,8 @@ int cli_predict(int argc, char **argv)
 	p = ks_plan_build(m, &po, &err);
 	if (!p)
 		goto fail_msg;
+	if (!o.n_inputs && make_inputs(m, &o, arr, src, false, &err) < 0)
+		goto fail_file;
 
 	const float *in[KS_MAX_IO * 8];
 	for (int i = 0; i < m->n_inputs; i++)
@@ -580,7 +595,7 @@ int cli_predict(int argc, char **argv)
 		ks_plan_run(p, in);
 		times[r] = now_ms() - t0;
 	}
-	qsort(times, (size_t)o.repeat, sizeof(double), cmp_double);
+	ks_qsort(times, (size_t)o.repeat, sizeof(double), cmp_double);
 	double median = o.repeat % 2 ? times[o.repeat / 2]
 	                             : 0.5 * (times[o.repeat / 2 - 1] + times[o.repeat / 2]);
 
@@ -625,17 +640,17 @@ int cli_predict(int argc, char **argv)
 	} else {
 		char sh[160];
 		for (int i = 0; i < ks_plan_n_notes(p); i++)
-			fprintf(stderr, "kerascope: %s: note: %s\n", o.file, ks_plan_note(p, i));
+			cli_fail("%s: note: %s", o.file, ks_plan_note(p, i));
 		if (o.trace)
 			show_trace_text(p);
 		for (int i = 0; i < ks_plan_n_outputs(p); i++) {
 			const ks_shape *s = ks_plan_output_shape(p, i);
-			printf("output %d: %s %s", i, ks_plan_output_name(p, i),
+			printf("output %d: %s %s", i, ks_esc_s(&pool, ks_plan_output_name(p, i)),
 			       ks_shape_str(s->d, s->rank, sh, sizeof sh));
 			if (o.out) {
 				/* the values went to the file */
 				char *path = output_path(o.out, i, ks_plan_n_outputs(p));
-				printf(" -> %s\n", path);
+				printf(" -> %s\n", ks_esc_s(&pool, path));
 				free(path);
 			} else if (o.top && s->rank == 2) {
 				putchar('\n'); /* the top classes stand for the values */
@@ -658,12 +673,13 @@ int cli_predict(int argc, char **argv)
 	status = 0;
 	goto done;
 fail_file:
-	fprintf(stderr, "kerascope: %s: %s\n", o.file, err.msg);
+	cli_fail("%s: %s", o.file, err.msg);
 	goto done;
 fail_msg:
 	/* messages from the loader and planner already name the file */
-	fprintf(stderr, "kerascope: %s\n", err.msg);
+	cli_fail("%s", err.msg);
 done:
+	ks_esc_pool_free(&pool);
 	free(times);
 	for (int i = 0; i < KS_MAX_IO * 8; i++)
 		ks_array_free(&arr[i]);

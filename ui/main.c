@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,18 @@ const cli_command cli_commands[] = {
 	{"evaluate", cli_evaluate, CLI_EVALUATE_SYNOPSIS},
 	{NULL, NULL, NULL},
 };
+
+int cli_fail(const char *fmt, ...)
+{
+	ks_err e;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ks_vfail(&e, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "kerascope: %s\n", e.msg);
+	return 2;
+}
 
 static void usage(FILE *out)
 {
@@ -138,9 +151,8 @@ int main(int argc, char **argv)
 		names[n++] = c->name;
 	const char *near = ks_suggest(argv[1], names, n);
 	if (near)
-		fprintf(stderr, "kerascope: unknown command '%s' (did you mean '%s'? try --help)\n",
-		        argv[1], near);
+		cli_fail("unknown command '%s' (did you mean '%s'? try --help)", argv[1], near);
 	else
-		fprintf(stderr, "kerascope: unknown command '%s' (try --help)\n", argv[1]);
+		cli_fail("unknown command '%s' (try --help)", argv[1]);
 	return 2;
 }

@@ -248,7 +248,7 @@ static ui_acts *acts_scan(const char *dir)
 	}
 	closedir(d);
 	if (a->n)
-		qsort(a->files, (size_t)a->n, sizeof *a->files, cmp_str);
+		ks_qsort(a->files, (size_t)a->n, sizeof *a->files, cmp_str);
 	a->arrays = ks_xcalloc((size_t)(a->n ? a->n : 1), sizeof *a->arrays);
 	a->loaded = ks_xcalloc((size_t)(a->n ? a->n : 1), sizeof *a->loaded);
 	return a;

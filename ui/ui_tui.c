@@ -12,6 +12,7 @@
 #include "ks_plan.h"
 #include "ks_report.h"
 #include "ks_util.h"
+#include "cli.h"
 #include "ui.h"
 #include "ui_curses.h"
 #include <term.h>
@@ -564,14 +565,14 @@ static void run_directive(ui *u, const char *d, int *status)
 	if (ks_str_startswith(d, "save-display ")) {
 		draw(u);
 		if (ui_display_save(d + 13, &err) < 0) {
-			fprintf(stderr, "kerascope: script: %s\n", err.msg);
+			cli_fail("script: %s", err.msg);
 			*status = 2;
 		}
 	} else if (sscanf(d, "resize %dx%d", &cols, &rows) == 2) {
 		ui_display_resize(rows, cols);
 		ui_prompt_resize(rows, cols);
 	} else {
-		fprintf(stderr, "kerascope: script: unknown directive '@%s'\n", d);
+		cli_fail("script: unknown directive '@%s'", d);
 		*status = 2;
 	}
 }
@@ -661,11 +662,11 @@ int ui_tui_run(const char *path, const ks_open_opts *opts)
 		opts = &none;
 	ks_model *m = ks_model_open(path, opts, &err);
 	if (!m) {
-		fprintf(stderr, "kerascope: %s\n", err.msg);
+		cli_fail("%s", err.msg);
 		return 2;
 	}
 	if (script && *script && ui_input_open_script(script, &err) < 0) {
-		fprintf(stderr, "kerascope: %s\n", err.msg);
+		cli_fail("%s", err.msg);
 		ks_model_free(m);
 		return 2;
 	}
@@ -676,7 +677,7 @@ int ui_tui_run(const char *path, const ks_open_opts *opts)
 	u->load_order = opts->load_order;
 	model_views(u);
 	if (ui_display_init(headless, &err) < 0) {
-		fprintf(stderr, "kerascope: %s\n", err.msg);
+		cli_fail("%s", err.msg);
 		ui_input_close();
 		ks_model_free(m);
 		free(u->shapes);
