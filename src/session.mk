@@ -1,0 +1,4 @@
+# Sessions (helper session): digests, the session file format, replay.
+src_libkerascope_a_SOURCES += \
+	src/ks_digest.c src/ks_digest.h \
+	src/ks_session.c src/ks_session.h
