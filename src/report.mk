@@ -3,3 +3,5 @@ src_libkerascope_a_SOURCES += \
 	src/ks_stats.c src/ks_stats.h \
 	src/ks_slice.c src/ks_slice.h \
 	src/ks_report.c src/ks_report.h
+# Comparison of two float arrays (diff, session, doctor).
+src_libkerascope_a_SOURCES += src/ks_cmp.c src/ks_cmp.h

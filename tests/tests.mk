@@ -190,3 +190,11 @@ if HAVE_CMOCKA
 TESTS += tests/predict-cli.sh
 EXTRA_DIST += tests/predict-cli.sh
 endif
+
+# Diff (helper diff): element-wise comparison.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_cmp
+tests_test_cmp_SOURCES = tests/test_cmp.c
+tests_test_cmp_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_cmp_LDADD = $(TEST_LDADD)
+endif
