@@ -350,6 +350,14 @@ static int read_run(ks_session *s, const char *prefix, ks_err *err)
 			return ks_fail(err, "%s: inputs 0 and %d have different batch sizes (%lld and %lld)", where,
 			               i, (long long)r->inputs[0].shape[0], (long long)r->inputs[i].shape[0]);
 	}
+	int64_t batch = r->inputs[0].shape[0];
+	for (int i = 0; i < r->n_outputs + r->n_acts; i++) {
+		const ks_session_tensor *t = i < r->n_outputs ? &r->outputs[i] : &r->acts[i - r->n_outputs];
+		if (t->rank < 1 || t->shape[0] != batch)
+			return ks_fail(err, "%s: %s has %s but the inputs hold %lld sample%s (batch axis first)",
+			               where, t->h5_path, t->rank < 1 ? "no batch axis" : "another batch size",
+			               (long long)batch, batch == 1 ? "" : "s");
+	}
 	return 0;
 }
 
