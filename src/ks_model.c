@@ -19,6 +19,7 @@
 #include "ks_keras3.h"
 #include "ks_legacy.h"
 #include "ks_model.h"
+#include "ks_session.h"
 #include "ks_util.h"
 
 /* ---- names ---------------------------------------------------------------- */
@@ -199,6 +200,7 @@ void ks_model_free(ks_model *m)
 	json_decref(m->compile_config);
 	json_decref(m->metadata);
 	json_decref(m->owned_json);
+	free(m->what);
 	for (int i = 0; i < m->n_warnings; i++)
 		free(m->warnings[i]);
 	free(m->warnings);
@@ -265,6 +267,7 @@ static ks_model *open_unprobed(const char *path, const ks_open_opts *opts,
 			rc = ks_keras3_load_weights(m, opts, err);
 		else {
 			m->format = KS_FMT_PLAIN_H5;
+			m->what = ks_session_note(m->file, path);
 			rc = 0;
 		}
 	} else {

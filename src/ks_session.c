@@ -426,6 +426,23 @@ static int read_session(ks_session *s, ks_err *err)
 	return read_run(s, "", err);
 }
 
+char *ks_session_note(hid_t f, const char *path)
+{
+	ks_err err;
+	char *note;
+
+	if (!ks_session_is_file(f))
+		return NULL;
+	ks_session *s = ks_session_new(path);
+	s->file = H5Freopen(f);
+	if (s->file >= 0 && read_session(s, &err) == 0)
+		note = ks_session_describe(s);
+	else
+		note = ks_xasprintf("kerascope session, unreadable: %s", s->file >= 0 ? err.msg : "cannot reopen");
+	ks_session_free(s);
+	return note;
+}
+
 ks_session *ks_session_open(const char *path, ks_err *err)
 {
 	ks_session *s;

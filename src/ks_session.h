@@ -103,6 +103,11 @@ bool ks_session_is(const char *path);
 /* Same for an open file. */
 bool ks_session_is_file(hid_t f);
 
+/* For the model loader: when the open file f is a session, a malloc'd
+ * one-line description (ks_session_describe, or why it cannot be read),
+ * else NULL. */
+char *ks_session_note(hid_t f, const char *path);
+
 /* Opens and validates a session; NULL with "S: problem" on failure. */
 ks_session *ks_session_open(const char *path, ks_err *err);
 /* An empty in-memory session (label used in messages). */

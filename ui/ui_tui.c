@@ -220,7 +220,8 @@ static void format_title(ui *u, const char *name, const char *params, char *titl
 {
 	const ks_model *m = u->model;
 	if (u->plain)
-		snprintf(title, size, " kerascope  %s  HDF5 file (not a Keras model)", name);
+		snprintf(title, size, " kerascope  %s  %s", name,
+		         m->what ? m->what : "HDF5 file (not a Keras model)");
 	else
 		snprintf(title, size, " kerascope  %s  %s%s%s%s%s  %s  %d layers  %s params", name,
 		         ks_format_name(m->format), m->keras_version ? "  Keras " : "",
