@@ -35,8 +35,10 @@
  * serialisation (name, trainable, module, registered_name, build_config,
  * batch_input_shape, batch_shape, input_shape, *_initializer,
  * *_regularizer, *_constraint, seed); a Keras 3 DTypePolicy reads as its
- * name ("float32"). The declared input shapes come first. Layer names are
- * not part of it, so a renamed copy has the same architecture.
+ * name ("float32"); an InputLayer keeps only its dtype and a nested model
+ * is its own list of layers. The declared input shapes (batch axis None)
+ * and the output references complete it. Layer names are not part of it,
+ * so a renamed copy has the same architecture.
  *
  * Data digest (ks_digest_floats): SHA-256 over float32 LE values, used to
  * match session inputs sample by sample.
