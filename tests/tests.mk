@@ -198,3 +198,10 @@ tests_test_cmp_SOURCES = tests/test_cmp.c
 tests_test_cmp_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_cmp_LDADD = $(TEST_LDADD)
 endif
+# Sessions (helper session): digests, session files, replay.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_session
+tests_test_session_SOURCES = tests/test_session.c tests/engine_build.h tests/h5_build.h
+tests_test_session_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_session_LDADD = $(TEST_LDADD)
+endif
