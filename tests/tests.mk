@@ -205,3 +205,5 @@ tests_test_session_SOURCES = tests/test_session.c tests/engine_build.h tests/h5_
 tests_test_session_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_session_LDADD = $(TEST_LDADD)
 endif
+TESTS += tests/session-cli.sh
+EXTRA_DIST += tests/session-cli.sh
