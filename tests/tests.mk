@@ -207,3 +207,5 @@ tests_test_session_LDADD = $(TEST_LDADD)
 endif
 TESTS += tests/session-cli.sh
 EXTRA_DIST += tests/session-cli.sh
+TESTS += tests/session-keras.sh
+EXTRA_DIST += tests/session-keras.sh tests/session_from_keras.py
