@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "ks_input.h"
+#include "ks_plan.h"
 #include "ks_util.h"
 
 /* Text inputs larger than this are refused (use .npy for big data). */
@@ -387,6 +388,98 @@ int ks_input_generate(const ks_shape *shape, int64_t batch, bool random, uint64_
 			double u = (double)(splitmix(&s) >> 11) * 0x1.0p-53;
 			double v = lo + (hi - lo) * u;
 			out->data[i] = integers ? (float)floor(v) : (float)v;
+		}
+	}
+	return 0;
+}
+
+/* ---- inputs for a model ---- */
+
+/* The Embedding fed directly by top-level input i, if any: its vocabulary. */
+static int64_t embedding_vocab(const ks_model *m, int input)
+{
+	int li = m->inputs[input].layer;
+	for (int i = 0; i < m->n_layers; i++) {
+		const ks_layer *L = &m->layers[i];
+		if (!L->class_name || strcmp(L->class_name, "Embedding") != 0)
+			continue;
+		for (int n = 0; n < L->n_nodes; n++)
+			for (int k = 0; k < L->nodes[n].n_in; k++)
+				if (L->nodes[n].in[k].layer == li) {
+					json_t *v = json_object_get(L->config, "input_dim");
+					return json_is_integer(v) ? json_integer_value(v) : 0;
+				}
+	}
+	return 0;
+}
+
+const char *ks_model_input_name(const ks_model *m, int i)
+{
+	int li = m->inputs[i].layer;
+	return li >= 0 && li < m->n_layers ? m->layers[li].name : "?";
+}
+
+/* The dtype an InputLayer declares ("float32", "int32", ...): a string in
+ * Keras 1/2, a DTypePolicy object in Keras 3. NULL when absent. */
+static const char *input_dtype(const ks_model *m, int input)
+{
+	int li = m->inputs[input].layer;
+	if (li < 0 || li >= m->n_layers)
+		return NULL;
+	const json_t *d = json_object_get(m->layers[li].config, "dtype");
+	if (json_is_object(d))
+		d = json_object_get(json_object_get(d, "config"), "name");
+	return json_is_string(d) ? json_string_value(d) : NULL;
+}
+
+int ks_input_for_model(const ks_model *m, const ks_input_req *o, ks_array *arr, const char **src, ks_err *err)
+{
+	int n = m->n_inputs;
+
+	if (o->n_specs && o->n_specs != n)
+		return ks_fail(err, "the model takes %d input%s (%s%s) but %d --input %s given", n,
+		               n == 1 ? "" : "s", n > 0 ? ks_model_input_name(m, 0) : "", n > 1 ? ", ..." : "",
+		               o->n_specs, o->n_specs == 1 ? "was" : "were");
+	for (int i = 0; i < n; i++) {
+		ks_shape want;
+		bool declared = ks_model_input_shape(m, i, &want, err) == 0;
+		if (!declared && !o->n_specs)
+			return -1;
+		if (o->n_specs) {
+			ks_input_kind kind;
+			if (ks_input_load(o->specs[i], &arr[i], &kind, err) < 0)
+				return -1;
+			src[i] = kind == KS_INPUT_NPY ? "npy" : kind == KS_INPUT_CSV ? "csv" : "literal";
+			/* without a declared shape the data is taken as given, batch first */
+			if (declared && ks_input_fit(&arr[i], &want, kind == KS_INPUT_CSV, ks_model_input_name(m, i), err) < 0)
+				return -1;
+			if (!declared && arr[i].rank < 1)
+				return ks_fail(err, "input %s: the data needs a batch axis", ks_model_input_name(m, i));
+			if (i > 0 && arr[i].shape[0] != arr[0].shape[0])
+				return ks_fail(err, "inputs have different batch sizes (%lld and %lld)",
+				               (long long)arr[0].shape[0], (long long)arr[i].shape[0]);
+			if (ks_input_check_dtype(&arr[i], input_dtype(m, i), ks_model_input_name(m, i), err) < 0)
+				return -1;
+			/* Keras rejects ids outside an Embedding's vocabulary (on CPU);
+			 * the kernel would write NaN rows, so say it up front */
+			int64_t vocab = embedding_vocab(m, i), cnt = ks_array_numel(&arr[i]);
+			for (int64_t k = 0; vocab > 0 && k < cnt; k++) {
+				float v = arr[i].data[k];
+				if (!(v > -1.0f && v < (float)vocab))
+					return ks_fail(err, "input %s feeds an Embedding with input_dim %lld, but value %lld "
+					               "of the data is %g", ks_model_input_name(m, i), (long long)vocab, (long long)k,
+					               (double)v);
+			}
+		} else {
+			/* random ids below the vocabulary for Embedding inputs, small
+			 * whole numbers for other integer inputs, else uniform [-1, 1) */
+			int64_t vocab = o->random ? embedding_vocab(m, i) : 0;
+			bool ints = vocab > 0 || ks_input_dtype_is_integer(input_dtype(m, i));
+			float hi = vocab > 0 ? (float)vocab : ints ? 10.0f : 1.0f;
+			src[i] = o->random ? "random" : "zeros";
+			if (ks_input_generate(&want, o->batch, o->random, o->seed + (uint64_t)i, ints ? 0.0f : -1.0f,
+			                      hi, ints, ks_model_input_name(m, i), &arr[i], err) < 0)
+				return -1;
 		}
 	}
 	return 0;

@@ -60,4 +60,27 @@ int ks_input_check_dtype(const ks_array *a, const char *dtype, const char *name,
 int ks_input_generate(const ks_shape *shape, int64_t batch, bool random, uint64_t seed, float lo,
                       float hi, bool integers, const char *name, ks_array *out, ks_err *err);
 
+/* The name of model input i (its InputLayer's name, "?" when unknown). */
+const char *ks_model_input_name(const ks_model *m, int i);
+
+/* What the user asked the model to be fed: one spec per model input, or
+ * generated values (random: uniform [-1, 1) from seed + input index,
+ * ids below input_dim for inputs feeding an Embedding, small whole numbers
+ * for other integer inputs; zeros), batch rows each. */
+typedef struct ks_input_req {
+	const char *const *specs;
+	int n_specs;
+	bool random, zeros;
+	uint64_t seed;
+	int64_t batch;
+} ks_input_req;
+
+/* Fills arr[0..m->n_inputs-1] (caller frees each with ks_array_free) fitted
+ * to the model's declared input shapes and dtypes, and src[i] with where
+ * each came from ("npy", "csv", "literal", "random", "zeros"). Specs are
+ * checked against the model: count, shape, batch sizes, integer dtypes and
+ * Embedding vocabularies. */
+int ks_input_for_model(const ks_model *m, const ks_input_req *r, ks_array *arr, const char **src,
+                       ks_err *err);
+
 #endif

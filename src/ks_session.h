@@ -98,7 +98,7 @@ typedef struct ks_session {
 } ks_session;
 
 /* True when path is an HDF5 file whose root carries kerascope_session
- * (cheap: opens, checks one attribute, closes). Never fails. */
+ * (opened as ks_model_open does, crash probe included). Never fails. */
 bool ks_session_is(const char *path);
 /* Same for an open file. */
 bool ks_session_is_file(hid_t f);

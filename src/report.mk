@@ -5,3 +5,6 @@ src_libkerascope_a_SOURCES += \
 	src/ks_report.c src/ks_report.h
 # Comparison of two float arrays (diff, session, doctor).
 src_libkerascope_a_SOURCES += src/ks_cmp.c src/ks_cmp.h
+# Diff: two models side by side (pairing, weights, settings, outputs).
+src_libkerascope_a_SOURCES += src/ks_diff.c src/ks_diff.h src/ks_diff_priv.h \
+	src/ks_diff_config.c src/ks_diff_outputs.c src/ks_diff_report.c src/ks_diff_report.h

@@ -72,6 +72,20 @@ has '"identical": true' "replay --json on the twin"
 run 0 replay "$s" "$ex/iris_mlp_untrained.h5" -d 2
 [ "$(sum "$s")" = "$before" ] && ok || bad "replay modified the session file"
 
+# diff with two sessions, and with a session and a model
+run 0 predict "$ex/iris_mlp_untrained.h5" --input "$ex/iris_sample.csv" --record "$tmp/u.h5"
+run 1 diff "$s" "$tmp/u.h5"
+has "different weights, same architecture" "diff S1 S2"
+has "inputs: the same 6 samples" "diff S1 S2 inputs"
+run 0 predict "$ex/iris_mlp.keras" --input '[[5.1, 3.5, 1.4, 0.2], [1, 2, 3, 4]]' --record "$tmp/k.h5"
+run 0 diff "$s" "$tmp/k.h5"
+has "inputs: 1 shared sample compared (6 recorded, 2 in the other)" "diff on partly shared inputs"
+has "same results on the shared samples" "diff verdict on shared samples"
+run 0 diff "$s" "$ex/iris_mlp.keras"
+has "model: same weights" "diff SESSION MODEL is replay"
+run 1 diff "$ex/iris_mlp_untrained.h5" "$s"
+has "first diverging layer: hidden" "diff MODEL SESSION is replay too"
+
 # the file says what it is
 run 0 summary "$s"
 has "kerascope session: 1 input, 1 output, 6 samples, with activations, recorded from iris_mlp.h5" "summary"

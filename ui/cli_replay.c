@@ -192,7 +192,14 @@ int cli_session_diff(int argc, char **argv)
 	int rc = parse("diff", diff_usage_text, argc, argv, &o);
 	if (rc >= 0)
 		return rc;
-	if (!ks_session_is(o.b))
+	bool sa = ks_session_is(o.a), sb = ks_session_is(o.b);
+	if (!sa && sb) {
+		/* diff MODEL SESSION: the replay of SESSION on MODEL */
+		const char *t = o.a;
+		o.a = o.b;
+		o.b = t;
+	}
+	if (!sa || !sb)
 		return replay(&o);
 	ks_err err;
 	ks_session *a = ks_session_open(o.a, &err), *b = NULL;

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "cli_report.h"
 #include "cli_predict.h"
+#include "cli_diff.h"
 #include "cli_replay.h"
 #include "ks_status.h"
 #include "ui_tui.h"
@@ -19,6 +20,7 @@ const cli_command cli_commands[] = {
 	{"dump", cli_dump, CLI_DUMP_SYNOPSIS},
 	{"attrs", cli_attrs, CLI_ATTRS_SYNOPSIS},
 	{"predict", cli_predict, CLI_PREDICT_SYNOPSIS},
+	{"diff", cli_diff, CLI_DIFF_SYNOPSIS},
 	{"replay", cli_replay, CLI_REPLAY_SYNOPSIS},
 	{NULL, NULL, NULL},
 };
