@@ -209,3 +209,4 @@ TESTS += tests/session-cli.sh
 EXTRA_DIST += tests/session-cli.sh
 TESTS += tests/session-keras.sh
 EXTRA_DIST += tests/session-keras.sh tests/session_from_keras.py
+UI_TESTS += tests/ui/record-test
