@@ -323,8 +323,9 @@ static void compare_output(const ks_session *a, const ks_session *b, int o, cons
 		memcpy(mb + co->rows * rs, rb, sizeof(float) * (size_t)rs);
 		co->rows++;
 	}
-	if (co->rows > 0 && co->rank_a == 2) {
-		/* class scores: one row of row_size classes per sample */
+	if (co->rows > 0 && co->rank_a == 2 && !co->until) {
+		/* class scores: one row of row_size classes per sample (model outputs
+		 * only: a layer stopped at with --until holds features, not classes) */
 		co->top1 = ks_cmp_top1_agreement(ma, mb, co->rows, co->row_size);
 		if (co->cmp.n_changed && co->row_size >= 2 && co->row_size <= 100000) {
 			int *map = ks_xmalloc(sizeof(int) * (size_t)co->row_size);

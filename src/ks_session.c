@@ -481,7 +481,9 @@ int ks_session_identify(ks_session *s, const ks_model *m, ks_err *err)
 	free(sm->name);
 	free(sm->weights_digest);
 	free(sm->architecture_digest);
-	sm->path = m->path ? ks_xstrdup(m->path) : NULL;
+	/* absolute, so that replay finds the model from any working directory */
+	char *abs = m->path ? realpath(m->path, NULL) : NULL;
+	sm->path = abs ? abs : m->path ? ks_xstrdup(m->path) : NULL;
 	sm->format = ks_xstrdup(ks_format_name(m->format));
 	sm->keras_version = m->keras_version ? ks_xstrdup(m->keras_version) : NULL;
 	sm->name = m->name ? ks_xstrdup(m->name) : NULL;

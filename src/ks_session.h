@@ -127,8 +127,8 @@ ks_session_run *ks_session_add_run(ks_session *s);
 ks_session_tensor *ks_session_add_tensor(ks_session_tensor **list, int *n, const char *name,
                                          const float *v, const int64_t *shape, int rank);
 
-/* Fills s->model from an open model: path, size, format, versions and both
- * digests (reads every weight once). */
+/* Fills s->model from an open model: path (made absolute), size, format,
+ * versions and both digests (reads every weight once). */
 int ks_session_identify(ks_session *s, const ks_model *m, ks_err *err);
 
 /* Writes an in-memory session (every run, labels, model identity, and
