@@ -607,9 +607,11 @@ static int write_all(hid_t f, const ks_session *s, ks_err *err)
 static hid_t create_new(const char *path, ks_err *err)
 {
 	struct stat st;
-	if (lstat(path, &st) == 0)
-		return ks_fail(err, "%s: already exists: a session is only ever written to a new file", path),
-		       H5I_INVALID_HID;
+	if (lstat(path, &st) == 0) {
+		ks_fail(err, "%s: already exists: a session is only ever written to a new file", path);
+		return H5I_INVALID_HID;
+	}
+	errno = 0;
 	hid_t f = H5Fcreate(path, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
 	if (f < 0)
 		ks_fail(err, "%s: cannot create: %s", path, errno ? strerror(errno) : "HDF5 refused");
