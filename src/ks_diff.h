@@ -56,6 +56,7 @@
 #include "ks_cmp.h"
 #include "ks_model.h"
 #include "ks_npy.h"
+#include "ks_ops.h"
 #include "ks_status.h"
 
 #define KS_DIFF_BLOCK ((size_t)1 << 20)
@@ -135,7 +136,9 @@ typedef struct ks_diff_out_layer {
 
 typedef struct ks_diff_model_out {
 	char *name_a, *name_b;     /* producing layers */
-	int64_t rows, cols;        /* batch x features (after flattening) */
+	int64_t rows, cols;        /* batch x features (after flattening); 0 x 0 when
+	                            * the two shapes differ */
+	float *va, *vb;            /* the values (rows * cols each, owned), or NULL */
 	ks_cmp cmp;
 	double top1;               /* ks_cmp_top1_agreement */
 	int *mapping;              /* equal up to a column permutation, else NULL */

@@ -26,6 +26,8 @@ void ks_diff_free_outputs(ks_diff_outputs *o)
 		free(o->outs[i].name_a);
 		free(o->outs[i].name_b);
 		free(o->outs[i].mapping);
+		free(o->outs[i].va);
+		free(o->outs[i].vb);
 	}
 	free(o->outs);
 	free(o->stopped);
@@ -187,6 +189,10 @@ static void compare_model_outputs(ks_diff *d, const pair_plans *pp)
 		m->rows = sa->d[0];
 		m->cols = m->rows > 0 ? total / m->rows : 0;
 		ks_cmp_add(&m->cmp, x, y, (size_t)total);
+		m->va = ks_xmalloc((size_t)total * sizeof *m->va + 1);
+		m->vb = ks_xmalloc((size_t)total * sizeof *m->vb + 1);
+		memcpy(m->va, x, (size_t)total * sizeof *x);
+		memcpy(m->vb, y, (size_t)total * sizeof *y);
 		m->top1 = ks_cmp_top1_agreement(x, y, m->rows, m->cols);
 		if (m->cmp.n_changed > 0 && m->cols >= 2) {
 			ks_tol t = perm_tol(d, x, total);

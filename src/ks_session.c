@@ -443,6 +443,15 @@ char *ks_session_note(hid_t f, const char *path)
 	return note;
 }
 
+int ks_session_load_model(ks_model *m, const ks_open_opts *opts, ks_err *err)
+{
+	(void)opts;
+	(void)err;
+	m->format = KS_FMT_PLAIN_H5;
+	m->what = ks_session_note(m->file, m->path);
+	return 0;
+}
+
 ks_session *ks_session_open(const char *path, ks_err *err)
 {
 	ks_session *s;

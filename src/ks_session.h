@@ -103,10 +103,13 @@ bool ks_session_is(const char *path);
 /* Same for an open file. */
 bool ks_session_is_file(hid_t f);
 
-/* For the model loader: when the open file f is a session, a malloc'd
- * one-line description (ks_session_describe, or why it cannot be read),
- * else NULL. */
+/* For the model loader (ks_formats): when the open file f is a session, a
+ * malloc'd one-line description (ks_session_describe, or why it cannot be
+ * read), else NULL. */
 char *ks_session_note(hid_t f, const char *path);
+/* The ks_formats row of sessions: the file opens as a plain HDF5 tree
+ * (KS_FMT_PLAIN_H5) whose m->what says it is a session. Never fails. */
+int ks_session_load_model(ks_model *m, const ks_open_opts *opts, ks_err *err);
 
 /* Opens and validates a session; NULL with "S: problem" on failure. */
 ks_session *ks_session_open(const char *path, ks_err *err);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli_common.h"
 #include "cli_replay.h"
 #include "ks_replay.h"
 #include "ks_session.h"
@@ -33,8 +34,9 @@ static const char usage_text[] =
 	"  -p P           values differ when |a-b| > P*|a| (a: recorded value)\n"
 	"                 (default: exact when the weights digest is the same, else -p 1e-5)\n"
 	"  --threads N    OpenBLAS threads (default: as recorded, else 1)\n"
-	"  --json         machine-readable verdict\n\n"
-	"Exit status: 0 same results, 1 different, 2 error.\n";
+	"  --json         machine-readable verdict\n"
+	CLI_MODEL_OPTS_HELP
+	"\nExit status: 0 same results, 1 different, 2 error.\n";
 
 static const char diff_usage_text[] =
 	"Usage: kerascope diff SESSION1 SESSION2|MODEL [-d D | -p P] [--json]\n"
@@ -47,6 +49,7 @@ typedef struct ropts {
 	ks_tol tol;
 	bool tol_given, json;
 	int threads;
+	ks_open_opts open;   /* --config for a weights-only MODEL (cli_common.h) */
 } ropts;
 
 static bool parse_double(const char *s, double *out)
@@ -68,6 +71,7 @@ static int parse(const char *cmd, const char *usage, int argc, char **argv, ropt
 		{"relative", required_argument, NULL, 'p'},
 		{"threads", required_argument, NULL, 't'},
 		{"json", no_argument, NULL, 'j'},
+		CLI_MODEL_OPTION_ROWS,
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -108,6 +112,10 @@ static int parse(const char *cmd, const char *usage, int argc, char **argv, ropt
 		}
 		case 'j': o->json = true; break;
 		default:
+			switch (cli_model_opt(cmd, c, optarg, &o->open)) {
+			case 1: continue;
+			case -1: return 2;
+			}
 			fprintf(stderr, "kerascope: %s: bad option '%s' (try 'kerascope %s --help')\n", cmd,
 			        argv[optind - 1], cmd);
 			return 2;
@@ -158,9 +166,9 @@ static int replay(const ropts *o)
 		goto fail;
 	}
 	openblas_set_num_threads(o->threads ? o->threads : rec->model.threads > 0 ? rec->model.threads : 1);
-	m = ks_model_open(model, NULL, &err);
+	m = cli_open_model(model, &o->open);
 	if (!m)
-		goto fail;
+		goto done; /* the message is out */
 	if (m->n_inputs == 0) {
 		ks_fail(&err, "%s: the file holds no runnable model (no inputs)", model);
 		goto fail;
