@@ -200,6 +200,7 @@ void ks_model_free(ks_model *m)
 	json_decref(m->compile_config);
 	json_decref(m->metadata);
 	json_decref(m->owned_json);
+	free(m->what);
 	for (int i = 0; i < m->n_warnings; i++)
 		free(m->warnings[i]);
 	free(m->warnings);

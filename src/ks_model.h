@@ -133,6 +133,8 @@ typedef struct ks_model {
 	size_t image_size;
 	struct ks_model *parent;
 	json_t *owned_json;     /* keeps parsed documents alive; internal */
+	char *what;             /* a plain HDF5 file kerascope recognises: what it is
+	                         * ("kerascope session: 2 inputs, ..."), else NULL */
 	char **warnings;        /* layout oddities noticed while loading (for doctor) */
 	int n_warnings;
 	struct ks_index *layer_index; /* internal: names of layers[] hashed, grown lazily by

@@ -393,8 +393,12 @@ static int plain_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 		json_object_set_new(d, "groups", json_integer(c.groups));
 		json_object_set_new(d, "datasets", json_integer(c.datasets));
 		json_object_set_new(d, "values", json_integer(c.values));
+		if (m->what)
+			json_object_set_new(d, "what", jstr(m->what));
 		return dump_json(out, d, err);
 	}
+	if (m->what)
+		fprintf(out, "%s: %s ('kerascope replay' runs it again)\n", m->path ? m->path : "?", m->what);
 	fprintf(out, "%s: not a Keras model but a plain HDF5 file with %lld group%s and %lld dataset%s\n"
 	        "(%lld values). 'kerascope ls' shows its tree.\n", m->path ? E(m->path) : "?",
 	        (long long)c.groups, c.groups == 1 ? "" : "s", (long long)c.datasets,

@@ -234,3 +234,15 @@ tests_test_scale_SOURCES = tests/test_scale.c
 tests_test_scale_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_scale_LDADD = $(TEST_LDADD)
 endif
+# Sessions (helper session): digests, session files, replay.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_session
+tests_test_session_SOURCES = tests/test_session.c tests/engine_build.h tests/h5_build.h
+tests_test_session_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_session_LDADD = $(TEST_LDADD)
+endif
+TESTS += tests/session-cli.sh
+EXTRA_DIST += tests/session-cli.sh
+TESTS += tests/session-keras.sh
+EXTRA_DIST += tests/session-keras.sh tests/session_from_keras.py
+UI_TESTS += tests/ui/record-test

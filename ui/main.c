@@ -15,6 +15,7 @@
 #include "cli_predict.h"
 #include "cli_diff.h"
 #include "cli_evaluate.h"
+#include "cli_replay.h"
 #include "ks_blas.h"
 #include "ks_status.h"
 #include "ks_util.h"
@@ -30,6 +31,7 @@ const cli_command cli_commands[] = {
 	{"predict", cli_predict, CLI_PREDICT_SYNOPSIS},
 	{"diff", cli_diff, CLI_DIFF_SYNOPSIS},
 	{"evaluate", cli_evaluate, CLI_EVALUATE_SYNOPSIS},
+	{"replay", cli_replay, CLI_REPLAY_SYNOPSIS},
 	{NULL, NULL, NULL},
 };
 

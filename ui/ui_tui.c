@@ -221,10 +221,15 @@ static void draw_status(ui *u, int y)
 static void format_title(ui *u, const char *name, const char *params, char *title, size_t size)
 {
 	const ks_model *m = u->model;
+	/* a recording is said first, where a narrow screen still shows it */
+	char rec[300] = "";
+	if (u->record)
+		snprintf(rec, sizeof rec, "  [REC %s: %d]", u->record, u->n_recorded);
 	if (u->plain)
-		snprintf(title, size, " kerascope  %s  HDF5 file (not a Keras model)", name);
+		snprintf(title, size, " kerascope%s  %s  %s", rec, name,
+		         m->what ? m->what : "HDF5 file (not a Keras model)");
 	else
-		snprintf(title, size, " kerascope  %s  %s%s%s%s%s  %s  %d layers  %s params", name,
+		snprintf(title, size, " kerascope%s  %s  %s%s%s%s%s  %s  %d layers  %s params", rec, name,
 		         ks_format_name(m->format), m->keras_version ? "  Keras " : "",
 		         m->keras_version ? m->keras_version : "", m->backend ? "/" : "",
 		         m->backend ? m->backend : "", m->class_name ? m->class_name : "model",
@@ -717,6 +722,7 @@ int ui_tui_run(const char *path, const ks_open_opts *opts)
 	ui_input_close();
 	clear_panes(u);
 	ui_acts_free(u->acts);
+	free(u->record);
 	free(u->shapes);
 	free(u->config_path);
 	ks_model_free(u->model); /* :config may have replaced m */
