@@ -112,21 +112,10 @@ static bool reads_only(const char *cmd)
 	return false;
 }
 
-/* OpenBLAS fixes its kernels when it is loaded; when it fell back to slower
- * ones than this CPU runs, start again with OPENBLAS_CORETYPE set (ks_blas.h).
- * If the restart fails the program simply goes on with the slower kernels. */
-static void use_best_blas(char **argv)
-{
-	const char *core = ks_blas_core_hint();
-	if (!core || setenv("OPENBLAS_CORETYPE", core, 1) != 0)
-		return;
-	execv("/proc/self/exe", argv);
-}
-
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !reads_only(argv[1]))
-		use_best_blas(argv);
+		ks_blas_restart_if_slower(argv);
 	ks_quiet_hdf5();
 	if (argc < 2) {
 		usage(stderr);
