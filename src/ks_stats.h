@@ -45,6 +45,7 @@ typedef struct ks_hist {
 	int nbins;
 	double lo, hi;    /* range covered; bin i is [lo + i*w, lo + (i+1)*w) */
 	int64_t *counts;  /* nbins entries, owned; NULL after ks_hist_free */
+	double *edges;    /* nbins + 1 edges as ks_hist_edge gives them, owned */
 } ks_hist;
 
 /* Sets up nbins empty bins over [lo, hi] (lo == hi widens as numpy does).
