@@ -24,6 +24,8 @@ void ks_stats_init(ks_stats *s)
  * is reduced again by the careful loop, which counts them apart. */
 #define STATS_CHUNK 1024
 
+static void merge_moments(ks_stats *s, const ks_stats *b);
+
 typedef struct chunk_sum {
 	int64_t k, zeros;
 	double sum;
@@ -146,6 +148,7 @@ KS_CLONES void ks_stats_add(ks_stats *s, const float *v, size_t n)
 	s->zeros += c.zeros;
 	if (c.k == 0)
 		return;
+	ks_stats b;
 	double mean = c.sum / (double)c.k, m2 = 0;
 	if (!any_bad) {
 		m2 = squares_finite(v, n, mean);
@@ -157,15 +160,39 @@ KS_CLONES void ks_stats_add(ks_stats *s, const float *v, size_t n)
 			}
 		}
 	}
-	double na = (double)s->finite, nb = (double)c.k, nt = na + nb;
-	double delta = mean - s->mean;
+	ks_stats_init(&b);
+	b.finite = c.k;
+	b.mean = mean;
+	b.m2 = m2;
+	b.min = c.lo;
+	b.max = c.hi;
+	merge_moments(s, &b);
+}
+
+/* Chan et al.'s pairwise update of the finite values' moments and range. */
+static void merge_moments(ks_stats *s, const ks_stats *b)
+{
+	if (b->finite == 0)
+		return;
+	double na = (double)s->finite, nb = (double)b->finite, nt = na + nb;
+	double delta = b->mean - s->mean;
 	s->mean += delta * nb / nt;
-	s->m2 += m2 + delta * delta * na * nb / nt;
-	s->finite += c.k;
-	if (c.lo < s->min)
-		s->min = c.lo;
-	if (c.hi > s->max)
-		s->max = c.hi;
+	s->m2 += b->m2 + delta * delta * na * nb / nt;
+	s->finite += b->finite;
+	if (b->min < s->min)
+		s->min = b->min;
+	if (b->max > s->max)
+		s->max = b->max;
+}
+
+void ks_stats_merge(ks_stats *s, const ks_stats *b)
+{
+	s->count += b->count;
+	s->zeros += b->zeros;
+	s->nans += b->nans;
+	s->pos_infs += b->pos_infs;
+	s->neg_infs += b->neg_infs;
+	merge_moments(s, b);
 }
 
 double ks_stats_std(const ks_stats *s)

@@ -38,6 +38,8 @@ typedef struct ks_stats {
 
 void ks_stats_init(ks_stats *s);
 void ks_stats_add(ks_stats *s, const float *v, size_t n);
+/* Adds what b has seen to s, as if s had seen b's values too. */
+void ks_stats_merge(ks_stats *s, const ks_stats *b);
 /* Population standard deviation of the finite values; 0 when none. */
 double ks_stats_std(const ks_stats *s);
 

@@ -246,3 +246,10 @@ EXTRA_DIST += tests/session-cli.sh
 TESTS += tests/session-keras.sh
 EXTRA_DIST += tests/session-keras.sh tests/session_from_keras.py
 UI_TESTS += tests/ui/record-test
+# Whole-model statistics (kerascope stats).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_modelstats
+tests_test_modelstats_SOURCES = tests/test_modelstats.c
+tests_test_modelstats_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_modelstats_LDADD = $(TEST_LDADD)
+endif

@@ -27,6 +27,7 @@ const cli_command cli_commands[] = {
 	{"ls", cli_ls, CLI_LS_SYNOPSIS},
 	{"dump", cli_dump, CLI_DUMP_SYNOPSIS},
 	{"attrs", cli_attrs, CLI_ATTRS_SYNOPSIS},
+	{"stats", cli_stats, CLI_STATS_SYNOPSIS},
 	{"config", cli_config, CLI_CONFIG_SYNOPSIS},
 	{"predict", cli_predict, CLI_PREDICT_SYNOPSIS},
 	{"diff", cli_diff, CLI_DIFF_SYNOPSIS},

@@ -63,6 +63,8 @@ check dump_iris_bias       "$ex" dump iris_mlp.h5 output/bias
 check dump_iris_slice      "$ex" dump iris_mlp.h5 hidden/kernel --slice '[:, 0:4]' --bins 5
 check dump_iris_json       "$ex" dump --json iris_mlp.keras output/bias --bins 2
 check dump_iris_opt        "$ex" dump iris_mlp.h5 /optimizer_weights/Adam/output/bias/v:0 --stats
+check stats_iris          "$ex" stats iris_mlp.h5
+check stats_iris_opt_json "$ex" stats --json --optimizer iris_mlp.h5
 check dump_iris_opt_name  "$ex" dump iris_mlp.h5 Adam/iter --bins 0
 check config_iris          "$ex" config iris_mlp.h5
 check config_iris_pretty   "$ex" config iris_mlp.h5 --pretty
