@@ -135,6 +135,9 @@ typedef struct ks_model {
 	json_t *owned_json;     /* keeps parsed documents alive; internal */
 	char **warnings;        /* layout oddities noticed while loading (for doctor) */
 	int n_warnings;
+	struct ks_loadmap *loadmap; /* a legacy weights-only file given an architecture:
+	                             * which group each layer got under each load order
+	                             * (ks_loadorder.h); NULL otherwise */
 } ks_model;
 
 /* How a weights-only file's weights are matched to the layers of an

@@ -2,9 +2,11 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli_common.h"
+#include "ks_loadorder.h"
 
 bool cli_parse_load_order(const char *s, ks_load_order *out)
 {
@@ -39,8 +41,15 @@ ks_model *cli_open_model(const char *path, const ks_open_opts *o)
 {
 	ks_err err;
 	ks_model *m = ks_model_open(path, o, &err);
+	char *note;
 
-	if (!m)
+	if (!m) {
 		fprintf(stderr, "kerascope: %s\n", err.msg);
+		return NULL;
+	}
+	note = ks_loadmap_note(m->loadmap, path);
+	if (note)
+		fprintf(stderr, "kerascope: %s\n", note);
+	free(note);
 	return m;
 }
