@@ -211,3 +211,31 @@ char *ks_loadmap_note(const ks_loadmap *lm, const char *path)
 	                    lm->n_differ, lm->n_differ == 1 ? "" : "s", buf,
 	                    ks_load_order_name(lm->used));
 }
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+json_t *ks_loadmap_json(const ks_loadmap *lm)
+{
+	json_t *o, *pairs, *groups;
+
+	if (!lm)
+		return json_null();
+	pairs = json_array();
+	for (int i = 0; i < lm->n_pairs; i++) {
+		const ks_lo_pair *p = &lm->pairs[i];
+		json_array_append_new(pairs, json_pack("{s:s, s:o, s:o, s:b}", "layer", p->layer,
+		                                       "by_name", str_or_null(p->by_name), "topological",
+		                                       str_or_null(p->topological), "differs", p->differs));
+	}
+	groups = json_array();
+	for (int i = 0; i < lm->n_file; i++)
+		json_array_append_new(groups, json_string(lm->file_groups[i]));
+	o = json_pack("{s:s, s:s, s:i, s:o, s:o, s:o, s:o}", "used", ks_load_order_name(lm->used),
+	              "keras_default", ks_load_order_name(lm->keras_default), "n_differ", lm->n_differ,
+	              "topological_error", str_or_null(lm->topological_error), "by_name_error",
+	              str_or_null(lm->by_name_error), "file_groups", groups, "pairs", pairs);
+	return o;
+}

@@ -92,6 +92,12 @@ const char *ks_loadmap_source(const ks_loadmap *lm, const char *layer);
 /* Stable names: "by-name", "topological" (KS_LOAD_DEFAULT: "default"). */
 const char *ks_load_order_name(ks_load_order o);
 
+/* The mapping as JSON (new reference; json null for NULL): {"used",
+ * "keras_default", "n_differ", "topological_error", "by_name_error",
+ * "file_groups": [...], "pairs": [{"layer", "by_name", "topological",
+ * "differs"}]}. */
+json_t *ks_loadmap_json(const ks_loadmap *lm);
+
 /* One line (malloc'd, no newline) saying that the two orders assign
  * different weights, to which layers, which order was used and which one
  * Keras' load_weights uses; NULL when they agree or lm is NULL. path names

@@ -13,6 +13,7 @@
 #include "cli_report.h"
 #include "cli_predict.h"
 #include "ks_blas.h"
+#include "ks_loadorder.h"
 #include "ks_status.h"
 #include "ui_tui.h"
 
@@ -29,7 +30,7 @@ const cli_command cli_commands[] = {
 
 static void usage(FILE *out)
 {
-	fputs("Usage: kerascope [--config ARCH] FILE   open the interactive inspector\n"
+	fputs("Usage: kerascope [--config ARCH] [--load-order ORDER] FILE   the inspector\n"
 	      "       kerascope COMMAND FILE [OPTIONS]\n\nCommands:\n", out);
 	for (const cli_command *c = cli_commands; c->name; c++)
 		fprintf(out, "  %s\n", c->synopsis);
@@ -75,6 +76,10 @@ static int open_file(int argc, char **argv)
 	if (oo.config_path) {
 		sargv[n++] = (char *)"--config";
 		sargv[n++] = (char *)oo.config_path;
+	}
+	if (oo.load_order != KS_LOAD_DEFAULT) {
+		sargv[n++] = (char *)"--load-order";
+		sargv[n++] = (char *)ks_load_order_name(oo.load_order);
 	}
 	sargv[n] = NULL;
 	return sum->run(n, sargv);
