@@ -199,3 +199,14 @@ tests_test_arch_SOURCES = tests/test_arch.c
 tests_test_arch_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_arch_LDADD = $(TEST_LDADD)
 endif
+
+# Keras' load_weights orders (--load-order), guessed classes.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_loadorder tests/test_guess
+tests_test_guess_SOURCES = tests/test_guess.c
+tests_test_guess_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_guess_LDADD = $(TEST_LDADD)
+tests_test_loadorder_SOURCES = tests/test_loadorder.c
+tests_test_loadorder_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_loadorder_LDADD = $(TEST_LDADD)
+endif
