@@ -28,8 +28,8 @@ tests_test_slice_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_slice_LDADD = $(TEST_LDADD)
 endif
 # Golden transcripts of the report commands (shell; runs the built binary).
-TESTS += tests/cli/golden.sh tests/cli/manlint.sh
-EXTRA_DIST += tests/cli/golden.sh tests/cli/manlint.sh tests/expected
+TESTS += tests/cli/golden.sh tests/cli/manlint.sh tests/cli/config-cli.sh
+EXTRA_DIST += tests/cli/golden.sh tests/cli/manlint.sh tests/cli/config-cli.sh tests/expected
 
 # Keras 3 / Keras 2.14 .keras and .weights.h5 loaders (helper L2).
 EXTRA_DIST += tests/k3_build.h
