@@ -35,6 +35,12 @@
  * W_i, U_i, ...), which Keras 2 converted while loading: their weight counts
  * are not compared.
  *
+ * Use: open the weights file with an architecture (ks_open_opts.config or
+ * config_path, and load_order); the model's loadmap then holds the mapping
+ * under both orders, whichever was used. Opening fails where Keras' load
+ * fails in the order asked for; to study a file whose topological load
+ * fails, open it with KS_LOAD_BY_NAME: topological_error says why.
+ *
  * Ownership: a ks_loadmap owns all its strings; the model holds it
  * (ks_model.loadmap) and frees it with itself.
  */

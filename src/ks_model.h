@@ -153,8 +153,9 @@ typedef enum ks_load_order {
 } ks_load_order;
 
 /* Architecture for a weights-only file (ks_arch.h says which forms are
- * accepted). A file that holds its own architecture ignores both, with a
- * warning. */
+ * accepted) and how its weights meet it. A file that holds its own
+ * architecture keeps it (a given one is ignored with a warning) and its
+ * weights are attached by name. */
 typedef struct ks_open_opts {
 	const char *config_path;  /* a JSON file or a model file, or NULL */
 	const json_t *config;     /* the architecture in memory (borrowed): the

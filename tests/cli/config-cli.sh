@@ -135,5 +135,16 @@ else
 	bad "a bad --load-order is not refused"
 fi
 
+# predict --json says how the weights were loaded.
+p=$fx/conformance/pitfall_layer_order
+"$ks" predict "$p/weights_a_reordered.h5" --config "$p/model_a.h5" --zeros --json >"$tmp/out" 2>"$tmp/err"
+if grep -q '"used": "topological"' "$tmp/out" && grep -q '"keras_default": "topological"' "$tmp/out" &&
+	grep -q '"n_differ": 2' "$tmp/out" && [ "$(wc -l <"$tmp/err")" -eq 1 ]; then
+	ok
+else
+	bad "predict --json lacks the load order (or stderr is not one line)"
+	cat "$tmp/err"
+fi
+
 echo "config-cli: $pass passed, $fail failed ($n weights files)"
 [ "$fail" -eq 0 ]
