@@ -199,6 +199,53 @@ tests_test_arch_SOURCES = tests/test_arch.c
 tests_test_arch_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_arch_LDADD = $(TEST_LDADD)
 endif
+# Diff (helper diff): element-wise comparison.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_cmp tests/test_diff_cases
+tests_test_diff_cases_SOURCES = tests/test_diff_cases.c
+tests_test_diff_cases_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_diff_cases_LDADD = $(TEST_LDADD)
+tests_test_cmp_SOURCES = tests/test_cmp.c
+tests_test_cmp_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_cmp_LDADD = $(TEST_LDADD)
+endif
+# evaluate: accuracies, losses and Keras' "accuracy" resolution; labelled CSV
+# and HDF5 dataset inputs (helper evaluate).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_eval
+tests_test_eval_SOURCES = tests/test_eval.c
+tests_test_eval_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_eval_LDADD = $(TEST_LDADD)
+endif
+# evaluate from the shell: iris training accuracy, the README walk-through, errors.
+TESTS += tests/cli/evaluate.sh
+EXTRA_DIST += tests/cli/evaluate.sh
+# The new-user niggles of issue 12 (dump integers, did-you-mean, predict output).
+TESTS += tests/cli/newuser.sh
+EXTRA_DIST += tests/cli/newuser.sh
+# Hostile inputs (issue 13): the fuzzing campaign's reproducers, read in place
+# from ../shared/fuzz-repro; LeakSanitizer suppressions for libhdf5's own leaks.
+TESTS += tests/hostile/fuzz-repro.sh
+EXTRA_DIST += tests/hostile/fuzz-repro.sh tests/lsan.supp
+# A generated 60,000-layer chain must open and summarise.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_scale
+tests_test_scale_SOURCES = tests/test_scale.c
+tests_test_scale_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_scale_LDADD = $(TEST_LDADD)
+endif
+# Sessions (helper session): digests, session files, replay.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_session
+tests_test_session_SOURCES = tests/test_session.c tests/engine_build.h tests/h5_build.h
+tests_test_session_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_session_LDADD = $(TEST_LDADD)
+endif
+TESTS += tests/session-cli.sh
+EXTRA_DIST += tests/session-cli.sh
+TESTS += tests/session-keras.sh
+EXTRA_DIST += tests/session-keras.sh tests/session_from_keras.py
+UI_TESTS += tests/ui/record-test
 
 # Keras' load_weights orders (--load-order), guessed classes.
 if HAVE_CMOCKA

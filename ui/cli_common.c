@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "cli_common.h"
 #include "ks_loadorder.h"
 
@@ -27,8 +28,7 @@ int cli_model_opt(const char *cmd, int c, const char *arg, ks_open_opts *o)
 		return 1;
 	case CLI_OPT_LOAD_ORDER:
 		if (!cli_parse_load_order(arg, &o->load_order)) {
-			fprintf(stderr, "kerascope: %s: --load-order takes by-name or topological, not '%s'\n",
-			        cmd, arg);
+			cli_fail("%s: --load-order takes by-name or topological, not '%s'", cmd, arg);
 			return -1;
 		}
 		return 1;
@@ -44,12 +44,12 @@ ks_model *cli_open_model(const char *path, const ks_open_opts *o)
 	char *note;
 
 	if (!m) {
-		fprintf(stderr, "kerascope: %s\n", err.msg);
+		cli_fail("%s", err.msg);
 		return NULL;
 	}
 	note = ks_loadmap_note(m->loadmap, path);
 	if (note)
-		fprintf(stderr, "kerascope: %s\n", note);
+		cli_fail("%s", note); /* a note, not an error: the command goes on */
 	free(note);
 	return m;
 }

@@ -10,9 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "cli_common.h"
 #include "cli_report.h"
 #include "ks_arch.h"
+#include "ks_esc.h"
 #include "ks_model.h"
 #include "ks_report.h"
 #include "ks_status.h"
@@ -146,14 +148,14 @@ static int parse(const cmd_info *ci, int argc, char **argv, cli_opts *o)
 		case OPT_STATS: o->stats = true; break;
 		case OPT_MAX:
 			if (!parse_num(optarg, 1, INT64_MAX, &v)) {
-				fprintf(stderr, "kerascope: %s: --max needs a positive number, not '%s'\n", ci->name, optarg);
+				cli_fail("%s: --max needs a positive number, not '%s'", ci->name, optarg);
 				return 2;
 			}
 			o->max_values = v;
 			break;
 		case OPT_BINS:
 			if (!parse_num(optarg, 0, 4096, &v)) {
-				fprintf(stderr, "kerascope: %s: --bins needs a number from 0 to 4096, not '%s'\n",
+				cli_fail("%s: --bins needs a number from 0 to 4096, not '%s'",
 				        ci->name, optarg);
 				return 2;
 			}
@@ -165,10 +167,10 @@ static int parse(const cmd_info *ci, int argc, char **argv, cli_opts *o)
 			case -1: return 2;
 			}
 			if (optopt && optopt < 256)
-				fprintf(stderr, "kerascope: %s: bad option '-%c' (try 'kerascope %s --help')\n",
+				cli_fail("%s: bad option '-%c' (try 'kerascope %s --help')",
 				        ci->name, optopt, ci->name);
 			else
-				fprintf(stderr, "kerascope: %s: bad option '%s' (try 'kerascope %s --help')\n",
+				cli_fail("%s: bad option '%s' (try 'kerascope %s --help')",
 				        ci->name, argv[optind - 1], ci->name);
 			return 2;
 		}
@@ -178,7 +180,7 @@ static int parse(const cmd_info *ci, int argc, char **argv, cli_opts *o)
 	while (optind < argc && o->n_args < 2)
 		o->args[o->n_args++] = argv[optind++];
 	if (optind < argc || o->n_args != ci->n_args) {
-		fprintf(stderr, "kerascope: %s: expected %s (try 'kerascope %s --help')\n", ci->name,
+		cli_fail("%s: expected %s (try 'kerascope %s --help')", ci->name,
 		        ci->n_args == 1 ? "FILE" : "FILE WEIGHT", ci->name);
 		return 2;
 	}
@@ -188,7 +190,7 @@ static int parse(const cmd_info *ci, int argc, char **argv, cli_opts *o)
 static int finish(const char *path)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "kerascope: %s: cannot write output: %s\n", path, strerror(errno));
+		cli_fail("%s: cannot write output: %s", path, strerror(errno));
 		return 2;
 	}
 	return 0;
@@ -196,18 +198,22 @@ static int finish(const char *path)
 
 typedef int (*render_fn)(FILE *out, const ks_model *m, const cli_opts *o, ks_err *err);
 
-/* Names and configs come from the file: control characters in them (an
- * escape sequence in a layer name) must not reach the terminal. Every byte
- * written goes through this filter on its way to stdout. */
+/* Names and configs come from the file: the reports print them escaped
+ * (ks_esc.h). As a second line of defence every byte written goes through
+ * this filter on its way to stdout: a control byte that is not the
+ * reports' own newline or tab is escaped the same way. */
 static ssize_t clean_write(void *cookie, const char *buf, size_t n)
 {
 	FILE *dst = cookie;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)buf[i];
-		if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f)
-			ch = '?';
-		if (putc(ch, dst) == EOF)
+		char e[5];
+		if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f) {
+			if (fputs(ks_esc_byte(ch, e), dst) == EOF)
+				return -1;
+		} else if (putc(ch, dst) == EOF) {
 			return -1;
+		}
 	}
 	return (ssize_t)n;
 }
@@ -229,7 +235,7 @@ static int run(const cmd_info *ci, int argc, char **argv, render_fn fn)
 	ks_model_free(m);
 	if (rc < 0) {
 		fflush(stdout);
-		fprintf(stderr, "kerascope: %s: %s\n", o.args[0], err.msg);
+		cli_fail("%s: %s", o.args[0], err.msg);
 		return 2;
 	}
 	return finish(o.args[0]);
@@ -278,22 +284,18 @@ int cli_config(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (o.open.config_path || o.open.load_order != KS_LOAD_DEFAULT) {
-		fprintf(stderr, "kerascope: config: --config and --load-order do not apply: it writes "
-		        "FILE's own architecture\n");
-		return 2;
+		return cli_fail("config: --config and --load-order do not apply: it writes FILE's own "
+		                "architecture");
 	}
-	if (ks_arch_read_text(o.args[0], &text, &len, &err) < 0) {
-		fprintf(stderr, "kerascope: %s\n", err.msg);
-		return 2;
-	}
+	if (ks_arch_read_text(o.args[0], &text, &len, &err) < 0)
+		return cli_fail("%s", err.msg);
 	arch = ks_arch_parse(text, len, o.args[0], &err);
 	if (arch && o.pretty && !o.json)
 		pretty = ks_arch_pretty(text, len, o.args[0], &err);
 	if (!arch || (o.pretty && !o.json && !pretty)) {
-		fprintf(stderr, "kerascope: %s\n", err.msg);
 		json_decref(arch);
 		free(text);
-		return 2;
+		return cli_fail("%s", err.msg);
 	}
 	FILE *out = isatty(STDOUT_FILENO)
 	                    ? fopencookie(stdout, "w", (cookie_io_functions_t){.write = clean_write})

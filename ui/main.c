@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +13,13 @@
 #include "cli_common.h"
 #include "cli_report.h"
 #include "cli_predict.h"
+#include "cli_diff.h"
+#include "cli_evaluate.h"
+#include "cli_replay.h"
 #include "ks_blas.h"
 #include "ks_loadorder.h"
 #include "ks_status.h"
+#include "ks_util.h"
 #include "ui_tui.h"
 
 /* One line per subcommand; each lives in ui/cli_<name>.c. */
@@ -25,8 +30,23 @@ const cli_command cli_commands[] = {
 	{"attrs", cli_attrs, CLI_ATTRS_SYNOPSIS},
 	{"config", cli_config, CLI_CONFIG_SYNOPSIS},
 	{"predict", cli_predict, CLI_PREDICT_SYNOPSIS},
+	{"diff", cli_diff, CLI_DIFF_SYNOPSIS},
+	{"evaluate", cli_evaluate, CLI_EVALUATE_SYNOPSIS},
+	{"replay", cli_replay, CLI_REPLAY_SYNOPSIS},
 	{NULL, NULL, NULL},
 };
+
+int cli_fail(const char *fmt, ...)
+{
+	ks_err e;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ks_vfail(&e, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "kerascope: %s\n", e.msg);
+	return 2;
+}
 
 static void usage(FILE *out)
 {
@@ -53,18 +73,13 @@ static int open_file(int argc, char **argv)
 		int r = cli_model_opt("kerascope", c, optarg, &oo);
 		if (r < 0)
 			return 2;
-		if (r == 0) {
-			fprintf(stderr, "kerascope: unknown option '%s' (try --help)\n", argv[optind - 1]);
-			return 2;
-		}
+		if (r == 0)
+			return cli_fail("unknown option '%s' (try --help)", argv[optind - 1]);
 	}
 	if (optind < argc)
 		file = argv[optind++];
-	if (!file || optind < argc) {
-		fprintf(stderr, "kerascope: %s (try --help)\n",
-		        file ? "give one FILE to open" : "no FILE to open");
-		return 2;
-	}
+	if (!file || optind < argc)
+		return cli_fail("%s (try --help)", file ? "give one FILE to open" : "no FILE to open");
 	if (ui_tui_wanted())
 		return ui_tui_run(file, &oo);
 	const cli_command *sum = NULL;
@@ -97,21 +112,10 @@ static bool reads_only(const char *cmd)
 	return false;
 }
 
-/* OpenBLAS fixes its kernels when it is loaded; when it fell back to slower
- * ones than this CPU runs, start again with OPENBLAS_CORETYPE set (ks_blas.h).
- * If the restart fails the program simply goes on with the slower kernels. */
-static void use_best_blas(char **argv)
-{
-	const char *core = ks_blas_core_hint();
-	if (!core || setenv("OPENBLAS_CORETYPE", core, 1) != 0)
-		return;
-	execv("/proc/self/exe", argv);
-}
-
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !reads_only(argv[1]))
-		use_best_blas(argv);
+		ks_blas_restart_if_slower(argv);
 	ks_quiet_hdf5();
 	if (argc < 2) {
 		usage(stderr);
@@ -132,6 +136,14 @@ int main(int argc, char **argv)
 	if (argv[1][0] == '-' || access(argv[1], F_OK) == 0 || strchr(argv[1], '.') ||
 	    strchr(argv[1], '/'))
 		return open_file(argc, argv);
-	fprintf(stderr, "kerascope: unknown command '%s' (try --help)\n", argv[1]);
+	const char *names[32];
+	size_t n = 0;
+	for (const cli_command *c = cli_commands; c->name && n < 32; c++)
+		names[n++] = c->name;
+	const char *near = ks_suggest(argv[1], names, n);
+	if (near)
+		cli_fail("unknown command '%s' (did you mean '%s'? try --help)", argv[1], near);
+	else
+		cli_fail("unknown command '%s' (try --help)", argv[1]);
 	return 2;
 }

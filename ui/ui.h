@@ -177,6 +177,8 @@ struct ui {
 	bool quit;
 
 	ui_acts *acts;            /* last predict, or NULL */
+	char *record;             /* :record FILE: the session each predict is added to, or NULL */
+	int n_recorded;           /* predictions added to it */
 	void *expanded;           /* layer pane: set of expanded nested models (ui_view_layers.c) */
 	int n_expanded;
 };
@@ -212,8 +214,6 @@ const char *ui_layers_selected_path(ui *u);
 void ui_layers_free(ui *u);
 /* Columns the layer pane needs to show every row up to its Params column. */
 int ui_layers_core_width(ui *u);
-/* 1234567 -> "1,234,567". */
-void ui_fmt_count(int64_t n, char *buf, size_t size);
 void ui_detail_build(ui *u);                   /* (re)fills u->detail.list */
 bool ui_detail_request(ui *u, enum ui_request req);
 

@@ -30,6 +30,7 @@
 #include "cli.h"
 #include "ks_loadorder.h"
 #include "ks_npy.h"
+#include "ks_session.h"
 #include "ks_util.h"
 #include "ui.h"
 #include "ui_display.h"
@@ -253,7 +254,7 @@ static ui_acts *acts_scan(const char *dir)
 	}
 	closedir(d);
 	if (a->n)
-		qsort(a->files, (size_t)a->n, sizeof *a->files, cmp_str);
+		ks_qsort(a->files, (size_t)a->n, sizeof *a->files, cmp_str);
 	a->arrays = ks_xcalloc((size_t)(a->n ? a->n : 1), sizeof *a->arrays);
 	a->loaded = ks_xcalloc((size_t)(a->n ? a->n : 1), sizeof *a->loaded);
 	return a;
@@ -283,17 +284,39 @@ static void cmd_predict(ui *u, int argc, char **argv, const char *line)
 		ui_error(u, "predict: cannot create a folder for the activations: %s", strerror(errno));
 		return;
 	}
-	char **args = ks_xcalloc((size_t)argc + 4, sizeof *args);
+	char **args = ks_xcalloc((size_t)argc + 7, sizeof *args);
 	memcpy(args, argv, (size_t)argc * sizeof *args);
 	int n = argc;
 	if (!given)
 		args[n++] = (char *)"--zeros";
 	args[n++] = (char *)"--save-activations";
 	args[n++] = dir;
+	/* While recording, the child writes a one-run session beside the
+	 * activations; the core then adds it to the recording. */
+	char *rec = u->record ? ks_xasprintf("%s/run.session.h5", dir) : NULL;
+	if (rec) {
+		args[n++] = (char *)"--record";
+		args[n++] = rec;
+		args[n++] = (char *)"--record-activations";
+	}
 	/* Runs in a child: Ctrl-C stops it, a crash cannot take the inspector. */
 	int st = 0;
 	char *out = run_cli(u, c, n, args, &st);
 	free(args);
+	bool recorded = false;
+	ks_err err;
+	if (rec && out && st == 0) {
+		if (ks_session_append(u->record, rec, &err) == 0)
+			recorded = true;
+		else
+			ui_error(u, "record: %s", err.msg);
+	}
+	if (rec) {
+		unlink(rec);
+		free(rec);
+	}
+	if (recorded)
+		u->n_recorded++;
 	ui_acts *a = acts_scan(dir);
 	if (!out || st != 0 || !a || a->n == 0) {
 		ui_acts_free(a);
@@ -307,14 +330,54 @@ static void cmd_predict(ui *u, int argc, char **argv, const char *line)
 	}
 	ui_acts_free(u->acts);
 	u->acts = a;
-	char *text = ks_xasprintf("%s\nEvery layer's activation is kept: close this view (q), select "
-	                          "a layer, and Enter on 'output' in the detail pane (or :show LAYER).\n",
+	/* short lines: the output view does not wrap */
+	char *text = ks_xasprintf("%s\nEvery layer's activation is kept: close this view (q), select a layer,\n"
+	                          "and press Enter on 'output' in the detail pane (or :show LAYER).\n",
 	                          out);
 	ui_output_open(u, line, text);
 	free(text);
 	free(out);
 	ui_detail_build(u);
-	ui_msg(u, "predict done%s: %d activations kept", given ? "" : " on zeros", a->n);
+	if (recorded)
+		ui_msg(u, "predict done%s: %d activations kept; recorded in %s (%d prediction%s)",
+		       given ? "" : " on zeros", a->n, u->record, u->n_recorded, u->n_recorded == 1 ? "" : "s");
+	else if (!u->record)
+		ui_msg(u, "predict done%s: %d activations kept", given ? "" : " on zeros", a->n);
+}
+
+/* :record FILE starts adding every predict to a new session; :record off stops. */
+static void cmd_record(ui *u, int argc, char **argv)
+{
+	if (argc != 2) {
+		ui_error(u, "record: give FILE (a new session file) or off");
+		return;
+	}
+	if (strcmp(argv[1], "off") == 0) {
+		if (!u->record) {
+			ui_error(u, "record: not recording");
+			return;
+		}
+		ui_msg(u, "recording stopped: %d prediction%s in %s", u->n_recorded, u->n_recorded == 1 ? "" : "s",
+		       u->record);
+		free(u->record);
+		u->record = NULL;
+		return;
+	}
+	if (u->plain) {
+		ui_error(u, "record: %s is not a Keras model: nothing to predict", u->path);
+		return;
+	}
+	if (u->record) {
+		ui_error(u, "record: already recording to %s (:record off first)", u->record);
+		return;
+	}
+	if (access(argv[1], F_OK) == 0) {
+		ui_error(u, "record: %s already exists: a session is only ever written to a new file", argv[1]);
+		return;
+	}
+	u->record = ks_xstrdup(argv[1]);
+	u->n_recorded = 0;
+	ui_msg(u, "recording every predict to %s (:record off stops)", u->record);
 }
 
 /* :config ARCH reopens the file with that architecture, :config --none
@@ -379,7 +442,13 @@ static void cmd_show(ui *u, const char *spec)
 		         "activation", spec);
 		return;
 	}
-	ui_error(u, "show: no weight or layer named '%s'", spec);
+	char near[512];
+	if (!u->plain && ks_model_suggest_weight(u->model, spec, near, sizeof near))
+		ui_error(u, "show: no weight or layer named '%s' (did you mean '%s'?)", spec, near);
+	else if (!u->plain && ks_model_suggest_layer(u->model, spec, near, sizeof near))
+		ui_error(u, "show: no weight or layer named '%s' (did you mean '%s'?)", spec, near);
+	else
+		ui_error(u, "show: no weight or layer named '%s'", spec);
 }
 
 void ui_cmd_run(ui *u, const char *line)
@@ -397,7 +466,15 @@ void ui_cmd_run(ui *u, const char *line)
 	}
 	const ui_cmd_info *ci = ui_cmd_find(argv[0]);
 	if (!ci) {
-		ui_error(u, "unknown command '%s' (try :help)", argv[0]);
+		const char *names[UI_CMD_COUNT];
+		size_t n = 0;
+		for (const ui_cmd_info *c = ui_cmd_table; c->name && n < UI_CMD_COUNT; c++)
+			names[n++] = c->name;
+		const char *near = ks_suggest(argv[0], names, n);
+		if (near)
+			ui_error(u, "unknown command '%s' (did you mean :%s? try :help)", argv[0], near);
+		else
+			ui_error(u, "unknown command '%s' (try :help)", argv[0]);
 		ui_argv_free(argv, argc);
 		return;
 	}
@@ -428,6 +505,9 @@ void ui_cmd_run(ui *u, const char *line)
 	case UI_CMD_PREDICT:
 		cmd_predict(u, argc, argv, line);
 		break;
+	case UI_CMD_RECORD:
+		cmd_record(u, argc, argv);
+		break;
 	case UI_CMD_CONFIG:
 		cmd_config(u, argc, argv, line);
 		break;
@@ -437,7 +517,11 @@ void ui_cmd_run(ui *u, const char *line)
 			break;
 		}
 		if (u->plain || !ui_layers_select(u, argv[1])) {
-			ui_error(u, "open: no layer named '%s'", argv[1]);
+			char near[512];
+			if (!u->plain && ks_model_suggest_layer(u->model, argv[1], near, sizeof near))
+				ui_error(u, "open: no layer named '%s' (did you mean '%s'?)", argv[1], near);
+			else
+				ui_error(u, "open: no layer named '%s'", argv[1]);
 			break;
 		}
 		while (ui_view_pop(u))

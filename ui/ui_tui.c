@@ -11,7 +11,9 @@
 
 #include "ks_loadorder.h"
 #include "ks_plan.h"
+#include "ks_report.h"
 #include "ks_util.h"
+#include "cli.h"
 #include "ui.h"
 #include "ui_curses.h"
 #include <term.h>
@@ -220,33 +222,105 @@ static void draw_status(ui *u, int y)
 static void format_title(ui *u, const char *name, const char *params, char *title, size_t size)
 {
 	const ks_model *m = u->model;
+	/* a recording is said first, where a narrow screen still shows it */
+	char rec[300] = "";
+	if (u->record)
+		snprintf(rec, sizeof rec, "  [REC %s: %d]", u->record, u->n_recorded);
 	if (u->plain)
-		snprintf(title, size, " kerascope  %s  HDF5 file (not a Keras model)", name);
+		snprintf(title, size, " kerascope%s  %s  %s", rec, name,
+		         m->what ? m->what : "HDF5 file (not a Keras model)");
 	else
-		snprintf(title, size, " kerascope  %s  %s%s%s%s%s  %s  %d layers  %s params", name,
+		snprintf(title, size, " kerascope%s  %s  %s%s%s%s%s  %s  %d layers  %s params", rec, name,
 		         ks_format_name(m->format), m->keras_version ? "  Keras " : "",
 		         m->keras_version ? m->keras_version : "", m->backend ? "/" : "",
 		         m->backend ? m->backend : "", m->class_name ? m->class_name : "model",
 		         m->n_layers, params);
 }
 
+/* Greedy word wrap of text into rows of at most width columns (ASCII text;
+ * a word longer than a row is cut into pieces). Returns the rows used, or
+ * max + 1 when the text needs more than max. */
+static int wrap(const char *text, int width, char rows[][64], int max)
+{
+	int n = 0, len = 0;
+	if (width > 63)
+		width = 63;
+	if (width < 1)
+		return max + 1;
+	rows[0][0] = '\0';
+	for (const char *p = text; *p;) {
+		while (*p == ' ')
+			p++;
+		int w = (int)strcspn(p, " ");
+		if (!w)
+			break;
+		if (len && len + 1 + w > width) {
+			if (++n >= max)
+				return max + 1;
+			len = 0;
+			rows[n][0] = '\0';
+		}
+		while (w > width - len - (len ? 1 : 0)) {
+			/* a word wider than a row: fill the row with its head */
+			int room = width - len - (len ? 1 : 0);
+			if (room > 0) {
+				snprintf(rows[n] + len, 64 - (size_t)len, "%s%.*s", len ? " " : "", room, p);
+				p += room;
+				w -= room;
+			}
+			if (++n >= max)
+				return max + 1;
+			len = 0;
+			rows[n][0] = '\0';
+		}
+		snprintf(rows[n] + len, 64 - (size_t)len, "%s%.*s", len ? " " : "", w, p);
+		len += w + (len ? 1 : 0);
+		p += w;
+	}
+	return n + 1;
+}
+
+/* The terminal is below the minimum: say so in whatever space there is,
+ * each sentence wrapped to the width; shorter wordings when the long one
+ * does not fit. */
+static void draw_too_small(void)
+{
+	char s[3][3][96], rows[64][64];
+	snprintf(s[0][0], 96, "terminal too small: %dx%d", COLS, LINES);
+	snprintf(s[0][1], 96, "kerascope needs at least %dx%d", UI_MIN_COLS, UI_MIN_ROWS);
+	snprintf(s[0][2], 96, "enlarge the window, or q to quit");
+	snprintf(s[1][0], 96, "too small: %dx%d", COLS, LINES);
+	snprintf(s[1][1], 96, "needs %dx%d", UI_MIN_COLS, UI_MIN_ROWS);
+	s[1][2][0] = '\0';
+	snprintf(s[2][0], 96, "too small");
+	s[2][1][0] = s[2][2][0] = '\0';
+	int max = LINES < 64 ? LINES : 64;
+	for (int t = 0; t < 3; t++) {
+		int used = 0;
+		for (int k = 0; k < 3 && used <= max && s[t][k][0]; k++) {
+			int n = used < max ? wrap(s[t][k], COLS, rows + used, max - used) : 1;
+			used += n;
+		}
+		if (used > max && t < 2)
+			continue;
+		for (int r = 0; r < used && r < max; r++)
+			ui_put(r, 0, COLS, r == 0 ? UI_R_ERROR : UI_R_NORMAL, rows[r]);
+		break;
+	}
+	refresh();
+}
+
 static void draw(ui *u)
 {
 	erase();
 	if (LINES < UI_MIN_ROWS || COLS < UI_MIN_COLS) {
-		char msg[128];
-		snprintf(msg, sizeof msg, "terminal too small: %dx%d", COLS, LINES);
-		ui_put(0, 0, COLS, UI_R_ERROR, msg);
-		snprintf(msg, sizeof msg, "kerascope needs at least %dx%d", UI_MIN_COLS, UI_MIN_ROWS);
-		ui_put(1, 0, COLS, UI_R_NORMAL, msg);
-		ui_put(2, 0, COLS, UI_R_DIM, "enlarge the window, or q to quit");
-		refresh();
+		draw_too_small();
 		return;
 	}
 	/* Title bar. */
 	const ks_model *m = u->model;
 	char title[1024], params[32];
-	ui_fmt_count(m->total_params, params, sizeof params);
+	ks_report_count(m->total_params, params, sizeof params);
 	/* The path as given, or its last component when the bar is too narrow. */
 	const char *slash = strrchr(u->path, '/');
 	format_title(u, u->path, params, title, sizeof title);
@@ -497,14 +571,14 @@ static void run_directive(ui *u, const char *d, int *status)
 	if (ks_str_startswith(d, "save-display ")) {
 		draw(u);
 		if (ui_display_save(d + 13, &err) < 0) {
-			fprintf(stderr, "kerascope: script: %s\n", err.msg);
+			cli_fail("script: %s", err.msg);
 			*status = 2;
 		}
 	} else if (sscanf(d, "resize %dx%d", &cols, &rows) == 2) {
 		ui_display_resize(rows, cols);
 		ui_prompt_resize(rows, cols);
 	} else {
-		fprintf(stderr, "kerascope: script: unknown directive '@%s'\n", d);
+		cli_fail("script: unknown directive '@%s'", d);
 		*status = 2;
 	}
 }
@@ -594,11 +668,11 @@ int ui_tui_run(const char *path, const ks_open_opts *opts)
 		opts = &none;
 	ks_model *m = ks_model_open(path, opts, &err);
 	if (!m) {
-		fprintf(stderr, "kerascope: %s\n", err.msg);
+		cli_fail("%s", err.msg);
 		return 2;
 	}
 	if (script && *script && ui_input_open_script(script, &err) < 0) {
-		fprintf(stderr, "kerascope: %s\n", err.msg);
+		cli_fail("%s", err.msg);
 		ks_model_free(m);
 		return 2;
 	}
@@ -609,7 +683,7 @@ int ui_tui_run(const char *path, const ks_open_opts *opts)
 	u->load_order = opts->load_order;
 	model_views(u);
 	if (ui_display_init(headless, &err) < 0) {
-		fprintf(stderr, "kerascope: %s\n", err.msg);
+		cli_fail("%s", err.msg);
 		ui_input_close();
 		ks_model_free(m);
 		free(u->shapes);
@@ -656,6 +730,7 @@ int ui_tui_run(const char *path, const ks_open_opts *opts)
 	ui_input_close();
 	clear_panes(u);
 	ui_acts_free(u->acts);
+	free(u->record);
 	free(u->shapes);
 	free(u->config_path);
 	ks_model_free(u->model); /* :config may have replaced m */

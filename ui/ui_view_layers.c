@@ -16,6 +16,7 @@
 #include "ks_guess.h"
 #include "ks_loadorder.h"
 #include "ks_plan.h"
+#include "ks_report.h"
 #include "ks_util.h"
 #include "ui.h"
 #include "ui_display.h"
@@ -123,19 +124,6 @@ static void add_rows(ui *u, lstate *s, const ks_model *m, int depth, const char 
 		free(shapes);
 }
 
-void ui_fmt_count(int64_t n, char *buf, size_t size)
-{
-	char tmp[32];
-	snprintf(tmp, sizeof tmp, "%lld", (long long)n);
-	size_t len = strlen(tmp), k = 0;
-	for (size_t i = 0; i < len && k + 2 < size; i++) {
-		if (i > 0 && (len - i) % 3 == 0)
-			buf[k++] = ',';
-		buf[k++] = tmp[i];
-	}
-	buf[k] = '\0';
-}
-
 /* Appends s padded with spaces to width columns (cut if longer). */
 static void pad(char *dst, size_t size, const char *s, int width)
 {
@@ -240,7 +228,7 @@ void ui_layers_build(ui *u)
 	int wpar = 10;
 	for (int i = 0; i < s->n_rows; i++) {
 		char pr[32];
-		ui_fmt_count(s->rows[i].m->layers[s->rows[i].li].params, pr, sizeof pr);
+		ks_report_count(s->rows[i].m->layers[s->rows[i].li].params, pr, sizeof pr);
 		if ((int)strlen(pr) > wpar)
 			wpar = (int)strlen(pr);
 	}
@@ -265,7 +253,7 @@ void ui_layers_build(ui *u)
 			ks_shape_str(r->shape.d, r->shape.rank, sh, sizeof sh);
 		else
 			snprintf(sh, sizeof sh, "?");
-		ui_fmt_count(L->params, pr, sizeof pr);
+		ks_report_count(L->params, pr, sizeof pr);
 		line[0] = '\0';
 		pad(line, sizeof line, name, wname + 1);
 		pad(line, sizeof line, ks_layer_class_label(L, cls, sizeof cls), wclass + 1);
