@@ -28,8 +28,8 @@ tests_test_slice_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_slice_LDADD = $(TEST_LDADD)
 endif
 # Golden transcripts of the report commands (shell; runs the built binary).
-TESTS += tests/cli/golden.sh tests/cli/manlint.sh
-EXTRA_DIST += tests/cli/golden.sh tests/cli/manlint.sh tests/expected
+TESTS += tests/cli/golden.sh tests/cli/manlint.sh tests/cli/config-cli.sh
+EXTRA_DIST += tests/cli/golden.sh tests/cli/manlint.sh tests/cli/config-cli.sh tests/expected
 
 # Keras 3 / Keras 2.14 .keras and .weights.h5 loaders (helper L2).
 EXTRA_DIST += tests/k3_build.h
@@ -252,4 +252,15 @@ check_PROGRAMS += tests/test_modelstats
 tests_test_modelstats_SOURCES = tests/test_modelstats.c
 tests_test_modelstats_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_modelstats_LDADD = $(TEST_LDADD)
+endif
+
+# Keras' load_weights orders (--load-order), guessed classes.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_loadorder tests/test_guess
+tests_test_guess_SOURCES = tests/test_guess.c
+tests_test_guess_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_guess_LDADD = $(TEST_LDADD)
+tests_test_loadorder_SOURCES = tests/test_loadorder.c
+tests_test_loadorder_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_loadorder_LDADD = $(TEST_LDADD)
 endif

@@ -324,22 +324,18 @@ int cli_config(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (o.open.config_path || o.open.load_order != KS_LOAD_DEFAULT) {
-		fprintf(stderr, "kerascope: config: --config and --load-order do not apply: it writes "
-		        "FILE's own architecture\n");
-		return 2;
+		return cli_fail("config: --config and --load-order do not apply: it writes FILE's own "
+		                "architecture");
 	}
-	if (ks_arch_read_text(o.args[0], &text, &len, &err) < 0) {
-		fprintf(stderr, "kerascope: %s\n", err.msg);
-		return 2;
-	}
+	if (ks_arch_read_text(o.args[0], &text, &len, &err) < 0)
+		return cli_fail("%s", err.msg);
 	arch = ks_arch_parse(text, len, o.args[0], &err);
 	if (arch && o.pretty && !o.json)
 		pretty = ks_arch_pretty(text, len, o.args[0], &err);
 	if (!arch || (o.pretty && !o.json && !pretty)) {
-		fprintf(stderr, "kerascope: %s\n", err.msg);
 		json_decref(arch);
 		free(text);
-		return 2;
+		return cli_fail("%s", err.msg);
 	}
 	FILE *out = isatty(STDOUT_FILENO)
 	                    ? fopencookie(stdout, "w", (cookie_io_functions_t){.write = clean_write})

@@ -17,6 +17,7 @@
 #include "cli_evaluate.h"
 #include "cli_replay.h"
 #include "ks_blas.h"
+#include "ks_loadorder.h"
 #include "ks_status.h"
 #include "ks_util.h"
 #include "ui_tui.h"
@@ -50,7 +51,7 @@ int cli_fail(const char *fmt, ...)
 
 static void usage(FILE *out)
 {
-	fputs("Usage: kerascope [--config ARCH] FILE   open the interactive inspector\n"
+	fputs("Usage: kerascope [--config ARCH] [--load-order ORDER] FILE   the inspector\n"
 	      "       kerascope COMMAND FILE [OPTIONS]\n\nCommands:\n", out);
 	for (const cli_command *c = cli_commands; c->name; c++)
 		fprintf(out, "  %s\n", c->synopsis);
@@ -73,18 +74,13 @@ static int open_file(int argc, char **argv)
 		int r = cli_model_opt("kerascope", c, optarg, &oo);
 		if (r < 0)
 			return 2;
-		if (r == 0) {
-			fprintf(stderr, "kerascope: unknown option '%s' (try --help)\n", argv[optind - 1]);
-			return 2;
-		}
+		if (r == 0)
+			return cli_fail("unknown option '%s' (try --help)", argv[optind - 1]);
 	}
 	if (optind < argc)
 		file = argv[optind++];
-	if (!file || optind < argc) {
-		fprintf(stderr, "kerascope: %s (try --help)\n",
-		        file ? "give one FILE to open" : "no FILE to open");
-		return 2;
-	}
+	if (!file || optind < argc)
+		return cli_fail("%s (try --help)", file ? "give one FILE to open" : "no FILE to open");
 	if (ui_tui_wanted())
 		return ui_tui_run(file, &oo);
 	const cli_command *sum = NULL;
@@ -96,6 +92,10 @@ static int open_file(int argc, char **argv)
 	if (oo.config_path) {
 		sargv[n++] = (char *)"--config";
 		sargv[n++] = (char *)oo.config_path;
+	}
+	if (oo.load_order != KS_LOAD_DEFAULT) {
+		sargv[n++] = (char *)"--load-order";
+		sargv[n++] = (char *)ks_load_order_name(oo.load_order);
 	}
 	sargv[n] = NULL;
 	return sum->run(n, sargv);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ks_loadorder.h"
 #include "ks_npy.h"
 #include "ks_session.h"
 #include "ks_util.h"
@@ -72,6 +73,10 @@ static char *run_cli(ui *u, const cli_command *c, int argc, char **argv, int *st
 	if (u->config_path && strcmp(c->name, "config") != 0) {
 		args[n++] = (char *)"--config";
 		args[n++] = u->config_path;
+		if (u->load_order != KS_LOAD_DEFAULT) {
+			args[n++] = (char *)"--load-order";
+			args[n++] = (char *)ks_load_order_name(u->load_order);
+		}
 	}
 	fflush(stdout);
 	fflush(stderr);
@@ -409,6 +414,10 @@ static void cmd_config(ui *u, int argc, char **argv, const char *line)
 		ui_msg(u, "%s has its own architecture: %s is not used", u->path, argv[1]);
 	else
 		ui_msg(u, "reopened %s with the architecture of %s", u->path, argv[1]);
+	char *note = ks_loadmap_note(u->model->loadmap, u->path);
+	if (note)
+		ui_msg(u, "%s", note);
+	free(note);
 }
 
 /* ---- dispatch --------------------------------------------------------- */

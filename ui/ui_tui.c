@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ks_loadorder.h"
 #include "ks_plan.h"
 #include "ks_report.h"
 #include "ks_util.h"
@@ -689,6 +690,13 @@ int ui_tui_run(const char *path, const ks_open_opts *opts)
 		free(u->config_path);
 		free(u);
 		return 2;
+	}
+	{
+		/* What the command line says on stderr goes to the message line. */
+		char *note = ks_loadmap_note(m->loadmap, path);
+		if (note)
+			ui_msg(u, "%s", note);
+		free(note);
 	}
 	ui_prompt_init(u);
 	ui_layers_build(u);
