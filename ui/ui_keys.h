@@ -46,6 +46,7 @@
 	R(HELP, "help", "Show this help", '?', KEY_F(1), 0) \
 	G("Tensor view") \
 	R(CYCLE_MODE, "mode", "Cycle values grid, heatmap and histogram", 'v', 0, 0) \
+	R(CELL_STAT, "cell-stat", "Heatmap: per cell the mean, the largest |x| or the std", 'c', 0, 0) \
 	R(SLICE, "slice", "Choose the 2-D slice shown (:slice [0,:,:,3])", 's', 0, 0) \
 	R(JUMP, "goto", "Jump to an index (:goto 3,4)", 'J', 0, 0) \
 	R(RANGE, "highlight", "Highlight values in a range (:highlight LO HI)", 'r', 0, 0) \
