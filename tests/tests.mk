@@ -205,3 +205,6 @@ EXTRA_DIST += tests/cli/evaluate.sh
 # The new-user niggles of issue 12 (dump integers, did-you-mean, predict output).
 TESTS += tests/cli/newuser.sh
 EXTRA_DIST += tests/cli/newuser.sh
+# tools/install-deps without root (fake sudo/dpkg-query; installs nothing).
+TESTS += tests/cli/install-deps.sh
+EXTRA_DIST += tests/cli/install-deps.sh tools/install-deps
