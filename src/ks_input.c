@@ -711,7 +711,7 @@ fail:
 
 /* ---- model inputs ---- */
 
-const char *ks_input_name(const ks_model *m, int i)
+const char *ks_model_input_name(const ks_model *m, int i)
 {
 	int li = i >= 0 && i < m->n_inputs ? m->inputs[i].layer : -1;
 	return li >= 0 && li < m->n_layers ? m->layers[li].name : "?";
@@ -750,7 +750,7 @@ int ks_input_check_for_model(const ks_model *m, int i, ks_array *a, bool allow_r
 {
 	ks_shape want;
 	ks_err ignored;
-	const char *name = ks_input_name(m, i);
+	const char *name = ks_model_input_name(m, i);
 
 	/* without a declared shape the data is taken as given, batch first */
 	if (ks_model_input_shape(m, i, &want, &ignored) == 0) {
@@ -769,6 +769,45 @@ int ks_input_check_for_model(const ks_model *m, int i, ks_array *a, bool allow_r
 		if (!(v > -1.0f && v < (float)vocab))
 			return ks_fail(err, "input %s feeds an Embedding with input_dim %lld, but value %lld "
 			               "of the data is %g", name, (long long)vocab, (long long)k, (double)v);
+	}
+	return 0;
+}
+
+int ks_input_for_model(const ks_model *m, const ks_input_req *o, ks_array *arr, const char **src, ks_err *err)
+{
+	int n = m->n_inputs;
+
+	if (o->n_specs && o->n_specs != n)
+		return ks_fail(err, "the model takes %d input%s (%s%s) but %d --input %s given", n,
+		               n == 1 ? "" : "s", n > 0 ? ks_model_input_name(m, 0) : "", n > 1 ? ", ..." : "",
+		               o->n_specs, o->n_specs == 1 ? "was" : "were");
+	for (int i = 0; i < n; i++) {
+		ks_shape want;
+		bool declared = ks_model_input_shape(m, i, &want, err) == 0;
+		if (!declared && !o->n_specs)
+			return -1;
+		if (o->n_specs) {
+			ks_input_kind kind;
+			if (ks_input_load(o->specs[i], &arr[i], &kind, err) < 0)
+				return -1;
+			src[i] = kind == KS_INPUT_NPY ? "npy" : kind == KS_INPUT_CSV ? "csv"
+			         : kind == KS_INPUT_H5 ? "hdf5" : "literal";
+			if (ks_input_check_for_model(m, i, &arr[i], kind == KS_INPUT_CSV, err) < 0)
+				return -1;
+			if (i > 0 && arr[i].shape[0] != arr[0].shape[0])
+				return ks_fail(err, "inputs have different batch sizes (%lld and %lld)",
+				               (long long)arr[0].shape[0], (long long)arr[i].shape[0]);
+		} else {
+			/* random ids below the vocabulary for Embedding inputs, small
+			 * whole numbers for other integer inputs, else uniform [-1, 1) */
+			int64_t vocab = o->random ? ks_input_vocab(m, i) : 0;
+			bool ints = vocab > 0 || ks_input_dtype_is_integer(ks_input_dtype(m, i));
+			float hi = vocab > 0 ? (float)vocab : ints ? 10.0f : 1.0f;
+			src[i] = o->random ? "random" : "zeros";
+			if (ks_input_generate(&want, o->batch, o->random, o->seed + (uint64_t)i, ints ? 0.0f : -1.0f,
+			                      hi, ints, ks_model_input_name(m, i), &arr[i], err) < 0)
+				return -1;
+		}
 	}
 	return 0;
 }

@@ -65,6 +65,29 @@ int ks_input_check_dtype(const ks_array *a, const char *dtype, const char *name,
 int ks_input_generate(const ks_shape *shape, int64_t batch, bool random, uint64_t seed, float lo,
                       float hi, bool integers, const char *name, ks_array *out, ks_err *err);
 
+/* The name of model input i (its InputLayer's name, "?" when unknown). */
+const char *ks_model_input_name(const ks_model *m, int i);
+
+/* What the user asked the model to be fed: one spec per model input, or
+ * generated values (random: uniform [-1, 1) from seed + input index,
+ * ids below input_dim for inputs feeding an Embedding, small whole numbers
+ * for other integer inputs; zeros), batch rows each. */
+typedef struct ks_input_req {
+	const char *const *specs;
+	int n_specs;
+	bool random, zeros;
+	uint64_t seed;
+	int64_t batch;
+} ks_input_req;
+
+/* Fills arr[0..m->n_inputs-1] (caller frees each with ks_array_free) fitted
+ * to the model's declared input shapes and dtypes, and src[i] with where
+ * each came from ("npy", "csv", "hdf5", "literal", "random", "zeros"). Specs are
+ * checked against the model: count, shape, batch sizes, integer dtypes and
+ * Embedding vocabularies. */
+int ks_input_for_model(const ks_model *m, const ks_input_req *r, ks_array *arr, const char **src,
+                       ks_err *err);
+
 /* Class names, one per line (a last empty line does not count); *names
  * is an array of *n malloc'd strings, freed with ks_input_free_names. */
 int ks_input_read_names(const char *path, char ***names, int *n, ks_err *err);
@@ -80,14 +103,13 @@ void ks_input_free_names(char **names, int n);
 int ks_input_load_labelled(const char *path, const char *column, char *const *names, int n_names,
                            ks_array *x, ks_array *y, char **label_col, ks_err *err);
 
-/* For model input i (m->inputs order): its InputLayer's name ("?" when
- * unknown); the dtype it declares (NULL when none); the input_dim of an
- * Embedding it feeds directly (0 when none). */
-const char *ks_input_name(const ks_model *m, int i);
+/* For model input i (m->inputs order): the dtype its InputLayer declares
+ * (NULL when none); the input_dim of an Embedding it feeds directly (0 when
+ * none). */
 const char *ks_input_dtype(const ks_model *m, int i);
 int64_t ks_input_vocab(const ks_model *m, int i);
 
-/* Everything predict checks about data for model input i: fitted to the
+/* Everything ks_input_for_model checks about data for model input i: fitted to the
  * declared shape (ks_input_fit; taken as given, batch first, when the model
  * declares none), whole numbers for integer inputs, ids below an Embedding's
  * input_dim. Messages name the input. */

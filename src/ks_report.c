@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ks_guess.h"
 #include "ks_h5.h"
 #include "ks_plan.h"
 #include "ks_report.h"
@@ -212,8 +213,32 @@ static char *shape_text(const ks_shape *s)
 	return ks_xstrdup(ks_shape_str(s->d, s->rank, buf, sizeof buf));
 }
 
+/* A guessed class (no architecture): {"classes": [...], "why": "..."}. */
+static void add_guess_json(json_t *o, const ks_layer *l)
+{
+	ks_guess g;
+	json_t *a;
+	if (!ks_guess_class(l, &g))
+		return;
+	a = json_array();
+	for (int i = 0; i < g.n; i++)
+		json_array_append_new(a, json_string(g.classes[i]));
+	json_object_set_new(o, "class_guess", json_pack("{s:o, s:b, s:s}", "classes", a,
+	                                                "unambiguous", g.n == 1, "why", g.why));
+}
+
+static bool any_guess(const ks_model *m)
+{
+	ks_guess g;
+	for (int i = 0; i < m->n_layers; i++)
+		if (ks_guess_class(&m->layers[i], &g))
+			return true;
+	return false;
+}
+
 static void collect_rows(const ks_model *m, int depth, bool conn_col, srows *rs)
 {
+	char cls[160];
 	ks_shape *shapes = ks_xcalloc((size_t)(m->n_layers ? m->n_layers : 1), sizeof *shapes);
 	for (int i = 0; i < m->n_layers; i++)
 		shapes[i].rank = -1;
@@ -227,7 +252,8 @@ static void collect_rows(const ks_model *m, int depth, bool conn_col, srows *rs)
 		if (i == 0 && is_sequential(m) && l->class_name && strcmp(l->class_name, "InputLayer") == 0)
 			continue;
 		char *conn = conn_col && !is_sequential(m) ? connections(m, l) : ks_xstrdup("");
-		add_row(rs, ks_xasprintf("%*s%s (%s)%s", 2 * depth, "", l->name, l->class_name,
+		add_row(rs, ks_xasprintf("%*s%s (%s)%s", 2 * depth, "", l->name,
+		                         ks_layer_class_label(l, cls, sizeof cls),
 		                         l->trainable ? "" : " [frozen]"),
 		        shape_text(&shapes[i]), ks_xstrdup(ks_report_count(l->params, cnt, sizeof cnt)), conn);
 		if (l->inner)
@@ -249,6 +275,7 @@ static json_t *summary_layers_json(const ks_model *m)
 		json_t *o = json_object();
 		json_object_set_new(o, "name", jstr(l->name));
 		json_object_set_new(o, "class_name", jstr(l->class_name));
+		add_guess_json(o, l);
 		json_object_set_new(o, "params", json_integer(l->params));
 		json_object_set_new(o, "output_shape",
 		                    shapes[i].rank < 0 ? json_null() : shape_json(shapes[i].d, shapes[i].rank));
@@ -404,8 +431,10 @@ int ks_report_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 		fprintf(out, ", %s", m->backend);
 	fputs(")\n", out);
 	if (!m->model_config)
-		fputs("No architecture in the file: classes and shapes are unknown "
-		      "(give --config ARCH.json).\n", out);
+		fputs(any_guess(m) ? "No architecture in the file: shapes are unknown, and a class ending "
+		                     "in '?' is guessed\nfrom the weight names (give --config ARCH).\n"
+		                   : "No architecture in the file: classes and shapes are unknown "
+		                     "(give --config ARCH.json).\n", out);
 	for (int i = 0; i < total; i++)
 		fputc('_', out);
 	fprintf(out, "\n%-*s  %-*s  %*s%s\n", w0, "Layer (type)", w1, "Output Shape", w2, "Param #",
@@ -465,6 +494,7 @@ static json_t *ls_layers_json(const ks_model *m)
 		json_t *o = json_object(), *ws = json_array();
 		json_object_set_new(o, "name", jstr(l->name));
 		json_object_set_new(o, "class_name", jstr(l->class_name));
+		add_guess_json(o, l);
 		json_object_set_new(o, "params", json_integer(l->params));
 		for (int j = 0; j < l->n_weights; j++)
 			json_array_append_new(ws, weight_json(&l->weights[j]));
@@ -513,9 +543,10 @@ static void ls_weight_line(FILE *out, const ks_weight *w, int depth, const ls_co
 
 static void ls_text(FILE *out, const ks_model *m, int depth, const ls_col *c)
 {
+	char cls[160];
 	for (int i = 0; i < m->n_layers; i++) {
 		const ks_layer *l = &m->layers[i];
-		fprintf(out, "%*s%s (%s)", 2 * depth, "", l->name, l->class_name);
+		fprintf(out, "%*s%s (%s)", 2 * depth, "", l->name, ks_layer_class_label(l, cls, sizeof cls));
 		char cnt[40];
 		if (l->params)
 			fprintf(out, "  %s params\n", ks_report_count(l->params, cnt, sizeof cnt));

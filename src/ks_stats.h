@@ -71,6 +71,25 @@ int ks_weight_walk(const ks_model *m, const ks_weight *w, const int64_t *start,
                    const int64_t *count, size_t max_floats, ks_block_fn fn, void *ctx,
                    ks_err *err);
 
+/* The blocks ks_weight_walk reads, for callers that read two weights of one
+ * shape in lockstep (diff): init, then while (next) read into a buffer of
+ * ks_slab_iter_cap floats; start/count/n describe the current block. */
+typedef struct ks_slab_iter {
+	int64_t start[KS_MAX_RANK], count[KS_MAX_RANK]; /* current block */
+	size_t n;                                       /* its number of values */
+	/* internal */
+	int rank, k;
+	int64_t s0[KS_MAX_RANK], c0[KS_MAX_RANK], pos[KS_MAX_RANK], run;
+	size_t inner;
+	bool started, done;
+} ks_slab_iter;
+int ks_slab_iter_init(ks_slab_iter *it, const ks_weight *w, const int64_t *start,
+                      const int64_t *count, size_t max_floats, ks_err *err);
+size_t ks_slab_iter_cap(const ks_slab_iter *it);
+bool ks_slab_iter_next(ks_slab_iter *it);
+int ks_slab_iter_read(const ks_slab_iter *it, const ks_model *m, const ks_weight *w, float *dst,
+                      ks_err *err);
+
 /* Statistics of a weight region (start/count NULL: the whole weight). When h
  * is not NULL it is initialised with nbins bins over the region's finite
  * range (a second pass over the data) and must be released with ks_hist_free;

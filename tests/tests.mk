@@ -139,7 +139,7 @@ endif
 # (tests/ui/libtest.sh); tmux-test drives a real terminal (SKIP without tmux).
 UI_TESTS = tests/ui/browse-test tests/ui/views-test tests/ui/prompt-test tests/ui/predict-test \
 	tests/ui/errors-test tests/ui/layout-test tests/ui/nested-test tests/ui/extra-test tests/ui/man-test \
-	tests/ui/tmux-test tests/ui/heat-test
+	tests/ui/tmux-test tests/ui/weights-test tests/ui/heat-test
 EXTRA_DIST += tests/ui/libtest.sh tests/ui/man-keys.sh $(UI_TESTS)
 if HAVE_CMOCKA
 TESTS += $(UI_TESTS)
@@ -191,6 +191,24 @@ TESTS += tests/predict-cli.sh
 EXTRA_DIST += tests/predict-cli.sh
 endif
 
+# Where an architecture comes from (--config): JSON files, wrapped strings,
+# model files, hostile inputs.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_arch
+tests_test_arch_SOURCES = tests/test_arch.c
+tests_test_arch_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_arch_LDADD = $(TEST_LDADD)
+endif
+# Diff (helper diff): element-wise comparison.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_cmp tests/test_diff_cases
+tests_test_diff_cases_SOURCES = tests/test_diff_cases.c
+tests_test_diff_cases_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_diff_cases_LDADD = $(TEST_LDADD)
+tests_test_cmp_SOURCES = tests/test_cmp.c
+tests_test_cmp_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_cmp_LDADD = $(TEST_LDADD)
+endif
 # evaluate: accuracies, losses and Keras' "accuracy" resolution; labelled CSV
 # and HDF5 dataset inputs (helper evaluate).
 if HAVE_CMOCKA

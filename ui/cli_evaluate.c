@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "cli_common.h"
 #include "cli_evaluate.h"
 #include "ks_eval.h"
 #include "ks_input.h"
@@ -41,6 +42,7 @@ typedef struct eopts {
 	int top_k;
 	int64_t batch;
 	bool json;
+	ks_open_opts open; /* --config, --load-order (cli_common.h) */
 } eopts;
 
 static const char usage_text[] =
@@ -62,6 +64,7 @@ static const char usage_text[] =
 	"      --top-k K        also top-K accuracy (the label among the K largest)\n"
 	"      --batch N        samples per forward pass (default 256)\n"
 	"      --json           print one JSON document instead of text\n"
+	CLI_MODEL_OPTS_HELP
 	"  -h, --help           show this help\n"
 	"Exit status: 0 scored, 2 error.\n";
 
@@ -94,6 +97,7 @@ static int parse_args(int argc, char **argv, eopts *o)
 		{"batch", required_argument, NULL, O_BATCH},
 		{"json", no_argument, NULL, O_JSON},
 		{"help", no_argument, NULL, 'h'},
+		CLI_MODEL_OPTION_ROWS,
 		{NULL, 0, NULL, 0},
 	};
 	long long v;
@@ -127,6 +131,11 @@ static int parse_args(int argc, char **argv, eopts *o)
 			break;
 		case O_JSON: o->json = true; break;
 		default:
+			switch (cli_model_opt("evaluate", c, optarg, &o->open)) {
+			case 1: continue;
+			case -1: return 2;
+			default: break;
+			}
 			if (optopt && optopt < 256)
 				fprintf(stderr, "kerascope: evaluate: bad option '-%c' (try 'kerascope evaluate --help')\n",
 				        optopt);
@@ -433,11 +442,13 @@ int cli_evaluate(int argc, char **argv)
 	memset(&d, 0, sizeof d);
 	ks_err_clear(&err);
 	openblas_set_num_threads(1);
-	m = ks_model_open(o.file, NULL, &err);
+	m = cli_open_model(o.file, &o.open);
 	if (!m)
-		goto fail_msg;
+		goto done;
 	if (m->n_inputs == 0) {
-		ks_fail(&err, "the file holds no runnable model (no inputs)");
+		ks_fail(&err, "the file holds no runnable model (no inputs)%s",
+		        m->format == KS_FMT_WEIGHTS_H5 || m->format == KS_FMT_KERAS3_WEIGHTS
+		                ? "; weights only: give --config ARCH.json" : "");
 		goto fail_file;
 	}
 	if (m->n_inputs > MAX_INPUT_SPECS) {

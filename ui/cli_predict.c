@@ -23,6 +23,7 @@
 #include <cblas.h>
 #include <jansson.h>
 
+#include "cli_common.h"
 #include "cli_predict.h"
 #include "ks_input.h"
 #include "ks_npy.h"
@@ -51,7 +52,7 @@ typedef struct popts {
 	const char *labels;
 	int repeat;
 	int threads;
-	const char *config;
+	ks_open_opts open; /* --config, --load-order (cli_common.h) */
 	bool json;
 } popts;
 
@@ -81,13 +82,12 @@ static const char usage_text[] =
 	"      --repeat N       run N times and report the median time per inference\n"
 	"      --threads N      OpenBLAS threads (default 1)\n"
 	"      --json           print one JSON document instead of text\n"
-	"      --config ARCH    architecture for a weights-only file: a JSON file, or a\n"
-	"                       model file (.h5/.keras) whose architecture is used\n"
+	CLI_MODEL_OPTS_HELP
 	"  -h, --help           show this help\n";
 
 enum {
 	O_INPUT = 256, O_RANDOM, O_ZEROS, O_BATCH, O_TRACE, O_SAVE, O_UNTIL, O_TOP, O_LABELS,
-	O_REPEAT, O_THREADS, O_CONFIG, O_JSON, O_MAX,
+	O_REPEAT, O_THREADS, O_JSON, O_MAX,
 };
 
 static bool parse_int(const char *s, long long lo, long long hi, long long *out)
@@ -124,7 +124,7 @@ static int parse_args(int argc, char **argv, popts *o)
 		{"labels", required_argument, NULL, O_LABELS},
 		{"repeat", required_argument, NULL, O_REPEAT},
 		{"threads", required_argument, NULL, O_THREADS},
-		{"config", required_argument, NULL, O_CONFIG},
+		CLI_MODEL_OPTION_ROWS,
 		{"json", no_argument, NULL, O_JSON},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -185,9 +185,12 @@ static int parse_args(int argc, char **argv, popts *o)
 				return bad("--threads needs a positive number", optarg);
 			o->threads = (int)v;
 			break;
-		case O_CONFIG: o->config = optarg; break;
 		case O_JSON: o->json = true; break;
 		default:
+			switch (cli_model_opt("predict", c, optarg, &o->open)) {
+			case 1: continue;
+			case -1: return 2;
+			}
 			if (optopt && optopt < 256)
 				fprintf(stderr, "kerascope: predict: bad option '-%c' (try 'kerascope predict --help')\n", optopt);
 			else
@@ -221,41 +224,8 @@ static int parse_args(int argc, char **argv, popts *o)
 
 static int make_inputs(const ks_model *m, const popts *o, ks_array *arr, const char **src, ks_err *err)
 {
-	int n = m->n_inputs;
-
-	if (o->n_inputs && o->n_inputs != n)
-		return ks_fail(err, "the model takes %d input%s (%s%s) but %d --input %s given", n,
-		               n == 1 ? "" : "s", n > 0 ? ks_input_name(m, 0) : "", n > 1 ? ", ..." : "",
-		               o->n_inputs, o->n_inputs == 1 ? "was" : "were");
-	for (int i = 0; i < n; i++) {
-		ks_shape want;
-		bool declared = ks_model_input_shape(m, i, &want, err) == 0;
-		if (!declared && !o->n_inputs)
-			return -1;
-		if (o->n_inputs) {
-			ks_input_kind kind;
-			if (ks_input_load(o->inputs[i], &arr[i], &kind, err) < 0)
-				return -1;
-			src[i] = kind == KS_INPUT_NPY ? "npy" : kind == KS_INPUT_CSV ? "csv"
-			         : kind == KS_INPUT_H5 ? "hdf5" : "literal";
-			if (ks_input_check_for_model(m, i, &arr[i], kind == KS_INPUT_CSV, err) < 0)
-				return -1;
-			if (i > 0 && arr[i].shape[0] != arr[0].shape[0])
-				return ks_fail(err, "inputs have different batch sizes (%lld and %lld)",
-				               (long long)arr[0].shape[0], (long long)arr[i].shape[0]);
-		} else {
-			/* random ids below the vocabulary for Embedding inputs, small
-			 * whole numbers for other integer inputs, else uniform [-1, 1) */
-			int64_t vocab = o->random ? ks_input_vocab(m, i) : 0;
-			bool ints = vocab > 0 || ks_input_dtype_is_integer(ks_input_dtype(m, i));
-			float hi = vocab > 0 ? (float)vocab : ints ? 10.0f : 1.0f;
-			src[i] = o->random ? "random" : "zeros";
-			if (ks_input_generate(&want, o->batch, o->random, o->seed + (uint64_t)i, ints ? 0.0f : -1.0f,
-			                      hi, ints, ks_input_name(m, i), &arr[i], err) < 0)
-				return -1;
-		}
-	}
-	return 0;
+	ks_input_req r = {o->inputs, o->n_inputs, o->random, o->zeros, o->seed, o->batch};
+	return ks_input_for_model(m, &r, arr, src, err);
 }
 
 /* ---- printing ---- */
@@ -370,50 +340,6 @@ static char *safe_name(const char *name)
 }
 
 /* ---- --config from a model file ---- */
-
-/* --config may name a model file (legacy .h5 or a .keras zip) rather than an
- * architecture JSON, as for the weights-only twins of full models. Its
- * architecture is written to a private temporary JSON file for the loader;
- * *tmp receives that path (caller unlinks and frees). Returns 0 when the file
- * is used as given, -1 on error. */
-static int config_from_model(const char *path, char **tmp, ks_err *err)
-{
-	unsigned char magic[8] = {0};
-	FILE *f = fopen(path, "rb");
-	*tmp = NULL;
-	if (!f)
-		return 0; /* the loader reports it */
-	size_t got = fread(magic, 1, sizeof magic, f);
-	fclose(f);
-	if (!(got == 8 && memcmp(magic, "\x89HDF\r\n\x1a\n", 8) == 0) &&
-	    !(got >= 4 && memcmp(magic, "PK\x03\x04", 4) == 0))
-		return 0;
-	ks_model *cm = ks_model_open(path, NULL, err);
-	if (!cm)
-		return -1;
-	if (!cm->model_config) {
-		ks_model_free(cm);
-		return ks_fail(err, "%s: --config: the file holds no architecture", path);
-	}
-	const char *dir = getenv("TMPDIR");
-	char *t = ks_xasprintf("%s/kerascope-arch-XXXXXX", dir && *dir ? dir : "/tmp");
-	int fd = mkstemp(t);
-	FILE *o = fd >= 0 ? fdopen(fd, "w") : NULL;
-	int rc = o && json_dumpf(cm->model_config, o, 0) == 0 ? 0 : -1;
-	if (o && fclose(o) != 0)
-		rc = -1;
-	else if (!o && fd >= 0)
-		close(fd);
-	ks_model_free(cm);
-	if (rc < 0) {
-		if (fd >= 0)
-			unlink(t);
-		free(t);
-		return ks_fail(err, "%s: --config: cannot write a temporary architecture file", path);
-	}
-	*tmp = t;
-	return 0;
-}
 
 /* ---- main ---- */
 
@@ -613,17 +539,9 @@ int cli_predict(int argc, char **argv)
 	ks_err_clear(&err);
 	openblas_set_num_threads(o.threads);
 
-	char *tmp_arch = NULL;
-	if (o.config && config_from_model(o.config, &tmp_arch, &err) < 0)
-		goto fail_msg;
-	ks_open_opts oo = {.config_path = tmp_arch ? tmp_arch : o.config};
-	m = ks_model_open(o.file, &oo, &err);
-	if (tmp_arch) {
-		unlink(tmp_arch);
-		free(tmp_arch);
-	}
+	m = cli_open_model(o.file, &o.open);
 	if (!m)
-		goto fail_msg;
+		goto done;
 	if (m->n_inputs > KS_MAX_IO * 8) {
 		ks_fail(&err, "the model has too many inputs (%d)", m->n_inputs);
 		goto fail_file;
@@ -676,7 +594,7 @@ int cli_predict(int argc, char **argv)
 		json_t *ins = json_array(), *outs = json_array();
 		json_object_set_new(root, "file", json_string(o.file));
 		for (int i = 0; i < m->n_inputs; i++)
-			json_array_append_new(ins, json_pack("{s:s, s:o, s:s, s:s}", "name", ks_input_name(m, i), "shape",
+			json_array_append_new(ins, json_pack("{s:s, s:o, s:s, s:s}", "name", ks_model_input_name(m, i), "shape",
 			                                     json_shape(arr[i].shape, arr[i].rank), "source", src[i],
 			                                     "dtype", ks_dtype_name(arr[i].src_dtype)));
 		json_object_set_new(root, "inputs", ins);

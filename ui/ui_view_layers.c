@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ks_guess.h"
 #include "ks_plan.h"
 #include "ks_report.h"
 #include "ks_util.h"
@@ -191,7 +192,8 @@ void ui_layers_build(ui *u)
 		int w = ui_strwidth(r->prefix) + ui_strwidth(L->name) + 2 + (L->n_nodes > 1 ? 4 : 0);
 		if (w > wname)
 			wname = w;
-		w = ui_strwidth(L->class_name ? L->class_name : "?");
+		char cls[160];
+		w = ui_strwidth(ks_layer_class_label(L, cls, sizeof cls));
 		if (w > wclass)
 			wclass = w;
 		char sh[128];
@@ -227,7 +229,7 @@ void ui_layers_build(ui *u)
 	for (int i = 0; i < s->n_rows; i++) {
 		lrow *r = &s->rows[i];
 		const ks_layer *L = &r->m->layers[r->li];
-		char name[300], sh[128], pr[32], in[256], shared[16] = "";
+		char name[300], sh[128], pr[32], in[256], shared[16] = "", cls[160];
 		if (L->n_nodes > 1)
 			snprintf(shared, sizeof shared, " x%d", L->n_nodes);
 		snprintf(name, sizeof name, "%s%s%s%s", r->prefix,
@@ -243,7 +245,7 @@ void ui_layers_build(ui *u)
 		ks_report_count(L->params, pr, sizeof pr);
 		line[0] = '\0';
 		pad(line, sizeof line, name, wname + 1);
-		pad(line, sizeof line, L->class_name ? L->class_name : "?", wclass + 1);
+		pad(line, sizeof line, ks_layer_class_label(L, cls, sizeof cls), wclass + 1);
 		pad(line, sizeof line, sh, wshape + 1);
 		in[0] = '\0';
 		if (!is_sequential(r->m) && strcmp(L->class_name ? L->class_name : "", "InputLayer") != 0) {

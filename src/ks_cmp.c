@@ -1,0 +1,323 @@
+#include "config.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ks_cmp.h"
+#include "ks_util.h"
+
+/* The rule for two finite values whose difference is ad = |a-b| (in double). */
+static inline bool finite_differs(const ks_tol *t, float a, float b, double ad)
+{
+	switch (t->kind) {
+	case KS_TOL_ABS:
+		return ad > t->value;
+	case KS_TOL_REL:
+		return a == 0.0f ? b != 0.0f : ad > t->value * fabs((double)a);
+	case KS_TOL_EPSILON:
+		return ad > FLT_EPSILON;
+	case KS_TOL_EXACT:
+	default:
+		return a != b;
+	}
+}
+
+/* At least one of a, b is NaN or infinite. */
+static inline bool nonfinite_differs(float a, float b)
+{
+	if (isnan(a) || isnan(b))
+		return !(isnan(a) && isnan(b));
+	return a != b;
+}
+
+bool ks_tol_differs(const ks_tol *t, float a, float b)
+{
+	if (!isfinite(a) || !isfinite(b))
+		return nonfinite_differs(a, b);
+	return finite_differs(t, a, b, fabs((double)a - (double)b));
+}
+
+const char *ks_tol_str(const ks_tol *t, char *buf, size_t size)
+{
+	switch (t->kind) {
+	case KS_TOL_ABS:
+		snprintf(buf, size, "|a-b| > %.17g", t->value);
+		break;
+	case KS_TOL_REL:
+		snprintf(buf, size, "|a-b| > %.17g*|a|", t->value);
+		break;
+	case KS_TOL_EPSILON:
+		snprintf(buf, size, "|a-b| > FLT_EPSILON");
+		break;
+	case KS_TOL_EXACT:
+	default:
+		snprintf(buf, size, "exact");
+		break;
+	}
+	/* %.17g spells 0.001 as 0.0010000000000000000208; take the shortest form
+	 * that reads back the same. */
+	if (t->kind == KS_TOL_ABS || t->kind == KS_TOL_REL) {
+		for (int p = 1; p <= 17; p++) {
+			char num[40];
+			snprintf(num, sizeof num, "%.*g", p, t->value);
+			if (strtod(num, NULL) == t->value) {
+				snprintf(buf, size, t->kind == KS_TOL_ABS ? "|a-b| > %s" : "|a-b| > %s*|a|",
+				         num);
+				break;
+			}
+		}
+	}
+	return buf;
+}
+
+void ks_cmp_init(ks_cmp *c, const ks_tol *t)
+{
+	memset(c, 0, sizeof *c);
+	if (t)
+		c->tol = *t;
+	c->max_abs_at = -1;
+}
+
+static void count_nonfinite(ks_cmp *c, float x, float y)
+{
+	bool fx = isfinite(x), fy = isfinite(y);
+	if (isnan(x))
+		c->nan_a++;
+	else if (!fx)
+		c->inf_a++;
+	if (isnan(y))
+		c->nan_b++;
+	else if (!fy)
+		c->inf_b++;
+	if (fx && !fy)
+		c->nonfinite_new++;
+	if (!fx && fy)
+		c->nonfinite_gone++;
+	if (nonfinite_differs(x, y))
+		c->n_changed++;
+}
+
+/* The hot loop of a diff: everything in one pass, the sums in double. The
+ * running maxima are compared without dividing (ad > max_rel*|a|) so that the
+ * common case costs a few multiply-adds per element. */
+void ks_cmp_add(ks_cmp *c, const float *a, const float *b, size_t n)
+{
+	double sum_abs = 0, sum_sq = 0, dot = 0, na2 = 0, nb2 = 0;
+	double max_abs = c->max_abs, max_rel = c->max_rel;
+	int64_t changed = 0, finite = 0, at = -1;
+	const ks_tol *t = &c->tol;
+
+	for (size_t i = 0; i < n; i++) {
+		float x = a[i], y = b[i];
+		if (!isfinite(x) || !isfinite(y)) {
+			count_nonfinite(c, x, y);
+			continue;
+		}
+		double dx = x, dy = y, d = dy - dx, ad = fabs(d);
+		finite++;
+		sum_abs += ad;
+		sum_sq += d * d;
+		dot += dx * dy;
+		na2 += dx * dx;
+		nb2 += dy * dy;
+		if (ad == 0)
+			continue;
+		if (finite_differs(t, x, y, ad))
+			changed++;
+		if (ad > max_abs) {
+			max_abs = ad;
+			at = (int64_t)i;
+		}
+		if (x != 0.0f && ad > max_rel * fabs(dx))
+			max_rel = ad / fabs(dx);
+	}
+	if (at >= 0) {
+		c->max_abs = max_abs;
+		c->max_abs_at = c->count + at;
+		c->max_a = a[at];
+		c->max_b = b[at];
+	}
+	c->max_rel = max_rel;
+	c->n_changed += changed;
+	c->n_finite += finite;
+	c->sum_abs += sum_abs;
+	c->sum_sq += sum_sq;
+	c->dot += dot;
+	c->norm_a2 += na2;
+	c->norm_b2 += nb2;
+	c->count += (int64_t)n;
+}
+
+void ks_cmp_merge(ks_cmp *c, const ks_cmp *o)
+{
+	if (o->max_abs_at >= 0 && o->max_abs > c->max_abs) {
+		c->max_abs = o->max_abs;
+		c->max_abs_at = c->count + o->max_abs_at;
+		c->max_a = o->max_a;
+		c->max_b = o->max_b;
+	}
+	if (o->max_rel > c->max_rel)
+		c->max_rel = o->max_rel;
+	c->n_changed += o->n_changed;
+	c->n_finite += o->n_finite;
+	c->sum_abs += o->sum_abs;
+	c->sum_sq += o->sum_sq;
+	c->dot += o->dot;
+	c->norm_a2 += o->norm_a2;
+	c->norm_b2 += o->norm_b2;
+	c->nan_a += o->nan_a;
+	c->nan_b += o->nan_b;
+	c->inf_a += o->inf_a;
+	c->inf_b += o->inf_b;
+	c->nonfinite_new += o->nonfinite_new;
+	c->nonfinite_gone += o->nonfinite_gone;
+	c->count += o->count;
+}
+
+double ks_cmp_mean_abs(const ks_cmp *c)
+{
+	return c->n_finite ? c->sum_abs / (double)c->n_finite : 0;
+}
+
+double ks_cmp_rms(const ks_cmp *c)
+{
+	return c->n_finite ? sqrt(c->sum_sq / (double)c->n_finite) : 0;
+}
+
+double ks_cmp_cosine(const ks_cmp *c)
+{
+	if (c->norm_a2 == 0 && c->norm_b2 == 0)
+		return 1;
+	if (c->norm_a2 == 0 || c->norm_b2 == 0)
+		return 0;
+	double r = c->dot / (sqrt(c->norm_a2) * sqrt(c->norm_b2));
+	/* Rounding can step just outside [-1, 1]. */
+	return r > 1 ? 1 : r < -1 ? -1 : r;
+}
+
+double ks_cmp_rel_norm(const ks_cmp *c)
+{
+	if (c->norm_a2 == 0)
+		return c->sum_sq == 0 ? 0 : INFINITY;
+	return sqrt(c->sum_sq) / sqrt(c->norm_a2);
+}
+
+/* --- class permutation ------------------------------------------------- */
+
+typedef struct perm_ctx {
+	int64_t cols;
+	int **adj;       /* adj[j]: columns of b compatible with column j of a */
+	int *n_adj;
+	int *owner;      /* owner[k]: the column of a matched to column k of b, or -1 */
+	char *seen;
+} perm_ctx;
+
+static bool columns_match(const float *a, const float *b, int64_t rows, int64_t cols,
+                          int64_t j, int64_t k, const ks_tol *t)
+{
+	for (int64_t r = 0; r < rows; r++)
+		if (ks_tol_differs(t, a[r * cols + j], b[r * cols + k]))
+			return false;
+	return true;
+}
+
+/* Kuhn's augmenting path from column j of a. Recursion depth is at most
+ * cols; callers keep cols bounded (class counts, units of one layer). */
+static bool augment(perm_ctx *p, int j)
+{
+	for (int i = 0; i < p->n_adj[j]; i++) {
+		int k = p->adj[j][i];
+		if (p->seen[k])
+			continue;
+		p->seen[k] = 1;
+		if (p->owner[k] < 0 || augment(p, p->owner[k])) {
+			p->owner[k] = j;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool ks_cmp_column_permutation(const float *a, const float *b, int64_t rows, int64_t cols,
+                               const ks_tol *t, int *mapping)
+{
+	if (rows < 1 || cols < 2 || cols > INT32_MAX)
+		return false;
+	perm_ctx p = {.cols = cols};
+	bool ok = true;
+	p.adj = ks_xcalloc((size_t)cols, sizeof *p.adj);
+	p.n_adj = ks_xcalloc((size_t)cols, sizeof *p.n_adj);
+	p.owner = ks_xmalloc((size_t)cols * sizeof *p.owner);
+	p.seen = ks_xmalloc((size_t)cols);
+	for (int64_t k = 0; k < cols; k++)
+		p.owner[k] = -1;
+
+	/* Candidates in the order j, then the others, so that an identity
+	 * matching is found whenever one exists. */
+	for (int64_t j = 0; j < cols && ok; j++) {
+		int cap = 0;
+		for (int64_t s = 0; s < cols; s++) {
+			int64_t k = s == 0 ? j : s <= j ? s - 1 : s;
+			if (!columns_match(a, b, rows, cols, j, k, t))
+				continue;
+			if (p.n_adj[j] == cap) {
+				cap = cap ? 2 * cap : 4;
+				p.adj[j] = ks_xrealloc(p.adj[j], (size_t)cap * sizeof **p.adj);
+			}
+			p.adj[j][p.n_adj[j]++] = (int)k;
+		}
+		if (!p.n_adj[j])
+			ok = false;
+	}
+	for (int64_t j = 0; j < cols && ok; j++) {
+		memset(p.seen, 0, (size_t)cols);
+		ok = augment(&p, (int)j);
+	}
+	bool identity = true;
+	if (ok) {
+		for (int64_t k = 0; k < cols; k++) {
+			mapping[p.owner[k]] = (int)k;
+			if (p.owner[k] != k)
+				identity = false;
+		}
+	}
+	for (int64_t j = 0; j < cols; j++)
+		free(p.adj[j]);
+	free(p.adj);
+	free(p.n_adj);
+	free(p.owner);
+	free(p.seen);
+	return ok && !identity;
+}
+
+/* --- top-1 agreement --------------------------------------------------- */
+
+static int64_t argmax(const float *v, int64_t n)
+{
+	int64_t best = 0;
+	for (int64_t i = 0; i < n; i++) {
+		if (isnan(v[i]))
+			return i;
+		if (v[i] > v[best])
+			best = i;
+	}
+	return best;
+}
+
+double ks_cmp_top1_agreement(const float *a, const float *b, int64_t rows, int64_t cols)
+{
+	if (rows < 1 || cols < 1)
+		return 1;
+	int64_t agree = 0;
+	for (int64_t r = 0; r < rows; r++) {
+		const float *x = a + r * cols, *y = b + r * cols;
+		if (cols == 1)
+			agree += (x[0] > 0.5f) == (y[0] > 0.5f);
+		else
+			agree += argmax(x, cols) == argmax(y, cols);
+	}
+	return (double)agree / (double)rows;
+}
