@@ -10,6 +10,8 @@ results are written in the layouts real Keras writes (see
   iris_mlp.h5            legacy full model, tf.keras 2.10 layout (model.save("x.h5")),
                          with training_config and the Adam optimizer_weights
   iris_mlp_untrained.h5  the same model as compiled, before training (no optimizer state)
+  iris_mlp_weights.h5    the trained weights alone, as model.save_weights("x.h5") writes them
+                         (tf.keras 2.10: layer_names at the root, no architecture)
   iris_mlp.keras         Keras 3 archive (3.4.1 layout): metadata.json, config.json,
                          model.weights.h5, all STORED
   iris_sample.npy/.csv   six rows of the data (two per class), float32
@@ -172,6 +174,22 @@ def write_legacy(path, params, opt=None):
                 og.create_dataset(name, data=arr)
 
 
+def write_weights_only(path, params):
+    """model.save_weights("x.h5") in tf.keras 2.10: the model_weights layout at the root."""
+    names = ["hidden", "output"]
+    with h5py.File(path, "w") as f:
+        f.attrs["backend"] = b"tensorflow"
+        f.attrs["keras_version"] = KERAS2.encode("utf8")
+        f.attrs["layer_names"] = vlen_ascii(names)
+        for name in sorted(names):
+            k = names.index(name)
+            g = f.create_group(name)
+            wn = [f"{name}/kernel:0", f"{name}/bias:0"]
+            g.attrs["weight_names"] = vlen_ascii(wn)
+            g.create_dataset(wn[0], data=params[2 * k])
+            g.create_dataset(wn[1], data=params[2 * k + 1])
+
+
 def keras3_config():
     dt = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"},
           "registered_name": None}
@@ -236,6 +254,7 @@ def main():
     write_legacy(os.path.join(out, "iris_mlp_untrained.h5"), init)
     write_legacy(os.path.join(out, "iris_mlp.h5"), params, (m, v, iters))
     write_keras3(os.path.join(out, "iris_mlp.keras"), params)
+    write_weights_only(os.path.join(out, "iris_mlp_weights.h5"), params)
     sample = x[SAMPLE_ROWS]
     np.save(os.path.join(out, "iris_sample.npy"), sample)
     with open(os.path.join(out, "iris_sample.csv"), "w") as f:

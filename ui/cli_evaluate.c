@@ -250,12 +250,15 @@ typedef struct verdict {
 } verdict;
 
 static void print_text(const ks_model *m, const eopts *o, const evaldata *d, const ks_eval_compile *cc,
-                       const ks_loss_spec *loss, const ks_eval_result *r, const verdict *v)
+                       const ks_loss_spec *loss, const ks_eval_result *r, const verdict *v, bool cc_from_config)
 {
 	char b[64], b2[64];
 
 	printf("model     %s (%s%s)\n", o->file, m->keras_version ? "Keras " : "Keras version not recorded",
 	       m->keras_version ? m->keras_version : "");
+	if (o->open.config_path)
+		printf("          architecture%s from %s\n", cc_from_config ? " and training config" : "",
+		       o->open.config_path);
 	if (d->label_col)
 		printf("data      %s: %lld samples, labels from column '%s' (%s)\n", o->inputs[0], (long long)r->n,
 		       d->label_col, v->form);
@@ -350,11 +353,13 @@ static json_t *json_num(double v)
 }
 
 static void print_json(const eopts *o, const evaldata *d, const ks_eval_compile *cc, const ks_loss_spec *loss,
-                       const ks_eval_result *r, const verdict *v)
+                       const ks_eval_result *r, const verdict *v, bool cc_from_config)
 {
 	json_t *root = json_object(), *acc = json_object(), *hits = json_object();
 	json_object_set_new(root, "file", json_string(o->file));
 	json_object_set_new(root, "data", json_string(o->inputs[0]));
+	json_object_set_new(root, "config", o->open.config_path ? json_string(o->open.config_path) : json_null());
+	json_object_set_new(root, "training_config_from", json_string(cc_from_config ? "config" : "file"));
 	json_object_set_new(root, "labels_from", json_string(d->label_col ? d->label_col : o->labels_from));
 	json_object_set_new(root, "label_form", json_string(v->form));
 	json_object_set_new(root, "n", json_integer(r->n));
@@ -495,6 +500,18 @@ int cli_evaluate(int argc, char **argv)
 
 	ks_eval_compile cc;
 	ks_eval_read_compile(m, &cc);
+	/* A weights-only file records no compile settings; the model file that
+	 * --config names may (the save_weights / load_weights story) */
+	bool compile_from_config = false;
+	if (!m->training_config && !m->compile_config && o.open.config_path) {
+		ks_err ignored;
+		ks_model *cm = ks_model_open(o.open.config_path, NULL, &ignored);
+		if (cm && (cm->training_config || cm->compile_config)) {
+			ks_eval_read_compile(cm, &cc);
+			compile_from_config = true;
+		}
+		ks_model_free(cm);
+	}
 	verdict v = {.resolved = KS_ACC_NONE};
 	for (int rule = 0; rule < 2; rule++)
 		v.by_rule[rule] = ks_eval_resolve(rule, cc.loss.kind, d.y.rank, W, 2, C);
@@ -531,9 +548,9 @@ int cli_evaluate(int argc, char **argv)
 	ks_eval_get(ev, &r);
 	v.form = W > 1 ? "one_hot" : C > 1 ? "class_ids" : r.labels_binary ? "binary" : "values";
 	if (o.json)
-		print_json(&o, &d, &cc, &loss, &r, &v);
+		print_json(&o, &d, &cc, &loss, &r, &v, compile_from_config);
 	else
-		print_text(m, &o, &d, &cc, &loss, &r, &v);
+		print_text(m, &o, &d, &cc, &loss, &r, &v, compile_from_config);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		ks_fail(&err, "cannot write output: %s", strerror(errno));
 		goto fail_file;
