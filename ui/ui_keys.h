@@ -81,6 +81,7 @@ enum ui_request {
 	C(ATTRS, "attrs", "[PATH] [OPTIONS]", "HDF5 attributes, as `kerascope attrs FILE`") \
 	C(CONFIG, "config", "[ARCH|--none]", "Reopen with the architecture ARCH (JSON or model file); alone, show the file's own") \
 	C(PREDICT, "predict", "[--input X ...] [OPTIONS]", "Run the model; keeps every layer's activation for the tensor view") \
+	C(EVALUATE, "evaluate", "--input X --labels-from L [OPTIONS]", "Accuracy, loss and confusion table on labelled data, as `kerascope evaluate FILE`") \
 	C(DIFF, "diff", "OTHER [OPTIONS]", "Compare with another model, as `kerascope diff FILE OTHER`") \
 	C(DOCTOR, "doctor", "[OPTIONS]", "Check the file, as `kerascope doctor FILE`") \
 	C(OPEN, "open", "LAYER", "Select LAYER (outer/inner for nested layers) in the layer pane") \
