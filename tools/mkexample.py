@@ -141,6 +141,22 @@ def vlen_ascii(strings):
     return np.array([s.encode("utf8") for s in strings], dtype=h5py.string_dtype("ascii"))
 
 
+def write_layer_weights(g, names, params):
+    """What tf.keras' save_weights_to_hdf5_group writes into g: backend, keras_version,
+    layer_names, and per layer its weight_names and datasets (groups created in
+    name order, as h5py lists them)."""
+    g.attrs["backend"] = b"tensorflow"
+    g.attrs["keras_version"] = KERAS2.encode("utf8")
+    g.attrs["layer_names"] = vlen_ascii(names)
+    for name in sorted(names):
+        k = names.index(name)
+        lg = g.create_group(name)
+        wn = [f"{name}/kernel:0", f"{name}/bias:0"]
+        lg.attrs["weight_names"] = vlen_ascii(wn)
+        lg.create_dataset(wn[0], data=params[2 * k])
+        lg.create_dataset(wn[1], data=params[2 * k + 1])
+
+
 def write_legacy(path, params, opt=None):
     """model.save("x.h5") in tf.keras 2.10 with h5py 3 (see the conformance README)."""
     names = ["hidden", "output"]
@@ -150,16 +166,7 @@ def write_legacy(path, params, opt=None):
         f.attrs["model_config"] = json.dumps(keras2_config()).encode("utf8")  # bytes -> vlen ASCII
         f.attrs["training_config"] = json.dumps(training_config()).encode("utf8")
         mw = f.create_group("model_weights")
-        mw.attrs["backend"] = b"tensorflow"
-        mw.attrs["keras_version"] = KERAS2.encode("utf8")
-        mw.attrs["layer_names"] = vlen_ascii(names)
-        for i, name in enumerate(sorted(names)):
-            k = names.index(name)
-            g = mw.create_group(name)
-            wn = [f"{name}/kernel:0", f"{name}/bias:0"]
-            g.attrs["weight_names"] = vlen_ascii(wn)
-            g.create_dataset(wn[0], data=params[2 * k])
-            g.create_dataset(wn[1], data=params[2 * k + 1])
+        write_layer_weights(mw, names, params)
         top = mw.create_group("top_level_model_weights")
         top.attrs["weight_names"] = np.zeros((0,), dtype=np.float64)
         if opt is not None:
@@ -176,18 +183,8 @@ def write_legacy(path, params, opt=None):
 
 def write_weights_only(path, params):
     """model.save_weights("x.h5") in tf.keras 2.10: the model_weights layout at the root."""
-    names = ["hidden", "output"]
     with h5py.File(path, "w") as f:
-        f.attrs["backend"] = b"tensorflow"
-        f.attrs["keras_version"] = KERAS2.encode("utf8")
-        f.attrs["layer_names"] = vlen_ascii(names)
-        for name in sorted(names):
-            k = names.index(name)
-            g = f.create_group(name)
-            wn = [f"{name}/kernel:0", f"{name}/bias:0"]
-            g.attrs["weight_names"] = vlen_ascii(wn)
-            g.create_dataset(wn[0], data=params[2 * k])
-            g.create_dataset(wn[1], data=params[2 * k + 1])
+        write_layer_weights(f, ["hidden", "output"], params)
 
 
 def keras3_config():
