@@ -23,6 +23,7 @@
 #include "ks_eval.h"
 #include "ks_input.h"
 #include "ks_plan.h"
+#include "ks_report.h"
 #include "ks_util.h"
 
 #define MAX_INPUT_SPECS 64
@@ -252,7 +253,7 @@ typedef struct verdict {
 static void print_text(const ks_model *m, const eopts *o, const evaldata *d, const ks_eval_compile *cc,
                        const ks_loss_spec *loss, const ks_eval_result *r, const verdict *v, bool cc_from_config)
 {
-	char b[64], b2[64];
+	char b[64], b2[64], n1[32], n2[32];
 
 	printf("model     %s (%s%s)\n", o->file, m->keras_version ? "Keras " : "Keras version not recorded",
 	       m->keras_version ? m->keras_version : "");
@@ -260,19 +261,19 @@ static void print_text(const ks_model *m, const eopts *o, const evaldata *d, con
 		printf("          architecture%s from %s\n", cc_from_config ? " and training config" : "",
 		       o->open.config_path);
 	if (d->label_col)
-		printf("data      %s: %lld samples, labels from column '%s' (%s)\n", o->inputs[0], (long long)r->n,
-		       d->label_col, v->form);
+		printf("data      %s: %s samples, labels from column '%s' (%s)\n", o->inputs[0],
+		       ks_report_count(r->n, n1, sizeof n1), d->label_col, v->form);
 	else
-		printf("data      %s: %lld samples, labels from %s (%s)\n", o->inputs[0], (long long)r->n,
-		       o->labels_from, v->form);
+		printf("data      %s: %s samples, labels from %s (%s)\n", o->inputs[0],
+		       ks_report_count(r->n, n1, sizeof n1), o->labels_from, v->form);
 	printf("accuracy");
 	bool any = false;
 	for (int k = 0; k < KS_ACC_COUNT; k++) {
 		if (!r->applies[k])
 			continue;
-		printf("%s%-20s %.4f  (%lld of %lld%s)", any ? "          " : "  ", acc_label(k, r->top_k, b, sizeof b),
-		       r->acc[k], (long long)r->hits[k], (long long)r->count[k], k == KS_ACC_BINARY && r->classes > 1
-		                                                                         ? " values" : "");
+		printf("%s%-20s %.4f  (%s of %s%s)", any ? "          " : "  ", acc_label(k, r->top_k, b, sizeof b),
+		       r->acc[k], ks_report_count(r->hits[k], n1, sizeof n1), ks_report_count(r->count[k], n2, sizeof n2),
+		       k == KS_ACC_BINARY && r->classes > 1 ? " values" : "");
 		if (k == v->resolved)
 			printf("  <- \"%s\"", cc->metric_name);
 		putchar('\n');
@@ -326,7 +327,7 @@ static void print_text(const ks_model *m, const eopts *o, const evaldata *d, con
 		for (int64_t t = 0; t < C; t++) {
 			printf("          %-*.*s", w, w, class_name(d, t, b, sizeof b));
 			for (int64_t c = 0; c < C; c++)
-				printf(" %*lld", w, (long long)r->confusion[t * C + c]);
+				printf(" %*s", w, ks_report_count(r->confusion[t * C + c], n1, sizeof n1));
 			putchar('\n');
 		}
 	}
@@ -341,9 +342,9 @@ static void print_text(const ks_model *m, const eopts *o, const evaldata *d, con
 			printf("          ... (all classes with --json)\n");
 			break;
 		}
-		printf("%s%-20s %.4f  (%lld of %lld)\n", shown > 1 ? "          " : " ",
+		printf("%s%-20s %.4f  (%s of %s)\n", shown > 1 ? "          " : " ",
 		       class_name(d, t, b2, sizeof b2), (double)r->confusion[t * C + t] / (double)row,
-		       (long long)r->confusion[t * C + t], (long long)row);
+		       ks_report_count(r->confusion[t * C + t], n1, sizeof n1), ks_report_count(row, n2, sizeof n2));
 	}
 }
 
