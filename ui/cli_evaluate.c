@@ -353,14 +353,16 @@ static json_t *json_num(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
-static void print_json(const eopts *o, const evaldata *d, const ks_eval_compile *cc, const ks_loss_spec *loss,
-                       const ks_eval_result *r, const verdict *v, bool cc_from_config)
+static void print_json(const ks_model *m, const eopts *o, const evaldata *d, const ks_eval_compile *cc,
+                       const ks_loss_spec *loss, const ks_eval_result *r, const verdict *v, bool cc_from_config)
 {
+	bool has_tc = m->training_config || m->compile_config;
 	json_t *root = json_object(), *acc = json_object(), *hits = json_object();
 	json_object_set_new(root, "file", json_string(o->file));
 	json_object_set_new(root, "data", json_string(o->inputs[0]));
 	json_object_set_new(root, "config", o->open.config_path ? json_string(o->open.config_path) : json_null());
-	json_object_set_new(root, "training_config_from", json_string(cc_from_config ? "config" : "file"));
+	json_object_set_new(root, "training_config_from", cc_from_config ? json_string("config")
+	                                                  : has_tc ? json_string("file") : json_null());
 	json_object_set_new(root, "labels_from", json_string(d->label_col ? d->label_col : o->labels_from));
 	json_object_set_new(root, "label_form", json_string(v->form));
 	json_object_set_new(root, "n", json_integer(r->n));
@@ -549,7 +551,7 @@ int cli_evaluate(int argc, char **argv)
 	ks_eval_get(ev, &r);
 	v.form = W > 1 ? "one_hot" : C > 1 ? "class_ids" : r.labels_binary ? "binary" : "values";
 	if (o.json)
-		print_json(&o, &d, &cc, &loss, &r, &v, compile_from_config);
+		print_json(m, &o, &d, &cc, &loss, &r, &v, compile_from_config);
 	else
 		print_text(m, &o, &d, &cc, &loss, &r, &v, compile_from_config);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
