@@ -158,12 +158,20 @@ static int parse_args(int argc, char **argv, eopts *o)
 	return -1;
 }
 
-/* --labels-from names labels data (a file, DATA.h5:/ds, a literal list)
- * rather than a column of the CSV input. */
+/* --labels-from names labels data (a file, FILE:/dataset of an HDF5 file,
+ * a literal list) rather than a column of the CSV input. */
 static bool labels_are_data(const char *spec)
 {
 	struct stat st;
-	return stat(spec, &st) == 0 || strchr(spec, ':') || strchr(spec, '[');
+	if (stat(spec, &st) == 0 || spec[0] == '[' || spec[0] == '(')
+		return true;
+	const char *colon = strrchr(spec, ':');
+	if (!colon)
+		return false;
+	char *file = ks_xstrndup(spec, (size_t)(colon - spec));
+	bool exists = stat(file, &st) == 0;
+	free(file);
+	return exists;
 }
 
 typedef struct evaldata {
@@ -224,8 +232,6 @@ static int load_data(const ks_model *m, const eopts *o, evaldata *d, ks_err *err
 }
 
 /* ---- output ---- */
-
-#define W_ONE(r) ((r)->applies[KS_ACC_SPARSE])
 
 static const char *class_name(const evaldata *d, int64_t c, char *buf, size_t n)
 {
@@ -298,7 +304,9 @@ static void print_text(const ks_model *m, const eopts *o, const evaldata *d, con
 	}
 	if (r->has_loss)
 		printf("loss      %s%s %.6g%s\n", loss->name, loss->from_logits ? " (from_logits)" : "", r->loss,
-		       r->loss_converted ? W_ONE(r) ? "  (class ids taken as one-hot rows)" : "  (one-hot rows taken as class ids)" : "");
+		       !r->loss_converted ? ""
+		       : r->applies[KS_ACC_SPARSE] ? "  (class ids taken as one-hot rows)"
+		                                   : "  (one-hot rows taken as class ids)");
 	else if (cc->loss.kind == KS_LOSS_OTHER)
 		printf("loss      %s: not a built-in kerascope computes\n", cc->loss.name);
 	else if (cc->loss.kind == KS_LOSS_NONE)
