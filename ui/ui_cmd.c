@@ -484,6 +484,7 @@ void ui_cmd_run(ui *u, const char *line)
 	case UI_CMD_DUMP:
 	case UI_CMD_ATTRS:
 	case UI_CMD_DIFF:
+	case UI_CMD_EVALUATE:
 	case UI_CMD_DOCTOR: {
 		const cli_command *c = find_cli(argv[0]);
 		if (!c) {
