@@ -1160,8 +1160,110 @@ static int load_tree_ctx(k3ctx *cx, ks_model *m, const json_t *cfg, ks_err *err)
 	return 0;
 }
 
+/* ---- weights stores written on Windows ---------------------------------
+ * tf.keras 2.15 and early Keras 3 joined the store's paths with os.path.join,
+ * so on Windows a layer's group is one root link named "layers\\conv1d"
+ * (vars below it with '/': "layers\\conv1d/vars/0"); later Keras replaces
+ * '\\' by '/' when saving (saving_lib.py, keras-team/keras#18528). Such a
+ * store is reopened as a private in-memory copy in which every backslash
+ * name is relinked at the path it stands for, so the rest of the loader
+ * sees the layout Keras meant. The input file is never written. */
+
+bool ks_keras3_windows_store(hid_t f)
+{
+	char **names = NULL;
+	int n = 0;
+	bool found = false;
+
+	if (ks_h5_links(f, "/", KS_H5_ORDER_NAME, &names, &n, NULL) < 0)
+		return false;
+	for (int i = 0; i < n && !found; i++)
+		found = ks_str_startswith(names[i], "layers\\") ||
+		        ks_str_startswith(names[i], "_layer_checkpoint_dependencies\\") ||
+		        ks_str_startswith(names[i], "optimizer\\");
+	ks_h5_strv_free(names, n);
+	return found;
+}
+
+static int cmp_len(const void *a, const void *b)
+{
+	size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
+	return la < lb ? -1 : la > lb;
+}
+
+/* A writable in-memory copy of the open file f (core driver, no backing
+ * store), or H5I_INVALID_HID. */
+static hid_t memory_copy(hid_t f, const char *label, ks_err *err)
+{
+	ssize_t size = H5Fget_file_image(f, NULL, 0);
+	hid_t fapl, nf = H5I_INVALID_HID;
+	void *buf;
+
+	if (size <= 0 || (uint64_t)size > ks_mem_budget() / 2 || !(buf = malloc((size_t)size))) {
+		ks_fail(err, "%s: no memory for a copy of the weights file to read its Windows paths", label);
+		return H5I_INVALID_HID;
+	}
+	if (H5Fget_file_image(f, buf, (size_t)size) == size && (fapl = H5Pcreate(H5P_FILE_ACCESS)) >= 0) {
+		if (H5Pset_fapl_core(fapl, 1 << 20, 0) >= 0 && H5Pset_file_image(fapl, buf, (size_t)size) >= 0)
+			nf = H5Fopen("kerascope-windows-store", H5F_ACC_RDWR, fapl);
+		H5Pclose(fapl);
+	}
+	free(buf);
+	if (nf < 0)
+		ks_fail(err, "%s: cannot copy the weights file to read its Windows paths", label);
+	return nf;
+}
+
+static int relink_windows(ks_model *m, const char *label, ks_err *err)
+{
+	char **names = NULL;
+	int n = 0, moved = 0;
+	hid_t nf, lcpl;
+
+	if (!ks_keras3_windows_store(m->file))
+		return 0;
+	if ((nf = memory_copy(m->file, label, err)) < 0)
+		return -1;
+	if (ks_h5_links(nf, "/", KS_H5_ORDER_NAME, &names, &n, err) < 0) {
+		H5Fclose(nf);
+		return -1;
+	}
+	/* Shorter names first: a model's own group exists before the groups
+	 * of its layers are linked below it. */
+	ks_qsort(names, (size_t)n, sizeof *names, cmp_len);
+	lcpl = H5Pcreate(H5P_LINK_CREATE);
+	H5Pset_create_intermediate_group(lcpl, 1);
+	for (int i = 0; i < n; i++) {
+		char *to;
+		if (!strchr(names[i], '\\'))
+			continue;
+		to = ks_xstrdup(names[i]);
+		for (char *q = to; *q; q++)
+			if (*q == '\\')
+				*q = '/';
+		if (ks_h5_kind_of(nf, to) != KS_H5_NONE)
+			ks_model_warn(m, "weights group '%s' is also stored as '%s': the latter is ignored",
+			              to, names[i]);
+		else if (H5Lcreate_hard(nf, names[i], nf, to, lcpl, H5P_DEFAULT) >= 0 &&
+		         H5Ldelete(nf, names[i], H5P_DEFAULT) >= 0)
+			moved++;
+		free(to);
+	}
+	H5Pclose(lcpl);
+	ks_h5_strv_free(names, n);
+	if (m->owns_file)
+		H5Fclose(m->file);
+	m->file = nf;
+	m->owns_file = true;
+	ks_model_warn(m, "saved on Windows: %d weights group%s named with '\\' as the path "
+	              "separator, read as '/' (keras-team/keras#18528)", moved, moved == 1 ? "" : "s");
+	return 0;
+}
+
 static int load_tree(ks_model *m, const json_t *cfg, const char *label, ks_err *err)
 {
+	if (relink_windows(m, label, err) < 0)
+		return -1;
 	k3ctx c = { .root = m, .file = m->file, .label = label };
 	int rc = load_tree_ctx(&c, m, cfg, err);
 
@@ -1392,15 +1494,6 @@ static json_t *read_json_member(ks_zip *z, const char *path, const char *name, u
 }
 
 /* Available memory bound for the in-memory weights store. */
-static uint64_t memory_limit(void)
-{
-	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
-
-	if (pages <= 0 || psz <= 0)
-		return (uint64_t)16 << 30;
-	return (uint64_t)pages * (uint64_t)psz;
-}
-
 int ks_keras3_load_zip(ks_model *m, const ks_open_opts *opts, ks_err *err)
 {
 	ks_zip *z;
@@ -1473,7 +1566,7 @@ int ks_keras3_load_zip(ks_model *m, const ks_open_opts *opts, ks_err *err)
 			m->image_size = (size_t)sz;
 	}
 	if (m->file == H5I_INVALID_HID) {
-		if (ks_zip_read(z, K3_WEIGHTS, memory_limit(), &img, &isz, err) < 0)
+		if (ks_zip_read(z, K3_WEIGHTS, ks_mem_budget(), &img, &isz, err) < 0)
 			goto out;
 		/* The buffer now belongs to the HDF5 file (released at close). */
 		m->image_size = isz;

@@ -31,6 +31,10 @@
 #ifndef KS_KERAS3_H
 #define KS_KERAS3_H
 
+#include <stdbool.h>
+
+#include <hdf5.h>
+
 #include "ks_model.h"
 #include "ks_status.h"
 
@@ -53,5 +57,11 @@ int ks_keras3_load_zip(ks_model *m, const ks_open_opts *opts, ks_err *err);
  * whose config.json is used) and weights are mapped onto it; without it the
  * layers are listed from the file alone. */
 int ks_keras3_load_weights(ks_model *m, const ks_open_opts *opts, ks_err *err);
+
+/* True when the open file's root holds weights groups named with Windows
+ * separators ("layers\\conv1d"): tf.keras 2.15 and early Keras 3 on
+ * Windows (keras-team/keras#18528). Both loaders read such stores as if the
+ * names used '/' (the file is relinked in a private in-memory copy). */
+bool ks_keras3_windows_store(hid_t f);
 
 #endif

@@ -254,6 +254,59 @@ static void test_zip_by_order(void **state)
 	ks_model_free(m);
 }
 
+/* Saved on Windows by tf.keras 2.15 (keras-team/keras#18528): each layer's
+ * group is one root link named with backslashes ("layers\\dense"), vars
+ * below it with '/'. A nested model's layers too: "layers\\functional\\
+ * layers\\dense". Read as the paths they stand for, file untouched. */
+static void test_windows_paths(void **state)
+{
+	const char *w = k3_tmp("win.weights.h5"), *z = k3_tmp("win.keras");
+	static const char meta[] = "{\"keras_version\": \"2.15.0\", \"date_saved\": \"2024-01-02@03:04:05\"}";
+	hid_t f = k3_h5_create(w);
+	ks_model *m;
+	struct stat before, after;
+	(void)state;
+
+	k3_group(f, "/vars");
+	k3_group(f, "/layers\\input_layer/vars");
+	k3_put(f, "/layers\\dense/vars/0", 2, (hsize_t[]){ 3, 4 }, 1.0f);
+	k3_put(f, "/layers\\dense/vars/1", 1, (hsize_t[]){ 4 }, 2.0f);
+	k3_put(f, "/layers\\batch_normalization/vars/0", 1, (hsize_t[]){ 4 }, 3.0f);
+	k3_put(f, "/layers\\batch_normalization/vars/1", 1, (hsize_t[]){ 4 }, 4.0f);
+	k3_put(f, "/layers\\batch_normalization/vars/2", 1, (hsize_t[]){ 4 }, 5.0f);
+	k3_put(f, "/layers\\batch_normalization/vars/3", 1, (hsize_t[]){ 4 }, 6.0f);
+	k3_put(f, "/layers\\dense_1/vars/0", 2, (hsize_t[]){ 4, 2 }, 7.0f);
+	k3_put(f, "/layers\\dense_1/vars/1", 1, (hsize_t[]){ 2 }, 8.0f);
+	H5Fclose(f);
+	k3_zip(z, (k3_member[]){
+		{ "metadata.json", meta, strlen(meta), NULL, false },
+		{ "config.json", FUNC_CFG, strlen(FUNC_CFG), NULL, false },
+		{ "model.weights.h5", NULL, 0, w, false } }, 3);
+	assert_int_equal(stat(z, &before), 0);
+	m = open_ok(z, NULL);
+	assert_int_equal(m->format, KS_FMT_KERAS2_ZIP);
+	check_func_model(m);
+	bool warned = false;
+	for (int i = 0; i < m->n_warnings; i++)
+		warned |= strstr(m->warnings[i], "saved on Windows: 4 weights groups") != NULL;
+	if (!warned)
+		fail_msg("no Windows warning among %d, first: %s", m->n_warnings,
+		         m->n_warnings ? m->warnings[0] : "-");
+	ks_model_free(m);
+	assert_int_equal(stat(z, &after), 0);
+	assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+	assert_int_equal(after.st_size, before.st_size);
+
+	/* The standalone weights file is recognised as a Keras 3 store too. */
+	assert_int_equal(stat(w, &before), 0);
+	m = open_ok(w, NULL);
+	assert_int_equal(m->format, KS_FMT_KERAS3_WEIGHTS);
+	assert_int_equal(m->total_params, 42);
+	ks_model_free(m);
+	assert_int_equal(stat(w, &after), 0);
+	assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+}
+
 /* Keras >= 3.10 names the layer on the vars group: those names win over
  * the order. Here the names are deliberately the reverse of the order a
  * name-blind reader would use, so only the attribute gives the right map. */
@@ -966,6 +1019,7 @@ int main(void)
 		cmocka_unit_test(test_snake_case),
 		cmocka_unit_test(test_varnames),
 		cmocka_unit_test(test_zip_by_order),
+		cmocka_unit_test(test_windows_paths),
 		cmocka_unit_test(test_zip_by_name_attr),
 		cmocka_unit_test(test_zip_nested),
 		cmocka_unit_test(test_zip_attention_wrappers),
