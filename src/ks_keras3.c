@@ -609,6 +609,8 @@ static int map_container(k3ctx *c, ks_model *cm, const char *gpath, bool keras2,
 		hit->used = true;
 		{
 			char *gp = ks_xasprintf("%s/%s", dir, hit->group);
+			free(ly->store_path);
+			ly->store_path = ks_xstrdup(gp + 1); /* without the root's '/' */
 			rc = attach(c, ly, gp, depth, err);
 			if (rc == 0 && ly->inner)
 				rc = map_container(c, ly->inner, gp, keras2, depth + 1, err);
@@ -1676,4 +1678,95 @@ int ks_keras3_load_weights(ks_model *m, const ks_open_opts *opts, ks_err *err)
 	rc = load_tree(m, cfg, m->path, err);
 	json_decref(doc);
 	return rc;
+}
+
+/* ---- vocabularies (TextVectorization, StringLookup, IntegerLookup) ------
+ * index_lookup.py: a vocabulary given to the constructor is in the config
+ * ("vocabulary": [...]); an adapted one is written by save_assets as
+ * assets/<the layer's store path>/vocabulary.txt, one token a line (the
+ * mask and OOV tokens first), trailing empty lines dropped on load. */
+
+#define KS_K3_MAX_VOCAB (64u << 20)
+
+static const ks_model *root_of(const ks_model *m)
+{
+	while (m->parent)
+		m = m->parent;
+	return m;
+}
+
+static int vocab_from_text(char *buf, size_t n, char ***out, int *count)
+{
+	int cap = 64, k = 0;
+	char **v = ks_xmalloc((size_t)cap * sizeof *v);
+	size_t start = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && buf[i] != '\n')
+			continue;
+		if (k == cap) {
+			cap *= 2;
+			v = ks_xrealloc(v, (size_t)cap * sizeof *v);
+		}
+		v[k++] = ks_xstrndup(buf + start, i - start);
+		start = i + 1;
+	}
+	while (k > 0 && v[k - 1][0] == '\0')
+		free(v[--k]);
+	*out = v;
+	*count = k;
+	return 0;
+}
+
+int ks_keras3_vocabulary(const ks_model *m, const ks_layer *L, char ***tokens, int *n,
+                         char **source, ks_err *err)
+{
+	const json_t *v = json_object_get(L->config, "vocabulary");
+	const ks_model *root = root_of(m);
+
+	*tokens = NULL;
+	*n = 0;
+	*source = NULL;
+	if (json_is_array(v)) {
+		size_t i;
+		json_t *e;
+		*tokens = ks_xcalloc(json_array_size(v) + 1, sizeof **tokens);
+		json_array_foreach(v, i, e) {
+			(*tokens)[(*n)++] = json_is_string(e) ? ks_xstrdup(json_string_value(e))
+			                                       : json_dumps(e, JSON_ENCODE_ANY);
+		}
+		*source = ks_xstrdup("the layer config");
+		return 1;
+	}
+	if (json_is_string(v)) {
+		*source = ks_xasprintf("the file %s named by the config (not in the model file)",
+		                       json_string_value(v));
+		return 0;
+	}
+	if ((root->format == KS_FMT_KERAS3 || root->format == KS_FMT_KERAS2_ZIP) && root->path &&
+	    L->store_path) {
+		char *member = ks_xasprintf("assets/%s/vocabulary.txt", L->store_path);
+		ks_zip *z = ks_zip_open(root->path, err);
+		void *buf = NULL;
+		size_t size = 0;
+		int rc = 0;
+		if (!z) {
+			free(member);
+			return -1;
+		}
+		if (ks_zip_has(z, member)) {
+			if (ks_zip_read(z, member, KS_K3_MAX_VOCAB, &buf, &size, err) < 0) {
+				rc = -1;
+			} else {
+				vocab_from_text(buf, size, tokens, n);
+				*source = ks_xasprintf("%s:%s", root->path, member);
+				rc = 1;
+			}
+			free(buf);
+		}
+		ks_zip_close(z);
+		free(member);
+		return rc;
+	}
+	return 0;
 }

@@ -64,4 +64,14 @@ int ks_keras3_load_weights(ks_model *m, const ks_open_opts *opts, ks_err *err);
  * names used '/' (the file is relinked in a private in-memory copy). */
 bool ks_keras3_windows_store(hid_t f);
 
+/* The vocabulary of a lookup layer (TextVectorization, StringLookup,
+ * IntegerLookup): from its config ("vocabulary": [...]) or, in a .keras
+ * archive, from assets/<L->store_path>/vocabulary.txt, as Keras' load_assets
+ * reads it. m is the model that owns L. Returns 1 with *tokens (n strings,
+ * caller frees each and the array) and *source (where it came from, caller
+ * frees), 0 when the file holds none (*source may still say where it was),
+ * -1 with err set when the archive cannot be read. */
+int ks_keras3_vocabulary(const ks_model *m, const ks_layer *L, char ***tokens, int *n,
+                         char **source, ks_err *err);
+
 #endif
