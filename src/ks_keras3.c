@@ -14,6 +14,7 @@
 
 #include "ks_graph.h"
 #include "ks_h5.h"
+#include "ks_index.h"
 #include "ks_util.h"
 #include "ks_varnames.h"
 #include "ks_zip.h"
@@ -486,14 +487,43 @@ static int list_groups(k3ctx *c, const char *dir, gent **out, int *n, ks_err *er
 	return 0;
 }
 
-static gent *find_group(gent *g, int n, const char *name, bool by_attr)
+/* The groups of one container, hashed by group name and by the name
+ * attribute of their vars (ks_index.h): a container of thousands of layers
+ * looks each one up in O(1). */
+typedef struct groups {
+	gent *g;
+	int n;
+	ks_index by_group, by_attr;
+} groups;
+
+static const char *gent_group(const void *a, int i)
 {
-	for (int i = 0; i < n; i++) {
-		const char *k = by_attr ? g[i].attr_name : g[i].group;
-		if (k && strcmp(k, name) == 0)
-			return &g[i];
-	}
-	return NULL;
+	return ((const gent *)a)[i].group;
+}
+
+static const char *gent_attr(const void *a, int i)
+{
+	return ((const gent *)a)[i].attr_name;
+}
+
+static void groups_index(groups *gs)
+{
+	ks_index_extend(&gs->by_group, gs->g, gs->n, gent_group);
+	ks_index_extend(&gs->by_attr, gs->g, gs->n, gent_attr);
+}
+
+static void groups_free(groups *gs)
+{
+	gents_free(gs->g, gs->n);
+	ks_index_free(&gs->by_group);
+	ks_index_free(&gs->by_attr);
+}
+
+static gent *find_group(const groups *gs, const char *name, bool by_attr)
+{
+	int i = by_attr ? ks_index_find(&gs->by_attr, gs->g, gent_attr, name)
+	                : ks_index_find(&gs->by_group, gs->g, gent_group, name);
+	return i >= 0 ? &gs->g[i] : NULL;
 }
 
 typedef struct counter {
@@ -544,8 +574,9 @@ static int map_container(k3ctx *c, ks_model *cm, const char *gpath, bool keras2,
                          ks_err *err)
 {
 	char *dir = ks_xasprintf("%s/%s", gpath, keras2 ? "_layer_checkpoint_dependencies" : "layers");
-	gent *g = NULL;
-	int ng = 0, nc = 0, i, rc = 0;
+	groups gs = {0};
+	gent *g;
+	int ng, nc = 0, i, rc = 0;
 	counter *cs = NULL;
 	bool seq = is_sequential(cm), any_attr = false;
 
@@ -553,10 +584,13 @@ static int map_container(k3ctx *c, ks_model *cm, const char *gpath, bool keras2,
 		free(dir);
 		return ks_fail(err, "%s: models nested too deeply", c->label);
 	}
-	if (list_groups(c, dir, &g, &ng, err) < 0) {
+	if (list_groups(c, dir, &gs.g, &gs.n, err) < 0) {
 		free(dir);
 		return -1;
 	}
+	groups_index(&gs);
+	g = gs.g;
+	ng = gs.n;
 	for (i = 0; i < ng; i++)
 		any_attr |= g[i].attr_name != NULL;
 
@@ -576,18 +610,18 @@ static int map_container(k3ctx *c, ks_model *cm, const char *gpath, bool keras2,
 		 * object by its class and a per-container counter (Keras 2.13
 		 * and 2.14 too, under _layer_checkpoint_dependencies). */
 		if (any_attr)
-			hit = find_group(g, ng, ly->name, true);
+			hit = find_group(&gs, ly->name, true);
 		if (!hit)
-			hit = find_group(g, ng, expect, false);
+			hit = find_group(&gs, expect, false);
 		/* A Keras 2 "Model" class is a Functional in Keras 3. */
 		if (!hit && ly->inner && strcmp(expect, "model") == 0) {
 			free(expect);
 			expect = next_name(&cs, &nc, "Functional");
-			hit = find_group(g, ng, expect, false);
+			hit = find_group(&gs, expect, false);
 		}
 		/* Last resort for writers that used the layer name. */
 		if (!hit && keras2)
-			hit = find_group(g, ng, ly->name, false);
+			hit = find_group(&gs, ly->name, false);
 		if (!hit && strcmp(ks_class_basename(cls), "InputLayer") == 0) {
 			/* Input layers hold no weights; whether a container
 			 * lists them (Functional) or not (Sequential, and
@@ -636,7 +670,7 @@ static int map_container(k3ctx *c, ks_model *cm, const char *gpath, bool keras2,
 	for (i = 0; i < nc; i++)
 		free(cs[i].name);
 	free(cs);
-	gents_free(g, ng);
+	groups_free(&gs);
 	free(dir);
 	return rc;
 }
