@@ -41,7 +41,7 @@ for t in $targets; do
 	maxlen=4096
 	[ "$t" = fuzz_model ] && maxlen=1048576
 	[ -x "$bin" ] || { echo "fuzz: $bin is not built (configure --enable-fuzz CC=clang)" >&2; exit 99; }
-	log=$build/fuzz-$t.log
+	log=$build/fuzz-$t.$$.log
 	if ! nice -n 10 /usr/bin/time -f '%U %S' -o "$log.cpu" "$bin" "$corpus/$t" -dict="$dict" -max_total_time="$secs" -timeout=10 \
 		-rss_limit_mb=2048 -max_len="$maxlen" -artifact_prefix="$art/$t-" -print_final_stats=1 \
 		>"$log" 2>&1; then
