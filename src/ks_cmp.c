@@ -241,37 +241,104 @@ static bool augment(perm_ctx *p, int j)
 	return false;
 }
 
+typedef struct colkey {
+	float key;       /* the column's value in row 0 */
+	int col;
+} colkey;
+
+static int cmp_colkey(const void *x, const void *y)
+{
+	const colkey *p = x, *q = y;
+	bool np = isnan(p->key), nq = isnan(q->key);
+	if (np || nq)
+		return np - nq;   /* NaN last */
+	return p->key < q->key ? -1 : p->key > q->key;
+}
+
+/* The interval of row-0 values of b that can match a's value v. */
+static void key_range(const ks_tol *t, float v, double *lo, double *hi)
+{
+	double w = 0;
+	if (isfinite(v)) {
+		switch (t->kind) {
+		case KS_TOL_ABS: w = t->value; break;
+		case KS_TOL_REL: w = t->value * fabs((double)v); break;
+		case KS_TOL_EPSILON: w = FLT_EPSILON; break;
+		default: break;
+		}
+	}
+	*lo = (double)v - w;
+	*hi = (double)v + w;
+}
+
+static void add_candidate(perm_ctx *p, int j, int k, int *cap)
+{
+	if (p->n_adj[j] == *cap) {
+		*cap = *cap ? 2 * *cap : 4;
+		p->adj[j] = ks_xrealloc(p->adj[j], (size_t)*cap * sizeof **p->adj);
+	}
+	p->adj[j][p->n_adj[j]++] = k;
+}
+
 bool ks_cmp_column_permutation(const float *a, const float *b, int64_t rows, int64_t cols,
                                const ks_tol *t, int *mapping)
 {
-	if (rows < 1 || cols < 2 || cols > INT32_MAX)
+	if (rows < 1 || cols < 2 || cols > KS_CMP_PERM_MAX_COLS)
 		return false;
 	perm_ctx p = {.cols = cols};
 	bool ok = true;
+	int64_t edges = 0;
 	p.adj = ks_xcalloc((size_t)cols, sizeof *p.adj);
 	p.n_adj = ks_xcalloc((size_t)cols, sizeof *p.n_adj);
 	p.owner = ks_xmalloc((size_t)cols * sizeof *p.owner);
 	p.seen = ks_xmalloc((size_t)cols);
-	for (int64_t k = 0; k < cols; k++)
+	colkey *keys = ks_xmalloc((size_t)cols * sizeof *keys);
+	int64_t n_num = 0;
+	for (int64_t k = 0; k < cols; k++) {
 		p.owner[k] = -1;
-
-	/* Candidates in the order j, then the others, so that an identity
-	 * matching is found whenever one exists. */
+		keys[k] = (colkey){b[k], (int)k};
+		n_num += !isnan(b[k]);
+	}
+	/* Candidates come from b's columns sorted by their first value, so
+	 * each column of a looks only at those within tolerance of its own. */
+	qsort(keys, (size_t)cols, sizeof *keys, cmp_colkey);
 	for (int64_t j = 0; j < cols && ok; j++) {
 		int cap = 0;
-		for (int64_t s = 0; s < cols; s++) {
-			int64_t k = s == 0 ? j : s <= j ? s - 1 : s;
-			if (!columns_match(a, b, rows, cols, j, k, t))
-				continue;
-			if (p.n_adj[j] == cap) {
-				cap = cap ? 2 * cap : 4;
-				p.adj[j] = ks_xrealloc(p.adj[j], (size_t)cap * sizeof **p.adj);
+		/* j itself first, so that an identity matching is found whenever
+		 * one exists */
+		if (columns_match(a, b, rows, cols, j, j, t))
+			add_candidate(&p, (int)j, (int)j, &cap);
+		int64_t from, to;
+		if (isnan(a[j])) {
+			from = n_num;
+			to = cols;
+		} else {
+			double lo, hi;
+			key_range(t, a[j], &lo, &hi);
+			int64_t l = 0, h = n_num;
+			while (l < h) {
+				int64_t mid = (l + h) / 2;
+				if ((double)keys[mid].key < lo)
+					l = mid + 1;
+				else
+					h = mid;
 			}
-			p.adj[j][p.n_adj[j]++] = (int)k;
+			from = l;
+			for (to = from; to < n_num && (double)keys[to].key <= hi; to++)
+				;
+		}
+		for (int64_t s = from; s < to && ok; s++) {
+			int k = keys[s].col;
+			if (k != j && columns_match(a, b, rows, cols, j, k, t)) {
+				add_candidate(&p, (int)j, k, &cap);
+				/* many interchangeable columns: no informative mapping */
+				ok = ++edges <= 16 * cols;
+			}
 		}
 		if (!p.n_adj[j])
 			ok = false;
 	}
+	free(keys);
 	for (int64_t j = 0; j < cols && ok; j++) {
 		memset(p.seen, 0, (size_t)cols);
 		ok = augment(&p, (int)j);

@@ -613,9 +613,20 @@ static int compare_tensor(ks_diff *d, ks_diff_tensor *t, int index, float *ba, f
 	return 0;
 }
 
+/* Reads row 0 (index 0 on every axis but the last) of w into dst. */
+static int read_first_row(const ks_model *m, const ks_weight *w, float *dst)
+{
+	int64_t start[KS_MAX_RANK] = {0}, count[KS_MAX_RANK];
+	for (int i = 0; i < w->rank; i++)
+		count[i] = i == w->rank - 1 ? w->shape[i] : 1;
+	return ks_weight_read_slab(m, w, start, count, dst, NULL);
+}
+
 /* Class order: when every weight of a changed layer ends in the same axis
  * of units, the weights are one (rows x units) matrix per side; a column
- * permutation between them means b's units are a's in another order. */
+ * permutation between them means b's units are a's in another order.
+ * The first row of each weight is tried first, so a retrained layer is
+ * ruled out after reading one row instead of the whole layer. */
 static void find_permutation(ks_diff *d, ks_diff_layer *L)
 {
 	if (L->n_tensors < 1 || L->status != KS_DS_CHANGED)
@@ -630,27 +641,41 @@ static void find_permutation(ks_diff *d, ks_diff_layer *L)
 			return;
 		total += t->size;
 	}
-	if (units < 2 || total > KS_DIFF_PERM_MAX)
+	if (units < 2 || units > KS_CMP_PERM_MAX_COLS || total > KS_DIFF_PERM_MAX)
 		return;
-	float *a = ks_xmalloc((size_t)total * sizeof *a), *b = ks_xmalloc((size_t)total * sizeof *b);
-	int64_t off = 0;
+	int *map = ks_xmalloc((size_t)units * sizeof *map);
+	size_t first = (size_t)L->n_tensors * (size_t)units;
+	float *a = ks_xmalloc(first * sizeof *a), *b = ks_xmalloc(first * sizeof *b);
 	bool ok = true;
 	for (int k = 0; k < L->n_tensors && ok; k++) {
 		ks_diff_tensor *t = &d->tensors[L->first_tensor + k];
-		ok = ks_weight_read(d->a, t->wa, a + off, NULL) == 0 &&
-		     ks_weight_read(d->b, t->wb, b + off, NULL) == 0;
-		off += t->size;
+		ok = read_first_row(d->a, t->wa, a + (size_t)k * (size_t)units) == 0 &&
+		     read_first_row(d->b, t->wb, b + (size_t)k * (size_t)units) == 0;
 	}
-	int *map = ks_xmalloc((size_t)units * sizeof *map);
-	if (ok && ks_cmp_column_permutation(a, b, total / units, units, &d->opts.tol, map)) {
+	ok = ok && ks_cmp_column_permutation(a, b, L->n_tensors, units, &d->opts.tol, map);
+	free(a);
+	free(b);
+	if (ok) {
+		a = ks_xmalloc((size_t)total * sizeof *a);
+		b = ks_xmalloc((size_t)total * sizeof *b);
+		int64_t off = 0;
+		for (int k = 0; k < L->n_tensors && ok; k++) {
+			ks_diff_tensor *t = &d->tensors[L->first_tensor + k];
+			ok = ks_weight_read(d->a, t->wa, a + off, NULL) == 0 &&
+			     ks_weight_read(d->b, t->wb, b + off, NULL) == 0;
+			off += t->size;
+		}
+		ok = ok && ks_cmp_column_permutation(a, b, total / units, units, &d->opts.tol, map);
+		free(a);
+		free(b);
+	}
+	if (ok) {
 		L->mapping = map;
 		L->n_mapping = (int)units;
 		d->n_permuted++;
 	} else {
 		free(map);
 	}
-	free(a);
-	free(b);
 }
 
 static void roll_up(ks_diff *d)

@@ -193,7 +193,10 @@ endif
 
 # Diff (helper diff): element-wise comparison.
 if HAVE_CMOCKA
-check_PROGRAMS += tests/test_cmp tests/test_diff_cases
+check_PROGRAMS += tests/test_cmp tests/test_diff_cases tests/test_diff
+tests_test_diff_SOURCES = tests/test_diff.c
+tests_test_diff_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_diff_LDADD = $(TEST_LDADD)
 tests_test_diff_cases_SOURCES = tests/test_diff_cases.c
 tests_test_diff_cases_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_diff_cases_LDADD = $(TEST_LDADD)
