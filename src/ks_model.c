@@ -16,8 +16,8 @@
 
 #include "ks_graph.h"
 #include "ks_h5.h"
-#include "ks_keras3.h"
-#include "ks_legacy.h"
+#include "ks_formats.h"
+#include "ks_loadorder.h"
 #include "ks_model.h"
 #include "ks_util.h"
 
@@ -202,6 +202,7 @@ void ks_model_free(ks_model *m)
 	for (int i = 0; i < m->n_warnings; i++)
 		free(m->warnings[i]);
 	free(m->warnings);
+	ks_loadmap_free(m->loadmap);
 	/* The file must be closed before the image it may live in is released. */
 	if (m->owns_file && m->file >= 0)
 		H5Fclose(m->file);
@@ -210,14 +211,6 @@ void ks_model_free(ks_model *m)
 }
 
 /* ---- open ----------------------------------------------------------------- */
-
-/* A Keras 3 style weights tree at the root of an HDF5 file. */
-static bool looks_keras3_weights(hid_t f)
-{
-	return ks_h5_kind_of(f, "layers") == KS_H5_GROUP ||
-	       ks_h5_kind_of(f, "_layer_checkpoint_dependencies") == KS_H5_GROUP ||
-	       ks_h5_kind_of(f, "vars") == KS_H5_GROUP;
-}
 
 static bool ext_is(const char *path, const char *ext)
 {
@@ -248,27 +241,34 @@ static ks_model *open_unprobed(const char *path, const ks_open_opts *opts,
                                const unsigned char *head, ssize_t got, ks_err *err)
 {
 	ks_model *m = ks_model_new(path);
+	const ks_format_loader *f;
+	bool zip = is_zip(head, got);
 	int rc;
 
-	if (is_zip(head, got)) {
-		rc = ks_keras3_load_zip(m, opts, err);
-	} else if (ks_h5_sniff(path) >= 0) {
+	if (!zip && ks_h5_sniff(path) < 0) {
+		ks_model_free(m);
+		ks_fail(err, "%s: not a Keras model file (neither HDF5 nor a zip archive)", path);
+		return NULL;
+	}
+	if (!zip) {
 		m->file = ks_h5_open_path(path, err);
 		if (m->file < 0) {
 			ks_model_free(m);
 			return NULL;
 		}
 		m->owns_file = true;
-		if (ks_legacy_detect(m->file))
-			rc = ks_legacy_load(m, opts, err);
-		else if (looks_keras3_weights(m->file))
-			rc = ks_keras3_load_weights(m, opts, err);
-		else {
-			m->format = KS_FMT_PLAIN_H5;
-			rc = 0;
-		}
+	}
+	for (f = ks_format_loaders; f->load; f++)
+		if (f->container == (zip ? KS_CONTAINER_ZIP : KS_CONTAINER_H5) &&
+		    (!f->detect || f->detect(m->file)))
+			break;
+	if (f->load) {
+		rc = f->load(m, opts, err);
+	} else if (zip) {
+		rc = ks_fail(err, "%s: a zip archive, but not a Keras .keras file", path);
 	} else {
-		rc = ks_fail(err, "%s: not a Keras model file (neither HDF5 nor a zip archive)", path);
+		m->format = KS_FMT_PLAIN_H5;
+		rc = 0;
 	}
 	if (rc < 0) {
 		ks_model_free(m);

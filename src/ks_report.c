@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ks_guess.h"
 #include "ks_h5.h"
+#include "ks_loadorder.h"
 #include "ks_plan.h"
 #include "ks_report.h"
 #include "ks_slice.h"
@@ -195,8 +197,53 @@ static char *shape_text(const ks_shape *s)
 	return ks_xstrdup(ks_shape_str(s->d, s->rank, buf, sizeof buf));
 }
 
+/* A guessed class (no architecture): {"classes": [...], "why": "..."}. */
+static void add_guess_json(json_t *o, const ks_layer *l)
+{
+	ks_guess g;
+	json_t *a;
+	if (!ks_guess_class(l, &g))
+		return;
+	a = json_array();
+	for (int i = 0; i < g.n; i++)
+		json_array_append_new(a, json_string(g.classes[i]));
+	json_object_set_new(o, "class_guess", json_pack("{s:o, s:b, s:s}", "classes", a,
+	                                                "unambiguous", g.n == 1, "why", g.why));
+}
+
+/* How a weights-only file's weights met the architecture, with the layers
+ * whose weights depend on it marked '*' in the table. */
+static void load_order_lines(FILE *out, const ks_loadmap *lm)
+{
+	fprintf(out, "Weights: loaded %s%s\n", lm->used == KS_LOAD_TOPOLOGICAL ? "topologically" : "by name",
+	        lm->used == lm->keras_default ? " (Keras' model.load_weights default for a .h5)"
+	                                      : " (Keras' model.load_weights default is topological)");
+	if (lm->n_differ == 0)
+		return;
+	fprintf(out, "* the other load order gives these layers other weights:");
+	for (int i = 0, k = 0; i < lm->n_pairs; i++) {
+		const ks_lo_pair *p = &lm->pairs[i];
+		if (p->differs)
+			fprintf(out, "%s %s (topological: %s, by name: %s)", k++ ? "," : "", p->layer,
+			        p->topological ? p->topological : "none", p->by_name ? p->by_name : "none");
+	}
+	fputc('\n', out);
+	if (lm->topological_error)
+		fprintf(out, "  Keras' topological load_weights fails: %s\n", lm->topological_error);
+}
+
+static bool any_guess(const ks_model *m)
+{
+	ks_guess g;
+	for (int i = 0; i < m->n_layers; i++)
+		if (ks_guess_class(&m->layers[i], &g))
+			return true;
+	return false;
+}
+
 static void collect_rows(const ks_model *m, int depth, bool conn_col, srows *rs)
 {
+	char cls[160];
 	ks_shape *shapes = ks_xcalloc((size_t)(m->n_layers ? m->n_layers : 1), sizeof *shapes);
 	for (int i = 0; i < m->n_layers; i++)
 		shapes[i].rank = -1;
@@ -205,8 +252,10 @@ static void collect_rows(const ks_model *m, int depth, bool conn_col, srows *rs)
 	for (int i = 0; i < m->n_layers; i++) {
 		const ks_layer *l = &m->layers[i];
 		char *conn = conn_col && !is_sequential(m) ? connections(m, l) : ks_xstrdup("");
-		add_row(rs, ks_xasprintf("%*s%s (%s)%s", 2 * depth, "", l->name, l->class_name,
-		                         l->trainable ? "" : " [frozen]"),
+		const ks_lo_pair *lo = depth == 0 ? ks_loadmap_find(m->loadmap, l->name) : NULL;
+		add_row(rs, ks_xasprintf("%*s%s (%s)%s%s", 2 * depth, "", l->name,
+		                         ks_layer_class_label(l, cls, sizeof cls),
+		                         l->trainable ? "" : " [frozen]", lo && lo->differs ? " *" : ""),
 		        shape_text(&shapes[i]), ks_xasprintf("%lld", (long long)l->params), conn);
 		if (l->inner)
 			collect_rows(l->inner, depth + 1, conn_col, rs);
@@ -227,6 +276,10 @@ static json_t *summary_layers_json(const ks_model *m)
 		json_t *o = json_object();
 		json_object_set_new(o, "name", jstr(l->name));
 		json_object_set_new(o, "class_name", jstr(l->class_name));
+		add_guess_json(o, l);
+		if (m->loadmap && ks_loadmap_find(m->loadmap, l->name))
+			json_object_set_new(o, "load_order_differs",
+			                    json_boolean(ks_loadmap_find(m->loadmap, l->name)->differs));
 		json_object_set_new(o, "params", json_integer(l->params));
 		json_object_set_new(o, "output_shape",
 		                    shapes[i].rank < 0 ? json_null() : shape_json(shapes[i].d, shapes[i].rank));
@@ -351,6 +404,8 @@ int ks_report_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 		json_object_set_new(d, "trainable_bytes", json_integer(tb));
 		json_object_set_new(d, "non_trainable_bytes", json_integer(fb));
 		json_object_set_new(d, "optimizer_bytes", json_integer(opt_bytes(m)));
+		if (m->loadmap)
+			json_object_set_new(d, "load_order", ks_loadmap_json(m->loadmap));
 		return dump_json(out, d, err);
 	}
 
@@ -381,9 +436,13 @@ int ks_report_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 	if (m->backend)
 		fprintf(out, ", %s", m->backend);
 	fputs(")\n", out);
+	if (m->loadmap)
+		load_order_lines(out, m->loadmap);
 	if (!m->model_config)
-		fputs("No architecture in the file: classes and shapes are unknown "
-		      "(give --config ARCH.json).\n", out);
+		fputs(any_guess(m) ? "No architecture in the file: shapes are unknown, and a class ending "
+		                     "in '?' is guessed\nfrom the weight names (give --config ARCH).\n"
+		                   : "No architecture in the file: classes and shapes are unknown "
+		                     "(give --config ARCH.json).\n", out);
 	for (int i = 0; i < total; i++)
 		fputc('_', out);
 	fprintf(out, "\n%-*s  %-*s  %*s%s\n", w0, "Layer (type)", w1, "Output Shape", w2, "Param #",
@@ -442,6 +501,7 @@ static json_t *ls_layers_json(const ks_model *m)
 		json_t *o = json_object(), *ws = json_array();
 		json_object_set_new(o, "name", jstr(l->name));
 		json_object_set_new(o, "class_name", jstr(l->class_name));
+		add_guess_json(o, l);
 		json_object_set_new(o, "params", json_integer(l->params));
 		for (int j = 0; j < l->n_weights; j++)
 			json_array_append_new(ws, weight_json(&l->weights[j]));
@@ -490,9 +550,10 @@ static void ls_weight_line(FILE *out, const ks_weight *w, int depth, const ls_co
 
 static void ls_text(FILE *out, const ks_model *m, int depth, const ls_col *c)
 {
+	char cls[160];
 	for (int i = 0; i < m->n_layers; i++) {
 		const ks_layer *l = &m->layers[i];
-		fprintf(out, "%*s%s (%s)", 2 * depth, "", l->name, l->class_name);
+		fprintf(out, "%*s%s (%s)", 2 * depth, "", l->name, ks_layer_class_label(l, cls, sizeof cls));
 		if (l->params)
 			fprintf(out, "  %lld params\n", (long long)l->params);
 		else

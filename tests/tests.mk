@@ -28,8 +28,8 @@ tests_test_slice_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_slice_LDADD = $(TEST_LDADD)
 endif
 # Golden transcripts of the report commands (shell; runs the built binary).
-TESTS += tests/cli/golden.sh tests/cli/manlint.sh
-EXTRA_DIST += tests/cli/golden.sh tests/cli/manlint.sh tests/expected
+TESTS += tests/cli/golden.sh tests/cli/manlint.sh tests/cli/config-cli.sh
+EXTRA_DIST += tests/cli/golden.sh tests/cli/manlint.sh tests/cli/config-cli.sh tests/expected
 
 # Keras 3 / Keras 2.14 .keras and .weights.h5 loaders (helper L2).
 EXTRA_DIST += tests/k3_build.h
@@ -139,7 +139,7 @@ endif
 # (tests/ui/libtest.sh); tmux-test drives a real terminal (SKIP without tmux).
 UI_TESTS = tests/ui/browse-test tests/ui/views-test tests/ui/prompt-test tests/ui/predict-test \
 	tests/ui/errors-test tests/ui/layout-test tests/ui/nested-test tests/ui/extra-test tests/ui/man-test \
-	tests/ui/tmux-test
+	tests/ui/tmux-test tests/ui/weights-test
 EXTRA_DIST += tests/ui/libtest.sh tests/ui/man-keys.sh $(UI_TESTS)
 if HAVE_CMOCKA
 TESTS += $(UI_TESTS)
@@ -203,4 +203,24 @@ tests_test_diff_cases_LDADD = $(TEST_LDADD)
 tests_test_cmp_SOURCES = tests/test_cmp.c
 tests_test_cmp_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_cmp_LDADD = $(TEST_LDADD)
+endif
+
+# Where an architecture comes from (--config): JSON files, wrapped strings,
+# model files, hostile inputs.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_arch
+tests_test_arch_SOURCES = tests/test_arch.c
+tests_test_arch_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_arch_LDADD = $(TEST_LDADD)
+endif
+
+# Keras' load_weights orders (--load-order), guessed classes.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_loadorder tests/test_guess
+tests_test_guess_SOURCES = tests/test_guess.c
+tests_test_guess_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_guess_LDADD = $(TEST_LDADD)
+tests_test_loadorder_SOURCES = tests/test_loadorder.c
+tests_test_loadorder_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_loadorder_LDADD = $(TEST_LDADD)
 endif

@@ -23,6 +23,7 @@
 #include <cblas.h>
 #include <jansson.h>
 
+#include "cli_common.h"
 #include "cli_predict.h"
 #include "ks_input.h"
 #include "ks_npy.h"
@@ -53,7 +54,7 @@ typedef struct popts {
 	const char *labels;
 	int repeat;
 	int threads;
-	const char *config;
+	ks_open_opts open; /* --config, --load-order (cli_common.h) */
 	bool json;
 } popts;
 
@@ -75,13 +76,12 @@ static const char usage_text[] =
 	"  --labels FILE    class names for --top, one per line\n"
 	"  --repeat N       run N times and report the median time per inference\n"
 	"  --threads N      OpenBLAS threads (default 1)\n"
-	"  --config ARCH    architecture for weights-only files: a JSON file, or a\n"
-	"                   model file (.h5/.keras) whose architecture is used\n"
-	"  --json           machine-readable output\n";
+	"  --json           machine-readable output\n"
+	CLI_MODEL_OPTS_HELP;
 
 enum {
 	O_INPUT = 256, O_RANDOM, O_ZEROS, O_BATCH, O_TRACE, O_SAVE, O_UNTIL, O_TOP, O_LABELS,
-	O_REPEAT, O_THREADS, O_CONFIG, O_JSON,
+	O_REPEAT, O_THREADS, O_JSON,
 };
 
 static bool parse_int(const char *s, long long lo, long long hi, long long *out)
@@ -117,7 +117,7 @@ static int parse_args(int argc, char **argv, popts *o)
 		{"labels", required_argument, NULL, O_LABELS},
 		{"repeat", required_argument, NULL, O_REPEAT},
 		{"threads", required_argument, NULL, O_THREADS},
-		{"config", required_argument, NULL, O_CONFIG},
+		CLI_MODEL_OPTION_ROWS,
 		{"json", no_argument, NULL, O_JSON},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -173,9 +173,12 @@ static int parse_args(int argc, char **argv, popts *o)
 				return bad("--threads needs a positive number", optarg);
 			o->threads = (int)v;
 			break;
-		case O_CONFIG: o->config = optarg; break;
 		case O_JSON: o->json = true; break;
 		default:
+			switch (cli_model_opt("predict", c, optarg, &o->open)) {
+			case 1: continue;
+			case -1: return 2;
+			}
 			if (optopt && optopt < 256)
 				fprintf(stderr, "kerascope: predict: bad option '-%c' (try 'kerascope predict --help')\n", optopt);
 			else
@@ -376,50 +379,6 @@ static char *safe_name(const char *name)
 
 /* ---- --config from a model file ---- */
 
-/* --config may name a model file (legacy .h5 or a .keras zip) rather than an
- * architecture JSON, as for the weights-only twins of full models. Its
- * architecture is written to a private temporary JSON file for the loader;
- * *tmp receives that path (caller unlinks and frees). Returns 0 when the file
- * is used as given, -1 on error. */
-static int config_from_model(const char *path, char **tmp, ks_err *err)
-{
-	unsigned char magic[8] = {0};
-	FILE *f = fopen(path, "rb");
-	*tmp = NULL;
-	if (!f)
-		return 0; /* the loader reports it */
-	size_t got = fread(magic, 1, sizeof magic, f);
-	fclose(f);
-	if (!(got == 8 && memcmp(magic, "\x89HDF\r\n\x1a\n", 8) == 0) &&
-	    !(got >= 4 && memcmp(magic, "PK\x03\x04", 4) == 0))
-		return 0;
-	ks_model *cm = ks_model_open(path, NULL, err);
-	if (!cm)
-		return -1;
-	if (!cm->model_config) {
-		ks_model_free(cm);
-		return ks_fail(err, "%s: --config: the file holds no architecture", path);
-	}
-	const char *dir = getenv("TMPDIR");
-	char *t = ks_xasprintf("%s/kerascope-arch-XXXXXX", dir && *dir ? dir : "/tmp");
-	int fd = mkstemp(t);
-	FILE *o = fd >= 0 ? fdopen(fd, "w") : NULL;
-	int rc = o && json_dumpf(cm->model_config, o, 0) == 0 ? 0 : -1;
-	if (o && fclose(o) != 0)
-		rc = -1;
-	else if (!o && fd >= 0)
-		close(fd);
-	ks_model_free(cm);
-	if (rc < 0) {
-		if (fd >= 0)
-			unlink(t);
-		free(t);
-		return ks_fail(err, "%s: --config: cannot write a temporary architecture file", path);
-	}
-	*tmp = t;
-	return 0;
-}
-
 /* ---- main ---- */
 
 static double now_ms(void)
@@ -602,17 +561,9 @@ int cli_predict(int argc, char **argv)
 	ks_err_clear(&err);
 	openblas_set_num_threads(o.threads);
 
-	char *tmp_arch = NULL;
-	if (o.config && config_from_model(o.config, &tmp_arch, &err) < 0)
-		goto fail_msg;
-	ks_open_opts oo = {.config_path = tmp_arch ? tmp_arch : o.config};
-	m = ks_model_open(o.file, &oo, &err);
-	if (tmp_arch) {
-		unlink(tmp_arch);
-		free(tmp_arch);
-	}
+	m = cli_open_model(o.file, &o.open);
 	if (!m)
-		goto fail_msg;
+		goto done;
 	if (m->n_inputs > KS_MAX_IO * 8) {
 		ks_fail(&err, "the model has too many inputs (%d)", m->n_inputs);
 		goto fail_file;

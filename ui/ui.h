@@ -155,6 +155,8 @@ typedef struct ui_acts ui_acts;
 struct ui {
 	ks_model *model;          /* owned */
 	const char *path;
+	char *config_path;        /* --config / :config ARCH (owned), or NULL */
+	ks_load_order load_order; /* --load-order */
 	bool plain;               /* not a Keras model: the layer pane is the HDF5 tree */
 	ks_shape *shapes;         /* output shape per top-level layer (owned), or NULL */
 
@@ -178,6 +180,11 @@ struct ui {
 	void *expanded;           /* layer pane: set of expanded nested models (ui_view_layers.c) */
 	int n_expanded;
 };
+
+/* Reopens u->path with the architecture config_path (NULL: none) and
+ * u->load_order, replacing the model and resetting the views; on failure
+ * the open model stays and err says why. (ui_tui.c) */
+int ui_reopen(ui *u, const char *config_path, ks_err *err);
 
 /* Message line. ui_error also sets the error role. */
 void ui_msg(ui *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,5 +1,5 @@
 # Front end: command line dispatch, and the ncurses + readline inspector.
-kerascope_SOURCES += ui/main.c ui/cli.h
+kerascope_SOURCES += ui/main.c ui/cli.h ui/cli_common.c ui/cli_common.h
 kerascope_SOURCES += ui/cli_report.c ui/cli_report.h
 kerascope_SOURCES += ui/cli_predict.c ui/cli_predict.h
 kerascope_SOURCES += ui/cli_diff.c ui/cli_diff.h

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ks_loadorder.h"
 #include "ks_npy.h"
 #include "ks_util.h"
 #include "ui.h"
@@ -61,11 +62,21 @@ static char *run_cli(ui *u, const cli_command *c, int argc, char **argv, int *st
 		return NULL;
 	}
 	int n = argc + 1;
-	char **args = ks_xcalloc((size_t)n + 1, sizeof *args);
+	char **args = ks_xcalloc((size_t)n + 5, sizeof *args);
 	args[0] = argv[0];
 	args[1] = (char *)u->path;
 	for (int i = 1; i < argc; i++)
 		args[i + 1] = argv[i];
+	/* The architecture the inspector was opened with goes to the commands
+	 * that read the file's layers (not to `config`, which shows the file's own). */
+	if (u->config_path && strcmp(c->name, "config") != 0) {
+		args[n++] = (char *)"--config";
+		args[n++] = u->config_path;
+		if (u->load_order != KS_LOAD_DEFAULT) {
+			args[n++] = (char *)"--load-order";
+			args[n++] = (char *)ks_load_order_name(u->load_order);
+		}
+	}
 	fflush(stdout);
 	fflush(stderr);
 	pid_t pid = fork();
@@ -306,6 +317,46 @@ static void cmd_predict(ui *u, int argc, char **argv, const char *line)
 	ui_msg(u, "predict done%s: %d activations kept", given ? "" : " on zeros", a->n);
 }
 
+/* :config ARCH reopens the file with that architecture, :config --none
+ * without one; :config alone shows the file's own architecture. */
+static void cmd_config(ui *u, int argc, char **argv, const char *line)
+{
+	ks_err err;
+	if (argc == 1) {
+		const cli_command *c = find_cli("config");
+		int st = 0;
+		char *args[] = {argv[0], (char *)"--pretty"};
+		char *out = c ? run_cli(u, c, 2, args, &st) : NULL;
+		if (out) {
+			ui_output_open(u, line, out);
+			if (st != 0)
+				ui_error(u, "config: %s holds no architecture of its own%s", u->path,
+				         u->config_path ? "" : " (give :config ARCH)");
+		}
+		free(out);
+		return;
+	}
+	if (argc != 2) {
+		ui_error(u, "config: give one ARCH file (or --none)");
+		return;
+	}
+	bool none = strcmp(argv[1], "--none") == 0;
+	if (ui_reopen(u, none ? NULL : argv[1], &err) < 0) {
+		ui_error(u, "config: %s", err.msg);
+		return;
+	}
+	if (none)
+		ui_msg(u, "reopened %s without an architecture", u->path);
+	else if (u->model->format != KS_FMT_WEIGHTS_H5 && u->model->format != KS_FMT_KERAS3_WEIGHTS)
+		ui_msg(u, "%s has its own architecture: %s is not used", u->path, argv[1]);
+	else
+		ui_msg(u, "reopened %s with the architecture of %s", u->path, argv[1]);
+	char *note = ks_loadmap_note(u->model->loadmap, u->path);
+	if (note)
+		ui_msg(u, "%s", note);
+	free(note);
+}
+
 /* ---- dispatch --------------------------------------------------------- */
 
 static void cmd_show(ui *u, const char *spec)
@@ -376,6 +427,9 @@ void ui_cmd_run(ui *u, const char *line)
 	}
 	case UI_CMD_PREDICT:
 		cmd_predict(u, argc, argv, line);
+		break;
+	case UI_CMD_CONFIG:
+		cmd_config(u, argc, argv, line);
 		break;
 	case UI_CMD_OPEN:
 		if (argc != 2) {

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ks_loadorder.h"
 #include "ks_plan.h"
 #include "ks_util.h"
 #include "ui.h"
@@ -533,8 +534,54 @@ bool ui_tui_wanted(void)
 	return ok;
 }
 
-int ui_tui_run(const char *path, const char *config_path)
+/* What a model's views are built from: the layer shapes. */
+static void model_views(ui *u)
 {
+	ks_model *m = u->model;
+	u->plain = m->format == KS_FMT_PLAIN_H5;
+	free(u->shapes);
+	u->shapes = NULL;
+	if (!u->plain && m->n_layers > 0) {
+		u->shapes = ks_xcalloc((size_t)m->n_layers, sizeof *u->shapes);
+		ks_infer_layer_shapes(m, u->shapes);
+	}
+}
+
+static void clear_panes(ui *u)
+{
+	if (u->plain)
+		ui_tree_clear(&u->layers.list); /* its rows own their HDF5 paths */
+	else
+		ui_list_clear(&u->layers.list);
+	ui_list_clear(&u->detail.list);
+	ui_layers_free(u);
+}
+
+int ui_reopen(ui *u, const char *config_path, ks_err *err)
+{
+	ks_open_opts oo = {.config_path = config_path, .load_order = u->load_order};
+	ks_model *m = ks_model_open(u->path, &oo, err);
+	if (!m)
+		return -1;
+	while (ui_view_pop(u))
+		;
+	clear_panes(u);
+	ui_acts_free(u->acts);
+	u->acts = NULL;
+	ks_model_free(u->model);
+	u->model = m;
+	free(u->config_path);
+	u->config_path = config_path ? ks_xstrdup(config_path) : NULL;
+	model_views(u);
+	u->focus = 0;
+	ui_layers_build(u);
+	ui_detail_build(u);
+	return 0;
+}
+
+int ui_tui_run(const char *path, const ks_open_opts *opts)
+{
+	static const ks_open_opts none = {0};
 	setlocale(LC_ALL, "");
 	ks_quiet_hdf5();
 	const char *script = getenv("KERASCOPE_SCRIPT");
@@ -543,8 +590,9 @@ int ui_tui_run(const char *path, const char *config_path)
 	                (script && *script && !(isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)));
 	ks_err err;
 	ks_err_clear(&err);
-	ks_open_opts oo = {.config_path = config_path};
-	ks_model *m = ks_model_open(path, &oo, &err);
+	if (!opts)
+		opts = &none;
+	ks_model *m = ks_model_open(path, opts, &err);
 	if (!m) {
 		fprintf(stderr, "kerascope: %s\n", err.msg);
 		return 2;
@@ -557,18 +605,24 @@ int ui_tui_run(const char *path, const char *config_path)
 	ui *u = ks_xcalloc(1, sizeof *u);
 	u->model = m;
 	u->path = path;
-	u->plain = m->format == KS_FMT_PLAIN_H5;
-	if (!u->plain && m->n_layers > 0) {
-		u->shapes = ks_xcalloc((size_t)m->n_layers, sizeof *u->shapes);
-		ks_infer_layer_shapes(m, u->shapes);
-	}
+	u->config_path = opts->config_path ? ks_xstrdup(opts->config_path) : NULL;
+	u->load_order = opts->load_order;
+	model_views(u);
 	if (ui_display_init(headless, &err) < 0) {
 		fprintf(stderr, "kerascope: %s\n", err.msg);
 		ui_input_close();
 		ks_model_free(m);
 		free(u->shapes);
+		free(u->config_path);
 		free(u);
 		return 2;
+	}
+	{
+		/* What the command line says on stderr goes to the message line. */
+		char *note = ks_loadmap_note(m->loadmap, path);
+		if (note)
+			ui_msg(u, "%s", note);
+		free(note);
 	}
 	ui_prompt_init(u);
 	ui_layers_build(u);
@@ -600,15 +654,11 @@ int ui_tui_run(const char *path, const char *config_path)
 	ui_prompt_done();
 	ui_display_done();
 	ui_input_close();
-	if (u->plain)
-		ui_tree_clear(&u->layers.list); /* its rows own their HDF5 paths */
-	else
-		ui_list_clear(&u->layers.list);
-	ui_list_clear(&u->detail.list);
-	ui_layers_free(u);
+	clear_panes(u);
 	ui_acts_free(u->acts);
 	free(u->shapes);
-	ks_model_free(m);
+	free(u->config_path);
+	ks_model_free(u->model); /* :config may have replaced m */
 	free(u);
 	return status;
 }
