@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ks_diff.h"
 #include "ks_diff_priv.h"
@@ -60,52 +59,8 @@ bool ks_diff_no_arch(const ks_model *m)
 ks_model *ks_diff_open_with(const char *path, const json_t *arch, const char *config_path,
                             ks_err *err)
 {
-	char tmp[] = "/tmp/kerascope-arch.XXXXXX";
-	ks_model *m = NULL, *cm = NULL;
-	json_t *owned = NULL;
-
-	/* A model file given as the architecture lends its model_config. */
-	if (!arch && config_path) {
-		ks_err e2;
-		cm = ks_model_open(config_path, NULL, &e2);
-		if (cm && !cm->model_config) {
-			ks_fail(err, "%s: holds no architecture", config_path);
-			ks_model_free(cm);
-			return NULL;
-		}
-		if (cm)
-			arch = cm->model_config;
-	}
-	if (!arch) {
-		ks_open_opts oo = {.config_path = config_path};
-		return ks_model_open(path, &oo, err);
-	}
-	/* The loaders read an architecture from a path; hand it over through a
-	 * private temporary file. */
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		ks_fail(err, "%s: cannot write a temporary architecture file", path);
-		goto done;
-	}
-	FILE *f = fdopen(fd, "w");
-	owned = json_deep_copy(arch);
-	if (!f || !owned || json_dumpf(owned, f, JSON_COMPACT) != 0) {
-		if (f)
-			fclose(f);
-		else
-			close(fd);
-		unlink(tmp);
-		ks_fail(err, "%s: cannot write a temporary architecture file", path);
-		goto done;
-	}
-	fclose(f);
-	ks_open_opts oo = {.config_path = tmp};
-	m = ks_model_open(path, &oo, err);
-	unlink(tmp);
-done:
-	json_decref(owned);
-	ks_model_free(cm);
-	return m;
+	ks_open_opts oo = {.config_path = config_path, .config = arch};
+	return ks_model_open(path, &oo, err);
 }
 
 /* ---- shapes and content of layers -------------------------------------- */
