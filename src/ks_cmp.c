@@ -193,6 +193,8 @@ double ks_cmp_cosine(const ks_cmp *c)
 		return 1;
 	if (c->norm_a2 == 0 || c->norm_b2 == 0)
 		return 0;
+	if (c->sum_sq == 0)
+		return 1;   /* equal vectors: exactly, whatever sqrt rounds to */
 	double r = c->dot / (sqrt(c->norm_a2) * sqrt(c->norm_b2));
 	/* Rounding can step just outside [-1, 1]. */
 	return r > 1 ? 1 : r < -1 ? -1 : r;

@@ -7,6 +7,7 @@
 
 #include "ks_diff.h"
 #include "ks_diff_priv.h"
+#include "ks_file.h"
 #include "ks_stats.h"
 #include "ks_util.h"
 
@@ -680,10 +681,40 @@ static void roll_up(ks_diff *d)
 	}
 }
 
+/* A dataset that declares more values than its storage can hold (a
+ * truncated file, or a hostile one declaring a huge shape over unwritten
+ * chunks) would make the comparison read fill values for as long as the
+ * shape says: refuse it before reading anything. Deflate packs at most
+ * about 1032:1, so a filtered dataset may be up to 1100 times its storage. */
+static int check_storage(const ks_model *m, const ks_weight *w, int64_t numel, ks_err *err)
+{
+	ks_storage st;
+	size_t es = ks_dtype_size(w->dtype);
+	if (!ks_file_has_h5(m) || w->mem || !es || numel == 0)
+		return 0;
+	if (ks_file_storage(m, w, &st, err) < 0)
+		return ks_err_prefix(err, "%s", m->path);
+	if (st.layout == KS_LAYOUT_MEMORY || st.layout == KS_LAYOUT_COMPACT || st.layout == KS_LAYOUT_VIRTUAL)
+		return 0;
+	double raw = (double)numel * (double)es, have = (double)st.stored_bytes;
+	if (have <= 0 || raw > have * (st.n_filters ? 1100.0 : 1.0))
+		return ks_fail(err, "%s: weight %s declares %lld values but the file stores %lld bytes of them "
+		               "(truncated or damaged)", m->path, w->h5_path ? w->h5_path : w->name,
+		               (long long)numel, (long long)st.stored_bytes);
+	return 0;
+}
+
 int ks_diff_compare(ks_diff *d, ks_err *err)
 {
 	progress pg = {0, 0};
 	int rc = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < (pass ? d->n_opt_tensors : d->n_tensors); i++) {
+			ks_diff_tensor *t = pass ? &d->opt_tensors[i] : &d->tensors[i];
+			if (t->wa && t->wb && t->status == KS_DS_SAME &&
+			    (check_storage(d->a, t->wa, t->size, err) < 0 || check_storage(d->b, t->wb, t->size, err) < 0))
+				return -1;
+		}
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < (pass ? d->n_opt_tensors : d->n_tensors); i++) {
 			ks_diff_tensor *t = pass ? &d->opt_tensors[i] : &d->tensors[i];

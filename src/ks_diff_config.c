@@ -6,7 +6,9 @@
  * serialisation differs in, so that one model saved by tf.keras 2 (.h5) and
  * by Keras 3 (.keras) compares equal: "module"/"registered_name" of nested
  * objects, DTypePolicy objects reduced to their name, "batch_input_shape"
- * spelled "batch_shape", the optimizer class "Custom>Adam" read as "Adam".
+ * spelled "batch_shape", the optimizer class "Custom>Adam" read as "Adam",
+ * numbers equal when their float32 roundings are (tf.keras writes beta_1 as
+ * 0.8999999761581421).
  * Between two Keras generations a key that only one side has is a new or
  * retired argument, not a change; within one generation it is reported. */
 #include "config.h"
@@ -49,9 +51,12 @@ static bool json_same(const json_t *a, const json_t *b)
 {
 	if (!a || !b)
 		return a == b;
-	/* 1 and 1.0 are one setting */
-	if (json_is_number(a) && json_is_number(b))
-		return json_number_value(a) == json_number_value(b);
+	/* 1 and 1.0 are one setting; so are 0.9 and the float32 0.9 that
+	 * tf.keras writes for a hyper-parameter read back from a variable */
+	if (json_is_number(a) && json_is_number(b)) {
+		double x = json_number_value(a), y = json_number_value(b);
+		return x == y || (float)x == (float)y;
+	}
 	if (json_is_array(a) && json_is_array(b)) {
 		if (json_array_size(a) != json_array_size(b))
 			return false;

@@ -489,8 +489,8 @@ void ks_diff_print_text(FILE *out, const ks_diff *d)
 				w = l;
 		}
 	if (d->n_tensors - d->n_same > 0) {
-		fprintf(out, "\nTensors that differ (%d of %d; the other %d are the same):\n", d->n_tensors - d->n_same,
-		        d->n_tensors, d->n_same);
+		fprintf(out, "\nTensors that differ (%d of %d; %d same):\n", d->n_tensors - d->n_same, d->n_tensors,
+		        d->n_same);
 		for (int i = 0; i < d->n_tensors; i++)
 			if (d->tensors[i].status != KS_DS_SAME)
 				print_tensor_row(out, &d->tensors[i], w);

@@ -686,6 +686,35 @@ static void test_hostile(void **state)
 	/* b cannot run: the comparison says why (never a crash) */
 	assert_true(rc < 0 || d->outputs.stopped);
 	ks_diff_free(d);
+
+	/* a huge declared shape over unwritten chunks: refused before reading */
+	char *h = write_legacy("h_huge.h5", &(tmodel){.input = "[null, 3]", .layers = la, .n = 1});
+	char *h2 = write_legacy("h_huge2.h5", &(tmodel){.input = "[null, 3]", .layers = la, .n = 1});
+	const char *huge[] = {h, h2};
+	for (int k = 0; k < 2; k++) {
+		hid_t f = H5Fopen(huge[k], H5F_ACC_RDWR, H5P_DEFAULT);
+		assert_true(f >= 0);
+		assert_true(H5Ldelete(f, "/model_weights/dense/dense/kernel:0", H5P_DEFAULT) >= 0);
+		hsize_t dims[2] = {(hsize_t)1 << 20, (hsize_t)1 << 20}, chunk[2] = {1, 1024};
+		hid_t sp = H5Screate_simple(2, dims, NULL), pl = H5Pcreate(H5P_DATASET_CREATE);
+		H5Pset_chunk(pl, 2, chunk);
+		hid_t ds = H5Dcreate2(f, "/model_weights/dense/dense/kernel:0", H5T_IEEE_F32LE, sp, H5P_DEFAULT, pl,
+		                      H5P_DEFAULT);
+		assert_true(ds >= 0);
+		H5Dclose(ds);
+		H5Pclose(pl);
+		H5Sclose(sp);
+		H5Fclose(f);
+	}
+	d = ks_diff_open(h, h2, NULL, &err);
+	if (d) {
+		assert_int_equal(ks_diff_compare(d, &err), -1);
+		ks_diff_free(d);
+	}
+	assert_non_null(strstr(err.msg, "h_huge"));
+	assert_null(strchr(err.msg, '\n'));
+	free(h);
+	free(h2);
 	free(a);
 	free(t);
 	free(c);
