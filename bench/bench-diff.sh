@@ -1,0 +1,111 @@
+#!/bin/sh
+# Time and peak memory of `kerascope diff` (every statistic of every tensor)
+# on a VGG16-sized legacy .h5 (553 MB, 138M parameters) against its retrained
+# twin, in the same run as `h5diff` on the same pair (which only counts the
+# differences) and `cat A B >/dev/null` (just reading both files). Files are
+# in the page cache (one warm-up run each), so the numbers compare the
+# programs, not the disk. Goals: diff at least 2x faster than h5diff, within
+# 3x of cat, peak RSS under 64 MB.
+#
+# Usage: bench/bench-diff.sh [KERASCOPE] [DATADIR]
+#   KERASCOPE  the binary (default: ./kerascope, else build-*/kerascope)
+#   DATADIR    where the big files are (written by ../shared/bench/mkbig.py
+#              when missing; default /tmp/ksbig; never inside the
+#              repository). Needs /usr/bin/python3 with h5py and numpy,
+#              h5diff (Debian package hdf5-tools) and GNU time (package time).
+# RUNS=N sets the number of timed runs per case (default 5; median wall time,
+# mean CPU time). The machine may be shared: CPU time (user + system) is the
+# steadier number.
+set -e
+top=$(cd "$(dirname "$0")/.." && pwd)
+ks=${1:-}
+data=${2:-/tmp/ksbig}
+runs=${RUNS:-5}
+if [ -z "$ks" ]; then
+	for c in ./kerascope "$top"/build-*/kerascope; do
+		[ -x "$c" ] && { ks=$c; break; }
+	done
+fi
+[ -x "$ks" ] || { echo "bench-diff: no kerascope binary (give its path)" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "bench-diff: GNU time missing (apt-get install time)" >&2; exit 2; }
+command -v h5diff >/dev/null || { echo "bench-diff: h5diff missing (apt-get install hdf5-tools)" >&2; exit 2; }
+case "$(cd "$(dirname "$data")" 2>/dev/null && pwd)/" in
+"$top"/*) echo "bench-diff: DATADIR must be outside the repository" >&2; exit 2 ;;
+esac
+mkbig=${MKBIG:-$top/../shared/bench/mkbig.py}
+
+mkdir -p "$data"
+a=$data/vgg16.h5
+b=$data/vgg16-retrained.h5
+w=$data/vgg16-weights-only.h5
+if [ ! -f "$a" ] || [ ! -f "$b" ] || [ ! -f "$w" ]; then
+	echo "generating the VGG16 files in $data with $mkbig ..."
+	/usr/bin/python3 "$mkbig" "$data" >/dev/null
+fi
+
+# median wall time in ms of `$@` over $runs runs (output discarded)
+wall() {
+	i=0
+	: >"$data/.times"
+	while [ $i -lt "$runs" ]; do
+		t0=$(date +%s%N)
+		"$@" >/dev/null 2>&1 || true
+		t1=$(date +%s%N)
+		echo $(((t1 - t0) / 1000)) >>"$data/.times"
+		i=$((i + 1))
+	done
+	sort -n "$data/.times" | awk '{a[NR]=$1} END {printf "%.0f", a[int((NR+1)/2)]/1000}'
+}
+
+# mean CPU time (user + system) in ms over $runs runs
+cpu() {
+	i=0
+	: >"$data/.cpu"
+	while [ $i -lt "$runs" ]; do
+		/usr/bin/time -f "%U %S" "$@" 2>&1 >/dev/null | tail -1 >>"$data/.cpu" || true
+		i=$((i + 1))
+	done
+	awk '{s += $1 + $2} END {printf "%.0f", s * 1000 / NR}' "$data/.cpu"
+}
+
+# peak RSS in MB (largest of 2 runs)
+rss() {
+	best=0
+	for _ in 1 2; do
+		k=$(/usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1) || true
+		[ "$k" -gt "$best" ] && best=$k
+	done
+	awk -v k="$best" 'BEGIN {printf "%.1f", k/1024}'
+}
+
+# label, expected exit status, command...
+row() {
+	label=$1 want=$2
+	shift 2
+	set +e
+	"$@" >/dev/null 2>&1
+	rc=$?
+	set -e
+	[ "$rc" -eq "$want" ] || { echo "bench-diff: '$*' exited $rc, not $want" >&2; exit 1; }
+	printf "| %-48s | %8s | %8s | %7s |\n" "$label" "$(wall "$@")" "$(cpu "$@")" "$(rss "$@")"
+}
+
+catboth() { cat "$1" "$2" >/dev/null; }
+
+echo "kerascope: $ks   runs per case: $runs   ($(nproc) CPUs, $(uname -r))"
+echo "a: $a ($(du -m "$a" | cut -f1) MB)   b: $b ($(du -m "$b" | cut -f1) MB)"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+# warm the page cache
+cat "$a" "$b" "$w" >/dev/null
+echo
+printf "| %-48s | %8s | %8s | %7s |\n" "case" "wall ms" "CPU ms" "RSS MB"
+printf "|%s|%s|%s|%s|\n" "--------------------------------------------------" "----------" "----------" "---------"
+row "cat A B >/dev/null" 0 catboth "$a" "$b"
+row "kerascope diff A B (retrained twin)" 1 "$ks" diff "$a" "$b"
+row "kerascope diff --json A B" 1 "$ks" diff --json "$a" "$b"
+row "h5diff A B" 1 h5diff "$a" "$b"
+row "kerascope diff A A (identical)" 0 "$ks" diff "$a" "$a"
+row "h5diff A A" 0 h5diff "$a" "$a"
+row "kerascope diff A weights-only twin" 0 "$ks" diff "$a" "$w"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+rm -f "$data/.times" "$data/.cpu"
