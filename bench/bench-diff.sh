@@ -38,10 +38,13 @@ mkdir -p "$data"
 a=$data/vgg16.h5
 b=$data/vgg16-retrained.h5
 w=$data/vgg16-weights-only.h5
+c=$data/vgg16-copy.h5
 if [ ! -f "$a" ] || [ ! -f "$b" ] || [ ! -f "$w" ]; then
 	echo "generating the VGG16 files in $data with $mkbig ..."
 	/usr/bin/python3 "$mkbig" "$data" >/dev/null
 fi
+# h5diff recognises one file given twice and reads nothing: a copy makes it work
+[ -f "$c" ] || cp "$a" "$c"
 
 # median wall time in ms of `$@` over $runs runs (output discarded)
 wall() {
@@ -90,22 +93,21 @@ row() {
 	printf "| %-48s | %8s | %8s | %7s |\n" "$label" "$(wall "$@")" "$(cpu "$@")" "$(rss "$@")"
 }
 
-catboth() { cat "$1" "$2" >/dev/null; }
 
 echo "kerascope: $ks   runs per case: $runs   ($(nproc) CPUs, $(uname -r))"
 echo "a: $a ($(du -m "$a" | cut -f1) MB)   b: $b ($(du -m "$b" | cut -f1) MB)"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 # warm the page cache
-cat "$a" "$b" "$w" >/dev/null
+cat "$a" "$b" "$w" "$c" >/dev/null
 echo
 printf "| %-48s | %8s | %8s | %7s |\n" "case" "wall ms" "CPU ms" "RSS MB"
 printf "|%s|%s|%s|%s|\n" "--------------------------------------------------" "----------" "----------" "---------"
-row "cat A B >/dev/null" 0 catboth "$a" "$b"
+row "cat A B >/dev/null" 0 sh -c 'cat "$1" "$2" >/dev/null' sh "$a" "$b"
 row "kerascope diff A B (retrained twin)" 1 "$ks" diff "$a" "$b"
 row "kerascope diff --json A B" 1 "$ks" diff --json "$a" "$b"
 row "h5diff A B" 1 h5diff "$a" "$b"
-row "kerascope diff A A (identical)" 0 "$ks" diff "$a" "$a"
-row "h5diff A A" 0 h5diff "$a" "$a"
+row "kerascope diff A copy-of-A (identical)" 0 "$ks" diff "$a" "$c"
+row "h5diff A copy-of-A" 0 h5diff "$a" "$c"
 row "kerascope diff A weights-only twin" 0 "$ks" diff "$a" "$w"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 rm -f "$data/.times" "$data/.cpu"

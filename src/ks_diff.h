@@ -60,7 +60,7 @@
 #include "ks_ops.h"
 #include "ks_status.h"
 
-#define KS_DIFF_BLOCK ((size_t)1 << 20)
+#define KS_DIFF_BLOCK ((size_t)1 << 18)
 #define KS_DIFF_PERM_MAX ((int64_t)1 << 21)
 
 typedef enum ks_pair_how {

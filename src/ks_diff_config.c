@@ -249,6 +249,13 @@ static void training_changes(ks_diff *d, bool same_gen)
 	json_t *ta = training_of(d->a), *tb = training_of(d->b);
 	d->training_a = ta != NULL;
 	d->training_b = tb != NULL;
+	/* save_weights never stores one: its absence on a weights-only side says
+	 * nothing about how the model was compiled */
+	if ((!ta && ks_diff_no_arch(d->a)) || (!tb && ks_diff_no_arch(d->b))) {
+		json_decref(ta);
+		json_decref(tb);
+		return;
+	}
 	if (ta && tb) {
 		compare_objects(&d->training_changes, &d->n_training_changes, "", ta, tb, same_gen, NULL);
 	} else if (ta || tb) {

@@ -518,9 +518,11 @@ void ks_diff_print_text(FILE *out, const ks_diff *d)
 		}
 	}
 	if (d->training_a || d->training_b) {
-		fprintf(out, "\nTraining configuration: %s\n",
+		fprintf(out, "\nTraining configuration: %s%s\n",
 		        d->training_a && d->training_b ? (d->n_training_changes ? "differs" : "the same")
-		        : d->training_a ? "only in a" : "only in b");
+		        : d->training_a ? "only in a" : "only in b",
+		        (d->training_a && !d->training_b && d->config_from_b) ||
+		        (d->training_b && !d->training_a && d->config_from_a) ? " (the other file is weights only)" : "");
 		if (d->training_a && d->training_b)
 			print_changes(out, "  ", d->training_changes, d->n_training_changes);
 	}
