@@ -21,17 +21,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 ks=${1:-}
 data=${2:-/tmp/ksbig}
 runs=${RUNS:-5}
-if [ -z "$ks" ]; then
-	for c in ./kerascope "$top"/build-*/kerascope; do
-		[ -x "$c" ] && { ks=$c; break; }
-	done
-fi
-[ -x "$ks" ] || { echo "bench-diff: no kerascope binary (give its path)" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "bench-diff: GNU time missing (apt-get install time)" >&2; exit 2; }
+. "$top/bench/bench-lib.sh"
+ks=$(bench_binary bench-diff "$ks") || exit 2
 command -v h5diff >/dev/null || { echo "bench-diff: h5diff missing (apt-get install hdf5-tools)" >&2; exit 2; }
-case "$(cd "$(dirname "$data")" 2>/dev/null && pwd)/" in
-"$top"/*) echo "bench-diff: DATADIR must be outside the repository" >&2; exit 2 ;;
-esac
 mkbig=${MKBIG:-$top/../shared/bench/mkbig.py}
 
 mkdir -p "$data"
@@ -45,41 +37,6 @@ if [ ! -f "$a" ] || [ ! -f "$b" ] || [ ! -f "$w" ]; then
 fi
 # h5diff recognises one file given twice and reads nothing: a copy makes it work
 [ -f "$c" ] || cp "$a" "$c"
-
-# median wall time in ms of `$@` over $runs runs (output discarded)
-wall() {
-	i=0
-	: >"$data/.times"
-	while [ $i -lt "$runs" ]; do
-		t0=$(date +%s%N)
-		"$@" >/dev/null 2>&1 || true
-		t1=$(date +%s%N)
-		echo $(((t1 - t0) / 1000)) >>"$data/.times"
-		i=$((i + 1))
-	done
-	sort -n "$data/.times" | awk '{a[NR]=$1} END {printf "%.0f", a[int((NR+1)/2)]/1000}'
-}
-
-# mean CPU time (user + system) in ms over $runs runs
-cpu() {
-	i=0
-	: >"$data/.cpu"
-	while [ $i -lt "$runs" ]; do
-		/usr/bin/time -f "%U %S" "$@" 2>&1 >/dev/null | tail -1 >>"$data/.cpu" || true
-		i=$((i + 1))
-	done
-	awk '{s += $1 + $2} END {printf "%.0f", s * 1000 / NR}' "$data/.cpu"
-}
-
-# peak RSS in MB (largest of 2 runs)
-rss() {
-	best=0
-	for _ in 1 2; do
-		k=$(/usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1) || true
-		[ "$k" -gt "$best" ] && best=$k
-	done
-	awk -v k="$best" 'BEGIN {printf "%.1f", k/1024}'
-}
 
 # label, expected exit status, command...
 row() {
