@@ -139,7 +139,7 @@ endif
 # (tests/ui/libtest.sh); tmux-test drives a real terminal (SKIP without tmux).
 UI_TESTS = tests/ui/browse-test tests/ui/views-test tests/ui/prompt-test tests/ui/predict-test \
 	tests/ui/errors-test tests/ui/layout-test tests/ui/nested-test tests/ui/extra-test tests/ui/man-test \
-	tests/ui/tmux-test tests/ui/weights-test
+	tests/ui/tmux-test tests/ui/weights-test tests/ui/diff-test
 EXTRA_DIST += tests/ui/libtest.sh tests/ui/man-keys.sh $(UI_TESTS)
 if HAVE_CMOCKA
 TESTS += $(UI_TESTS)
