@@ -57,10 +57,10 @@ bool ks_diff_no_arch(const ks_model *m)
 	return !m->model_config;
 }
 
-ks_model *ks_diff_open_with(const char *path, const json_t *arch, const char *config_path,
-                            ks_err *err)
+ks_model *ks_diff_open_with(const ks_diff *d, const char *path, const json_t *arch,
+                            const char *config_path, ks_err *err)
 {
-	ks_open_opts oo = {.config_path = config_path, .config = arch};
+	ks_open_opts oo = {.config_path = config_path, .config = arch, .load_order = d->opts.load_order};
 	return ks_model_open(path, &oo, err);
 }
 
@@ -476,10 +476,10 @@ ks_diff *ks_diff_open(const char *path_a, const char *path_b, const ks_diff_opts
 		d->opts = *o;
 	d->outputs.first_divergence = -1;
 	ks_cmp_init(&d->total, &d->opts.tol);
-	d->a = ks_diff_open_with(path_a, NULL, d->opts.config_a, err);
+	d->a = ks_diff_open_with(d, path_a, NULL, d->opts.config_a, err);
 	if (!d->a)
 		goto fail;
-	d->b = ks_diff_open_with(path_b, NULL, d->opts.config_b, err);
+	d->b = ks_diff_open_with(d, path_b, NULL, d->opts.config_b, err);
 	if (!d->b)
 		goto fail;
 	if (d->a->format == KS_FMT_PLAIN_H5 || d->b->format == KS_FMT_PLAIN_H5) {

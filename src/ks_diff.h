@@ -169,6 +169,7 @@ typedef struct ks_diff_elem {
 typedef struct ks_diff_opts {
 	ks_tol tol;
 	const char *config_a, *config_b; /* architecture for a weights-only side, or NULL */
+	ks_load_order load_order;  /* how a weights-only .h5 meets an architecture */
 	/* Called between blocks with bytes compared so far and the total;
 	 * returning non-zero stops ks_diff_compare with "interrupted". */
 	ks_diff_progress_fn progress;

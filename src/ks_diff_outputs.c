@@ -53,7 +53,7 @@ static const ks_model *runnable(ks_diff *d, int s, ks_model **owned, ks_err *err
 		        m->path, other->path);
 		return NULL;
 	}
-	*owned = ks_diff_open_with(m->path, other->model_config, NULL, err);
+	*owned = ks_diff_open_with(d, m->path, other->model_config, NULL, err);
 	return *owned;
 }
 
