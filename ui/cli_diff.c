@@ -274,9 +274,9 @@ static int make_inputs(const ks_diff *d, const dopts *o, ks_array *arr, int *n, 
 	if (m->n_inputs < 1 || m->n_inputs > KS_MAX_IO)
 		return ks_fail(err, "%s: the model has %d inputs: nothing to run", m->path, m->n_inputs);
 	ks_input_req r = {o->inputs, o->n_inputs, o->random, false, o->seed, 1};
+	*n = m->n_inputs;   /* what was read before a failure is freed too */
 	if (ks_input_for_model(m, &r, arr, kinds, err) < 0)
 		return ks_err_prefix(err, "%s", m->path);
-	*n = m->n_inputs;
 	if (o->random)
 		snprintf(src, srclen, "random inputs (seed %llu)", (unsigned long long)o->seed);
 	else
