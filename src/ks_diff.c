@@ -641,7 +641,6 @@ static void roll_up(ks_diff *d)
 	ks_cmp_init(&d->total, &d->opts.tol);
 	for (int i = 0; i < d->n_tensors; i++) {
 		ks_diff_tensor *t = &d->tensors[i];
-		ks_diff_layer *L = &d->layers[t->layer];
 		switch (t->status) {
 		case KS_DS_SAME: d->n_same++; break;
 		case KS_DS_CHANGED: d->n_changed++; break;
@@ -669,7 +668,6 @@ static void roll_up(ks_diff *d)
 		}
 		if (t->status != KS_DS_SAME && t->wa)
 			d->params_changed += t->size;
-		(void)L;
 	}
 	d->n_layers_added = d->n_layers_removed = d->n_layers_renamed = d->n_layers_config = 0;
 	for (int i = 0; i < d->n_layers; i++) {

@@ -107,7 +107,7 @@ static void compare_objects(ks_diff_change **arr, int *n, const char *prefix, co
 	}
 }
 
-static void layer_changes(ks_diff *d, ks_diff_layer *L, bool same_gen)
+static void layer_changes(ks_diff_layer *L, bool same_gen)
 {
 	static const char *const skip[] = {"name", NULL};
 	const ks_layer *a = L->la, *b = L->lb;
@@ -127,7 +127,6 @@ static void layer_changes(ks_diff *d, ks_diff_layer *L, bool same_gen)
 	compare_objects(&L->changes, &L->n_changes, "", na, nb, same_gen, skip);
 	json_decref(na);
 	json_decref(nb);
-	(void)d;
 }
 
 static json_t *str_or_null(const char *s)
@@ -272,7 +271,7 @@ void ks_diff_compare_configs(ks_diff *d)
 {
 	bool same_gen = ks_model_keras_major(d->a) == ks_model_keras_major(d->b);
 	for (int i = 0; i < d->n_layers; i++)
-		layer_changes(d, &d->layers[i], same_gen);
+		layer_changes(&d->layers[i], same_gen);
 	model_changes(d);
 	training_changes(d, same_gen);
 	for (int s = 0; s < 2; s++) {
