@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ks_arch.h"
 #include "ks_graph.h"
 #include "ks_h5.h"
 #include "ks_util.h"
@@ -1492,68 +1493,6 @@ out:
 	return rc;
 }
 
-static json_t *read_json_file(const char *path, ks_err *err)
-{
-	FILE *f = fopen(path, "rb");
-	struct stat st;
-	char *buf;
-	size_t n;
-	json_t *j;
-
-	if (!f) {
-		ks_fail(err, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		fclose(f);
-		ks_fail(err, "%s: not a regular file", path);
-		return NULL;
-	}
-	if ((uint64_t)st.st_size > KS_K3_MAX_JSON) {
-		fclose(f);
-		ks_fail(err, "%s: %lld bytes is too large for a model config", path,
-		        (long long)st.st_size);
-		return NULL;
-	}
-	buf = ks_xmalloc((size_t)st.st_size + 1);
-	n = fread(buf, 1, (size_t)st.st_size, f);
-	fclose(f);
-	if (n != (size_t)st.st_size) {
-		free(buf);
-		ks_fail(err, "%s: read error", path);
-		return NULL;
-	}
-	j = parse_json(buf, n, path, err);
-	free(buf);
-	return j;
-}
-
-/* The architecture for a weights file: a JSON file, or the config.json of
- * a .keras archive given in its place. */
-static json_t *read_config_source(const char *path, ks_err *err)
-{
-	unsigned char h[4] = {0};
-	FILE *f = fopen(path, "rb");
-	bool zip;
-	ks_zip *z;
-	json_t *j;
-
-	if (!f) {
-		ks_fail(err, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	zip = fread(h, 1, 4, f) == 4 && h[0] == 'P' && h[1] == 'K' && h[2] == 3 && h[3] == 4;
-	fclose(f);
-	if (!zip)
-		return read_json_file(path, err);
-	z = ks_zip_open(path, err);
-	if (!z)
-		return NULL;
-	j = read_json_member(z, path, "config.json", KS_K3_MAX_JSON, err);
-	ks_zip_close(z);
-	return j;
-}
-
 int ks_keras3_load_weights(ks_model *m, const ks_open_opts *opts, ks_err *err)
 {
 	json_t *doc = NULL;
@@ -1561,16 +1500,10 @@ int ks_keras3_load_weights(ks_model *m, const ks_open_opts *opts, ks_err *err)
 	int rc;
 
 	m->format = KS_FMT_KERAS3_WEIGHTS;
-	if (opts && opts->config_path) {
+	if (ks_arch_from_opts(opts, &doc, err) < 0)
+		return -1;
+	if (doc) {
 		const json_t *cc;
-		doc = read_config_source(opts->config_path, err);
-		if (!doc)
-			return -1;
-		if (!json_is_object(doc) || !json_is_string(json_object_get(doc, "class_name"))) {
-			json_decref(doc);
-			return ks_fail(err, "%s: not a Keras model config (no class_name)",
-			               opts->config_path);
-		}
 		cfg = doc;
 		cc = json_object_get(doc, "compile_config");
 		if (json_is_object(cc) && json_object_size(cc) > 0 && !m->compile_config)

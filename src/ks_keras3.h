@@ -6,7 +6,7 @@
  *    _layer_checkpoint_dependencies/<layer name>/vars/<i>.
  *  - standalone Keras 3 .weights.h5: the same tree as the zip member, in a
  *    plain HDF5 file with no root attributes; an architecture may be given
- *    with ks_open_opts.config_path.
+ *    through ks_open_opts (ks_arch.h).
  *
  * Both functions fill an already allocated ks_model (m->path set; everything
  * else zeroed with file = H5I_INVALID_HID) and return 0, or -1 with one line
@@ -48,10 +48,10 @@ int ks_keras3_load_zip(ks_model *m, const ks_open_opts *opts, ks_err *err);
 
 /* m->file is already open: a Keras 3 .weights.h5 (or any weights tree with
  * layers/.../vars groups and no legacy attributes). Sets m->format to
- * KS_FMT_KERAS3_WEIGHTS. With opts->config_path the graph is built from that
- * JSON (an architecture JSON, a Keras 3 config.json, or a .keras archive,
- * whose config.json is used) and weights are mapped onto it; without it the
- * layers are listed from the file alone. */
+ * KS_FMT_KERAS3_WEIGHTS. With an architecture in opts (ks_arch_from_opts:
+ * opts->config, or opts->config_path naming a JSON file, a legacy full .h5 or
+ * a .keras archive) the graph is built from it and weights are mapped onto
+ * it; without one the layers are listed from the file alone. */
 int ks_keras3_load_weights(ks_model *m, const ks_open_opts *opts, ks_err *err);
 
 #endif

@@ -8,12 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ks_arch.h"
 #include "ks_graph.h"
 #include "ks_h5.h"
 #include "ks_legacy.h"
 #include "ks_util.h"
-
-#define MAX_CONFIG_FILE ((size_t)256 << 20)
 
 bool ks_legacy_detect(hid_t file)
 {
@@ -713,40 +712,6 @@ static json_t *read_json_attr(ks_model *m, const char *attr, bool required_valid
 	return j;
 }
 
-static json_t *read_config_file(const char *path, ks_err *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block */
-	FILE *fp = fd >= 0 ? fdopen(fd, "rb") : NULL;
-	struct stat st;
-	char *buf;
-	size_t got;
-	json_t *j;
-
-	if (!fp) {
-		ks_fail(err, "%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > MAX_CONFIG_FILE) {
-		fclose(fp);
-		ks_fail(err, "%s: not a regular file of reasonable size", path);
-		return NULL;
-	}
-	buf = ks_xmalloc((size_t)st.st_size + 1);
-	got = fread(buf, 1, (size_t)st.st_size, fp);
-	fclose(fp);
-	buf[got] = '\0';
-	j = ks_json_parse(buf, got, path, err);
-	free(buf);
-	if (j && (!json_is_object(j) || !json_is_string(json_object_get(j, "class_name")))) {
-		json_decref(j);
-		ks_fail(err, "%s: not a Keras model architecture (no class_name)", path);
-		return NULL;
-	}
-	return j;
-}
-
 /* ---- entry ------------------------------------------------------------------ */
 
 static char *version_attr(ks_model *m, const char *wg, const char *attr)
@@ -796,10 +761,9 @@ int ks_legacy_load(ks_model *m, const ks_open_opts *opts, ks_err *err)
 		if (cls)
 			m->opt_class = ks_xstrdup(cls);
 	}
-	if (!mc && opts && opts->config_path) {
+	if (!mc && opts && (opts->config || opts->config_path)) {
 		const char *kv;
-		mc = read_config_file(opts->config_path, err);
-		if (!mc)
+		if (ks_arch_from_opts(opts, &mc, err) < 0)
 			return -1;
 		/* model.to_json() records the writer's version; Keras 1
 		 * weights-only files record none. */
@@ -809,8 +773,9 @@ int ks_legacy_load(ks_model *m, const ks_open_opts *opts, ks_err *err)
 		kv = json_string_value(json_object_get(mc, "backend"));
 		if (!m->backend && kv)
 			m->backend = ks_xstrdup(kv);
-	} else if (mc && opts && opts->config_path) {
-		ks_model_warn(m, "the file has its own model_config; %s was not used", opts->config_path);
+	} else if (mc && opts && (opts->config || opts->config_path)) {
+		ks_model_warn(m, "the file has its own model_config; %s was not used",
+		              ks_arch_source_name(opts));
 	}
 	if (mc) {
 		m->model_config = mc;

@@ -5,9 +5,9 @@
  *    backend, model_config, training_config; weights under /model_weights
  *    (layer_names, per-layer weight_names); optional /optimizer_weights;
  *  - weights-only files (model.save_weights("m.h5")): layer_names and the
- *    layer groups at the root. ks_open_opts.config_path may supply the
- *    architecture (a JSON {"class_name", "config"} file); without it the
- *    layers are listed from layer_names with class "?".
+ *    layer groups at the root. ks_open_opts may supply the architecture
+ *    (ks_arch.h: a JSON file, a model file, or a document in memory);
+ *    without it the layers are listed from layer_names with class "?".
  *
  * Weights are attached by following weight_names (never by guessing group
  * names); each gets a semantic name ("kernel", Keras 1 "W_i", "forward/kernel"

@@ -137,8 +137,28 @@ typedef struct ks_model {
 	int n_warnings;
 } ks_model;
 
+/* How a weights-only file's weights are matched to the layers of an
+ * architecture given for it (ks_loadorder.h has the mapping itself). */
+typedef enum ks_load_order {
+	KS_LOAD_DEFAULT = 0,  /* what a plain model.load_weights(path) does for the
+	                       * file's format: topological for a legacy .h5,
+	                       * path-based (which is topological too) for a Keras 3
+	                       * .weights.h5 */
+	KS_LOAD_BY_NAME,      /* load_weights(path, by_name=True): layer names */
+	KS_LOAD_TOPOLOGICAL,  /* the k-th weight-bearing layer of the file to the
+	                       * k-th of the model, names ignored */
+} ks_load_order;
+
+/* Architecture for a weights-only file (ks_arch.h says which forms are
+ * accepted). A file that holds its own architecture ignores both, with a
+ * warning. */
 typedef struct ks_open_opts {
-	const char *config_path;  /* architecture JSON for weights-only files, or NULL */
+	const char *config_path;  /* a JSON file or a model file, or NULL */
+	const json_t *config;     /* the architecture in memory (borrowed): the
+	                           * {"class_name", "config"} object, a Keras 3
+	                           * config.json document, or a JSON string holding
+	                           * either; takes precedence over config_path */
+	ks_load_order load_order; /* KS_LOAD_DEFAULT unless asked */
 } ks_open_opts;
 
 /* Opens and parses path (format sniffed from its bytes, never its name).

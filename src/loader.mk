@@ -3,4 +3,5 @@ src_libkerascope_a_SOURCES += \
 	src/ks_h5.c src/ks_h5.h \
 	src/ks_graph.c src/ks_graph.h \
 	src/ks_legacy.c src/ks_legacy.h \
+	src/ks_arch.c src/ks_arch.h \
 	src/ks_model.c

@@ -198,3 +198,12 @@ tests_test_cmp_SOURCES = tests/test_cmp.c
 tests_test_cmp_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_cmp_LDADD = $(TEST_LDADD)
 endif
+
+# Where an architecture comes from (--config): JSON files, wrapped strings,
+# model files, hostile inputs.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_arch
+tests_test_arch_SOURCES = tests/test_arch.c
+tests_test_arch_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_arch_LDADD = $(TEST_LDADD)
+endif

@@ -460,50 +460,6 @@ static char *safe_name(const char *name)
 
 /* ---- --config from a model file ---- */
 
-/* --config may name a model file (legacy .h5 or a .keras zip) rather than an
- * architecture JSON, as for the weights-only twins of full models. Its
- * architecture is written to a private temporary JSON file for the loader;
- * *tmp receives that path (caller unlinks and frees). Returns 0 when the file
- * is used as given, -1 on error. */
-static int config_from_model(const char *path, char **tmp, ks_err *err)
-{
-	unsigned char magic[8] = {0};
-	FILE *f = fopen(path, "rb");
-	*tmp = NULL;
-	if (!f)
-		return 0; /* the loader reports it */
-	size_t got = fread(magic, 1, sizeof magic, f);
-	fclose(f);
-	if (!(got == 8 && memcmp(magic, "\x89HDF\r\n\x1a\n", 8) == 0) &&
-	    !(got >= 4 && memcmp(magic, "PK\x03\x04", 4) == 0))
-		return 0;
-	ks_model *cm = ks_model_open(path, NULL, err);
-	if (!cm)
-		return -1;
-	if (!cm->model_config) {
-		ks_model_free(cm);
-		return ks_fail(err, "%s: --config: the file holds no architecture", path);
-	}
-	const char *dir = getenv("TMPDIR");
-	char *t = ks_xasprintf("%s/kerascope-arch-XXXXXX", dir && *dir ? dir : "/tmp");
-	int fd = mkstemp(t);
-	FILE *o = fd >= 0 ? fdopen(fd, "w") : NULL;
-	int rc = o && json_dumpf(cm->model_config, o, 0) == 0 ? 0 : -1;
-	if (o && fclose(o) != 0)
-		rc = -1;
-	else if (!o && fd >= 0)
-		close(fd);
-	ks_model_free(cm);
-	if (rc < 0) {
-		if (fd >= 0)
-			unlink(t);
-		free(t);
-		return ks_fail(err, "%s: --config: cannot write a temporary architecture file", path);
-	}
-	*tmp = t;
-	return 0;
-}
-
 /* ---- main ---- */
 
 static double now_ms(void)
@@ -686,15 +642,8 @@ int cli_predict(int argc, char **argv)
 	ks_err_clear(&err);
 	openblas_set_num_threads(o.threads);
 
-	char *tmp_arch = NULL;
-	if (o.config && config_from_model(o.config, &tmp_arch, &err) < 0)
-		goto fail_msg;
-	ks_open_opts oo = {.config_path = tmp_arch ? tmp_arch : o.config};
+	ks_open_opts oo = {.config_path = o.config};
 	m = ks_model_open(o.file, &oo, &err);
-	if (tmp_arch) {
-		unlink(tmp_arch);
-		free(tmp_arch);
-	}
 	if (!m)
 		goto fail_msg;
 	if (m->n_inputs > KS_MAX_IO * 8) {
