@@ -5,3 +5,9 @@ src_libkerascope_a_SOURCES += \
 	src/ks_report.c src/ks_report.h
 # Comparison of two float arrays (diff, session, doctor).
 src_libkerascope_a_SOURCES += src/ks_cmp.c src/ks_cmp.h
+# Doctor: findings about why a reloaded model behaves differently.
+src_libkerascope_a_SOURCES += \
+	src/ks_doctor.c src/ks_doctor.h src/ks_doctor_int.h \
+	src/ks_doctor_config.c src/ks_doctor_weights.c src/ks_doctor_pair.c \
+	src/ks_lambda.c src/ks_lambda.h \
+	src/ks_init.c src/ks_init.h

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "cli_report.h"
 #include "cli_predict.h"
+#include "cli_doctor.h"
 #include "ks_status.h"
 #include "ui_tui.h"
 
@@ -18,6 +19,7 @@ const cli_command cli_commands[] = {
 	{"dump", cli_dump, CLI_DUMP_SYNOPSIS},
 	{"attrs", cli_attrs, CLI_ATTRS_SYNOPSIS},
 	{"predict", cli_predict, CLI_PREDICT_SYNOPSIS},
+	{"doctor", cli_doctor, CLI_DOCTOR_SYNOPSIS},
 	{NULL, NULL, NULL},
 };
 

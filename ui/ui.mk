@@ -2,6 +2,7 @@
 kerascope_SOURCES += ui/main.c ui/cli.h
 kerascope_SOURCES += ui/cli_report.c ui/cli_report.h
 kerascope_SOURCES += ui/cli_predict.c ui/cli_predict.h
+kerascope_SOURCES += ui/cli_doctor.c ui/cli_doctor.h
 # The interactive inspector (ui_tui.h is the entry point).
 kerascope_SOURCES += ui/ui.h ui/ui_curses.h ui/ui_tui.c ui/ui_tui.h \
 	ui/ui_display.c ui/ui_display.h ui/ui_input.c ui/ui_input.h \
