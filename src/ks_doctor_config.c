@@ -67,6 +67,16 @@ static bool in_list(const char *list, const char *name)
 	return false;
 }
 
+/* A graph to check: layers whose class the file names (not a bare
+ * weights file, whose layers are all "?"). */
+static bool has_arch(const ks_model *m)
+{
+	for (int i = 0; i < m->n_layers; i++)
+		if (m->layers[i].class_name && strcmp(m->layers[i].class_name, "?") != 0)
+			return true;
+	return false;
+}
+
 /* ---- lambda-layer ---- */
 
 static json_t *strv_json(char **v, int n)
@@ -177,7 +187,7 @@ static void lambda_one(dr_ctx *c, const ks_model *m, const ks_layer *L, const ch
 
 int dr_check_lambda(dr_ctx *c)
 {
-	if (!c->in->a->model_config && c->in->a->n_layers == 0)
+	if (!has_arch(c->in->a))
 		return dr_skip(c, "the file has no architecture");
 	each_layer(c, c->in->a, NULL, lambda_one, NULL);
 	return 0;
@@ -641,7 +651,7 @@ static void training_one(dr_ctx *c, const ks_model *m, const ks_layer *L, const 
 
 int dr_check_training_flag(dr_ctx *c)
 {
-	if (c->in->a->n_layers == 0 || !c->in->a->model_config)
+	if (!has_arch(c->in->a))
 		return dr_skip(c, "the file has no architecture");
 	each_layer(c, c->in->a, NULL, training_one, NULL);
 	return 0;
@@ -689,7 +699,7 @@ static void stateful_one(dr_ctx *c, const ks_model *m, const ks_layer *L, const 
 
 int dr_check_stateful(dr_ctx *c)
 {
-	if (c->in->a->n_layers == 0 || !c->in->a->model_config)
+	if (!has_arch(c->in->a))
 		return dr_skip(c, "the file has no architecture");
 	each_layer(c, c->in->a, NULL, stateful_one, NULL);
 	return 0;
@@ -781,7 +791,7 @@ int dr_check_version_semantics(dr_ctx *c)
 	sem_acc a = {json_array()};
 	int major = ks_model_keras_major(m);
 
-	if (!m->model_config) {
+	if (!has_arch(m)) {
 		json_decref(a.hits);
 		return dr_skip(c, "the file has no architecture");
 	}
@@ -822,6 +832,8 @@ int dr_check_version_semantics(dr_ctx *c)
 		json_object_set_new(f->details, "settings", a.hits);
 		a.hits = NULL;
 		json_object_set_new(f->details, "layer", json_string(first));
+		json_object_set(f->details, "key", json_object_get(json_array_get(json_object_get(f->details, "settings"), 0), "key"));
+		json_object_set_new(f->details, "value", json_string("hard_sigmoid"));
 		json_object_set_new(f->details, "keras_version",
 		                    m->keras_version ? json_string(m->keras_version) : json_null());
 		if (delta >= 0)
@@ -971,7 +983,7 @@ int dr_check_class_names(dr_ctx *c)
 	ks_shape *shapes;
 	bool lookup = false;
 
-	if (!m->model_config || m->n_outputs == 0)
+	if (!has_arch(m) || m->n_outputs == 0)
 		return dr_skip(c, "the file has no architecture");
 	each_layer(c, m, NULL, lookup_one, &lookup);
 	if (lookup)

@@ -44,7 +44,21 @@ static json_t *init_detail(const dr_tensor *x)
  * initial value and at least one random initializer was matched. */
 static bool model_untrained(const dr_tensors *t)
 {
-	return t->n_moved == 0 && t->n_random_at_init >= 1;
+	return t->n_moved == 0 && t->n_random_at_init >= 1 && t->n_at_init >= 2;
+}
+
+/* The optimizer's step counter (iterations), or -1 when the file has none. */
+static int64_t optimizer_steps(const dr_tensors *t)
+{
+	for (int i = 0; i < t->n; i++) {
+		const dr_tensor *x = &t->t[i];
+		const char *n = x->w->name;
+		if (x->layer || x->scan.n != 1 || x->scan.finite != 1)
+			continue;
+		if (strstr(n, "iteration"))
+			return (int64_t)x->scan.s1;
+	}
+	return -1;
 }
 
 int dr_check_untrained(dr_ctx *c)
@@ -75,9 +89,14 @@ int dr_check_untrained(dr_ctx *c)
 				ev = s;
 			}
 		}
+		int64_t steps = optimizer_steps(t);
 		dr_set(&f->summary, "every weight is exactly as Keras initialises it (%d tensors judged): "
 		       "the model was saved before training, or re-initialised", t->n_at_init);
-		dr_set(&f->evidence, "%s%s", ev, shown > 4 ? "; ..." : "");
+		dr_set(&f->evidence, "%s%s%s", ev, shown > 4 ? "; ..." : "",
+		       steps == 0 ? "; the optimizer's iteration counter is 0: fit() never ran a step"
+		       : steps > 0 ? "; yet the optimizer counted training steps: the weights were "
+		                     "re-initialised after training" : "");
+		json_object_set_new(f->details, "optimizer_iterations", steps >= 0 ? json_integer(steps) : json_null());
 		dr_set(&f->fix, "load the trained weights (model.load_weights or keras.models.load_model "
 		       "of the file saved after fit()), and save after training; in TF1-style code do not "
 		       "run tf.compat.v1.global_variables_initializer() after loading");
@@ -265,6 +284,8 @@ typedef struct flayer {
 typedef struct order_info {
 	flayer *f;           /* file layers with weights, in layer_names order */
 	int nf;
+	char **listed;       /* every name in layer_names, weightless ones too */
+	int n_listed;
 	const ks_layer **ml; /* model layers with weights, in model.layers order */
 	int nm;
 } order_info;
@@ -281,7 +302,7 @@ static bool weightless_class(const char *c)
 		"Maximum", "Minimum", "Concatenate", "Dot", "Rescaling", "Resizing", "CenterCrop",
 		"Identity", "UnitNormalization", "TFOpLambda", "SlicingOpLambda", "Cropping1D",
 		"Cropping2D", "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D",
-		"ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Merge",
+		"ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Merge", "TensorFlowOpLayer",
 	};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (!strcmp(c, names[i]))
@@ -290,10 +311,24 @@ static bool weightless_class(const char *c)
 	       !strncmp(c, "Random", 6);
 }
 
-static bool model_layer_has_weights(const ks_layer *L)
+static bool listed(const order_info *o, const char *name)
+{
+	for (int i = 0; i < o->n_listed; i++)
+		if (!strcmp(o->listed[i], name))
+			return true;
+	return false;
+}
+
+static const flayer *file_layer(const order_info *o, const char *name);
+
+/* Whether Keras' loader counts this architecture layer: a layer the file
+ * lists tells (its weight_names); otherwise its class does. */
+static bool model_layer_has_weights(const order_info *o, const ks_layer *L)
 {
 	if (!L->class_name || !strcmp(L->class_name, "?"))
 		return false;
+	if (listed(o, L->name))
+		return file_layer(o, L->name) != NULL;
 	if (L->n_weights > 0)
 		return true;
 	if (L->inner)
@@ -307,6 +342,7 @@ static void order_free(order_info *o)
 		free(o->f[i].name);
 	free(o->f);
 	free(o->ml);
+	ks_h5_strv_free(o->listed, o->n_listed);
 	memset(o, 0, sizeof *o);
 }
 
@@ -348,10 +384,11 @@ static int order_read(dr_ctx *c, order_info *o)
 		ks_h5_strv_free(wn, k);
 		free(g);
 	}
-	ks_h5_strv_free(ln, n);
+	o->listed = ln;
+	o->n_listed = n;
 	o->ml = ks_xcalloc((size_t)(m->n_layers ? m->n_layers : 1), sizeof *o->ml);
 	for (int i = 0; i < m->n_layers; i++)
-		if (model_layer_has_weights(&m->layers[i]))
+		if (model_layer_has_weights(o, &m->layers[i]))
 			o->ml[o->nm++] = &m->layers[i];
 	return 0;
 }
@@ -496,6 +533,13 @@ int dr_check_name_mismatch(dr_ctx *c)
 		json_object_set_new(f->details, "model_only", only_model);
 		json_object_set_new(f->details, "by_name_matches", json_integer(matches));
 		json_object_set_new(f->details, "positional_pairing", pairing);
+		json_t *fn = json_array(), *mn = json_array();
+		for (int k = 0; k < o.nf; k++)
+			json_array_append_new(fn, json_string(o.f[k].name));
+		for (int k = 0; k < o.nm; k++)
+			json_array_append_new(mn, json_string(o.ml[k]->name));
+		json_object_set_new(f->details, "file_layer_names", fn);
+		json_object_set_new(f->details, "model_layer_names", mn);
 		free(a);
 		free(b);
 	} else {

@@ -189,6 +189,13 @@ static const char *init_key(const char *wname)
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (strcmp(wname, map[i][0]) == 0)
 			return map[i][1];
+	/* Keras 1 recurrent layers store one array per gate: W_i, U_f, b_o ... */
+	if (!strncmp(wname, "W_", 2))
+		return "init";
+	if (!strncmp(wname, "U_", 2))
+		return "inner_init";
+	if (!strcmp(wname, "b_f"))
+		return "forget_bias_init";
 	return NULL;
 }
 
@@ -201,6 +208,8 @@ static const char *default_init(const char *wname)
 		return "zeros";
 	if (!strcmp(wname, "gamma") || !strcmp(wname, "moving_variance"))
 		return "ones";
+	if (!strncmp(wname, "b_", 2))
+		return "zeros";  /* Keras 1 gate biases (b_f has its own key) */
 	return NULL;
 }
 

@@ -207,3 +207,11 @@ tests_test_arch_SOURCES = tests/test_arch.c
 tests_test_arch_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_arch_LDADD = $(TEST_LDADD)
 endif
+
+# Doctor (helper doctor): every diagnosis case, the real models, each check.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_doctor_cases
+tests_test_doctor_cases_SOURCES = tests/test_doctor_cases.c
+tests_test_doctor_cases_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_doctor_cases_LDADD = $(TEST_LDADD)
+endif
