@@ -215,3 +215,9 @@ tests_test_doctor_cases_SOURCES = tests/test_doctor_cases.c
 tests_test_doctor_cases_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_doctor_cases_LDADD = $(TEST_LDADD)
 endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_doctor_real
+tests_test_doctor_real_SOURCES = tests/test_doctor_real.c
+tests_test_doctor_real_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_doctor_real_LDADD = $(TEST_LDADD)
+endif
