@@ -221,3 +221,9 @@ tests_test_doctor_real_SOURCES = tests/test_doctor_real.c
 tests_test_doctor_real_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_doctor_real_LDADD = $(TEST_LDADD)
 endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_doctor
+tests_test_doctor_SOURCES = tests/test_doctor.c tests/engine_build.h tests/h5_build.h
+tests_test_doctor_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_doctor_LDADD = $(TEST_LDADD)
+endif
