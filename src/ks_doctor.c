@@ -412,32 +412,36 @@ json_t *ks_doctor_json(const ks_doctor *d)
 	return root;
 }
 
-/* Prints text wrapped at 78 columns, every line prefixed with indent. */
+/* Prints "  label text" wrapped at 78 columns, continuation lines indented
+ * by four spaces; at most max_chars of text (0: all). */
 static void wrapped(FILE *out, const char *label, const char *text, size_t max_chars)
 {
-	const char *indent = "    ";
-	size_t col, len = strlen(text);
+	const size_t indent = 4;
+	size_t col, len = strlen(text), i = 0;
+	bool first = true;
 	if (max_chars && len > max_chars)
 		len = max_chars;
 	fprintf(out, "  %s", label);
 	col = 2 + strlen(label);
-	for (size_t i = 0; i < len;) {
+	while (i < len) {
 		size_t w = 0;
+		while (i < len && text[i] == ' ')
+			i++;
 		while (i + w < len && text[i + w] != ' ')
 			w++;
-		if (col + w > 78 && col > strlen(indent) + 1) {
-			fprintf(out, "\n%s", indent);
-			col = strlen(indent);
+		if (!w)
+			break;
+		if (!first && col + 1 + w > 78) {
+			fprintf(out, "\n%*s", (int)indent, "");
+			col = indent;
+		} else if (!first) {
+			fputc(' ', out);
+			col++;
 		}
 		fwrite(text + i, 1, w, out);
 		col += w;
 		i += w;
-		while (i < len && text[i] == ' ')
-			i++;
-		if (i < len) {
-			fputc(' ', out);
-			col++;
-		}
+		first = false;
 	}
 	fputc('\n', out);
 }

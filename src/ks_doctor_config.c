@@ -593,7 +593,7 @@ int dr_check_accuracy(dr_ctx *c)
 		else
 			old = "categorical_accuracy";
 		ks_finding *f = dr_add(c, "ambiguous-accuracy", KS_SEV_WARNING, L->name, NULL);
-		dr_set(&f->summary, "the metric \"%s\" of output %s resolves to %s%s", which, L->name, now,
+		dr_set(&f->summary, "the metric \"%s\" of the output layer %s resolves to %s%s", which, L->name, now,
 		       depends ? ", depending on the labels" : "");
 		dr_set(&f->evidence, "%s.%s contains \"%s\"; loss %s; output layer %s has %lld unit%s, "
 		       "activation %s", root, key, which, loss ? loss : "(none)", L->name, (long long)units,
@@ -1004,10 +1004,10 @@ int dr_check_class_names(dr_ctx *c)
 			continue;
 		ks_finding *f = dr_add(c, "no-class-names", KS_SEV_INFO, L->name, NULL);
 		if (c->in->n_labels >= 0) {
-			dr_set(&f->summary, "output %s has %lld classes but --labels gives %d names", L->name,
+			dr_set(&f->summary, "the output layer %s has %lld classes but --labels gives %d names", L->name,
 			       (long long)units, c->in->n_labels);
 		} else {
-			dr_set(&f->summary, "output %s is a %lld-class classifier (%s) and the file stores no "
+			dr_set(&f->summary, "the output layer %s is a %lld-class classifier (%s) and the file stores no "
 			       "class names", L->name, (long long)(units == 1 ? 2 : units), act);
 		}
 		dr_set(&f->evidence, "output layer %s: %lld unit%s, activation %s; no StringLookup/IntegerLookup "

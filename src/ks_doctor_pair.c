@@ -187,10 +187,11 @@ int dr_check_reinitialised(dr_ctx *c)
 	for (int p = 0; p < c->n_pairs; p++)
 		json_array_append_new(ch, json_string(c->pairs[p].a->name));
 	dr_set(&f->summary, "%s has %s's architecture but freshly initialised weights: all %d tensors "
-	       "differ and %s's match Keras' initializers", fresh->path, other->path, c->n_pairs, side);
+	       "differ and its values are exactly what Keras' initializers produce", fresh->path,
+	       other->path, c->n_pairs);
 	dr_set(&f->evidence, "%s%s", ev, shown > 3 ? "; ..." : "");
 	dr_set(&f->fix, "the code that saved %s re-initialised or never loaded the weights: load them "
-	       "with keras.models.load_model(%s) or model.load_weights() and do not run an "
+	       "with keras.models.load_model(\"%s\") or model.load_weights() and do not run an "
 	       "initializer (tf.compat.v1.global_variables_initializer()) or rebuild the model "
 	       "afterwards", fresh->path, other->path);
 	json_object_set_new(f->details, "reinitialised", json_string(side));

@@ -227,3 +227,6 @@ tests_test_doctor_SOURCES = tests/test_doctor.c tests/engine_build.h tests/h5_bu
 tests_test_doctor_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_doctor_LDADD = $(TEST_LDADD)
 endif
+# The README's doctor walk-through, run and compared with the README's text.
+TESTS += tests/cli/walkthrough.sh
+EXTRA_DIST += tests/cli/walkthrough.sh
