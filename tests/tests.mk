@@ -137,7 +137,7 @@ tests_test_layers_merge_LDADD = $(TEST_LDADD)
 endif
 # Inspector screen tests: headless scripts through the real readline path
 # (tests/ui/libtest.sh); tmux-test drives a real terminal (SKIP without tmux).
-UI_TESTS = tests/ui/browse-test tests/ui/views-test tests/ui/prompt-test tests/ui/predict-test \
+UI_TESTS = tests/ui/browse-test tests/ui/views-test tests/ui/doctor-test tests/ui/prompt-test tests/ui/predict-test \
 	tests/ui/errors-test tests/ui/layout-test tests/ui/nested-test tests/ui/extra-test tests/ui/man-test \
 	tests/ui/tmux-test
 EXTRA_DIST += tests/ui/libtest.sh tests/ui/man-keys.sh $(UI_TESTS)

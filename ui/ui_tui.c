@@ -358,6 +358,7 @@ static void handle_request(ui *u, enum ui_request req)
 	case UI_REQ_CANCEL: u->msg[0] = '\0'; return;
 	case UI_REQ_FILE_VIEW: ui_cmd_run(u, "info"); return;
 	case UI_REQ_TREE_VIEW: ui_tree_open(u); return;
+	case UI_REQ_DOCTOR_VIEW: ui_doctor_open(u); return;
 	case UI_REQ_SLICE: ui_prompt_begin(u, ':', "slice "); return;
 	case UI_REQ_JUMP: ui_prompt_begin(u, ':', "goto "); return;
 	case UI_REQ_RANGE: ui_prompt_begin(u, ':', "highlight "); return;
@@ -606,6 +607,7 @@ int ui_tui_run(const char *path, const char *config_path)
 		ui_list_clear(&u->layers.list);
 	ui_list_clear(&u->detail.list);
 	ui_layers_free(u);
+	ui_marks_free(u);
 	ui_acts_free(u->acts);
 	free(u->shapes);
 	ks_model_free(m);
