@@ -351,10 +351,6 @@ void ui_cmd_run(ui *u, const char *line)
 		return;
 	}
 	switch (ci->cmd) {
-	case UI_CMD_SUMMARY:
-	case UI_CMD_LS:
-	case UI_CMD_DUMP:
-	case UI_CMD_ATTRS:
 	case UI_CMD_DOCTOR:
 		if (argc == 1) {
 			ui_doctor_open(u);
@@ -362,6 +358,10 @@ void ui_cmd_run(ui *u, const char *line)
 		}
 		/* with arguments: the command-line twin */
 		/* fall through */
+	case UI_CMD_SUMMARY:
+	case UI_CMD_LS:
+	case UI_CMD_DUMP:
+	case UI_CMD_ATTRS:
 	case UI_CMD_DIFF: {
 		const cli_command *c = find_cli(argv[0]);
 		if (!c) {
