@@ -171,21 +171,131 @@ int ks_arch_read_text(const char *path, char **text, size_t *len, ks_err *err)
 	return rc;
 }
 
+json_t *ks_arch_parse(const char *text, size_t len, const char *what, ks_err *err)
+{
+	json_t *doc = ks_json_parse(text, len, what, err), *arch;
+
+	if (!doc)
+		return NULL;
+	arch = ks_arch_check(doc, what, err);
+	json_decref(doc);
+	return arch;
+}
+
 json_t *ks_arch_read(const char *path, ks_err *err)
 {
 	char *text;
 	size_t len;
-	json_t *doc, *arch;
+	json_t *arch;
 
 	if (ks_arch_read_text(path, &text, &len, err) < 0)
 		return NULL;
-	doc = ks_json_parse(text, len, path, err);
+	arch = ks_arch_parse(text, len, path, err);
 	free(text);
+	return arch;
+}
+
+/* ---- pretty ------------------------------------------------------------ */
+
+typedef struct obuf {
+	char *p;
+	size_t n, cap;
+} obuf;
+
+static void put(obuf *b, const char *s, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		b->cap = (b->n + n + 1) * 2;
+		b->p = ks_xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void newline(obuf *b, int depth)
+{
+	put(b, "\n", 1);
+	for (int i = 0; i < depth; i++)
+		put(b, "  ", 2);
+}
+
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* text is valid JSON (checked by the caller): only its layout changes. */
+static char *reindent(const char *t, size_t len)
+{
+	obuf b = {0};
+	int depth = 0;
+
+	put(&b, "", 0);
+	for (size_t i = 0; i < len; i++) {
+		char c = t[i];
+		if (is_ws(c))
+			continue;
+		if (c == '"') {
+			size_t j = i + 1;
+			while (j < len && t[j] != '"')
+				j += t[j] == '\\' ? 2 : 1;
+			j = j < len ? j : len - 1;
+			put(&b, t + i, j - i + 1);
+			i = j;
+		} else if (c == '{' || c == '[') {
+			size_t j = i + 1;
+			while (j < len && is_ws(t[j]))
+				j++;
+			put(&b, &c, 1);
+			if (j < len && (t[j] == '}' || t[j] == ']')) {
+				put(&b, t + j, 1); /* {} and [] stay on one line */
+				i = j;
+			} else {
+				newline(&b, ++depth);
+			}
+		} else if (c == '}' || c == ']') {
+			newline(&b, --depth);
+			put(&b, &c, 1);
+		} else if (c == ',') {
+			put(&b, ",", 1);
+			newline(&b, depth);
+		} else if (c == ':') {
+			put(&b, ": ", 2);
+		} else {
+			put(&b, &c, 1);
+		}
+	}
+	return b.p;
+}
+
+char *ks_arch_pretty(const char *text, size_t len, const char *what, ks_err *err)
+{
+	json_t *doc = ks_json_parse(text, len, what, err), *arch;
+	char *out;
+
 	if (!doc)
 		return NULL;
-	arch = ks_arch_check(doc, path, err);
+	arch = ks_arch_check(doc, what, err);
+	if (!arch) {
+		json_decref(doc);
+		return NULL;
+	}
+	json_decref(arch);
+	/* Unwrap: the innermost string's content is the architecture's text. */
+	while (json_is_string(doc)) {
+		json_t *inner = ks_json_parse(json_string_value(doc), json_string_length(doc), what, err);
+		if (!json_is_string(inner)) {
+			out = reindent(json_string_value(doc), json_string_length(doc));
+			json_decref(inner);
+			json_decref(doc);
+			return out;
+		}
+		json_decref(doc);
+		doc = inner;
+	}
 	json_decref(doc);
-	return arch;
+	return reindent(text, len);
 }
 
 const char *ks_arch_source_name(const ks_open_opts *opts)

@@ -48,9 +48,21 @@ json_t *ks_arch_check(const json_t *doc, const char *what, ks_err *err);
  * HDF5) is an error. Nothing is unwrapped or checked here. */
 int ks_arch_read_text(const char *path, char **text, size_t *len, ks_err *err);
 
-/* The architecture at path, parsed and checked (ks_arch_check). Returns a
- * new reference or NULL. */
+/* Parses an architecture text (as ks_arch_read_text gives it) and checks it
+ * (ks_arch_check). Returns a new reference or NULL. */
+json_t *ks_arch_parse(const char *text, size_t len, const char *what, ks_err *err);
+
+/* The architecture at path, parsed and checked. Returns a new reference or
+ * NULL. */
 json_t *ks_arch_read(const char *path, ks_err *err);
+
+/* The architecture text indented by two spaces per level, as Python's
+ * json.dumps(indent=2) lays it out, with every string and number kept byte
+ * for byte (re-serialising would turn 0.1 into 0.10000000000000001). A
+ * text that is a JSON string wrapping the architecture is unwrapped first.
+ * Returns a malloc'd NUL-terminated text (owned by the caller), or NULL
+ * when text is not an architecture (err set). */
+char *ks_arch_pretty(const char *text, size_t len, const char *what, ks_err *err);
 
 /* The architecture ks_open_opts asks for: opts->config when set (checked),
  * else the file opts->config_path, else none. Returns 0 with *out a new

@@ -9,7 +9,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ks_h5.h"
 #include "ks_input.h"
+#include "ks_plan.h"
 #include "ks_util.h"
 
 /* Text inputs larger than this are refused (use .npy for big data). */
@@ -239,14 +241,90 @@ static int read_text(const char *path, char **buf, size_t *len, ks_err *err)
 	return 0;
 }
 
+/* ---- HDF5 datasets ---- */
+
+/* "FILE:/path" where FILE exists and is HDF5: the split point, else NULL. */
+static const char *h5_split(const char *spec)
+{
+	struct stat st;
+	for (const char *c = strrchr(spec, ':'); c; ) {
+		char *file = ks_xstrndup(spec, (size_t)(c - spec));
+		bool ok = stat(file, &st) == 0 && S_ISREG(st.st_mode) && ks_h5_sniff(file) >= 0;
+		free(file);
+		if (ok)
+			return c;
+		/* a dataset path may itself hold ':' ("dense/kernel:0"): try earlier colons */
+		const char *prev = NULL;
+		for (const char *q = spec; q < c; q++)
+			if (*q == ':')
+				prev = q;
+		c = prev;
+	}
+	return NULL;
+}
+
+static int load_h5(const char *spec, const char *colon, ks_array *out, ks_err *err)
+{
+	char *file = ks_xstrndup(spec, (size_t)(colon - spec));
+	const char *path = colon + 1;
+	int rank, rc = -1;
+	int64_t dims[KS_MAX_RANK], n;
+	ks_dtype dt;
+	char b[160];
+	hid_t f = ks_h5_open_path(file, err);
+
+	if (f == H5I_INVALID_HID)
+		goto done;
+	if (!*path) {
+		ks_fail(err, "%s: name a dataset after the colon, e.g. %s:/x", file, file);
+		goto done;
+	}
+	if (ks_h5_kind_of(f, path) != KS_H5_DATASET) {
+		ks_fail(err, "%s: no dataset '%s'", file, path);
+		goto done;
+	}
+	if (ks_h5_dataset_info(f, path, &rank, dims, &dt, err) < 0) {
+		ks_err_prefix(err, "%s", file);
+		goto done;
+	}
+	if (dt == KS_DT_STRING || dt == KS_DT_OTHER || dt == KS_DT_UNKNOWN) {
+		ks_fail(err, "%s: dataset '%s' is not numeric (%s)", file, path, ks_dtype_name(dt));
+		goto done;
+	}
+	if (!ks_numel(dims, rank, &n) || (uint64_t)n > ((uint64_t)1 << 30)) {
+		ks_fail(err, "%s: dataset '%s' of shape %s is too large", file, path,
+		        ks_shape_str(dims, rank, b, sizeof b));
+		goto done;
+	}
+	out->data = ks_xmalloc(sizeof(float) * (size_t)(n ? n : 1));
+	if (ks_h5_read_f32(f, path, out->data, n, err) < 0) {
+		ks_err_prefix(err, "%s", file);
+		ks_array_free(out);
+		goto done;
+	}
+	out->rank = rank;
+	memcpy(out->shape, dims, sizeof(int64_t) * (size_t)rank);
+	out->src_dtype = dt;
+	rc = 0;
+done:
+	if (f != H5I_INVALID_HID)
+		H5Fclose(f);
+	free(file);
+	return rc;
+}
+
 int ks_input_load(const char *spec, ks_array *out, ks_input_kind *kind, ks_err *err)
 {
 	struct stat st;
 	ks_input_kind k;
 	int rc;
+	const char *colon;
 
 	memset(out, 0, sizeof *out);
-	if (stat(spec, &st) == 0) {
+	if (stat(spec, &st) != 0 && (colon = h5_split(spec)) != NULL) {
+		k = KS_INPUT_H5;
+		rc = load_h5(spec, colon, out, err);
+	} else if (stat(spec, &st) == 0) {
 		FILE *f = fopen(spec, "rb");
 		unsigned char magic[6] = {0};
 		size_t got = 0;
@@ -257,6 +335,8 @@ int ks_input_load(const char *spec, ks_array *out, ks_input_kind *kind, ks_err *
 		if (got == 6 && memcmp(magic, "\x93NUMPY", 6) == 0) {
 			k = KS_INPUT_NPY;
 			rc = ks_npy_read(spec, out, err);
+		} else if (S_ISREG(st.st_mode) && ks_h5_sniff(spec) >= 0) {
+			return ks_fail(err, "%s: an HDF5 file: name the dataset to read, as %s:/x", spec, spec);
 		} else {
 			char *buf = NULL;
 			size_t len = 0;
@@ -376,9 +456,12 @@ int ks_input_generate(const ks_shape *shape, int64_t batch, bool random, uint64_
 		if (shape->d[k] < 0)
 			return ks_fail(err, "input %s has shape %s with an unknown dimension: give the data "
 			               "with --input instead", name, ks_shape_str(shape->d, shape->rank, b, sizeof b));
-	if (!ks_numel(out->shape, out->rank, &n) || (uint64_t)n > ((uint64_t)1 << 32))
-		return ks_fail(err, "input %s: shape %s is too large", name,
-		               ks_shape_str(out->shape, out->rank, b, sizeof b));
+	if (!ks_numel(out->shape, out->rank, &n) || (uint64_t)n > ((uint64_t)1 << 32) ||
+	    (uint64_t)n > ks_mem_budget() / sizeof(float))
+		return ks_fail(err, "input %s: shape %s is too large (%.3g GB; this machine allows %.1f GB)",
+		               name, ks_shape_str(out->shape, out->rank, b, sizeof b),
+		               n >= 0 ? (double)n * sizeof(float) / 1e9 : INFINITY,
+		               (double)ks_mem_budget() / 1e9);
 	out->data = ks_xcalloc((size_t)(n ? n : 1), sizeof(float));
 	out->src_dtype = KS_DT_F32;
 	if (random) {
@@ -387,6 +470,354 @@ int ks_input_generate(const ks_shape *shape, int64_t batch, bool random, uint64_
 			double u = (double)(splitmix(&s) >> 11) * 0x1.0p-53;
 			double v = lo + (hi - lo) * u;
 			out->data[i] = integers ? (float)floor(v) : (float)v;
+		}
+	}
+	return 0;
+}
+
+/* ---- class names ---- */
+
+int ks_input_read_names(const char *path, char ***names, int *n, ks_err *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+
+	*names = NULL;
+	*n = 0;
+	if (read_text(path, &buf, &len, err) < 0)
+		return -1;
+	for (char *p = buf; p < buf + len;) {
+		char *eol = memchr(p, '\n', (size_t)(buf + len - p));
+		size_t l = eol ? (size_t)(eol - p) : (size_t)(buf + len - p);
+		size_t t = l;
+		while (t > 0 && (p[t - 1] == '\r'))
+			t--;
+		/* a trailing empty line is the file's end, not a class */
+		if (!(t == 0 && !eol) && !(t == 0 && eol && eol + 1 >= buf + len)) {
+			*names = ks_xrealloc(*names, sizeof(char *) * (size_t)(*n + 1));
+			(*names)[(*n)++] = ks_xstrndup(p, t);
+		}
+		p += l + (eol ? 1 : 0);
+	}
+	free(buf);
+	return 0;
+}
+
+void ks_input_free_names(char **names, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* ---- labelled CSV ---- */
+
+/* The separator of a labelled CSV: the first of , ; tab found in the first
+ * line, else whitespace (0). */
+static char pick_sep(const char *line)
+{
+	for (const char *c = ",;\t"; *c; c++)
+		if (strchr(line, *c))
+			return *c;
+	return 0;
+}
+
+/* Splits line in place into at most max tokens (trimmed, surrounding double
+ * quotes removed). Returns the count, or -1 when there are more than max. */
+static int split_row(char *line, char sep, char **tok, int max)
+{
+	int n = 0;
+	char *p = line;
+	while (*p) {
+		if (!sep)
+			while (*p == ' ' || *p == '\t' || *p == '\r')
+				p++;
+		if (!*p && !sep)
+			break;
+		char *start = p, *end;
+		if (sep) {
+			end = strchr(p, sep);
+			if (!end)
+				end = p + strlen(p);
+		} else {
+			end = start + strcspn(start, " \t\r");
+		}
+		bool more = sep && *end == sep;
+		char at = *end;
+		*end = '\0';
+		while (*start == ' ' || *start == '\t')
+			start++;
+		for (char *q = end; q > start && (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\r');)
+			*--q = '\0';
+		size_t tl = strlen(start);
+		if (tl >= 2 && start[0] == '"' && start[tl - 1] == '"') {
+			start[tl - 1] = '\0';
+			start++;
+		}
+		if (n >= max)
+			return -1;
+		tok[n++] = start;
+		p = at ? end + 1 : end;
+		if (!more && sep)
+			break;
+		if (more && !*p) {
+			if (n >= max)
+				return -1;
+			tok[n++] = p; /* a trailing separator: one empty last field */
+		}
+	}
+	return n;
+}
+
+static bool is_number(const char *s, float *out)
+{
+	const char *q = s;
+	return parse_number(&q, out) == 0 && !*q;
+}
+
+#define MAX_COLUMNS 65536
+
+int ks_input_load_labelled(const char *path, const char *column, char *const *names, int n_names,
+                           ks_array *x, ks_array *y, char **label_col, ks_err *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	char **tok = NULL;
+	fvec xs = {0}, ys = {0};
+	int cols = -1, lc = -1;
+	int64_t rows = 0;
+	size_t line_no = 0;
+	bool header_seen = false;
+	char sep = 0;
+
+	memset(x, 0, sizeof *x);
+	memset(y, 0, sizeof *y);
+	*label_col = NULL;
+	if (read_text(path, &buf, &len, err) < 0)
+		return -1;
+	tok = ks_xmalloc(sizeof(char *) * MAX_COLUMNS);
+	for (char *p = buf; p < buf + len;) {
+		char *eol = memchr(p, '\n', (size_t)(buf + len - p));
+		char *next = eol ? eol + 1 : buf + len;
+		if (eol)
+			*eol = '\0';
+		line_no++;
+		if (!sep && line_no == 1)
+			sep = pick_sep(p);
+		bool blank = p[strspn(p, " \t\r")] == '\0';
+		char *line = p;
+		p = next;
+		if (blank)
+			continue;
+		int n = split_row(line, sep, tok, MAX_COLUMNS);
+		if (n < 0) {
+			ks_fail(err, "%s: line %zu has more than %d columns", path, line_no, MAX_COLUMNS);
+			goto fail;
+		}
+		if (lc < 0) {
+			/* the first row settles the label column: a header name, else an index */
+			float v;
+			bool header = false;
+			for (int i = 0; i < n && !header; i++)
+				header = !is_number(tok[i], &v);
+			if (header && !header_seen) {
+				for (int i = 0; i < n && lc < 0; i++)
+					if (strcmp(tok[i], column) == 0)
+						lc = i;
+				header_seen = true;
+				if (lc >= 0) {
+					*label_col = ks_xstrdup(tok[lc]);
+					cols = n;
+					continue;
+				}
+			}
+			char *end;
+			long idx = strtol(column, &end, 10);
+			if (end == column || *end) {
+				ks_fail(err, "%s: no column '%s'%s", path, column,
+				        header_seen ? " in the header" : " (the file has no header: give a column number)");
+				goto fail;
+			}
+			if (idx < 0)
+				idx += n;
+			if (idx < 0 || idx >= n) {
+				ks_fail(err, "%s: column %s does not exist (rows have %d columns)", path, column, n);
+				goto fail;
+			}
+			lc = (int)idx;
+			cols = n;
+			if (header) /* the header row itself */
+				continue;
+		}
+		if (n != cols) {
+			ks_fail(err, "%s: line %zu has %d values but earlier rows have %d", path, line_no, n, cols);
+			goto fail;
+		}
+		for (int i = 0; i < n; i++) {
+			float v;
+			if (i == lc) {
+				int k = -1;
+				for (int j = 0; j < n_names && k < 0; j++)
+					if (strcmp(tok[i], names[j]) == 0)
+						k = j;
+				if (k >= 0) {
+					fpush(&ys, (float)k);
+				} else if (is_number(tok[i], &v)) {
+					fpush(&ys, v);
+				} else {
+					ks_fail(err, n_names ? "%s: line %zu: label '%.40s' is not among the class names"
+					                     : "%s: line %zu: label '%.40s' is a name: give --labels NAMES.txt "
+					                       "(class names in output order)", path, line_no, tok[i]);
+					goto fail;
+				}
+				continue;
+			}
+			if (!is_number(tok[i], &v)) {
+				ks_fail(err, "%s: line %zu: '%.24s' is not a number", path, line_no, tok[i]);
+				goto fail;
+			}
+			fpush(&xs, v);
+		}
+		rows++;
+	}
+	if (rows == 0) {
+		ks_fail(err, "%s: no data rows", path);
+		goto fail;
+	}
+	if (cols < 2) {
+		ks_fail(err, "%s: only the label column; no features", path);
+		goto fail;
+	}
+	free(buf);
+	free(tok);
+	x->rank = 2;
+	x->shape[0] = rows;
+	x->shape[1] = cols - 1;
+	x->data = xs.v;
+	x->src_dtype = KS_DT_F32;
+	y->rank = 1;
+	y->shape[0] = rows;
+	y->data = ys.v;
+	y->src_dtype = KS_DT_F32;
+	if (!*label_col)
+		*label_col = ks_xasprintf("%d", lc);
+	return 0;
+fail:
+	free(buf);
+	free(tok);
+	free(xs.v);
+	free(ys.v);
+	free(*label_col);
+	*label_col = NULL;
+	return -1;
+}
+
+/* ---- model inputs ---- */
+
+const char *ks_input_name(const ks_model *m, int i)
+{
+	int li = i >= 0 && i < m->n_inputs ? m->inputs[i].layer : -1;
+	return li >= 0 && li < m->n_layers ? m->layers[li].name : "?";
+}
+
+/* A string in Keras 1/2, a DTypePolicy object in Keras 3. */
+const char *ks_input_dtype(const ks_model *m, int i)
+{
+	int li = i >= 0 && i < m->n_inputs ? m->inputs[i].layer : -1;
+	if (li < 0 || li >= m->n_layers)
+		return NULL;
+	const json_t *d = json_object_get(m->layers[li].config, "dtype");
+	if (json_is_object(d))
+		d = json_object_get(json_object_get(d, "config"), "name");
+	return json_is_string(d) ? json_string_value(d) : NULL;
+}
+
+int64_t ks_input_vocab(const ks_model *m, int i)
+{
+	int li = i >= 0 && i < m->n_inputs ? m->inputs[i].layer : -1;
+	for (int l = 0; li >= 0 && l < m->n_layers; l++) {
+		const ks_layer *L = &m->layers[l];
+		if (!L->class_name || strcmp(L->class_name, "Embedding") != 0)
+			continue;
+		for (int n = 0; n < L->n_nodes; n++)
+			for (int k = 0; k < L->nodes[n].n_in; k++)
+				if (L->nodes[n].in[k].layer == li) {
+					json_t *v = json_object_get(L->config, "input_dim");
+					return json_is_integer(v) ? json_integer_value(v) : 0;
+				}
+	}
+	return 0;
+}
+
+int ks_input_check_for_model(const ks_model *m, int i, ks_array *a, bool allow_reshape, ks_err *err)
+{
+	ks_shape want;
+	ks_err ignored;
+	const char *name = ks_input_name(m, i);
+
+	/* without a declared shape the data is taken as given, batch first */
+	if (ks_model_input_shape(m, i, &want, &ignored) == 0) {
+		if (ks_input_fit(a, &want, allow_reshape, name, err) < 0)
+			return -1;
+	} else if (a->rank < 1) {
+		return ks_fail(err, "input %s: the data needs a batch axis", name);
+	}
+	if (ks_input_check_dtype(a, ks_input_dtype(m, i), name, err) < 0)
+		return -1;
+	/* Keras rejects ids outside an Embedding's vocabulary (on CPU); the
+	 * kernel would write NaN rows, so say it up front */
+	int64_t vocab = ks_input_vocab(m, i), cnt = ks_array_numel(a);
+	for (int64_t k = 0; vocab > 0 && k < cnt; k++) {
+		float v = a->data[k];
+		if (!(v > -1.0f && v < (float)vocab))
+			return ks_fail(err, "input %s feeds an Embedding with input_dim %lld, but value %lld "
+			               "of the data is %g", name, (long long)vocab, (long long)k, (double)v);
+	}
+	return 0;
+}
+
+int ks_input_for_model(const ks_model *m, const ks_input_req *o, ks_array *arr, const char **src,
+                       ks_err *err)
+{
+	int n = m->n_inputs;
+
+	if (o->n_specs && o->n_specs != n)
+		return ks_fail(err, "the model takes %d input%s (%s%s) but %d --input %s given", n,
+		               n == 1 ? "" : "s", n > 0 ? ks_input_name(m, 0) : "", n > 1 ? ", ..." : "",
+		               o->n_specs, o->n_specs == 1 ? "was" : "were");
+	for (int i = 0; i < n; i++) {
+		if (o->n_specs) {
+			ks_input_kind kind;
+			if (ks_input_load(o->specs[i], &arr[i], &kind, err) < 0)
+				return -1;
+			src[i] = kind == KS_INPUT_NPY ? "npy" : kind == KS_INPUT_CSV ? "csv"
+			         : kind == KS_INPUT_H5 ? "hdf5" : "literal";
+			if (ks_input_check_for_model(m, i, &arr[i], kind == KS_INPUT_CSV, err) < 0)
+				return -1;
+			if (i > 0 && arr[i].shape[0] != arr[0].shape[0])
+				return ks_fail(err, "inputs have different batch sizes (%lld and %lld)",
+				               (long long)arr[0].shape[0], (long long)arr[i].shape[0]);
+		} else {
+			ks_shape want;
+			if (ks_model_input_shape(m, i, &want, err) < 0)
+				return -1;
+			/* random ids below the vocabulary for Embedding inputs, small
+			 * whole numbers for other integer inputs, else uniform [-1, 1) */
+			int64_t vocab = o->random ? ks_input_vocab(m, i) : 0;
+			bool ints = vocab > 0 || ks_input_dtype_is_integer(ks_input_dtype(m, i));
+			float hi = vocab > 0 ? (float)vocab : ints ? 10.0f : 1.0f;
+			src[i] = o->random ? "random" : "zeros";
+			if (o->shapes_only) {
+				memset(&arr[i], 0, sizeof arr[i]);
+				arr[i].rank = want.rank;
+				memcpy(arr[i].shape, want.d, sizeof(int64_t) * (size_t)want.rank);
+				arr[i].shape[0] = o->batch;
+				continue;
+			}
+			if (ks_input_generate(&want, o->batch, o->random, o->seed + (uint64_t)i,
+			                      ints ? 0.0f : -1.0f, hi, ints, ks_input_name(m, i), &arr[i],
+			                      err) < 0)
+				return -1;
 		}
 	}
 	return 0;

@@ -16,9 +16,9 @@
 
 #include "ks_graph.h"
 #include "ks_h5.h"
-#include "ks_keras3.h"
-#include "ks_legacy.h"
+#include "ks_formats.h"
 #include "ks_model.h"
+#include "ks_index.h"
 #include "ks_util.h"
 
 /* ---- names ---------------------------------------------------------------- */
@@ -76,6 +76,7 @@ ks_model *ks_model_new(const char *path)
 {
 	ks_model *m = ks_xcalloc(1, sizeof *m);
 	m->file = H5I_INVALID_HID;
+	m->layer_index = ks_xcalloc(1, sizeof *m->layer_index);
 	m->path = path ? ks_xstrdup(path) : NULL;
 	return m;
 }
@@ -202,6 +203,9 @@ void ks_model_free(ks_model *m)
 	for (int i = 0; i < m->n_warnings; i++)
 		free(m->warnings[i]);
 	free(m->warnings);
+	if (m->layer_index)
+		ks_index_free(m->layer_index);
+	free(m->layer_index);
 	/* The file must be closed before the image it may live in is released. */
 	if (m->owns_file && m->file >= 0)
 		H5Fclose(m->file);
@@ -210,14 +214,6 @@ void ks_model_free(ks_model *m)
 }
 
 /* ---- open ----------------------------------------------------------------- */
-
-/* A Keras 3 style weights tree at the root of an HDF5 file. */
-static bool looks_keras3_weights(hid_t f)
-{
-	return ks_h5_kind_of(f, "layers") == KS_H5_GROUP ||
-	       ks_h5_kind_of(f, "_layer_checkpoint_dependencies") == KS_H5_GROUP ||
-	       ks_h5_kind_of(f, "vars") == KS_H5_GROUP;
-}
 
 static bool ext_is(const char *path, const char *ext)
 {
@@ -248,27 +244,34 @@ static ks_model *open_unprobed(const char *path, const ks_open_opts *opts,
                                const unsigned char *head, ssize_t got, ks_err *err)
 {
 	ks_model *m = ks_model_new(path);
+	const ks_format_loader *f;
+	bool zip = is_zip(head, got);
 	int rc;
 
-	if (is_zip(head, got)) {
-		rc = ks_keras3_load_zip(m, opts, err);
-	} else if (ks_h5_sniff(path) >= 0) {
+	if (!zip && ks_h5_sniff(path) < 0) {
+		ks_model_free(m);
+		ks_fail(err, "%s: not a Keras model file (neither HDF5 nor a zip archive)", path);
+		return NULL;
+	}
+	if (!zip) {
 		m->file = ks_h5_open_path(path, err);
 		if (m->file < 0) {
 			ks_model_free(m);
 			return NULL;
 		}
 		m->owns_file = true;
-		if (ks_legacy_detect(m->file))
-			rc = ks_legacy_load(m, opts, err);
-		else if (looks_keras3_weights(m->file))
-			rc = ks_keras3_load_weights(m, opts, err);
-		else {
-			m->format = KS_FMT_PLAIN_H5;
-			rc = 0;
-		}
+	}
+	for (f = ks_format_loaders; f->load; f++)
+		if (f->container == (zip ? KS_CONTAINER_ZIP : KS_CONTAINER_H5) &&
+		    (!f->detect || f->detect(m->file)))
+			break;
+	if (f->load) {
+		rc = f->load(m, opts, err);
+	} else if (zip) {
+		rc = ks_fail(err, "%s: a zip archive, but not a Keras .keras file", path);
 	} else {
-		rc = ks_fail(err, "%s: not a Keras model file (neither HDF5 nor a zip archive)", path);
+		m->format = KS_FMT_PLAIN_H5;
+		rc = 0;
 	}
 	if (rc < 0) {
 		ks_model_free(m);
@@ -327,10 +330,71 @@ static herr_t probe_object(hid_t f, const char *name, const H5O_info_t *info, vo
 	return 0;
 }
 
+/* Sanitizer builds reserve terabytes of address space for their shadow
+ * memory: an address-space limit would fail every allocation there. */
+#if defined(__SANITIZE_ADDRESS__)
+#define KS_PROBE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KS_PROBE_ASAN 1
+#endif
+#endif
+
+/* libhdf5 reports a failed allocation as an error of class H5E_RESOURCE:
+ * the probe watches for it, since libhdf5 returns an error instead of
+ * dying when the memory limit below refuses it. */
+static bool probe_out_of_memory;
+
+static herr_t probe_error_frame(unsigned n, const H5E_error2_t *e, void *ud)
+{
+	(void)n;
+	(void)ud;
+	if (e->maj_num == H5E_RESOURCE)
+		probe_out_of_memory = true;
+	return 0;
+}
+
+static herr_t probe_error(hid_t stack, void *ud)
+{
+	(void)ud;
+	H5Ewalk2(stack, H5E_WALK_DOWNWARD, probe_error_frame, NULL);
+	return 0;
+}
+
+/* Limits of the probe child. libhdf5 loops on some damaged structures (a
+ * global heap, hard-link cycles) and allocates gigabytes on others (corrupt
+ * variable-length strings), where h5dump gives up at once: a damaged file
+ * must be refused within seconds. Walking the metadata of a sound file
+ * takes milliseconds of CPU; a .keras archive is loaded whole (configs,
+ * graph), which takes about half a second for 60,000 layers. The wall-clock
+ * alarm covers a stalled disk (metadata is kilobytes, even of big models). */
+#define KS_PROBE_CPU_SECONDS 2
+#define KS_PROBE_WALL_SECONDS 8
+
+static void probe_limits(const char *path)
+{
+	struct stat st;
+	uint64_t as = (uint64_t)1 << 30; /* libraries and metadata */
+
+	setrlimit(RLIMIT_CPU, &(struct rlimit){KS_PROBE_CPU_SECONDS, KS_PROBE_CPU_SECONDS + 1});
+	alarm(KS_PROBE_WALL_SECONDS);
+#ifndef KS_PROBE_ASAN
+	/* A zip's weights file is held in memory: room for it, twice. */
+	if (stat(path, &st) == 0 && st.st_size > 0)
+		as += 3 * (uint64_t)st.st_size;
+	if (as < ks_mem_budget())
+		setrlimit(RLIMIT_AS, &(struct rlimit){(rlim_t)as, (rlim_t)as});
+#else
+	(void)path;
+	(void)st;
+	(void)as;
+#endif
+}
+
 static void probe_child(const char *path, const ks_open_opts *opts, const unsigned char *head,
                         ssize_t got)
 {
-	static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGALRM, SIGPIPE};
+	static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGALRM, SIGPIPE, SIGXCPU};
 	ks_err e;
 	ks_model *m;
 
@@ -340,16 +404,20 @@ static void probe_child(const char *path, const ks_open_opts *opts, const unsign
 		signal(fatal[i], SIG_DFL);
 	setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0});
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#ifndef KS_PROBE_ASAN
 	{
 		/* glibc reports heap corruption on stderr before aborting; the
-		 * parent says it in one line instead. */
+		 * parent says it in one line instead. (Sanitizer builds keep
+		 * stderr: a report from code that runs only here must show.) */
 		int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 		if (devnull >= 0) {
 			dup2(devnull, STDERR_FILENO);
 			close(devnull);
 		}
 	}
-	alarm(120); /* generous: a legit model on a slow disk must never be refused */
+#endif
+	probe_limits(path);
+	ks_hdf5_error_hook(probe_error);
 	if (is_zip(head, got)) {
 		/* The zip side is our own code up to the HDF5 image: load it all. */
 		m = open_unprobed(path, opts, head, got, &e);
@@ -370,7 +438,7 @@ static void probe_child(const char *path, const ks_open_opts *opts, const unsign
 			H5Fclose(f);
 		}
 	}
-	_exit(0);
+	_exit(probe_out_of_memory ? 3 : 0);
 }
 
 static bool probe_enabled(void)
@@ -400,7 +468,7 @@ static int probe(const char *path, const ks_open_opts *opts, const unsigned char
 		return ks_fail(err, "%s: damaged HDF5 structure (reading its metadata exhausts memory)",
 		               path);
 	if (WIFSIGNALED(status)) {
-		if (WTERMSIG(status) == SIGALRM)
+		if (WTERMSIG(status) == SIGALRM || WTERMSIG(status) == SIGXCPU)
 			return ks_fail(err, "%s: damaged HDF5 structure (reading its metadata does not finish)",
 			               path);
 		return ks_fail(err, "%s: damaged HDF5 structure (the HDF5 library crashed reading it: %s)",
@@ -449,13 +517,37 @@ ks_model *ks_model_open(const char *path, const ks_open_opts *opts, ks_err *err)
 
 /* ---- lookup ----------------------------------------------------------------- */
 
-ks_layer *ks_model_find_layer(const ks_model *m, const char *name, bool deep)
+static const char *layer_name(const void *layers, int i)
+{
+	return ((const ks_layer *)layers)[i].name;
+}
+
+int ks_model_layer_index(const ks_model *m, const char *name)
 {
 	if (!m || !name)
+		return -1;
+	if (!m->layer_index) {
+		for (int i = 0; i < m->n_layers; i++)
+			if (m->layers[i].name && strcmp(m->layers[i].name, name) == 0)
+				return i;
+		return -1;
+	}
+	/* The index belongs to the model, not to the caller's view of it: the
+	 * struct it points to is updated even through a const model. */
+	if (m->layer_index->count > m->n_layers)
+		ks_index_clear(m->layer_index);
+	ks_index_extend(m->layer_index, m->layers, m->n_layers, layer_name);
+	return ks_index_find(m->layer_index, m->layers, layer_name, name);
+}
+
+ks_layer *ks_model_find_layer(const ks_model *m, const char *name, bool deep)
+{
+	int at = ks_model_layer_index(m, name);
+
+	if (at >= 0)
+		return &m->layers[at];
+	if (!m || !name)
 		return NULL;
-	for (int i = 0; i < m->n_layers; i++)
-		if (strcmp(m->layers[i].name, name) == 0)
-			return &m->layers[i];
 	if (deep)
 		for (int i = 0; i < m->n_layers; i++) {
 			ks_layer *L = ks_model_find_layer(m->layers[i].inner, name, true);
@@ -579,6 +671,63 @@ const ks_weight *ks_model_find_weight(const ks_model *m, const char *spec, const
 	return w ? w : find_optimizer(m, spec);
 }
 
+/* ---- "did you mean" ------------------------------------------------------ */
+
+typedef struct names {
+	char **v;
+	size_t n;
+} names;
+
+static void names_add(names *l, char *s)
+{
+	if (l->n % 64 == 0)
+		l->v = ks_xrealloc(l->v, sizeof(char *) * (l->n + 64));
+	l->v[l->n++] = s;
+}
+
+/* Every layer as "prefix/name" (nested too) and, with weights, every weight
+ * as "layer/weight". */
+static void collect_names(const ks_model *m, const char *prefix, bool weights, names *l, int depth)
+{
+	for (int i = 0; m && depth < 16 && i < m->n_layers; i++) {
+		const ks_layer *L = &m->layers[i];
+		char *lp = prefix ? ks_xasprintf("%s/%s", prefix, L->name) : ks_xstrdup(L->name);
+		if (weights) {
+			for (int k = 0; k < L->n_weights; k++)
+				names_add(l, ks_xasprintf("%s/%s", lp, L->weights[k].name));
+			collect_names(L->inner, lp, weights, l, depth + 1);
+			free(lp);
+		} else {
+			if (!prefix)
+				collect_names(L->inner, NULL, weights, l, depth + 1);
+			names_add(l, lp);
+		}
+	}
+}
+
+static const char *suggest(const ks_model *m, const char *word, bool weights, char *buf, size_t size)
+{
+	names l = {0};
+	collect_names(m, NULL, weights, &l, 0);
+	const char *near = ks_suggest(word, (const char *const *)l.v, l.n);
+	if (near)
+		snprintf(buf, size, "%s", near);
+	for (size_t i = 0; i < l.n; i++)
+		free(l.v[i]);
+	free(l.v);
+	return near ? buf : NULL;
+}
+
+const char *ks_model_suggest_layer(const ks_model *m, const char *name, char *buf, size_t size)
+{
+	return suggest(m, name, false, buf, size);
+}
+
+const char *ks_model_suggest_weight(const ks_model *m, const char *spec, char *buf, size_t size)
+{
+	return suggest(m, spec, true, buf, size);
+}
+
 /* ---- reading ------------------------------------------------------------- */
 
 static const ks_model *root_of(const ks_model *m)
@@ -644,13 +793,13 @@ int ks_weight_read(const ks_model *m, const ks_weight *w, float *dst, ks_err *er
 static void copy_box(const float *src, const int64_t *shape, int rank, const int64_t *start,
                      const int64_t *count, float *dst)
 {
-	int64_t idx[KS_MAX_RANK] = {0}, total, stride[KS_MAX_RANK];
+	int64_t idx[KS_MAX_RANK] = {0}, total, stride[KS_MAX_RANK], s = 1;
 
 	if (!ks_numel(count, rank, &total) || total == 0)
 		return;
-	for (int i = rank - 1, s = 1; i >= 0; i--) {
+	for (int i = rank - 1; i >= 0; i--) {
 		stride[i] = s;
-		s *= (int)shape[i];
+		s *= shape[i];
 	}
 	for (int64_t o = 0; o < total; o++) {
 		int64_t off = 0;

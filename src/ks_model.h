@@ -135,6 +135,8 @@ typedef struct ks_model {
 	json_t *owned_json;     /* keeps parsed documents alive; internal */
 	char **warnings;        /* layout oddities noticed while loading (for doctor) */
 	int n_warnings;
+	struct ks_index *layer_index; /* internal: names of layers[] hashed, grown lazily by
+	                               * ks_model_layer_index; NULL in models built by hand */
 } ks_model;
 
 /* How a weights-only file's weights are matched to the layers of an
@@ -166,6 +168,12 @@ typedef struct ks_open_opts {
 ks_model *ks_model_open(const char *path, const ks_open_opts *opts, ks_err *err);
 void ks_model_free(ks_model *m);
 
+/* Position of the top-level layer called name in m->layers, or -1. O(1): the
+ * first call after layers were added indexes them (ks_index.h), so callers
+ * may look names up inside loops. A layer's name must not change once
+ * n_layers counts it. */
+int ks_model_layer_index(const ks_model *m, const char *name);
+
 /* Finds a layer by name (searching nested models too when deep). Returns NULL if absent. */
 ks_layer *ks_model_find_layer(const ks_model *m, const char *name, bool deep);
 
@@ -174,6 +182,12 @@ ks_layer *ks_model_find_layer(const ks_model *m, const char *name, bool deep);
  * slot by its HDF5 path, stored name or shown name ("Adam/dense/kernel/m").
  * *owner receives its layer (NULL for optimizer slots). */
 const ks_weight *ks_model_find_weight(const ks_model *m, const char *spec, const ks_layer **owner);
+
+/* "Did you mean": the layer name (nested layers also as "outer/inner") or
+ * the weight ("layer/weight") closest to a mistyped one (ks_suggest), written
+ * into buf; NULL when nothing is close. */
+const char *ks_model_suggest_layer(const ks_model *m, const char *name, char *buf, size_t size);
+const char *ks_model_suggest_weight(const ks_model *m, const char *spec, char *buf, size_t size);
 
 /* Reads a whole weight converted to float32 into dst (ks_numel(shape) floats). */
 int ks_weight_read(const ks_model *m, const ks_weight *w, float *dst, ks_err *err);

@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ks_guess.h"
 #include "ks_h5.h"
 #include "ks_plan.h"
+#include "ks_esc.h"
 #include "ks_report.h"
 #include "ks_slice.h"
 #include "ks_stats.h"
@@ -33,6 +35,23 @@ const char *ks_report_bytes(int64_t n, char *buf, size_t size)
 	return buf;
 }
 
+const char *ks_report_count(int64_t n, char *buf, size_t size)
+{
+	char digits[32];
+	int len = snprintf(digits, sizeof digits, "%lld", (long long)(n < 0 ? -n : n));
+	size_t o = 0;
+	if (n < 0 && o + 1 < size)
+		buf[o++] = '-';
+	for (int i = 0; i < len && o + 1 < size; i++) {
+		if (i > 0 && (len - i) % 3 == 0 && o + 1 < size)
+			buf[o++] = ',';
+		if (o + 1 < size)
+			buf[o++] = digits[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 double ks_report_f32(float x)
 {
 	char buf[32];
@@ -57,6 +76,23 @@ static json_t *shape_json(const int64_t *d, int rank)
 
 /* Names come from the file and may not be UTF-8, which jansson refuses:
  * such bytes become '?' rather than losing the key. NULL gives null. */
+/* Text output shows names, paths and config values from the file escaped
+ * (ks_esc.h). E() hands out the escaped form, or the string itself when it is
+ * clean; the copies live until the public entry point returns (each frees
+ * them through done()). JSON output takes the raw strings: jansson escapes. */
+static ks_esc_pool escaped;
+
+static const char *E(const char *s)
+{
+	return ks_esc_s(&escaped, s);
+}
+
+static int done(int rc)
+{
+	ks_esc_pool_free(&escaped);
+	return rc;
+}
+
 static json_t *jstr(const char *s)
 {
 	if (!s)
@@ -178,8 +214,20 @@ typedef struct srows {
 	int n, cap;
 } srows;
 
+/* Cells hold names from the file: stored escaped (the widths follow). */
+static char *esc_cell(char *s)
+{
+	if (!ks_esc_needed(s))
+		return s;
+	char *e = ks_esc(s);
+	free(s);
+	return e;
+}
+
 static void add_row(srows *rs, char *layer, char *shape, char *params, char *conn)
 {
+	layer = esc_cell(layer);
+	conn = esc_cell(conn);
 	if (rs->n == rs->cap) {
 		rs->cap = rs->cap ? rs->cap * 2 : 16;
 		rs->v = ks_xrealloc(rs->v, (size_t)rs->cap * sizeof *rs->v);
@@ -195,8 +243,32 @@ static char *shape_text(const ks_shape *s)
 	return ks_xstrdup(ks_shape_str(s->d, s->rank, buf, sizeof buf));
 }
 
+/* A guessed class (no architecture): {"classes": [...], "why": "..."}. */
+static void add_guess_json(json_t *o, const ks_layer *l)
+{
+	ks_guess g;
+	json_t *a;
+	if (!ks_guess_class(l, &g))
+		return;
+	a = json_array();
+	for (int i = 0; i < g.n; i++)
+		json_array_append_new(a, json_string(g.classes[i]));
+	json_object_set_new(o, "class_guess", json_pack("{s:o, s:b, s:s}", "classes", a,
+	                                                "unambiguous", g.n == 1, "why", g.why));
+}
+
+static bool any_guess(const ks_model *m)
+{
+	ks_guess g;
+	for (int i = 0; i < m->n_layers; i++)
+		if (ks_guess_class(&m->layers[i], &g))
+			return true;
+	return false;
+}
+
 static void collect_rows(const ks_model *m, int depth, bool conn_col, srows *rs)
 {
+	char cls[160];
 	ks_shape *shapes = ks_xcalloc((size_t)(m->n_layers ? m->n_layers : 1), sizeof *shapes);
 	for (int i = 0; i < m->n_layers; i++)
 		shapes[i].rank = -1;
@@ -204,10 +276,16 @@ static void collect_rows(const ks_model *m, int depth, bool conn_col, srows *rs)
 		ks_infer_layer_shapes(m, shapes);
 	for (int i = 0; i < m->n_layers; i++) {
 		const ks_layer *l = &m->layers[i];
+		char cnt[40];
+		/* Sequential.layers (and so Keras' summary) omits the InputLayer at
+		 * the bottom of the stack, in every Keras version */
+		if (i == 0 && is_sequential(m) && l->class_name && strcmp(l->class_name, "InputLayer") == 0)
+			continue;
 		char *conn = conn_col && !is_sequential(m) ? connections(m, l) : ks_xstrdup("");
-		add_row(rs, ks_xasprintf("%*s%s (%s)%s", 2 * depth, "", l->name, l->class_name,
+		add_row(rs, ks_xasprintf("%*s%s (%s)%s", 2 * depth, "", l->name,
+		                         ks_layer_class_label(l, cls, sizeof cls),
 		                         l->trainable ? "" : " [frozen]"),
-		        shape_text(&shapes[i]), ks_xasprintf("%lld", (long long)l->params), conn);
+		        shape_text(&shapes[i]), ks_xstrdup(ks_report_count(l->params, cnt, sizeof cnt)), conn);
 		if (l->inner)
 			collect_rows(l->inner, depth + 1, conn_col, rs);
 	}
@@ -227,6 +305,7 @@ static json_t *summary_layers_json(const ks_model *m)
 		json_t *o = json_object();
 		json_object_set_new(o, "name", jstr(l->name));
 		json_object_set_new(o, "class_name", jstr(l->class_name));
+		add_guess_json(o, l);
 		json_object_set_new(o, "params", json_integer(l->params));
 		json_object_set_new(o, "output_shape",
 		                    shapes[i].rank < 0 ? json_null() : shape_json(shapes[i].d, shapes[i].rank));
@@ -317,13 +396,13 @@ static int plain_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 		return dump_json(out, d, err);
 	}
 	fprintf(out, "%s: not a Keras model but a plain HDF5 file with %lld group%s and %lld dataset%s\n"
-	        "(%lld values). 'kerascope ls' shows its tree.\n", m->path ? m->path : "?",
+	        "(%lld values). 'kerascope ls' shows its tree.\n", m->path ? E(m->path) : "?",
 	        (long long)c.groups, c.groups == 1 ? "" : "s", (long long)c.datasets,
 	        c.datasets == 1 ? "" : "s", (long long)c.values);
 	return 0;
 }
 
-int ks_report_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
+static int summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 {
 	int64_t tb = 0, fb = 0, nt = 0;
 	char b1[32], b2[32], b3[32], b4[32];
@@ -372,18 +451,20 @@ int ks_report_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 		total += 2 + (int)strlen("Connected to") + 8;
 
 	if (m->name || m->class_name)
-		fprintf(out, "Model: \"%s\" (%s)\n", m->name ? m->name : "?", model_title(m));
+		fprintf(out, "Model: \"%s\" (%s)\n", m->name ? E(m->name) : "?", E(model_title(m)));
 	else
 		fputs("Model: weights only\n", out);
-	fprintf(out, "File: %s (%s", m->path ? m->path : "?", ks_format_name(m->format));
+	fprintf(out, "File: %s (%s", m->path ? E(m->path) : "?", ks_format_name(m->format));
 	if (m->keras_version)
-		fprintf(out, ", Keras %s", m->keras_version);
+		fprintf(out, ", Keras %s", E(m->keras_version));
 	if (m->backend)
-		fprintf(out, ", %s", m->backend);
+		fprintf(out, ", %s", E(m->backend));
 	fputs(")\n", out);
 	if (!m->model_config)
-		fputs("No architecture in the file: classes and shapes are unknown "
-		      "(give --config ARCH.json).\n", out);
+		fputs(any_guess(m) ? "No architecture in the file: shapes are unknown, and a class ending "
+		                     "in '?' is guessed\nfrom the weight names (give --config ARCH).\n"
+		                   : "No architecture in the file: classes and shapes are unknown "
+		                     "(give --config ARCH.json).\n", out);
 	for (int i = 0; i < total; i++)
 		fputc('_', out);
 	fprintf(out, "\n%-*s  %-*s  %*s%s\n", w0, "Layer (type)", w1, "Output Shape", w2, "Param #",
@@ -405,14 +486,15 @@ int ks_report_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 	free(rs.v);
 	for (int i = 0; i < total; i++)
 		fputc('=', out);
-	fprintf(out, "\nTotal params: %lld (%s)\n", (long long)m->total_params,
+	char c1[40];
+	fprintf(out, "\nTotal params: %s (%s)\n", ks_report_count(m->total_params, c1, sizeof c1),
 	        ks_report_bytes(m->weight_bytes, b1, sizeof b1));
-	fprintf(out, "Trainable params: %lld (%s)\n", (long long)m->trainable_params,
+	fprintf(out, "Trainable params: %s (%s)\n", ks_report_count(m->trainable_params, c1, sizeof c1),
 	        ks_report_bytes(tb, b2, sizeof b2));
-	fprintf(out, "Non-trainable params: %lld (%s)\n", (long long)m->non_trainable_params,
+	fprintf(out, "Non-trainable params: %s (%s)\n", ks_report_count(m->non_trainable_params, c1, sizeof c1),
 	        ks_report_bytes(fb, b3, sizeof b3));
 	if (m->n_opt_weights)
-		fprintf(out, "Optimizer params: %lld (%s)\n", (long long)m->opt_params,
+		fprintf(out, "Optimizer params: %s (%s)\n", ks_report_count(m->opt_params, c1, sizeof c1),
 		        ks_report_bytes(opt_bytes(m), b4, sizeof b4));
 	for (int i = 0; i < total; i++)
 		fputc('_', out);
@@ -442,6 +524,7 @@ static json_t *ls_layers_json(const ks_model *m)
 		json_t *o = json_object(), *ws = json_array();
 		json_object_set_new(o, "name", jstr(l->name));
 		json_object_set_new(o, "class_name", jstr(l->class_name));
+		add_guess_json(o, l);
 		json_object_set_new(o, "params", json_integer(l->params));
 		for (int j = 0; j < l->n_weights; j++)
 			json_array_append_new(ws, weight_json(&l->weights[j]));
@@ -464,7 +547,7 @@ static void ls_widths(const ks_model *m, int depth, ls_col *c)
 		const ks_layer *l = &m->layers[i];
 		for (int j = 0; j < l->n_weights; j++) {
 			const ks_weight *w = &l->weights[j];
-			int a = 2 * depth + 2 + (int)strlen(w->name);
+			int a = 2 * depth + 2 + (int)strlen(E(w->name));
 			int b = (int)strlen(ks_shape_str(w->shape, w->rank, buf, sizeof buf));
 			int d = (int)strlen(ks_dtype_name(w->dtype));
 			if (a > c->name)
@@ -482,19 +565,21 @@ static void ls_widths(const ks_model *m, int depth, ls_col *c)
 static void ls_weight_line(FILE *out, const ks_weight *w, int depth, const ls_col *c, bool mark)
 {
 	char buf[160];
-	fprintf(out, "%*s%-*s  %-*s  %-*s  %s%s\n", 2 * depth + 2, "", c->name - 2 * depth - 2, w->name,
+	fprintf(out, "%*s%-*s  %-*s  %-*s  %s%s\n", 2 * depth + 2, "", c->name - 2 * depth - 2, E(w->name),
 	        c->shape, ks_shape_str(w->shape, w->rank, buf, sizeof buf), c->dtype,
-	        ks_dtype_name(w->dtype), w->h5_path ? w->h5_path : "(in memory)",
+	        ks_dtype_name(w->dtype), w->h5_path ? E(w->h5_path) : "(in memory)",
 	        w->trainable || !mark ? "" : "  [non-trainable]");
 }
 
 static void ls_text(FILE *out, const ks_model *m, int depth, const ls_col *c)
 {
+	char cls[160];
 	for (int i = 0; i < m->n_layers; i++) {
 		const ks_layer *l = &m->layers[i];
-		fprintf(out, "%*s%s (%s)", 2 * depth, "", l->name, l->class_name);
+		fprintf(out, "%*s%s (%s)", 2 * depth, "", E(l->name), E(ks_layer_class_label(l, cls, sizeof cls)));
+		char cnt[40];
 		if (l->params)
-			fprintf(out, "  %lld params\n", (long long)l->params);
+			fprintf(out, "  %s params\n", ks_report_count(l->params, cnt, sizeof cnt));
 		else
 			fputs(l->inner ? "\n" : "  no weights\n", out);
 		for (int j = 0; j < l->n_weights; j++)
@@ -527,7 +612,7 @@ static int tree_item(const ks_h5_item *it, void *ud, ks_err *err)
 		json_array_append_new(t->arr, o);
 		return 0;
 	}
-	fprintf(t->out, "%*s%s", 2 * it->depth, "", it->name);
+	fprintf(t->out, "%*s%s", 2 * it->depth, "", E(it->name));
 	if (it->kind == KS_H5_GROUP)
 		fputc('/', t->out);
 	if (it->kind == KS_H5_DATASET)
@@ -541,7 +626,7 @@ static int tree_item(const ks_h5_item *it, void *ud, ks_err *err)
 	return 0;
 }
 
-int ks_report_ls(FILE *out, const ks_model *m, bool json, bool raw, ks_err *err)
+static int ls(FILE *out, const ks_model *m, bool json, bool raw, ks_err *err)
 {
 	if (raw || m->format == KS_FMT_PLAIN_H5) {
 		if (m->file == H5I_INVALID_HID)
@@ -585,7 +670,7 @@ int ks_report_ls(FILE *out, const ks_model *m, bool json, bool raw, ks_err *err)
 	char buf[160];
 	for (int i = 0; i < m->n_opt_weights; i++) {
 		const ks_weight *w = &m->opt_weights[i];
-		int a = 2 + (int)strlen(w->name);
+		int a = 2 + (int)strlen(E(w->name));
 		int b = (int)strlen(ks_shape_str(w->shape, w->rank, buf, sizeof buf));
 		if (a > c.name)
 			c.name = a;
@@ -596,8 +681,9 @@ int ks_report_ls(FILE *out, const ks_model *m, bool json, bool raw, ks_err *err)
 	}
 	ls_text(out, m, 0, &c);
 	if (m->n_opt_weights) {
-		fprintf(out, "optimizer (%s)  %lld params\n", m->opt_class ? m->opt_class : "?",
-		        (long long)m->opt_params);
+		char cnt[40];
+		fprintf(out, "optimizer (%s)  %s params\n", m->opt_class ? E(m->opt_class) : "?",
+		        ks_report_count(m->opt_params, cnt, sizeof cnt));
 		for (int i = 0; i < m->n_opt_weights; i++)
 			ls_weight_line(out, &m->opt_weights[i], 0, &c, false);
 	}
@@ -638,20 +724,20 @@ static void print_optimizer(FILE *out, const json_t *o, const char *indent)
 	const json_t *cls = json_object_get(o, "class_name"), *cfg = json_object_get(o, "config");
 	if (!json_is_object(o) || !json_is_string(cls)) {
 		char *s = json_text(o);
-		fprintf(out, "%s\n", s);
+		fprintf(out, "%s\n", E(s));
 		free(s);
 		return;
 	}
-	fprintf(out, "%s\n", json_string_value(cls));
+	fprintf(out, "%s\n", E(json_string_value(cls)));
 	const char *k;
 	const json_t *v;
 	int w = 0;
 	json_object_foreach((json_t *)cfg, k, v)
-		if ((int)strlen(k) > w)
-			w = (int)strlen(k);
+		if ((int)strlen(E(k)) > w)
+			w = (int)strlen(E(k));
 	json_object_foreach((json_t *)cfg, k, v) {
 		char *s = json_text(v);
-		fprintf(out, "%s%-*s  %s\n", indent, w + 1, k, s);
+		fprintf(out, "%s%-*s  %s\n", indent, w + 1, E(k), E(s));
 		free(s);
 	}
 }
@@ -664,20 +750,20 @@ static void print_config_block(FILE *out, const char *title, const json_t *cfg)
 	fprintf(out, "%s:\n", title);
 	if (!json_is_object(cfg)) {
 		char *s = json_text(cfg);
-		fprintf(out, "  %s\n", s);
+		fprintf(out, "  %s\n", E(s));
 		free(s);
 		return;
 	}
 	json_object_foreach((json_t *)cfg, k, v)
-		if ((int)strlen(k) > w)
-			w = (int)strlen(k);
+		if ((int)strlen(E(k)) > w)
+			w = (int)strlen(E(k));
 	json_object_foreach((json_t *)cfg, k, v) {
-		fprintf(out, "  %-*s  ", w + 1, k);
+		fprintf(out, "  %-*s  ", w + 1, E(k));
 		if (strcmp(k, "optimizer_config") == 0 || strcmp(k, "optimizer") == 0) {
 			print_optimizer(out, v, "      ");
 		} else {
 			char *s = json_text(v);
-			fprintf(out, "%s\n", s);
+			fprintf(out, "%s\n", E(s));
 			free(s);
 		}
 	}
@@ -707,8 +793,8 @@ static int root_attrs(const ks_model *m, json_t *obj, FILE *out, ks_err *err)
 	if (ks_h5_attr_names(m->file, "/", &names, &n, err) < 0)
 		return -1;
 	for (int i = 0; i < n; i++)
-		if ((int)strlen(names[i]) > w)
-			w = (int)strlen(names[i]);
+		if ((int)strlen(E(names[i])) > w)
+			w = (int)strlen(E(names[i]));
 	if (out && n)
 		fputs("Root attributes:\n", out);
 	for (int i = 0; i < n; i++) {
@@ -721,10 +807,10 @@ static int root_attrs(const ks_model *m, json_t *obj, FILE *out, ks_err *err)
 			if (!big)
 				json_object_set_new(obj, names[i], jstr(text));
 		} else if (big) {
-			fprintf(out, "  %-*s  (%zu bytes of JSON; see 'kerascope summary')\n", w, names[i],
+			fprintf(out, "  %-*s  (%zu bytes of JSON; see 'kerascope summary')\n", w, E(names[i]),
 			         strlen(text));
 		} else {
-			fprintf(out, "  %-*s  %s\n", w, names[i], text);
+			fprintf(out, "  %-*s  %s\n", w, E(names[i]), E(text));
 		}
 		free(text);
 	}
@@ -732,7 +818,7 @@ static int root_attrs(const ks_model *m, json_t *obj, FILE *out, ks_err *err)
 	return 0;
 }
 
-int ks_report_attrs(FILE *out, const ks_model *m, bool json, ks_err *err)
+static int attrs(FILE *out, const ks_model *m, bool json, ks_err *err)
 {
 	int scalars, per;
 	char b1[32];
@@ -767,15 +853,15 @@ int ks_report_attrs(FILE *out, const ks_model *m, bool json, ks_err *err)
 		return dump_json(out, d, err);
 	}
 
-	fprintf(out, "File:           %s\n", m->path ? m->path : "?");
+	fprintf(out, "File:           %s\n", m->path ? E(m->path) : "?");
 	fprintf(out, "Format:         %s\n", ks_format_name(m->format));
-	fprintf(out, "Keras version:  %s\n", m->keras_version ? m->keras_version : "(not recorded)");
-	fprintf(out, "Backend:        %s\n", m->backend ? m->backend : "(not recorded)");
-	fprintf(out, "Date saved:     %s\n", m->date_saved ? m->date_saved : "(not recorded)");
+	fprintf(out, "Keras version:  %s\n", m->keras_version ? E(m->keras_version) : "(not recorded)");
+	fprintf(out, "Backend:        %s\n", m->backend ? E(m->backend) : "(not recorded)");
+	fprintf(out, "Date saved:     %s\n", m->date_saved ? E(m->date_saved) : "(not recorded)");
 	if (m->class_name || m->name) {
-		fprintf(out, "Model:          %s", m->class_name ? m->class_name : "?");
+		fprintf(out, "Model:          %s", m->class_name ? E(m->class_name) : "?");
 		if (m->name)
-			fprintf(out, " \"%s\"", m->name);
+			fprintf(out, " \"%s\"", E(m->name));
 		fputc('\n', out);
 	}
 	if (m->training_config)
@@ -785,12 +871,13 @@ int ks_report_attrs(FILE *out, const ks_model *m, bool json, ks_err *err)
 	if (m->compile_config && !json_is_null(m->compile_config))
 		print_config_block(out, "Compile config", m->compile_config);
 	if (m->n_opt_weights) {
-		fprintf(out, "Optimizer state: %s, %d tensors", m->opt_class ? m->opt_class : "?",
+		fprintf(out, "Optimizer state: %s, %d tensors", m->opt_class ? E(m->opt_class) : "?",
 		        m->n_opt_weights);
 		if (per >= 0)
 			fprintf(out, " (%d scalar%s, %d slot%s per trainable weight)", scalars,
 			        scalars == 1 ? "" : "s", per, per == 1 ? "" : "s");
-		fprintf(out, ", %lld params (%s)\n", (long long)m->opt_params,
+		char cnt[40];
+		fprintf(out, ", %s params (%s)\n", ks_report_count(m->opt_params, cnt, sizeof cnt),
 		        ks_report_bytes(opt_bytes(m), b1, sizeof b1));
 	} else {
 		fputs("Optimizer state: none\n", out);
@@ -803,7 +890,7 @@ int ks_report_attrs(FILE *out, const ks_model *m, bool json, ks_err *err)
 /* ---- dump ------------------------------------------------------------- */
 
 typedef struct afmt {
-	enum { F_INT, F_FIXED, F_SCI } mode;
+	enum { F_INT, F_FIXED, F_SCI, F_WHOLE } mode; /* F_WHOLE: integer dtypes, "600" */
 	int dec;
 	int width;
 } afmt;
@@ -827,6 +914,8 @@ static void format_value(char *buf, size_t n, float x, const afmt *f)
 		snprintf(buf, n, x > 0 ? "inf" : "-inf");
 	else if (f->mode == F_INT)
 		snprintf(buf, n, "%.0f.", (double)x);
+	else if (f->mode == F_WHOLE)
+		snprintf(buf, n, "%.0f", (double)x);
 	else if (f->mode == F_SCI)
 		snprintf(buf, n, "%.*e", f->dec, (double)x);
 	else
@@ -944,14 +1033,27 @@ static void print_rec(pctx *c, int axis)
 	put(c, "]");
 }
 
-void ks_report_print_array(FILE *out, const float *v, const int64_t *shape, int rank,
-                           const bool *elided, int edge)
+/* As ks_report_print_array; whole: the values come from an integer or bool
+ * dtype and print as numpy prints those ("600", "[1, 2]"), without the dot. */
+static void print_array_as(FILE *out, const float *v, const int64_t *shape, int rank, const bool *elided,
+                           int edge, bool whole)
 {
 	int64_t n = 1;
 	pctx c = {out, v, 0, shape, rank, elided, edge, {F_FIXED, 0, 1}, 0};
 	if (!ks_numel(shape, rank, &n))
 		n = 0;
 	choose_format(v, (size_t)n, &c.fmt);
+	if (whole) {
+		char buf[64];
+		c.fmt.mode = F_WHOLE;
+		c.fmt.dec = 0;
+		c.fmt.width = 1;
+		for (int64_t i = 0; i < n; i++) {
+			format_value(buf, sizeof buf, v[i], &c.fmt);
+			if ((int)strlen(buf) > c.fmt.width)
+				c.fmt.width = (int)strlen(buf);
+		}
+	}
 	if (rank == 0) {
 		char buf[80];
 		format_value(buf, sizeof buf, v[0], &c.fmt);
@@ -960,6 +1062,70 @@ void ks_report_print_array(FILE *out, const float *v, const int64_t *shape, int 
 	}
 	print_rec(&c, 0);
 	fputc('\n', out);
+}
+
+void ks_report_print_array(FILE *out, const float *v, const int64_t *shape, int rank,
+                           const bool *elided, int edge)
+{
+	print_array_as(out, v, shape, rank, elided, edge, false);
+}
+
+static bool dtype_is_whole(ks_dtype t)
+{
+	return t == KS_DT_BOOL || (t >= KS_DT_I8 && t <= KS_DT_U64);
+}
+
+int64_t ks_report_print_values(FILE *out, const float *v, const int64_t *shape, int rank, int64_t max_values)
+{
+	int64_t total, nshown = 1, shown[KS_MAX_RANK], stride[KS_MAX_RANK];
+	bool el[KS_MAX_RANK] = {false};
+	if (!ks_numel(shape, rank, &total))
+		total = 0;
+	bool elided = total > (max_values > 0 ? max_values : DEFAULT_MAX_VALUES);
+	for (int a = 0; a < rank; a++) {
+		el[a] = elided && shape[a] > 2 * EDGE_ITEMS;
+		shown[a] = el[a] ? 2 * EDGE_ITEMS : shape[a];
+		nshown *= shown[a];
+	}
+	if (!elided || rank == 0) {
+		ks_report_print_array(out, v, shape, rank, el, EDGE_ITEMS);
+		return total;
+	}
+	int64_t st = 1;
+	for (int a = rank - 1; a >= 0; a--) {
+		stride[a] = st;
+		st *= shape[a];
+	}
+	/* gather the first and last EDGE_ITEMS of every elided axis */
+	float *buf = ks_xmalloc(sizeof(float) * (size_t)(nshown ? nshown : 1));
+	int64_t idx[KS_MAX_RANK] = {0};
+	for (int64_t k = 0; k < nshown; k++) {
+		int64_t off = 0;
+		for (int a = 0; a < rank; a++) {
+			int64_t i = el[a] && idx[a] >= EDGE_ITEMS ? shape[a] - 2 * EDGE_ITEMS + idx[a] : idx[a];
+			off += i * stride[a];
+		}
+		buf[k] = v[off];
+		for (int a = rank - 1; a >= 0; a--) {
+			if (++idx[a] < shown[a])
+				break;
+			idx[a] = 0;
+		}
+	}
+	ks_report_print_array(out, buf, shown, rank, el, EDGE_ITEMS);
+	free(buf);
+	return nshown;
+}
+
+const char *ks_report_duration(double ms, char *buf, size_t size)
+{
+	if (ms < 1.0)
+		snprintf(buf, size, "%.3g \xc2\xb5s", ms * 1e3);
+	else if (ms < 1000.0)
+		snprintf(buf, size, "%.3g ms", ms);
+	else
+		snprintf(buf, size, "%.3g s", ms / 1e3);
+	return buf;
 }
 
 /* Reads the shown part of a region: each elided axis contributes its first
@@ -1025,13 +1191,16 @@ static json_t *value_json(float x)
 	return json_real(ks_report_f32(x));
 }
 
-static json_t *values_json(const float *v, const int64_t *shape, int rank, size_t *pos)
+/* whole: integer dtypes give JSON integers */
+static json_t *values_json(const float *v, const int64_t *shape, int rank, size_t *pos, bool whole)
 {
-	if (rank == 0)
-		return value_json(v[(*pos)++]);
+	if (rank == 0) {
+		float x = v[(*pos)++];
+		return whole && isfinite(x) ? json_integer((json_int_t)x) : value_json(x);
+	}
 	json_t *a = json_array();
 	for (int64_t i = 0; i < shape[0]; i++)
-		json_array_append_new(a, values_json(v, shape + 1, rank - 1, pos));
+		json_array_append_new(a, values_json(v, shape + 1, rank - 1, pos, whole));
 	return a;
 }
 
@@ -1050,8 +1219,51 @@ static json_t *stats_json(const ks_stats *st)
 	return o;
 }
 
-int ks_report_dump(FILE *out, const ks_model *m, const char *spec, const ks_dump_opts *o,
-                   ks_err *err)
+/* dump LAYER: the layer's weights (nested models: their layers' weights),
+ * each as the spec dump takes. */
+static void layer_weights(const ks_layer *L, const char *prefix, json_t *arr, FILE *out, int depth)
+{
+	char sb[160];
+	for (int k = 0; k < L->n_weights; k++) {
+		const ks_weight *w = &L->weights[k];
+		char *spec = ks_xasprintf("%s/%s", prefix, w->name);
+		if (arr)
+			json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:b}", "weight", spec, "shape",
+			                                     shape_json(w->shape, w->rank), "dtype",
+			                                     ks_dtype_name(w->dtype), "trainable", w->trainable));
+		else
+			fprintf(out, "  %-40s %-16s %s%s\n", E(spec), ks_shape_str(w->shape, w->rank, sb, sizeof sb),
+			        ks_dtype_name(w->dtype), w->trainable ? "" : "  non-trainable");
+		free(spec);
+	}
+	for (int i = 0; L->inner && depth < 16 && i < L->inner->n_layers; i++) {
+		char *p = ks_xasprintf("%s/%s", prefix, L->inner->layers[i].name);
+		layer_weights(&L->inner->layers[i], p, arr, out, depth + 1);
+		free(p);
+	}
+}
+
+static int dump_layer(FILE *out, const ks_model *m, const ks_layer *L, const char *spec, bool json,
+                      ks_err *err)
+{
+	if (json) {
+		json_t *d = json_object(), *arr = json_array();
+		json_object_set_new(d, "file", jstr(m->path ? m->path : ""));
+		json_object_set_new(d, "layer", jstr(spec));
+		json_object_set_new(d, "class_name", jstr(L->class_name ? L->class_name : "?"));
+		layer_weights(L, spec, arr, NULL, 0);
+		json_object_set_new(d, "weights", arr);
+		return dump_json_p(out, d, 10, err);
+	}
+	fprintf(out, "%s (%s) is a layer; its weights:\n", E(spec), L->class_name ? E(L->class_name) : "?");
+	if (!L->n_weights && !L->inner)
+		fputs("  none\n", out);
+	layer_weights(L, spec, NULL, out, 0);
+	return 0;
+}
+
+static int dump(FILE *out, const ks_model *m, const char *spec, const ks_dump_opts *o,
+                ks_err *err)
 {
 	const ks_layer *owner = NULL;
 	const ks_weight *w = ks_model_find_weight(m, spec, &owner);
@@ -1062,8 +1274,17 @@ int ks_report_dump(FILE *out, const ks_model *m, const char *spec, const ks_dump
 	int bins = o->bins < 0 ? DEFAULT_BINS : o->bins;
 	char sbuf[160], slbuf[256];
 
-	if (!w)
+	if (!w) {
+		const ks_layer *L = ks_model_find_layer(m, spec, true);
+		char near[512];
+		if (L)
+			return dump_layer(out, m, L, spec, o->json, err);
+		if (ks_model_suggest_weight(m, spec, near, sizeof near))
+			return ks_fail(err, "no weight '%s' (did you mean '%s'? 'kerascope ls' lists them)", spec, near);
+		if (ks_model_suggest_layer(m, spec, near, sizeof near))
+			return ks_fail(err, "no weight or layer '%s' (did you mean layer '%s'?)", spec, near);
 		return ks_fail(err, "no weight '%s' (see 'kerascope ls' for the names)", spec);
+	}
 	if (w->dtype == KS_DT_STRING || w->dtype == KS_DT_OTHER || w->dtype == KS_DT_UNKNOWN)
 		return ks_fail(err, "weight '%s' has dtype %s, which has no numeric values", spec,
 		               ks_dtype_name(w->dtype));
@@ -1076,6 +1297,8 @@ int ks_report_dump(FILE *out, const ks_model *m, const char *spec, const ks_dump
 	int orank = ks_slice_shape(&sl, oshape);
 	if (!ks_numel(sl.count, w->rank, &total))
 		return ks_fail(err, "weight '%s' is too large", spec);
+	if (total <= 1)
+		bins = 0; /* a histogram of one value says nothing */
 
 	ks_stats st;
 	ks_hist h = {0};
@@ -1141,48 +1364,75 @@ int ks_report_dump(FILE *out, const ks_model *m, const char *spec, const ks_dump
 		if (!o->stats_only) {
 			size_t pos = 0;
 			json_object_set_new(d, "truncated", json_boolean(elided));
-			json_object_set_new(d, "values", elided ? json_null() : values_json(vals, rshape, orank, &pos));
+			json_object_set_new(d, "values", elided ? json_null()
+			                                                  : values_json(vals, rshape, orank, &pos,
+			                                                                dtype_is_whole(w->dtype)));
 		}
 		free(vals);
 		ks_hist_free(&h);
 		return dump_json_p(out, d, 10, err);
 	}
 
-	fprintf(out, "%s: %s %s", spec, ks_shape_str(w->shape, w->rank, sbuf, sizeof sbuf),
+	fprintf(out, "%s: %s %s", E(spec), ks_shape_str(w->shape, w->rank, sbuf, sizeof sbuf),
 	        ks_dtype_name(w->dtype));
 	fputs(w->trainable ? "" : ", non-trainable", out);
 	if (owner)
-		fprintf(out, ", layer %s (%s)", owner->name, owner->class_name);
+		fprintf(out, ", layer %s (%s)", E(owner->name), E(owner->class_name));
 	else
 		fputs(", optimizer state", out);
 	fputc('\n', out);
 	if (w->h5_path)
-		fprintf(out, "HDF5 path: %s\n", w->h5_path);
+		fprintf(out, "HDF5 path: %s\n", E(w->h5_path));
 	if (o->slice)
 		fprintf(out, "Slice: %s -> %s\n", ks_slice_str(&sl, w->shape, slbuf, sizeof slbuf),
 		        ks_shape_str(rshape, orank, sbuf, sizeof sbuf));
 	if (!o->stats_only) {
 		if (elided)
-			fprintf(out, "Values (%lld of %lld shown; --all prints every one):\n",
-			        (long long)nshown, (long long)total);
+			fprintf(out, "Values (%s of %s shown; --all prints every one):\n",
+			        ks_report_count(nshown, sbuf, sizeof sbuf), ks_report_count(total, slbuf, sizeof slbuf));
 		else
 			fputs("Values:\n", out);
-		ks_report_print_array(out, vals, oshape, orank, pel, EDGE_ITEMS);
+		print_array_as(out, vals, oshape, orank, pel, EDGE_ITEMS, dtype_is_whole(w->dtype));
 	}
 	free(vals);
 	fputs("Statistics", out);
 	if (o->slice)
 		fputs(" (of the slice)", out);
-	fprintf(out, ": %lld value%s\n", (long long)st.count, st.count == 1 ? "" : "s");
-	if (st.finite)
+	fprintf(out, ": %s value%s\n", ks_report_count(st.count, sbuf, sizeof sbuf), st.count == 1 ? "" : "s");
+	if (st.finite && dtype_is_whole(w->dtype))
+		fprintf(out, "  min %.0f  max %.0f  mean %.6g  std %.6g\n", st.min, st.max, st.mean,
+		        ks_stats_std(&st));
+	else if (st.finite)
 		fprintf(out, "  min %.6g  max %.6g  mean %.6g  std %.6g\n", st.min, st.max, st.mean,
 		        ks_stats_std(&st));
-	fprintf(out, "  zeros %lld  nan %lld  inf %lld\n", (long long)st.zeros, (long long)st.nans,
-	        (long long)(st.pos_infs + st.neg_infs));
+	char c1[40], c2[40], c3[40];
+	fprintf(out, "  zeros %s  nan %s  inf %s\n", ks_report_count(st.zeros, c1, sizeof c1),
+	        ks_report_count(st.nans, c2, sizeof c2), ks_report_count(st.pos_infs + st.neg_infs, c3, sizeof c3));
 	if (bins && st.finite) {
 		fprintf(out, "Histogram (%d bins, finite values):\n", h.nbins);
 		ks_hist_print(out, &h, 40, "  ");
 	}
 	ks_hist_free(&h);
 	return 0;
+}
+
+int ks_report_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
+{
+	return done(summary(out, m, json, err));
+}
+
+int ks_report_ls(FILE *out, const ks_model *m, bool json, bool raw, ks_err *err)
+{
+	return done(ls(out, m, json, raw, err));
+}
+
+int ks_report_attrs(FILE *out, const ks_model *m, bool json, ks_err *err)
+{
+	return done(attrs(out, m, json, err));
+}
+
+int ks_report_dump(FILE *out, const ks_model *m, const char *spec, const ks_dump_opts *o,
+                   ks_err *err)
+{
+	return done(dump(out, m, spec, o, err));
 }

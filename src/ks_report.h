@@ -52,6 +52,10 @@ typedef struct ks_dump_opts {
 int ks_report_dump(FILE *out, const ks_model *m, const char *spec, const ks_dump_opts *o,
                    ks_err *err);
 
+/* A count with thousands separators, as Keras' summary prints parameters:
+ * "138,357,544". */
+const char *ks_report_count(int64_t n, char *buf, size_t size);
+
 /* Byte count as Keras prints it: "524.00 B", "1.03 KB", "527.79 MB" (1024 base). */
 const char *ks_report_bytes(int64_t n, char *buf, size_t size);
 
@@ -62,6 +66,15 @@ const char *ks_report_bytes(int64_t n, char *buf, size_t size);
  * gap. The shape passed is that of the buffer. */
 void ks_report_print_array(FILE *out, const float *v, const int64_t *shape, int rank,
                            const bool *elided, int edge);
+
+/* Prints a whole in-memory tensor as ks_report_print_array does, elided as
+ * dump elides: above max_values values (0: 1000), every axis longer than 6
+ * keeps its first and last 3. Returns the number of values printed. */
+int64_t ks_report_print_values(FILE *out, const float *v, const int64_t *shape, int rank, int64_t max_values);
+
+/* A time in milliseconds with three significant digits in the fitting unit:
+ * "850 µs", "12.3 ms", "1.5 s". */
+const char *ks_report_duration(double ms, char *buf, size_t size);
 
 /* The shortest decimal that reads back as the same float32, as a double
  * (0.1f -> 0.1), for JSON output. */

@@ -83,9 +83,14 @@ int ks_hist_init(ks_hist *h, int nbins, double lo, double hi, ks_err *err)
 	if (!isfinite(lo) || !isfinite(hi) || lo > hi)
 		return ks_fail(err, "histogram range [%g, %g] is not a finite interval", lo, hi);
 	if (lo == hi) {
-		lo -= 0.5;
-		hi += 0.5;
+		/* numpy's +-0.5 vanishes in rounding beyond 2^53 * 0.5: widen by
+		 * a relative step there, or every bin would have width 0. */
+		double pad = lo - 0.5 < lo && hi + 0.5 > hi ? 0.5 : fabs(lo) * 0x1p-20;
+		lo -= pad;
+		hi += pad;
 	}
+	if (!(hi - lo > 0) || !isfinite(hi - lo))
+		return ks_fail(err, "histogram range [%g, %g] is too wide or too narrow", lo, hi);
 	h->nbins = nbins;
 	h->lo = lo;
 	h->hi = hi;
@@ -100,9 +105,10 @@ void ks_hist_add(ks_hist *h, const float *v, size_t n)
 		double x = v[i];
 		if (!(x >= h->lo && x <= h->hi))  /* also drops NaN */
 			continue;
-		int b = (int)((x - h->lo) / w);
-		if (b >= h->nbins)
-			b = h->nbins - 1;
+		/* Clamped in double before the conversion: a value far from lo
+		 * over a tiny width does not fit an int. */
+		double t = (x - h->lo) / w;
+		int b = t < h->nbins ? (int)t : h->nbins - 1;
 		/* Division rounding can put x one bin off its edges: fix by edge. */
 		while (b > 0 && x < ks_hist_edge(h, b))
 			b--;
@@ -161,74 +167,100 @@ void ks_hist_print(FILE *out, const ks_hist *h, int width, const char *indent)
 	}
 }
 
-int ks_weight_walk(const ks_model *m, const ks_weight *w, const int64_t *start,
-                   const int64_t *count, size_t max_floats, ks_block_fn fn, void *ctx,
-                   ks_err *err)
+int ks_slab_iter_init(ks_slab_iter *it, const ks_weight *w, const int64_t *start,
+                      const int64_t *count, size_t max_floats, ks_err *err)
 {
 	int r = w->rank;
-	int64_t s0[KS_MAX_RANK], c0[KS_MAX_RANK];
 	int64_t total;
 
+	memset(it, 0, sizeof *it);
 	if (r < 0 || r > KS_MAX_RANK)
 		return ks_fail(err, "weight %s has an unsupported rank %d", w->name, r);
 	if (!max_floats)
 		max_floats = KS_WALK_DEFAULT;
+	it->rank = r;
 	for (int i = 0; i < r; i++) {
-		s0[i] = start ? start[i] : 0;
-		c0[i] = count ? count[i] : w->shape[i];
-		if (s0[i] < 0 || c0[i] < 0 || s0[i] > w->shape[i] || c0[i] > w->shape[i] - s0[i])
+		it->s0[i] = start ? start[i] : 0;
+		it->c0[i] = count ? count[i] : w->shape[i];
+		if (it->s0[i] < 0 || it->c0[i] < 0 || it->s0[i] > w->shape[i] ||
+		    it->c0[i] > w->shape[i] - it->s0[i])
 			return ks_fail(err, "weight %s: region outside its shape on axis %d", w->name, i);
 	}
-	if (!ks_numel(c0, r, &total))
+	if (!ks_numel(it->c0, r, &total))
 		return ks_fail(err, "weight %s: region size overflows", w->name);
-	if (total == 0)
-		return 0;
-	if (r == 0) {
-		float x;
-		if (ks_weight_read(m, w, &x, err) < 0)
-			return -1;
-		return fn(&x, 1, ctx, err);
-	}
-
+	it->done = total == 0;
 	/* Axes k+1.. fit whole in a block; axis k is cut into runs of `run`. */
-	size_t inner = 1;
-	int k = r - 1;
-	while (k >= 0 && inner * (size_t)c0[k] <= max_floats) {
-		inner *= (size_t)c0[k];
-		k--;
+	it->inner = 1;
+	it->k = r - 1;
+	while (it->k >= 0 && it->inner * (size_t)it->c0[it->k] <= max_floats) {
+		it->inner *= (size_t)it->c0[it->k];
+		it->k--;
 	}
-	if (k < 0) {
-		float *buf = ks_xmalloc(inner * sizeof *buf);
-		int rc = ks_weight_read_slab(m, w, s0, c0, buf, err);
-		if (rc == 0)
-			rc = fn(buf, inner, ctx, err);
-		free(buf);
-		return rc;
-	}
-	int64_t run = (int64_t)(max_floats / inner);
-	float *buf = ks_xmalloc((size_t)run * inner * sizeof *buf);
-	int64_t pos[KS_MAX_RANK] = {0}, bs[KS_MAX_RANK], bc[KS_MAX_RANK];
-	int rc = 0;
+	it->run = it->k < 0 ? 1 : (int64_t)(max_floats / it->inner);
+	return 0;
+}
 
-	for (;;) {
-		for (int i = 0; i < r; i++) {
-			bs[i] = s0[i] + (i <= k ? pos[i] : 0);
-			bc[i] = i < k ? 1 : i == k ? (c0[k] - pos[k] < run ? c0[k] - pos[k] : run) : c0[i];
-		}
-		if ((rc = ks_weight_read_slab(m, w, bs, bc, buf, err)) < 0)
-			break;
-		if ((rc = fn(buf, (size_t)bc[k] * inner, ctx, err)) < 0)
-			break;
+size_t ks_slab_iter_cap(const ks_slab_iter *it)
+{
+	return it->k < 0 ? (it->inner ? it->inner : 1) : (size_t)it->run * it->inner;
+}
+
+bool ks_slab_iter_next(ks_slab_iter *it)
+{
+	int r = it->rank, k = it->k;
+
+	if (it->done)
+		return false;
+	if (it->started) {
 		/* Odometer over axes 0..k, axis k stepping by run. */
 		int i = k;
-		pos[k] += bc[k];
-		while (i >= 0 && pos[i] >= c0[i]) {
-			pos[i] = 0;
-			if (--i >= 0)
-				pos[i]++;
+		if (i < 0) {
+			it->done = true;
+			return false;
 		}
-		if (i < 0)
-			break;
+		it->pos[k] += it->count[k];
+		while (i >= 0 && it->pos[i] >= it->c0[i]) {
+			it->pos[i] = 0;
+			if (--i >= 0)
+				it->pos[i]++;
+		}
+		if (i < 0) {
+			it->done = true;
+			return false;
+		}
+	}
+	it->started = true;
+	for (int i = 0; i < r; i++) {
+		it->start[i] = it->s0[i] + (i <= k ? it->pos[i] : 0);
+		it->count[i] = i < k ? 1
+		             : i == k ? (it->c0[k] - it->pos[k] < it->run ? it->c0[k] - it->pos[k] : it->run)
+		             : it->c0[i];
+	}
+	it->n = k < 0 ? it->inner : (size_t)it->count[k] * it->inner;
+	return true;
+}
+
+int ks_slab_iter_read(const ks_slab_iter *it, const ks_model *m, const ks_weight *w, float *dst,
+                      ks_err *err)
+{
+	if (it->rank == 0)
+		return ks_weight_read(m, w, dst, err);
+	return ks_weight_read_slab(m, w, it->start, it->count, dst, err);
+}
+
+int ks_weight_walk(const ks_model *m, const ks_weight *w, const int64_t *start,
+                   const int64_t *count, size_t max_floats, ks_block_fn fn, void *ctx,
+                   ks_err *err)
+{
+	ks_slab_iter it;
+	int rc = 0;
+
+	if (ks_slab_iter_init(&it, w, start, count, max_floats, err) < 0)
+		return -1;
+	float *buf = ks_xmalloc(ks_slab_iter_cap(&it) * sizeof *buf);
+	while (rc == 0 && ks_slab_iter_next(&it)) {
+		if ((rc = ks_slab_iter_read(&it, m, w, buf, err)) == 0)
+			rc = fn(buf, it.n, ctx, err);
 	}
 	free(buf);
 	return rc;

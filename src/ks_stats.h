@@ -11,7 +11,8 @@
  * min/max/mean/std and the histogram cover finite values only (NaN and +-Inf
  * are counted apart); histogram bins are [lo, hi) except the last, which is
  * [lo, hi]; when all finite values are equal the range is widened to
- * [v - 0.5, v + 0.5] as numpy.histogram does.
+ * [v - 0.5, v + 0.5] as numpy.histogram does (by |v| * 2^-20 instead when
+ * |v| is so large that 0.5 is lost to rounding, where numpy divides by 0).
  */
 #ifndef KS_STATS_H
 #define KS_STATS_H
@@ -70,6 +71,25 @@ typedef int (*ks_block_fn)(const float *v, size_t n, void *ctx, ks_err *err);
 int ks_weight_walk(const ks_model *m, const ks_weight *w, const int64_t *start,
                    const int64_t *count, size_t max_floats, ks_block_fn fn, void *ctx,
                    ks_err *err);
+
+/* The blocks ks_weight_walk reads, for callers that read two weights of one
+ * shape in lockstep (diff): init, then while (next) read into a buffer of
+ * ks_slab_iter_cap floats; start/count/n describe the current block. */
+typedef struct ks_slab_iter {
+	int64_t start[KS_MAX_RANK], count[KS_MAX_RANK]; /* current block */
+	size_t n;                                       /* its number of values */
+	/* internal */
+	int rank, k;
+	int64_t s0[KS_MAX_RANK], c0[KS_MAX_RANK], pos[KS_MAX_RANK], run;
+	size_t inner;
+	bool started, done;
+} ks_slab_iter;
+int ks_slab_iter_init(ks_slab_iter *it, const ks_weight *w, const int64_t *start,
+                      const int64_t *count, size_t max_floats, ks_err *err);
+size_t ks_slab_iter_cap(const ks_slab_iter *it);
+bool ks_slab_iter_next(ks_slab_iter *it);
+int ks_slab_iter_read(const ks_slab_iter *it, const ks_model *m, const ks_weight *w, float *dst,
+                      ks_err *err);
 
 /* Statistics of a weight region (start/count NULL: the whole weight). When h
  * is not NULL it is initialised with nbins bins over the region's finite

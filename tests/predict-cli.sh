@@ -73,7 +73,7 @@ for key in '"ms_per_inference"' '"top"' '"label"' '"trace"' '"repeat": 3' '"valu
 	grep -q "$key" "$tmp/out" && ok || bad "--json lacks $key"
 done
 run 0 predict "$m" --zeros --top 3
-grep -q "sample 0:" "$tmp/out" && ok || bad "--top text"
+grep -q "^  sample 0  [0-9]*: [0-9]" "$tmp/out" && ok || bad "--top text"
 
 # until: stop at a layer
 run 0 predict "$c/mlp_relu_softmax/model.h5" --input "$c/mlp_relu_softmax/input_0.npy" --until dense

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "ks_test.h"
+#include "h5_build.h"
 #include "ks_model.h"
 #include "ks_report.h"
 
@@ -480,6 +481,59 @@ static void test_bad_names(void **state)
 	assert_int_equal(json_integer_value(json_object_get(l, "params")), 2);
 	json_decref(j);
 	free(buf);
+	/* Text shows the name escaped (ks_esc.h), in ls, summary and dump:
+	 * no raw ESC or stray byte reaches a terminal. */
+	capture_begin(&out, &buf, &len);
+	assert_int_equal(ks_report_ls(out, m, false, false, &err), 0);
+	assert_int_equal(ks_report_summary(out, m, false, &err), 0);
+	fclose(out);
+	assert_non_null(strstr(buf, "d\\xff\\e (?)"));
+	assert_non_null(strstr(buf, "d\\xff\\e/d\\xff\\e/k:0"));
+	assert_null(strchr(buf, 0x1b));
+	assert_null(strchr(buf, 0xff));
+	free(buf);
+	ks_model_free(m);
+}
+
+/* A name with a newline and a terminal title sequence (issue 13): the text
+ * reports keep one line per row; the error line of a failed lookup names
+ * the weight escaped. */
+static void test_hostile_names(void **state)
+{
+	(void)state;
+	char path[512];
+	ks_err err;
+	const char *bad = "x\n\033]0;T\a";
+	const char *wn[] = {"x\n\033]0;T\a/kernel:0"};
+	snprintf(path, sizeof path, "%s/hostile_names.h5", ks_test_tmpdir());
+	hid_t f = hb_create(path);
+	hb_attr_strv(f, "layer_names", &bad, 1, true);
+	hid_t g = hb_group(f, bad);
+	hb_attr_strv(g, "weight_names", wn, 1, true);
+	hb_dset_f32(g, wn[0], 1, (hsize_t[]){2}, NULL);
+	H5Gclose(g);
+	H5Fclose(f);
+	ks_model *m = ks_model_open(path, NULL, &err);
+	if (!m)
+		fail_msg("open: %s", err.msg);
+	char *buf;
+	size_t len;
+	FILE *out;
+	capture_begin(&out, &buf, &len);
+	assert_int_equal(ks_report_ls(out, m, false, false, &err), 0);
+	fclose(out);
+	assert_null(strchr(buf, 0x1b));
+	assert_null(strchr(buf, '\a'));
+	assert_non_null(strstr(buf, "x\\n\\e]0;T\\a (?)  2 params\n"));
+	free(buf);
+	ks_dump_opts o = {.bins = 0};
+	capture_begin(&out, &buf, &len);
+	assert_int_equal(ks_report_dump(out, m, "x\n\033]0;T\a/nothing", &o, &err), -1);
+	fclose(out);
+	free(buf);
+	assert_null(strchr(err.msg, 0x1b));
+	assert_null(strchr(err.msg, '\n'));
+	assert_non_null(strstr(err.msg, "x\\n\\e]0;T\\a/nothing"));
 	ks_model_free(m);
 }
 
@@ -537,13 +591,55 @@ static void test_helpers(void **state)
 	assert_float_equal(ks_report_f32(-3.5f), -3.5, 0);
 }
 
+static void test_count_duration(void **state)
+{
+	(void)state;
+	char b[64];
+	assert_string_equal(ks_report_count(0, b, sizeof b), "0");
+	assert_string_equal(ks_report_count(999, b, sizeof b), "999");
+	assert_string_equal(ks_report_count(1000, b, sizeof b), "1,000");
+	assert_string_equal(ks_report_count(138357544, b, sizeof b), "138,357,544");
+	assert_string_equal(ks_report_count(-1234567, b, sizeof b), "-1,234,567");
+	assert_string_equal(ks_report_duration(0.00209, b, sizeof b), "2.09 \xc2\xb5s");
+	assert_string_equal(ks_report_duration(0.5, b, sizeof b), "500 \xc2\xb5s");
+	assert_string_equal(ks_report_duration(12.345, b, sizeof b), "12.3 ms");
+	assert_string_equal(ks_report_duration(1500, b, sizeof b), "1.5 s");
+}
+
+/* An in-memory tensor elided as dump elides: (400, 3) over 20 values keeps
+ * rows 0-2 and 397-399 (values i % 10: 1191.. -> 1, 2, 3); the short axis
+ * stays whole. */
+static void test_print_values(void **state)
+{
+	(void)state;
+	float v[1200];
+	for (int i = 0; i < 1200; i++)
+		v[i] = (float)(i % 10);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_int_equal(ks_report_print_values(f, v, (int64_t[]){400, 3}, 2, 20), 18);
+	fclose(f);
+	assert_string_equal(text, "[[0., 1., 2.],\n [3., 4., 5.],\n [6., 7., 8.],\n ...,\n"
+	                          " [1., 2., 3.],\n [4., 5., 6.],\n [7., 8., 9.]]\n");
+	free(text);
+	f = open_memstream(&text, &len);
+	assert_int_equal(ks_report_print_values(f, v, (int64_t[]){2, 3}, 2, 0), 6);
+	fclose(f);
+	assert_string_equal(text, "[[0., 1., 2.],\n [3., 4., 5.]]\n");
+	free(text);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_summary),
 	cmocka_unit_test(test_ls_attrs),
 	cmocka_unit_test(test_dump),
 	cmocka_unit_test(test_nested),
 	cmocka_unit_test(test_bad_names),
+	cmocka_unit_test(test_hostile_names),
 	cmocka_unit_test(test_print_array),
 	cmocka_unit_test(test_helpers),
+	cmocka_unit_test(test_count_duration),
+	cmocka_unit_test(test_print_values),
 };
 KS_TEST_MAIN(tests)

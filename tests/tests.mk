@@ -139,7 +139,7 @@ endif
 # (tests/ui/libtest.sh); tmux-test drives a real terminal (SKIP without tmux).
 UI_TESTS = tests/ui/browse-test tests/ui/views-test tests/ui/doctor-test tests/ui/prompt-test tests/ui/predict-test \
 	tests/ui/errors-test tests/ui/layout-test tests/ui/nested-test tests/ui/extra-test tests/ui/man-test \
-	tests/ui/tmux-test
+	tests/ui/tmux-test tests/ui/weights-test
 EXTRA_DIST += tests/ui/libtest.sh tests/ui/man-keys.sh $(UI_TESTS)
 if HAVE_CMOCKA
 TESTS += $(UI_TESTS)
@@ -191,14 +191,6 @@ TESTS += tests/predict-cli.sh
 EXTRA_DIST += tests/predict-cli.sh
 endif
 
-# Diff (helper diff): element-wise comparison.
-if HAVE_CMOCKA
-check_PROGRAMS += tests/test_cmp
-tests_test_cmp_SOURCES = tests/test_cmp.c
-tests_test_cmp_CPPFLAGS = $(TEST_CPPFLAGS)
-tests_test_cmp_LDADD = $(TEST_LDADD)
-endif
-
 # Where an architecture comes from (--config): JSON files, wrapped strings,
 # model files, hostile inputs.
 if HAVE_CMOCKA
@@ -206,6 +198,41 @@ check_PROGRAMS += tests/test_arch
 tests_test_arch_SOURCES = tests/test_arch.c
 tests_test_arch_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_arch_LDADD = $(TEST_LDADD)
+endif
+# Diff (helper diff): element-wise comparison.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_cmp tests/test_diff_cases
+tests_test_diff_cases_SOURCES = tests/test_diff_cases.c
+tests_test_diff_cases_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_diff_cases_LDADD = $(TEST_LDADD)
+tests_test_cmp_SOURCES = tests/test_cmp.c
+tests_test_cmp_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_cmp_LDADD = $(TEST_LDADD)
+endif
+# evaluate: accuracies, losses and Keras' "accuracy" resolution; labelled CSV
+# and HDF5 dataset inputs (helper evaluate).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_eval
+tests_test_eval_SOURCES = tests/test_eval.c
+tests_test_eval_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_eval_LDADD = $(TEST_LDADD)
+endif
+# evaluate from the shell: iris training accuracy, the README walk-through, errors.
+TESTS += tests/cli/evaluate.sh
+EXTRA_DIST += tests/cli/evaluate.sh
+# The new-user niggles of issue 12 (dump integers, did-you-mean, predict output).
+TESTS += tests/cli/newuser.sh
+EXTRA_DIST += tests/cli/newuser.sh
+# Hostile inputs (issue 13): the fuzzing campaign's reproducers, read in place
+# from ../shared/fuzz-repro; LeakSanitizer suppressions for libhdf5's own leaks.
+TESTS += tests/hostile/fuzz-repro.sh
+EXTRA_DIST += tests/hostile/fuzz-repro.sh tests/lsan.supp
+# A generated 60,000-layer chain must open and summarise.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_scale
+tests_test_scale_SOURCES = tests/test_scale.c
+tests_test_scale_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_scale_LDADD = $(TEST_LDADD)
 endif
 
 # Doctor (helper doctor): every diagnosis case, the real models, each check.

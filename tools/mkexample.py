@@ -19,6 +19,12 @@ results are written in the layouts real Keras writes (see
                          (REORDER: output column k holds class REORDER[k]), as happens
                          when the label list is rebuilt with list(set(labels)); its
                          optimizer slots are permuted with the weights
+  iris_x.npy, iris_y_onehot.npy  the whole data set as arrays: features (150, 4) float32,
+                         one-hot labels (150, 3) float32
+  iris_train_metrics.json  what training reports for the saved (float32) weights on the
+                         whole data set, as model.evaluate would: samples, correct,
+                         accuracy, categorical cross-entropy (tests check `kerascope
+                         evaluate` against it)
 
 Usage: tools/mkexample.py [OUTDIR]   (default: the examples/ folder next to tools/)
 """
@@ -252,6 +258,18 @@ def main():
     np.save(os.path.join(out, "iris_sample_expected.npy"), prob)
     with open(os.path.join(out, "iris_labels.txt"), "w") as f:
         f.write("\n".join(LABELS) + "\n")
+    np.save(os.path.join(out, "iris_x.npy"), x)
+    np.save(os.path.join(out, "iris_y_onehot.npy"), np.eye(3, dtype=np.float32)[y])
+    # the saved float32 weights over the whole set, as model.evaluate(x, y) reports
+    _, prob_all = forward(params, x)
+    correct = int((prob_all.argmax(1) == y).sum())
+    p = np.clip(prob_all / prob_all.sum(1, keepdims=True), 1e-7, 1 - 1e-7)
+    metrics = {"samples": int(len(x)), "correct": correct, "accuracy": correct / len(x),
+               "loss": float(-np.mean(np.log(p[np.arange(len(x)), y]))),
+               "loss_name": "categorical_crossentropy", "metric": "accuracy"}
+    with open(os.path.join(out, "iris_train_metrics.json"), "w") as f:
+        json.dump(metrics, f, indent=1)
+        f.write("\n")
     print(f"trained {iters} steps: loss {loss:.4f}, accuracy {acc:.3f}; "
           f"sample predictions {prob.argmax(1).tolist()} (labels {y[SAMPLE_ROWS].tolist()})")
 

@@ -23,17 +23,17 @@
 #include <cblas.h>
 #include <jansson.h>
 
+#include "cli.h"
+#include "cli_common.h"
 #include "cli_predict.h"
 #include "ks_input.h"
 #include "ks_npy.h"
 #include "ks_plan.h"
+#include "ks_esc.h"
+#include "ks_report.h"
 #include "ks_util.h"
 
 #define MAX_INPUT_SPECS 64
-/* Text output prints every value of arrays up to this size, else the
- * first and last few along each axis (like numpy). */
-#define PRINT_FULL_LIMIT 1000
-#define EDGE_ITEMS 3
 
 /* openblas_set_num_threads is OpenBLAS-specific and not in cblas.h everywhere. */
 extern void openblas_set_num_threads(int);
@@ -50,38 +50,46 @@ typedef struct popts {
 	const char *save_dir;
 	const char *until;
 	int top;
+	int64_t max_values;
 	const char *labels;
 	int repeat;
 	int threads;
-	const char *config;
+	ks_open_opts open; /* --config, --load-order (cli_common.h) */
 	bool json;
 } popts;
 
 static const char usage_text[] =
-	"Usage: kerascope predict FILE [OPTIONS]\n"
-	"Runs the model on the given inputs (float32, deterministic) and prints the outputs.\n\n"
-	"  --input X        one per model input, in input order: a .npy file, a .csv file\n"
-	"                   (one sample per row) or a literal such as '[[1, 2, 3]]';\n"
-	"                   the batch axis may be left out\n"
-	"  --random SEED    uniform inputs in [-1, 1) (whole numbers for integer inputs,\n"
-	"                   ids below input_dim for Embedding inputs)\n"
-	"  --zeros          all-zero inputs\n"
-	"  --batch N        batch size for --random/--zeros (default 1)\n"
-	"  -o OUT.npy       write the outputs (OUT.npy, or OUT_0.npy, OUT_1.npy, ...)\n"
-	"  --trace          every layer's output shape and statistics\n"
-	"  --save-activations DIR  write every layer's output as DIR/NNN_layer.npy\n"
-	"  --until LAYER    stop at LAYER and show its output ('outer/inner' for nested)\n"
-	"  --top K          the K largest classes of each sample\n"
-	"  --labels FILE    class names for --top, one per line\n"
-	"  --repeat N       run N times and report the median time per inference\n"
-	"  --threads N      OpenBLAS threads (default 1)\n"
-	"  --config ARCH    architecture for weights-only files: a JSON file, or a\n"
-	"                   model file (.h5/.keras) whose architecture is used\n"
-	"  --json           machine-readable output\n";
+	"Usage: kerascope predict FILE [--input X ...|--random SEED|--zeros] [--batch N]\n"
+	"                         [-o OUT.npy] [--trace] [--save-activations DIR]\n"
+	"                         [--until LAYER] [--max N] [--top K [--labels FILE]]\n"
+	"                         [--repeat N] [--threads N] [--json] [--config ARCH]\n"
+	"Runs the model on the given inputs (float32, deterministic) and prints the\n"
+	"outputs, numpy style, long ones elided as dump elides them.\n"
+	"\n"
+	"      --input X        one per model input, in input order: a .npy file, a .csv\n"
+	"                       file (one sample per row), DATA.h5:/dataset or a literal\n"
+	"                       such as '[[1, 2, 3]]'; the batch axis may be left out\n"
+	"      --random SEED    uniform inputs in [-1, 1) (whole numbers for integer\n"
+	"                       inputs, ids below input_dim for Embedding inputs)\n"
+	"      --zeros          all-zero inputs\n"
+	"      --batch N        batch size for --random/--zeros (default 1)\n"
+	"  -o, --output OUT.npy write the outputs (OUT.npy, or OUT_0.npy, OUT_1.npy, ...)\n"
+	"      --trace          every layer's output shape and statistics\n"
+	"      --save-activations DIR  write every layer's output as DIR/NNN_layer.npy\n"
+	"      --until LAYER    stop at LAYER and show its output (outer/inner: nested)\n"
+	"      --max N          print at most N values of an output before eliding\n"
+	"                       (default 1000)\n"
+	"      --top K          the K largest classes of each sample, not the values\n"
+	"      --labels FILE    class names for --top, one per line\n"
+	"      --repeat N       run N times and report the median time per inference\n"
+	"      --threads N      OpenBLAS threads (default 1)\n"
+	"      --json           print one JSON document instead of text\n"
+	CLI_MODEL_OPTS_HELP
+	"  -h, --help           show this help\n";
 
 enum {
 	O_INPUT = 256, O_RANDOM, O_ZEROS, O_BATCH, O_TRACE, O_SAVE, O_UNTIL, O_TOP, O_LABELS,
-	O_REPEAT, O_THREADS, O_CONFIG, O_JSON,
+	O_REPEAT, O_THREADS, O_JSON, O_MAX,
 };
 
 static bool parse_int(const char *s, long long lo, long long hi, long long *out)
@@ -97,7 +105,7 @@ static bool parse_int(const char *s, long long lo, long long hi, long long *out)
 
 static int bad(const char *what, const char *arg)
 {
-	fprintf(stderr, "kerascope: predict: %s, not '%s'\n", what, arg);
+	cli_fail("predict: %s, not '%s'", what, arg);
 	return 2;
 }
 
@@ -114,10 +122,11 @@ static int parse_args(int argc, char **argv, popts *o)
 		{"save-activations", required_argument, NULL, O_SAVE},
 		{"until", required_argument, NULL, O_UNTIL},
 		{"top", required_argument, NULL, O_TOP},
+		{"max", required_argument, NULL, O_MAX},
 		{"labels", required_argument, NULL, O_LABELS},
 		{"repeat", required_argument, NULL, O_REPEAT},
 		{"threads", required_argument, NULL, O_THREADS},
-		{"config", required_argument, NULL, O_CONFIG},
+		CLI_MODEL_OPTION_ROWS,
 		{"json", no_argument, NULL, O_JSON},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -162,6 +171,11 @@ static int parse_args(int argc, char **argv, popts *o)
 				return bad("--top needs a positive number", optarg);
 			o->top = (int)v;
 			break;
+		case O_MAX:
+			if (!parse_int(optarg, 1, INT64_MAX, &v))
+				return bad("--max needs a positive number", optarg);
+			o->max_values = v;
+			break;
 		case O_LABELS: o->labels = optarg; break;
 		case O_REPEAT:
 			if (!parse_int(optarg, 1, 1000000, &v))
@@ -173,33 +187,36 @@ static int parse_args(int argc, char **argv, popts *o)
 				return bad("--threads needs a positive number", optarg);
 			o->threads = (int)v;
 			break;
-		case O_CONFIG: o->config = optarg; break;
 		case O_JSON: o->json = true; break;
 		default:
+			switch (cli_model_opt("predict", c, optarg, &o->open)) {
+			case 1: continue;
+			case -1: return 2;
+			}
 			if (optopt && optopt < 256)
-				fprintf(stderr, "kerascope: predict: bad option '-%c' (try 'kerascope predict --help')\n", optopt);
+				cli_fail("predict: bad option '-%c' (try 'kerascope predict --help')", optopt);
 			else
-				fprintf(stderr, "kerascope: predict: bad option '%s' (try 'kerascope predict --help')\n",
+				cli_fail("predict: bad option '%s' (try 'kerascope predict --help')",
 				        argv[optind - 1]);
 			return 2;
 		}
 	}
 	if (optind + 1 != argc) {
-		fprintf(stderr, "kerascope: predict: expected FILE (try 'kerascope predict --help')\n");
+		cli_fail("predict: expected FILE (try 'kerascope predict --help')");
 		return 2;
 	}
 	o->file = argv[optind];
 	if ((o->random || o->zeros) && o->n_inputs) {
-		fprintf(stderr, "kerascope: %s: give either --input or --random/--zeros\n", o->file);
+		cli_fail("%s: give either --input or --random/--zeros", o->file);
 		return 2;
 	}
 	if (o->random && o->zeros) {
-		fprintf(stderr, "kerascope: %s: give either --random or --zeros\n", o->file);
+		cli_fail("%s: give either --random or --zeros", o->file);
 		return 2;
 	}
 	if (!o->random && !o->zeros && !o->n_inputs) {
-		fprintf(stderr, "kerascope: %s: no input: give --input X (one per model input), "
-		        "--random SEED or --zeros\n", o->file);
+		cli_fail("%s: no input: give --input X (one per model input), "
+		        "--random SEED or --zeros", o->file);
 		return 2;
 	}
 	return -1;
@@ -207,134 +224,18 @@ static int parse_args(int argc, char **argv, popts *o)
 
 /* ---- inputs ---- */
 
-/* The Embedding fed directly by top-level input i, if any: its vocabulary. */
-static int64_t embedding_vocab(const ks_model *m, int input)
+/* Loads the --input data, or, with shapes_only, gives generated inputs
+ * (--random/--zeros) their shapes without data: the plan checks what those
+ * shapes need before anything that large is allocated. */
+static int make_inputs(const ks_model *m, const popts *o, ks_array *arr, const char **src,
+                       bool shapes_only, ks_err *err)
 {
-	int li = m->inputs[input].layer;
-	for (int i = 0; i < m->n_layers; i++) {
-		const ks_layer *L = &m->layers[i];
-		if (!L->class_name || strcmp(L->class_name, "Embedding") != 0)
-			continue;
-		for (int n = 0; n < L->n_nodes; n++)
-			for (int k = 0; k < L->nodes[n].n_in; k++)
-				if (L->nodes[n].in[k].layer == li) {
-					json_t *v = json_object_get(L->config, "input_dim");
-					return json_is_integer(v) ? json_integer_value(v) : 0;
-				}
-	}
-	return 0;
-}
-
-static const char *input_name(const ks_model *m, int i)
-{
-	int li = m->inputs[i].layer;
-	return li >= 0 && li < m->n_layers ? m->layers[li].name : "?";
-}
-
-/* The dtype an InputLayer declares ("float32", "int32", ...): a string in
- * Keras 1/2, a DTypePolicy object in Keras 3. NULL when absent. */
-static const char *input_dtype(const ks_model *m, int input)
-{
-	int li = m->inputs[input].layer;
-	if (li < 0 || li >= m->n_layers)
-		return NULL;
-	const json_t *d = json_object_get(m->layers[li].config, "dtype");
-	if (json_is_object(d))
-		d = json_object_get(json_object_get(d, "config"), "name");
-	return json_is_string(d) ? json_string_value(d) : NULL;
-}
-
-static int make_inputs(const ks_model *m, const popts *o, ks_array *arr, const char **src, ks_err *err)
-{
-	int n = m->n_inputs;
-
-	if (o->n_inputs && o->n_inputs != n)
-		return ks_fail(err, "the model takes %d input%s (%s%s) but %d --input %s given", n,
-		               n == 1 ? "" : "s", n > 0 ? input_name(m, 0) : "", n > 1 ? ", ..." : "",
-		               o->n_inputs, o->n_inputs == 1 ? "was" : "were");
-	for (int i = 0; i < n; i++) {
-		ks_shape want;
-		bool declared = ks_model_input_shape(m, i, &want, err) == 0;
-		if (!declared && !o->n_inputs)
-			return -1;
-		if (o->n_inputs) {
-			ks_input_kind kind;
-			if (ks_input_load(o->inputs[i], &arr[i], &kind, err) < 0)
-				return -1;
-			src[i] = kind == KS_INPUT_NPY ? "npy" : kind == KS_INPUT_CSV ? "csv" : "literal";
-			/* without a declared shape the data is taken as given, batch first */
-			if (declared && ks_input_fit(&arr[i], &want, kind == KS_INPUT_CSV, input_name(m, i), err) < 0)
-				return -1;
-			if (!declared && arr[i].rank < 1)
-				return ks_fail(err, "input %s: the data needs a batch axis", input_name(m, i));
-			if (i > 0 && arr[i].shape[0] != arr[0].shape[0])
-				return ks_fail(err, "inputs have different batch sizes (%lld and %lld)",
-				               (long long)arr[0].shape[0], (long long)arr[i].shape[0]);
-			if (ks_input_check_dtype(&arr[i], input_dtype(m, i), input_name(m, i), err) < 0)
-				return -1;
-			/* Keras rejects ids outside an Embedding's vocabulary (on CPU);
-			 * the kernel would write NaN rows, so say it up front */
-			int64_t vocab = embedding_vocab(m, i), cnt = ks_array_numel(&arr[i]);
-			for (int64_t k = 0; vocab > 0 && k < cnt; k++) {
-				float v = arr[i].data[k];
-				if (!(v > -1.0f && v < (float)vocab))
-					return ks_fail(err, "input %s feeds an Embedding with input_dim %lld, but value %lld "
-					               "of the data is %g", input_name(m, i), (long long)vocab, (long long)k,
-					               (double)v);
-			}
-		} else {
-			/* random ids below the vocabulary for Embedding inputs, small
-			 * whole numbers for other integer inputs, else uniform [-1, 1) */
-			int64_t vocab = o->random ? embedding_vocab(m, i) : 0;
-			bool ints = vocab > 0 || ks_input_dtype_is_integer(input_dtype(m, i));
-			float hi = vocab > 0 ? (float)vocab : ints ? 10.0f : 1.0f;
-			src[i] = o->random ? "random" : "zeros";
-			if (ks_input_generate(&want, o->batch, o->random, o->seed + (uint64_t)i, ints ? 0.0f : -1.0f,
-			                      hi, ints, input_name(m, i), &arr[i], err) < 0)
-				return -1;
-		}
-	}
-	return 0;
+	ks_input_req r = {o->inputs, o->n_inputs, o->random, o->zeros, o->seed, o->batch,
+	                  shapes_only};
+	return ks_input_for_model(m, &r, arr, src, err);
 }
 
 /* ---- printing ---- */
-
-static void print_rec(FILE *f, const float *x, const int64_t *shape, int rank, int depth, bool summarise,
-                      int indent)
-{
-	if (rank == 0) {
-		fprintf(f, "%.7g", x[0]);
-		return;
-	}
-	int64_t n = shape[0], stride = 1;
-	for (int k = 1; k < rank; k++)
-		stride *= shape[k];
-	fputc('[', f);
-	for (int64_t i = 0; i < n; i++) {
-		if (summarise && n > 2 * EDGE_ITEMS && i == EDGE_ITEMS) {
-			fputs(rank == 1 ? "..., " : "...,\n", f);
-			if (rank > 1)
-				fprintf(f, "%*s", indent + 1, "");
-			i = n - EDGE_ITEMS;
-		}
-		print_rec(f, x + i * stride, shape + 1, rank - 1, depth + 1, summarise, indent + 1);
-		if (i + 1 < n) {
-			if (rank == 1)
-				fputs(", ", f);
-			else
-				fprintf(f, ",\n%*s", indent + 1, "");
-		}
-	}
-	fputc(']', f);
-}
-
-static void print_array(FILE *f, const float *x, const int64_t *shape, int rank)
-{
-	int64_t n;
-	ks_numel(shape, rank, &n);
-	print_rec(f, x, shape, rank, 0, n > PRINT_FULL_LIMIT, 0);
-	fputc('\n', f);
-}
 
 static json_t *json_num(float v)
 {
@@ -371,25 +272,12 @@ typedef struct labels {
 
 static int read_labels(const char *path, labels *l, ks_err *err)
 {
-	FILE *f = fopen(path, "r");
-	char line[4096];
-	if (!f)
-		return ks_fail(err, "%s: %s", path, strerror(errno));
-	while (fgets(line, sizeof line, f)) {
-		size_t len = strcspn(line, "\r\n");
-		line[len] = '\0';
-		l->v = ks_xrealloc(l->v, sizeof(char *) * (size_t)(l->n + 1));
-		l->v[l->n++] = ks_xstrdup(line);
-	}
-	fclose(f);
-	return 0;
+	return ks_input_read_names(path, &l->v, &l->n, err);
 }
 
 static void free_labels(labels *l)
 {
-	for (int i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
+	ks_input_free_names(l->v, l->n);
 }
 
 /* Indices of the k largest values of x[0..n-1] (NaN last), in order. */
@@ -531,6 +419,7 @@ static int save_activations(const ks_plan *p, const char *dir, ks_err *err)
 static void show_trace_text(const ks_plan *p)
 {
 	char sh[160];
+	ks_esc_pool pool = {0};
 	printf("%-4s %-32s %-20s %-22s %12s %12s %12s %12s\n", "#", "layer", "class", "output shape",
 	       "min", "max", "mean", "std");
 	for (int i = 0; i < ks_plan_n_steps(p); i++) {
@@ -543,7 +432,8 @@ static void show_trace_text(const ks_plan *p)
 				snprintf(nm, sizeof nm, "%s[%d]", s->name, k);
 			else
 				snprintf(nm, sizeof nm, "%s", s->name);
-			printf("%-4d %-32s %-20s %-22s %12.6g %12.6g %12.6g %12.6g", i, nm, s->class_name,
+			printf("%-4d %-32s %-20s %-22s %12.6g %12.6g %12.6g %12.6g", i, ks_esc_s(&pool, nm),
+			       ks_esc_s(&pool, s->class_name),
 			       ks_shape_str(s->out[k].d, s->out[k].rank, sh, sizeof sh), st.min, st.max, st.mean,
 			       st.std);
 			if (st.nan)
@@ -552,6 +442,7 @@ static void show_trace_text(const ks_plan *p)
 		}
 	}
 	putchar('\n');
+	ks_esc_pool_free(&pool);
 }
 
 static json_t *trace_json(const ks_plan *p)
@@ -574,28 +465,46 @@ static json_t *trace_json(const ks_plan *p)
 	return a;
 }
 
+/* One row per sample, the K classes in aligned columns:
+ *   sample 0  Iris-setosa (0)      0.999682  Iris-versicolor (1)  0.000317648 */
 static int show_top_text(const ks_plan *p, int i, int K, const labels *lab)
 {
 	const ks_shape *s = ks_plan_output_shape(p, i);
 	const float *x = ks_plan_output(p, i);
 	int64_t idx[64];
+	char cell[300], num[32];
+	ks_esc_pool pool = {0};
 	if (s->rank != 2) {
 		printf("  (top-%d needs an output of shape (batch, classes))\n", K);
 		return 0;
 	}
-	int k = K > 64 ? 64 : K;
-	for (int64_t b = 0; b < s->d[0]; b++) {
-		int got = top_k(x + b * s->d[1], s->d[1], k, idx);
-		printf("  sample %lld:", (long long)b);
-		for (int j = 0; j < got; j++) {
-			if (lab->n)
-				printf("  %s (%lld) %.6g", idx[j] < lab->n ? lab->v[idx[j]] : "?", (long long)idx[j],
-				       x[b * s->d[1] + idx[j]]);
-			else
-				printf("  %lld: %.6g", (long long)idx[j], x[b * s->d[1] + idx[j]]);
+	int k = K > 64 ? 64 : K, wname = 1, wval = 1, wsample = 1;
+	snprintf(num, sizeof num, "%lld", (long long)(s->d[0] - 1));
+	wsample = (int)strlen(num);
+	/* first pass: column widths */
+	for (int pass = 0; pass < 2; pass++)
+		for (int64_t b = 0; b < s->d[0]; b++) {
+			int got = top_k(x + b * s->d[1], s->d[1], k, idx);
+			if (pass)
+				printf("  sample %-*lld", wsample, (long long)b);
+			for (int j = 0; j < got; j++) {
+				if (lab->n)
+					snprintf(cell, sizeof cell, "%s (%lld)", idx[j] < lab->n ? ks_esc_s(&pool, lab->v[idx[j]]) : "?",
+					         (long long)idx[j]);
+				else
+					snprintf(cell, sizeof cell, "%lld:", (long long)idx[j]);
+				snprintf(num, sizeof num, "%.6g", x[b * s->d[1] + idx[j]]);
+				if (!pass) {
+					wname = (int)strlen(cell) > wname ? (int)strlen(cell) : wname;
+					wval = (int)strlen(num) > wval ? (int)strlen(num) : wval;
+				} else {
+					printf("  %-*s %-*s", wname, cell, j + 1 < got ? wval : 0, num);
+				}
+			}
+			if (pass)
+				putchar('\n');
 		}
-		putchar('\n');
-	}
+	ks_esc_pool_free(&pool);
 	return 0;
 }
 
@@ -634,6 +543,7 @@ int cli_predict(int argc, char **argv)
 	ks_shape shapes[KS_MAX_IO * 8];
 	labels lab = {0};
 	double *times = NULL;
+	ks_esc_pool pool = {0};
 	int rc = parse_args(argc, argv, &o), status = 2;
 
 	if (rc >= 0)
@@ -642,10 +552,9 @@ int cli_predict(int argc, char **argv)
 	ks_err_clear(&err);
 	openblas_set_num_threads(o.threads);
 
-	ks_open_opts oo = {.config_path = o.config};
-	m = ks_model_open(o.file, &oo, &err);
+	m = cli_open_model(o.file, &o.open);
 	if (!m)
-		goto fail_msg;
+		goto done;
 	if (m->n_inputs > KS_MAX_IO * 8) {
 		ks_fail(&err, "the model has too many inputs (%d)", m->n_inputs);
 		goto fail_file;
@@ -658,7 +567,7 @@ int cli_predict(int argc, char **argv)
 	}
 	if (o.labels && read_labels(o.labels, &lab, &err) < 0)
 		goto fail_msg;
-	if (make_inputs(m, &o, arr, src, &err) < 0)
+	if (make_inputs(m, &o, arr, src, !o.n_inputs, &err) < 0)
 		goto fail_file;
 	for (int i = 0; i < m->n_inputs; i++) {
 		shapes[i].rank = arr[i].rank;
@@ -674,6 +583,8 @@ int cli_predict(int argc, char **argv)
 	p = ks_plan_build(m, &po, &err);
 	if (!p)
 		goto fail_msg;
+	if (!o.n_inputs && make_inputs(m, &o, arr, src, false, &err) < 0)
+		goto fail_file;
 
 	const float *in[KS_MAX_IO * 8];
 	for (int i = 0; i < m->n_inputs; i++)
@@ -684,7 +595,7 @@ int cli_predict(int argc, char **argv)
 		ks_plan_run(p, in);
 		times[r] = now_ms() - t0;
 	}
-	qsort(times, (size_t)o.repeat, sizeof(double), cmp_double);
+	ks_qsort(times, (size_t)o.repeat, sizeof(double), cmp_double);
 	double median = o.repeat % 2 ? times[o.repeat / 2]
 	                             : 0.5 * (times[o.repeat / 2 - 1] + times[o.repeat / 2]);
 
@@ -698,7 +609,7 @@ int cli_predict(int argc, char **argv)
 		json_t *ins = json_array(), *outs = json_array();
 		json_object_set_new(root, "file", json_string(o.file));
 		for (int i = 0; i < m->n_inputs; i++)
-			json_array_append_new(ins, json_pack("{s:s, s:o, s:s, s:s}", "name", input_name(m, i), "shape",
+			json_array_append_new(ins, json_pack("{s:s, s:o, s:s, s:s}", "name", ks_input_name(m, i), "shape",
 			                                     json_shape(arr[i].shape, arr[i].rank), "source", src[i],
 			                                     "dtype", ks_dtype_name(arr[i].src_dtype)));
 		json_object_set_new(root, "inputs", ins);
@@ -729,28 +640,31 @@ int cli_predict(int argc, char **argv)
 	} else {
 		char sh[160];
 		for (int i = 0; i < ks_plan_n_notes(p); i++)
-			fprintf(stderr, "kerascope: %s: note: %s\n", o.file, ks_plan_note(p, i));
+			cli_fail("%s: note: %s", o.file, ks_plan_note(p, i));
 		if (o.trace)
 			show_trace_text(p);
 		for (int i = 0; i < ks_plan_n_outputs(p); i++) {
 			const ks_shape *s = ks_plan_output_shape(p, i);
-			printf("output %d: %s %s", i, ks_plan_output_name(p, i),
+			printf("output %d: %s %s", i, ks_esc_s(&pool, ks_plan_output_name(p, i)),
 			       ks_shape_str(s->d, s->rank, sh, sizeof sh));
 			if (o.out) {
 				/* the values went to the file */
 				char *path = output_path(o.out, i, ks_plan_n_outputs(p));
-				printf(" -> %s\n", path);
+				printf(" -> %s\n", ks_esc_s(&pool, path));
 				free(path);
+			} else if (o.top && s->rank == 2) {
+				putchar('\n'); /* the top classes stand for the values */
 			} else {
 				putchar('\n');
-				print_array(stdout, ks_plan_output(p, i), s->d, s->rank);
+				ks_report_print_values(stdout, ks_plan_output(p, i), s->d, s->rank, o.max_values);
 			}
 			if (o.top)
 				show_top_text(p, i, o.top, &lab);
 		}
+		char dur[32];
 		if (o.repeat > 1)
-			printf("%.3f ms per inference (median of %d runs, %d thread%s)\n", median, o.repeat,
-			       o.threads, o.threads == 1 ? "" : "s");
+			printf("%s per inference (median of %d runs, %d thread%s)\n",
+			       ks_report_duration(median, dur, sizeof dur), o.repeat, o.threads, o.threads == 1 ? "" : "s");
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		ks_fail(&err, "cannot write output: %s", strerror(errno));
@@ -759,12 +673,13 @@ int cli_predict(int argc, char **argv)
 	status = 0;
 	goto done;
 fail_file:
-	fprintf(stderr, "kerascope: %s: %s\n", o.file, err.msg);
+	cli_fail("%s: %s", o.file, err.msg);
 	goto done;
 fail_msg:
 	/* messages from the loader and planner already name the file */
-	fprintf(stderr, "kerascope: %s\n", err.msg);
+	cli_fail("%s", err.msg);
 done:
+	ks_esc_pool_free(&pool);
 	free(times);
 	for (int i = 0; i < KS_MAX_IO * 8; i++)
 		ks_array_free(&arr[i]);

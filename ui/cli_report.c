@@ -8,17 +8,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cli.h"
+#include "cli_common.h"
 #include "cli_report.h"
+#include "ks_arch.h"
+#include "ks_esc.h"
 #include "ks_model.h"
 #include "ks_report.h"
 #include "ks_status.h"
 
-enum { OPT_JSON = 256, OPT_CONFIG, OPT_H5, OPT_SLICE, OPT_ALL, OPT_MAX, OPT_BINS, OPT_STATS };
+enum { OPT_JSON = 256, OPT_PRETTY, OPT_H5, OPT_SLICE, OPT_ALL, OPT_MAX, OPT_BINS, OPT_STATS };
 
 typedef struct cli_opts {
-	bool json, h5, all, stats;
-	const char *config, *slice;
+	bool json, h5, all, stats, pretty;
+	const char *slice;
+	ks_open_opts open;  /* --config, --load-order */
 	long long max_values;
 	int bins;
 	const char *args[2];
@@ -34,12 +40,12 @@ typedef struct cmd_info {
 
 static const char common_help[] =
 	"      --json           print one JSON document instead of text\n"
-	"      --config FILE    architecture JSON for a weights-only file\n"
+	CLI_MODEL_OPTS_HELP
 	"  -h, --help           show this help\n";
 
 static const cmd_info info_summary = {
 	"summary", 1,
-	"Usage: kerascope summary FILE [--json] [--config ARCH.json]\n"
+	"Usage: kerascope summary FILE [--json] [--config ARCH]\n"
 	"Lists the layers like Keras' model.summary(): name, class, output shape,\n"
 	"parameter count and inputs (functional models); nested models indented;\n"
 	"totals of trainable, non-trainable and optimizer parameters with sizes.\n\n", NULL};
@@ -50,7 +56,7 @@ static const struct option ls_opts[] = {
 };
 static const cmd_info info_ls = {
 	"ls", 1,
-	"Usage: kerascope ls FILE [--json] [--h5] [--config ARCH.json]\n"
+	"Usage: kerascope ls FILE [--json] [--h5] [--config ARCH]\n"
 	"Lists every layer with its weights: name, shape, dtype and HDF5 path; then\n"
 	"the optimizer state. A plain HDF5 file (or --h5) shows the HDF5 tree.\n\n"
 	"      --h5             show the raw HDF5 tree even for Keras files\n", ls_opts};
@@ -66,7 +72,7 @@ static const struct option dump_opts[] = {
 static const cmd_info info_dump = {
 	"dump", 2,
 	"Usage: kerascope dump FILE WEIGHT [--slice SPEC] [--all] [--max N] [--bins N]\n"
-	"                      [--stats] [--json] [--config ARCH.json]\n"
+	"                      [--stats] [--json] [--config ARCH]\n"
 	"Prints the values of one weight, then min, max, mean, std, zero/NaN/Inf\n"
 	"counts and a histogram. WEIGHT is layer/weight (dense_1/kernel), a nested\n"
 	"path (encoder/conv2d_6/kernel) or an HDF5 path; see 'kerascope ls'.\n\n"
@@ -78,10 +84,24 @@ static const cmd_info info_dump = {
 
 static const cmd_info info_attrs = {
 	"attrs", 1,
-	"Usage: kerascope attrs FILE [--json] [--config ARCH.json]\n"
+	"Usage: kerascope attrs FILE [--json] [--config ARCH]\n"
 	"Shows the format, Keras version, backend, save date, training/compile\n"
 	"configuration (loss, metrics, optimizer and its settings), the optimizer\n"
 	"state, and every root attribute of the file.\n\n", NULL};
+
+static const struct option config_opts[] = {
+	{"pretty", no_argument, NULL, OPT_PRETTY},
+	{NULL, 0, NULL, 0},
+};
+static const cmd_info info_config = {
+	"config", 1,
+	"Usage: kerascope config FILE [--pretty] [--json]\n"
+	"Writes the model's architecture JSON exactly as the file stores it (a legacy\n"
+	"model's model_config attribute, a .keras archive's config.json, or an\n"
+	"architecture JSON file), followed by a newline, so that it can be saved and\n"
+	"given back with --config. A weights-only file holds none (exit status 2).\n\n"
+	"      --pretty         indented two spaces per level; every value kept as written\n"
+	"      --json           {\"file\", \"architecture\"} with the architecture parsed\n", config_opts};
 
 static bool parse_num(const char *s, long long lo, long long hi, long long *out)
 {
@@ -100,8 +120,10 @@ static int parse(const cmd_info *ci, int argc, char **argv, cli_opts *o)
 	struct option opts[16];
 	int n = 0;
 	opts[n++] = (struct option){"json", no_argument, NULL, OPT_JSON};
-	opts[n++] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
 	opts[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	static const struct option model_rows[] = {CLI_MODEL_OPTION_ROWS, {NULL, 0, NULL, 0}};
+	for (const struct option *e = model_rows; e->name; e++)
+		opts[n++] = *e;
 	for (const struct option *e = ci->extra; e && e->name; e++)
 		opts[n++] = *e;
 	opts[n] = (struct option){NULL, 0, NULL, 0};
@@ -119,32 +141,36 @@ static int parse(const cmd_info *ci, int argc, char **argv, cli_opts *o)
 			fputs(common_help, stdout);
 			return 0;
 		case OPT_JSON: o->json = true; break;
-		case OPT_CONFIG: o->config = optarg; break;
 		case OPT_H5: o->h5 = true; break;
+		case OPT_PRETTY: o->pretty = true; break;
 		case OPT_SLICE: o->slice = optarg; break;
 		case OPT_ALL: o->all = true; break;
 		case OPT_STATS: o->stats = true; break;
 		case OPT_MAX:
 			if (!parse_num(optarg, 1, INT64_MAX, &v)) {
-				fprintf(stderr, "kerascope: %s: --max needs a positive number, not '%s'\n", ci->name, optarg);
+				cli_fail("%s: --max needs a positive number, not '%s'", ci->name, optarg);
 				return 2;
 			}
 			o->max_values = v;
 			break;
 		case OPT_BINS:
 			if (!parse_num(optarg, 0, 4096, &v)) {
-				fprintf(stderr, "kerascope: %s: --bins needs a number from 0 to 4096, not '%s'\n",
+				cli_fail("%s: --bins needs a number from 0 to 4096, not '%s'",
 				        ci->name, optarg);
 				return 2;
 			}
 			o->bins = (int)v;
 			break;
 		default:
+			switch (cli_model_opt(ci->name, c, optarg, &o->open)) {
+			case 1: continue;
+			case -1: return 2;
+			}
 			if (optopt && optopt < 256)
-				fprintf(stderr, "kerascope: %s: bad option '-%c' (try 'kerascope %s --help')\n",
+				cli_fail("%s: bad option '-%c' (try 'kerascope %s --help')",
 				        ci->name, optopt, ci->name);
 			else
-				fprintf(stderr, "kerascope: %s: bad option '%s' (try 'kerascope %s --help')\n",
+				cli_fail("%s: bad option '%s' (try 'kerascope %s --help')",
 				        ci->name, argv[optind - 1], ci->name);
 			return 2;
 		}
@@ -154,7 +180,7 @@ static int parse(const cmd_info *ci, int argc, char **argv, cli_opts *o)
 	while (optind < argc && o->n_args < 2)
 		o->args[o->n_args++] = argv[optind++];
 	if (optind < argc || o->n_args != ci->n_args) {
-		fprintf(stderr, "kerascope: %s: expected %s (try 'kerascope %s --help')\n", ci->name,
+		cli_fail("%s: expected %s (try 'kerascope %s --help')", ci->name,
 		        ci->n_args == 1 ? "FILE" : "FILE WEIGHT", ci->name);
 		return 2;
 	}
@@ -164,7 +190,7 @@ static int parse(const cmd_info *ci, int argc, char **argv, cli_opts *o)
 static int finish(const char *path)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "kerascope: %s: cannot write output: %s\n", path, strerror(errno));
+		cli_fail("%s: cannot write output: %s", path, strerror(errno));
 		return 2;
 	}
 	return 0;
@@ -172,18 +198,22 @@ static int finish(const char *path)
 
 typedef int (*render_fn)(FILE *out, const ks_model *m, const cli_opts *o, ks_err *err);
 
-/* Names and configs come from the file: control characters in them (an
- * escape sequence in a layer name) must not reach the terminal. Every byte
- * written goes through this filter on its way to stdout. */
+/* Names and configs come from the file: the reports print them escaped
+ * (ks_esc.h). As a second line of defence every byte written goes through
+ * this filter on its way to stdout: a control byte that is not the
+ * reports' own newline or tab is escaped the same way. */
 static ssize_t clean_write(void *cookie, const char *buf, size_t n)
 {
 	FILE *dst = cookie;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)buf[i];
-		if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f)
-			ch = '?';
-		if (putc(ch, dst) == EOF)
+		char e[5];
+		if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f) {
+			if (fputs(ks_esc_byte(ch, e), dst) == EOF)
+				return -1;
+		} else if (putc(ch, dst) == EOF) {
 			return -1;
+		}
 	}
 	return (ssize_t)n;
 }
@@ -195,12 +225,9 @@ static int run(const cmd_info *ci, int argc, char **argv, render_fn fn)
 	int rc = parse(ci, argc, argv, &o);
 	if (rc >= 0)
 		return rc;
-	ks_open_opts oo = {.config_path = o.config};
-	ks_model *m = ks_model_open(o.args[0], &oo, &err);
-	if (!m) {
-		fprintf(stderr, "kerascope: %s\n", err.msg);
+	ks_model *m = cli_open_model(o.args[0], &o.open);
+	if (!m)
 		return 2;
-	}
 	FILE *out = fopencookie(stdout, "w", (cookie_io_functions_t){.write = clean_write});
 	rc = fn(out ? out : stdout, m, &o, &err);
 	if (out)
@@ -208,7 +235,7 @@ static int run(const cmd_info *ci, int argc, char **argv, render_fn fn)
 	ks_model_free(m);
 	if (rc < 0) {
 		fflush(stdout);
-		fprintf(stderr, "kerascope: %s: %s\n", o.args[0], err.msg);
+		cli_fail("%s: %s", o.args[0], err.msg);
 		return 2;
 	}
 	return finish(o.args[0]);
@@ -242,3 +269,58 @@ int cli_summary(int argc, char **argv) { return run(&info_summary, argc, argv, r
 int cli_ls(int argc, char **argv) { return run(&info_ls, argc, argv, r_ls); }
 int cli_attrs(int argc, char **argv) { return run(&info_attrs, argc, argv, r_attrs); }
 int cli_dump(int argc, char **argv) { return run(&info_dump, argc, argv, r_dump); }
+
+/* config writes the stored text itself, so that it reads back exactly; only
+ * a terminal gets it through the control-character filter. */
+int cli_config(int argc, char **argv)
+{
+	cli_opts o;
+	ks_err err;
+	char *text, *pretty = NULL;
+	size_t len;
+	json_t *arch;
+	int rc = parse(&info_config, argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
+	if (o.open.config_path || o.open.load_order != KS_LOAD_DEFAULT) {
+		fprintf(stderr, "kerascope: config: --config and --load-order do not apply: it writes "
+		        "FILE's own architecture\n");
+		return 2;
+	}
+	if (ks_arch_read_text(o.args[0], &text, &len, &err) < 0) {
+		fprintf(stderr, "kerascope: %s\n", err.msg);
+		return 2;
+	}
+	arch = ks_arch_parse(text, len, o.args[0], &err);
+	if (arch && o.pretty && !o.json)
+		pretty = ks_arch_pretty(text, len, o.args[0], &err);
+	if (!arch || (o.pretty && !o.json && !pretty)) {
+		fprintf(stderr, "kerascope: %s\n", err.msg);
+		json_decref(arch);
+		free(text);
+		return 2;
+	}
+	FILE *out = isatty(STDOUT_FILENO)
+	                    ? fopencookie(stdout, "w", (cookie_io_functions_t){.write = clean_write})
+	                    : NULL;
+	FILE *dst = out ? out : stdout;
+	if (o.json) {
+		json_t *d = json_pack("{s:s, s:O}", "file", o.args[0], "architecture", arch);
+		json_dumpf(d, dst, JSON_INDENT(2));
+		fputc('\n', dst);
+		json_decref(d);
+	} else {
+		const char *t = pretty ? pretty : text;
+		size_t n = pretty ? strlen(pretty) : len;
+		fwrite(t, 1, n, dst);
+		if (n == 0 || t[n - 1] != '\n')
+			fputc('\n', dst);
+	}
+	if (out)
+		fclose(out);
+	json_decref(arch);
+	free(pretty);
+	free(text);
+	return finish(o.args[0]);
+}

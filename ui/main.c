@@ -1,15 +1,24 @@
 /* kerascope: entry point. Dispatches subcommands; the work is in the core. */
 #include "config.h"
 
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_common.h"
 #include "cli_report.h"
 #include "cli_predict.h"
+#include "cli_diff.h"
+#include "cli_evaluate.h"
+#include "ks_blas.h"
 #include "cli_doctor.h"
 #include "ks_status.h"
+#include "ks_util.h"
 #include "ui_tui.h"
 
 /* One line per subcommand; each lives in ui/cli_<name>.c. */
@@ -18,14 +27,29 @@ const cli_command cli_commands[] = {
 	{"ls", cli_ls, CLI_LS_SYNOPSIS},
 	{"dump", cli_dump, CLI_DUMP_SYNOPSIS},
 	{"attrs", cli_attrs, CLI_ATTRS_SYNOPSIS},
+	{"config", cli_config, CLI_CONFIG_SYNOPSIS},
 	{"predict", cli_predict, CLI_PREDICT_SYNOPSIS},
+	{"diff", cli_diff, CLI_DIFF_SYNOPSIS},
+	{"evaluate", cli_evaluate, CLI_EVALUATE_SYNOPSIS},
 	{"doctor", cli_doctor, CLI_DOCTOR_SYNOPSIS},
 	{NULL, NULL, NULL},
 };
 
+int cli_fail(const char *fmt, ...)
+{
+	ks_err e;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ks_vfail(&e, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "kerascope: %s\n", e.msg);
+	return 2;
+}
+
 static void usage(FILE *out)
 {
-	fputs("Usage: kerascope FILE               open the interactive inspector\n"
+	fputs("Usage: kerascope [--config ARCH] FILE   open the interactive inspector\n"
 	      "       kerascope COMMAND FILE [OPTIONS]\n\nCommands:\n", out);
 	for (const cli_command *c = cli_commands; c->name; c++)
 		fprintf(out, "  %s\n", c->synopsis);
@@ -33,8 +57,76 @@ static void usage(FILE *out)
 	      "See kerascope(1).\n", out);
 }
 
+/* `kerascope [--config ARCH] [--load-order ORDER] FILE`, options on either
+ * side of FILE: the inspector on a terminal, else the summary (pipes). */
+static int open_file(int argc, char **argv)
+{
+	static const struct option opts[] = {CLI_MODEL_OPTION_ROWS, {NULL, 0, NULL, 0}};
+	ks_open_opts oo = {0};
+	const char *file = NULL;
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		int r = cli_model_opt("kerascope", c, optarg, &oo);
+		if (r < 0)
+			return 2;
+		if (r == 0) {
+			fprintf(stderr, "kerascope: unknown option '%s' (try --help)\n", argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		file = argv[optind++];
+	if (!file || optind < argc) {
+		fprintf(stderr, "kerascope: %s (try --help)\n",
+		        file ? "give one FILE to open" : "no FILE to open");
+		return 2;
+	}
+	if (ui_tui_wanted())
+		return ui_tui_run(file, &oo);
+	const cli_command *sum = NULL;
+	for (const cli_command *k = cli_commands; k->name; k++)
+		if (strcmp(k->name, "summary") == 0)
+			sum = k;
+	char *sargv[7] = {(char *)"summary", (char *)file};
+	int n = 2;
+	if (oo.config_path) {
+		sargv[n++] = (char *)"--config";
+		sargv[n++] = (char *)oo.config_path;
+	}
+	sargv[n] = NULL;
+	return sum->run(n, sargv);
+}
+
+/* Commands that only read and print a file never multiply matrices: they
+ * keep whatever kernels OpenBLAS chose instead of paying for a restart. */
+static bool reads_only(const char *cmd)
+{
+	static const char *const readers[] = {"summary", "ls", "dump", "attrs", "config", "stats",
+	                                      "--help", "-h", "--version", NULL};
+	for (int i = 0; readers[i]; i++)
+		if (strcmp(cmd, readers[i]) == 0)
+			return true;
+	return false;
+}
+
+/* OpenBLAS fixes its kernels when it is loaded; when it fell back to slower
+ * ones than this CPU runs, start again with OPENBLAS_CORETYPE set (ks_blas.h).
+ * If the restart fails the program simply goes on with the slower kernels. */
+static void use_best_blas(char **argv)
+{
+	const char *core = ks_blas_core_hint();
+	if (!core || setenv("OPENBLAS_CORETYPE", core, 1) != 0)
+		return;
+	execv("/proc/self/exe", argv);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && !reads_only(argv[1]))
+		use_best_blas(argv);
 	ks_quiet_hdf5();
 	if (argc < 2) {
 		usage(stderr);
@@ -51,16 +143,18 @@ int main(int argc, char **argv)
 	for (const cli_command *c = cli_commands; c->name; c++)
 		if (strcmp(argv[1], c->name) == 0)
 			return c->run(argc - 1, argv + 1);
-	/* `kerascope FILE`: the inspector on a terminal, else the summary (pipes). */
-	if (argc == 2 && argv[1][0] != '-' &&
-	    (access(argv[1], F_OK) == 0 || strchr(argv[1], '.') || strchr(argv[1], '/'))) {
-		if (ui_tui_wanted())
-			return ui_tui_run(argv[1], NULL);
-		char *sargv[] = {(char *)"summary", argv[1], NULL};
-		for (const cli_command *c = cli_commands; c->name; c++)
-			if (strcmp(c->name, "summary") == 0)
-				return c->run(2, sargv);
-	}
-	fprintf(stderr, "kerascope: unknown command '%s' (try --help)\n", argv[1]);
+	/* `kerascope [OPTIONS] FILE`: the inspector, or the summary on a pipe. */
+	if (argv[1][0] == '-' || access(argv[1], F_OK) == 0 || strchr(argv[1], '.') ||
+	    strchr(argv[1], '/'))
+		return open_file(argc, argv);
+	const char *names[32];
+	size_t n = 0;
+	for (const cli_command *c = cli_commands; c->name && n < 32; c++)
+		names[n++] = c->name;
+	const char *near = ks_suggest(argv[1], names, n);
+	if (near)
+		cli_fail("unknown command '%s' (did you mean '%s'? try --help)", argv[1], near);
+	else
+		cli_fail("unknown command '%s' (try --help)", argv[1]);
 	return 2;
 }

@@ -155,6 +155,8 @@ typedef struct ui_acts ui_acts;
 struct ui {
 	ks_model *model;          /* owned */
 	const char *path;
+	char *config_path;        /* --config / :config ARCH (owned), or NULL */
+	ks_load_order load_order; /* --load-order */
 	bool plain;               /* not a Keras model: the layer pane is the HDF5 tree */
 	ks_shape *shapes;         /* output shape per top-level layer (owned), or NULL */
 
@@ -180,6 +182,11 @@ struct ui {
 	char **marks;             /* "layer\tfinding-id" of layers the doctor cited (owned) */
 	int n_marks;
 };
+
+/* Reopens u->path with the architecture config_path (NULL: none) and
+ * u->load_order, replacing the model and resetting the views; on failure
+ * the open model stays and err says why. (ui_tui.c) */
+int ui_reopen(ui *u, const char *config_path, ks_err *err);
 
 /* Message line. ui_error also sets the error role. */
 void ui_msg(ui *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -207,8 +214,6 @@ const char *ui_layers_selected_path(ui *u);
 void ui_layers_free(ui *u);
 /* Columns the layer pane needs to show every row up to its Params column. */
 int ui_layers_core_width(ui *u);
-/* 1234567 -> "1,234,567". */
-void ui_fmt_count(int64_t n, char *buf, size_t size);
 void ui_detail_build(ui *u);                   /* (re)fills u->detail.list */
 bool ui_detail_request(ui *u, enum ui_request req);
 

@@ -61,11 +61,17 @@ static char *run_cli(ui *u, const cli_command *c, int argc, char **argv, int *st
 		return NULL;
 	}
 	int n = argc + 1;
-	char **args = ks_xcalloc((size_t)n + 1, sizeof *args);
+	char **args = ks_xcalloc((size_t)n + 5, sizeof *args);
 	args[0] = argv[0];
 	args[1] = (char *)u->path;
 	for (int i = 1; i < argc; i++)
 		args[i + 1] = argv[i];
+	/* The architecture the inspector was opened with goes to the commands
+	 * that read the file's layers (not to `config`, which shows the file's own). */
+	if (u->config_path && strcmp(c->name, "config") != 0) {
+		args[n++] = (char *)"--config";
+		args[n++] = u->config_path;
+	}
 	fflush(stdout);
 	fflush(stderr);
 	pid_t pid = fork();
@@ -242,7 +248,7 @@ static ui_acts *acts_scan(const char *dir)
 	}
 	closedir(d);
 	if (a->n)
-		qsort(a->files, (size_t)a->n, sizeof *a->files, cmp_str);
+		ks_qsort(a->files, (size_t)a->n, sizeof *a->files, cmp_str);
 	a->arrays = ks_xcalloc((size_t)(a->n ? a->n : 1), sizeof *a->arrays);
 	a->loaded = ks_xcalloc((size_t)(a->n ? a->n : 1), sizeof *a->loaded);
 	return a;
@@ -296,14 +302,51 @@ static void cmd_predict(ui *u, int argc, char **argv, const char *line)
 	}
 	ui_acts_free(u->acts);
 	u->acts = a;
-	char *text = ks_xasprintf("%s\nEvery layer's activation is kept: close this view (q), select "
-	                          "a layer, and Enter on 'output' in the detail pane (or :show LAYER).\n",
+	/* short lines: the output view does not wrap */
+	char *text = ks_xasprintf("%s\nEvery layer's activation is kept: close this view (q), select a layer,\n"
+	                          "and press Enter on 'output' in the detail pane (or :show LAYER).\n",
 	                          out);
 	ui_output_open(u, line, text);
 	free(text);
 	free(out);
 	ui_detail_build(u);
 	ui_msg(u, "predict done%s: %d activations kept", given ? "" : " on zeros", a->n);
+}
+
+/* :config ARCH reopens the file with that architecture, :config --none
+ * without one; :config alone shows the file's own architecture. */
+static void cmd_config(ui *u, int argc, char **argv, const char *line)
+{
+	ks_err err;
+	if (argc == 1) {
+		const cli_command *c = find_cli("config");
+		int st = 0;
+		char *args[] = {argv[0], (char *)"--pretty"};
+		char *out = c ? run_cli(u, c, 2, args, &st) : NULL;
+		if (out) {
+			ui_output_open(u, line, out);
+			if (st != 0)
+				ui_error(u, "config: %s holds no architecture of its own%s", u->path,
+				         u->config_path ? "" : " (give :config ARCH)");
+		}
+		free(out);
+		return;
+	}
+	if (argc != 2) {
+		ui_error(u, "config: give one ARCH file (or --none)");
+		return;
+	}
+	bool none = strcmp(argv[1], "--none") == 0;
+	if (ui_reopen(u, none ? NULL : argv[1], &err) < 0) {
+		ui_error(u, "config: %s", err.msg);
+		return;
+	}
+	if (none)
+		ui_msg(u, "reopened %s without an architecture", u->path);
+	else if (u->model->format != KS_FMT_WEIGHTS_H5 && u->model->format != KS_FMT_KERAS3_WEIGHTS)
+		ui_msg(u, "%s has its own architecture: %s is not used", u->path, argv[1]);
+	else
+		ui_msg(u, "reopened %s with the architecture of %s", u->path, argv[1]);
 }
 
 /* ---- dispatch --------------------------------------------------------- */
@@ -328,7 +371,13 @@ static void cmd_show(ui *u, const char *spec)
 		         "activation", spec);
 		return;
 	}
-	ui_error(u, "show: no weight or layer named '%s'", spec);
+	char near[512];
+	if (!u->plain && ks_model_suggest_weight(u->model, spec, near, sizeof near))
+		ui_error(u, "show: no weight or layer named '%s' (did you mean '%s'?)", spec, near);
+	else if (!u->plain && ks_model_suggest_layer(u->model, spec, near, sizeof near))
+		ui_error(u, "show: no weight or layer named '%s' (did you mean '%s'?)", spec, near);
+	else
+		ui_error(u, "show: no weight or layer named '%s'", spec);
 }
 
 void ui_cmd_run(ui *u, const char *line)
@@ -346,7 +395,15 @@ void ui_cmd_run(ui *u, const char *line)
 	}
 	const ui_cmd_info *ci = ui_cmd_find(argv[0]);
 	if (!ci) {
-		ui_error(u, "unknown command '%s' (try :help)", argv[0]);
+		const char *names[UI_CMD_COUNT];
+		size_t n = 0;
+		for (const ui_cmd_info *c = ui_cmd_table; c->name && n < UI_CMD_COUNT; c++)
+			names[n++] = c->name;
+		const char *near = ks_suggest(argv[0], names, n);
+		if (near)
+			ui_error(u, "unknown command '%s' (did you mean :%s? try :help)", argv[0], near);
+		else
+			ui_error(u, "unknown command '%s' (try :help)", argv[0]);
 		ui_argv_free(argv, argc);
 		return;
 	}
@@ -383,13 +440,20 @@ void ui_cmd_run(ui *u, const char *line)
 	case UI_CMD_PREDICT:
 		cmd_predict(u, argc, argv, line);
 		break;
+	case UI_CMD_CONFIG:
+		cmd_config(u, argc, argv, line);
+		break;
 	case UI_CMD_OPEN:
 		if (argc != 2) {
 			ui_error(u, "open: give one LAYER name");
 			break;
 		}
 		if (u->plain || !ui_layers_select(u, argv[1])) {
-			ui_error(u, "open: no layer named '%s'", argv[1]);
+			char near[512];
+			if (!u->plain && ks_model_suggest_layer(u->model, argv[1], near, sizeof near))
+				ui_error(u, "open: no layer named '%s' (did you mean '%s'?)", argv[1], near);
+			else
+				ui_error(u, "open: no layer named '%s'", argv[1]);
 			break;
 		}
 		while (ui_view_pop(u))

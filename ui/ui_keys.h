@@ -79,6 +79,7 @@ enum ui_request {
 	C(LS, "ls", "[OPTIONS]", "List layers and weights, as `kerascope ls FILE`") \
 	C(DUMP, "dump", "WEIGHT [OPTIONS]", "Print weight values, as `kerascope dump FILE`") \
 	C(ATTRS, "attrs", "[PATH] [OPTIONS]", "HDF5 attributes, as `kerascope attrs FILE`") \
+	C(CONFIG, "config", "[ARCH|--none]", "Reopen with the architecture ARCH (JSON or model file); alone, show the file's own") \
 	C(PREDICT, "predict", "[--input X ...] [OPTIONS]", "Run the model; keeps every layer's activation for the tensor view") \
 	C(DIFF, "diff", "OTHER [OPTIONS]", "Compare with another model, as `kerascope diff FILE OTHER`") \
 	C(DOCTOR, "doctor", "[FILE2] [OPTIONS]", "Findings view (D); with arguments, as `kerascope doctor FILE ...`") \

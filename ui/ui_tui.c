@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "ks_plan.h"
+#include "ks_report.h"
 #include "ks_util.h"
+#include "cli.h"
 #include "ui.h"
 #include "ui_curses.h"
 #include <term.h>
@@ -229,23 +231,90 @@ static void format_title(ui *u, const char *name, const char *params, char *titl
 		         m->n_layers, params);
 }
 
+/* Greedy word wrap of text into rows of at most width columns (ASCII text;
+ * a word longer than a row is cut into pieces). Returns the rows used, or
+ * max + 1 when the text needs more than max. */
+static int wrap(const char *text, int width, char rows[][64], int max)
+{
+	int n = 0, len = 0;
+	if (width > 63)
+		width = 63;
+	if (width < 1)
+		return max + 1;
+	rows[0][0] = '\0';
+	for (const char *p = text; *p;) {
+		while (*p == ' ')
+			p++;
+		int w = (int)strcspn(p, " ");
+		if (!w)
+			break;
+		if (len && len + 1 + w > width) {
+			if (++n >= max)
+				return max + 1;
+			len = 0;
+			rows[n][0] = '\0';
+		}
+		while (w > width - len - (len ? 1 : 0)) {
+			/* a word wider than a row: fill the row with its head */
+			int room = width - len - (len ? 1 : 0);
+			if (room > 0) {
+				snprintf(rows[n] + len, 64 - (size_t)len, "%s%.*s", len ? " " : "", room, p);
+				p += room;
+				w -= room;
+			}
+			if (++n >= max)
+				return max + 1;
+			len = 0;
+			rows[n][0] = '\0';
+		}
+		snprintf(rows[n] + len, 64 - (size_t)len, "%s%.*s", len ? " " : "", w, p);
+		len += w + (len ? 1 : 0);
+		p += w;
+	}
+	return n + 1;
+}
+
+/* The terminal is below the minimum: say so in whatever space there is,
+ * each sentence wrapped to the width; shorter wordings when the long one
+ * does not fit. */
+static void draw_too_small(void)
+{
+	char s[3][3][96], rows[64][64];
+	snprintf(s[0][0], 96, "terminal too small: %dx%d", COLS, LINES);
+	snprintf(s[0][1], 96, "kerascope needs at least %dx%d", UI_MIN_COLS, UI_MIN_ROWS);
+	snprintf(s[0][2], 96, "enlarge the window, or q to quit");
+	snprintf(s[1][0], 96, "too small: %dx%d", COLS, LINES);
+	snprintf(s[1][1], 96, "needs %dx%d", UI_MIN_COLS, UI_MIN_ROWS);
+	s[1][2][0] = '\0';
+	snprintf(s[2][0], 96, "too small");
+	s[2][1][0] = s[2][2][0] = '\0';
+	int max = LINES < 64 ? LINES : 64;
+	for (int t = 0; t < 3; t++) {
+		int used = 0;
+		for (int k = 0; k < 3 && used <= max && s[t][k][0]; k++) {
+			int n = used < max ? wrap(s[t][k], COLS, rows + used, max - used) : 1;
+			used += n;
+		}
+		if (used > max && t < 2)
+			continue;
+		for (int r = 0; r < used && r < max; r++)
+			ui_put(r, 0, COLS, r == 0 ? UI_R_ERROR : UI_R_NORMAL, rows[r]);
+		break;
+	}
+	refresh();
+}
+
 static void draw(ui *u)
 {
 	erase();
 	if (LINES < UI_MIN_ROWS || COLS < UI_MIN_COLS) {
-		char msg[128];
-		snprintf(msg, sizeof msg, "terminal too small: %dx%d", COLS, LINES);
-		ui_put(0, 0, COLS, UI_R_ERROR, msg);
-		snprintf(msg, sizeof msg, "kerascope needs at least %dx%d", UI_MIN_COLS, UI_MIN_ROWS);
-		ui_put(1, 0, COLS, UI_R_NORMAL, msg);
-		ui_put(2, 0, COLS, UI_R_DIM, "enlarge the window, or q to quit");
-		refresh();
+		draw_too_small();
 		return;
 	}
 	/* Title bar. */
 	const ks_model *m = u->model;
 	char title[1024], params[32];
-	ui_fmt_count(m->total_params, params, sizeof params);
+	ks_report_count(m->total_params, params, sizeof params);
 	/* The path as given, or its last component when the bar is too narrow. */
 	const char *slash = strrchr(u->path, '/');
 	format_title(u, u->path, params, title, sizeof title);
@@ -497,14 +566,14 @@ static void run_directive(ui *u, const char *d, int *status)
 	if (ks_str_startswith(d, "save-display ")) {
 		draw(u);
 		if (ui_display_save(d + 13, &err) < 0) {
-			fprintf(stderr, "kerascope: script: %s\n", err.msg);
+			cli_fail("script: %s", err.msg);
 			*status = 2;
 		}
 	} else if (sscanf(d, "resize %dx%d", &cols, &rows) == 2) {
 		ui_display_resize(rows, cols);
 		ui_prompt_resize(rows, cols);
 	} else {
-		fprintf(stderr, "kerascope: script: unknown directive '@%s'\n", d);
+		cli_fail("script: unknown directive '@%s'", d);
 		*status = 2;
 	}
 }
@@ -534,8 +603,54 @@ bool ui_tui_wanted(void)
 	return ok;
 }
 
-int ui_tui_run(const char *path, const char *config_path)
+/* What a model's views are built from: the layer shapes. */
+static void model_views(ui *u)
 {
+	ks_model *m = u->model;
+	u->plain = m->format == KS_FMT_PLAIN_H5;
+	free(u->shapes);
+	u->shapes = NULL;
+	if (!u->plain && m->n_layers > 0) {
+		u->shapes = ks_xcalloc((size_t)m->n_layers, sizeof *u->shapes);
+		ks_infer_layer_shapes(m, u->shapes);
+	}
+}
+
+static void clear_panes(ui *u)
+{
+	if (u->plain)
+		ui_tree_clear(&u->layers.list); /* its rows own their HDF5 paths */
+	else
+		ui_list_clear(&u->layers.list);
+	ui_list_clear(&u->detail.list);
+	ui_layers_free(u);
+}
+
+int ui_reopen(ui *u, const char *config_path, ks_err *err)
+{
+	ks_open_opts oo = {.config_path = config_path, .load_order = u->load_order};
+	ks_model *m = ks_model_open(u->path, &oo, err);
+	if (!m)
+		return -1;
+	while (ui_view_pop(u))
+		;
+	clear_panes(u);
+	ui_acts_free(u->acts);
+	u->acts = NULL;
+	ks_model_free(u->model);
+	u->model = m;
+	free(u->config_path);
+	u->config_path = config_path ? ks_xstrdup(config_path) : NULL;
+	model_views(u);
+	u->focus = 0;
+	ui_layers_build(u);
+	ui_detail_build(u);
+	return 0;
+}
+
+int ui_tui_run(const char *path, const ks_open_opts *opts)
+{
+	static const ks_open_opts none = {0};
 	setlocale(LC_ALL, "");
 	ks_quiet_hdf5();
 	const char *script = getenv("KERASCOPE_SCRIPT");
@@ -544,30 +659,30 @@ int ui_tui_run(const char *path, const char *config_path)
 	                (script && *script && !(isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)));
 	ks_err err;
 	ks_err_clear(&err);
-	ks_open_opts oo = {.config_path = config_path};
-	ks_model *m = ks_model_open(path, &oo, &err);
+	if (!opts)
+		opts = &none;
+	ks_model *m = ks_model_open(path, opts, &err);
 	if (!m) {
-		fprintf(stderr, "kerascope: %s\n", err.msg);
+		cli_fail("%s", err.msg);
 		return 2;
 	}
 	if (script && *script && ui_input_open_script(script, &err) < 0) {
-		fprintf(stderr, "kerascope: %s\n", err.msg);
+		cli_fail("%s", err.msg);
 		ks_model_free(m);
 		return 2;
 	}
 	ui *u = ks_xcalloc(1, sizeof *u);
 	u->model = m;
 	u->path = path;
-	u->plain = m->format == KS_FMT_PLAIN_H5;
-	if (!u->plain && m->n_layers > 0) {
-		u->shapes = ks_xcalloc((size_t)m->n_layers, sizeof *u->shapes);
-		ks_infer_layer_shapes(m, u->shapes);
-	}
+	u->config_path = opts->config_path ? ks_xstrdup(opts->config_path) : NULL;
+	u->load_order = opts->load_order;
+	model_views(u);
 	if (ui_display_init(headless, &err) < 0) {
-		fprintf(stderr, "kerascope: %s\n", err.msg);
+		cli_fail("%s", err.msg);
 		ui_input_close();
 		ks_model_free(m);
 		free(u->shapes);
+		free(u->config_path);
 		free(u);
 		return 2;
 	}
@@ -601,16 +716,12 @@ int ui_tui_run(const char *path, const char *config_path)
 	ui_prompt_done();
 	ui_display_done();
 	ui_input_close();
-	if (u->plain)
-		ui_tree_clear(&u->layers.list); /* its rows own their HDF5 paths */
-	else
-		ui_list_clear(&u->layers.list);
-	ui_list_clear(&u->detail.list);
-	ui_layers_free(u);
+	clear_panes(u);
 	ui_marks_free(u);
 	ui_acts_free(u->acts);
 	free(u->shapes);
-	ks_model_free(m);
+	free(u->config_path);
+	ks_model_free(u->model); /* :config may have replaced m */
 	free(u);
 	return status;
 }

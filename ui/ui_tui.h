@@ -12,11 +12,14 @@
 
 #include <stdbool.h>
 
-/* Opens path and runs the inspector until quit. Returns the exit status:
- * 0, or 2 with one line on stderr when the file cannot be opened, the script
- * is bad or the terminal cannot be used. config_path (may be NULL) is an
- * architecture JSON for weights-only files. */
-int ui_tui_run(const char *path, const char *config_path);
+#include "ks_model.h"
+
+/* Opens path with opts (may be NULL: --config, --load-order; kept for
+ * the commands run from the inspector and for :config) and runs the
+ * inspector until quit. Returns the exit status: 0, or 2 with one line on
+ * stderr when the file cannot be opened, the script is bad or the terminal
+ * cannot be used. */
+int ui_tui_run(const char *path, const ks_open_opts *opts);
 
 /* True when `kerascope FILE` should open the inspector rather than print
  * the summary: KERASCOPE_SCRIPT is set, or stdin and stdout are terminals

@@ -18,9 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <hdf5.h>
 #include <jansson.h>
 
+#include "ks_file.h"
+#include "ks_guess.h"
 #include "ks_stats.h"
 #include "ks_util.h"
 #include "ui.h"
@@ -161,63 +162,35 @@ static void add_config(ui_list *l, const json_t *cfg)
 	}
 }
 
-static hid_t model_file(const ks_model *m)
-{
-	for (; m; m = m->parent)
-		if (m->file >= 0)
-			return m->file;
-	return H5I_INVALID_HID;
-}
-
 static void add_storage(ui_list *l, const ks_model *m, const ks_weight *w)
 {
+	ks_storage st;
+	ks_err err;
+	char info[512];
+	int k;
+
 	ui_list_add(l, UI_R_NORMAL, 0, 0, NULL, "  %s: %s", w->name, w->h5_path ? w->h5_path : "?");
 	if (w->mem) {
 		ui_list_add(l, UI_R_DIM, 0, 0, NULL, "      held in memory (not from the file)");
 		return;
 	}
-	hid_t f = model_file(m);
-	if (f < 0 || !w->h5_path)
+	if (!ks_file_has_h5(m) || !w->h5_path)
 		return;
-	hid_t d = H5Dopen2(f, w->h5_path, H5P_DEFAULT);
-	if (d < 0) {
+	if (ks_file_storage(m, w, &st, &err) < 0) {
 		ui_list_add(l, UI_R_ERROR, 0, 0, NULL, "      cannot open the dataset");
 		return;
 	}
-	char info[512];
-	int k = snprintf(info, sizeof info, "      %s", ks_dtype_name(w->dtype));
-	hid_t dcpl = H5Dget_create_plist(d);
-	if (dcpl >= 0) {
-		H5D_layout_t lay = H5Pget_layout(dcpl);
-		if (lay == H5D_CHUNKED) {
-			hsize_t cd[32];
-			int nd = H5Pget_chunk(dcpl, 32, cd);
-			k += snprintf(info + k, sizeof info - (size_t)k, ", chunked (");
-			for (int i = 0; i < nd && k < (int)sizeof info - 32; i++)
-				k += snprintf(info + k, sizeof info - (size_t)k, "%s%llu", i ? ", " : "",
-				              (unsigned long long)cd[i]);
-			k += snprintf(info + k, sizeof info - (size_t)k, ")");
-		} else {
-			k += snprintf(info + k, sizeof info - (size_t)k, ", %s",
-			              lay == H5D_COMPACT ? "compact" : lay == H5D_CONTIGUOUS ? "contiguous"
-			                                                                : "virtual");
-		}
-		int nf = H5Pget_nfilters(dcpl);
-		for (int i = 0; i < nf && k < (int)sizeof info - 40; i++) {
-			char name[64] = "";
-			unsigned flags;
-			size_t nel = 0;
-			H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &nel, NULL, sizeof name,
-			                                 name, NULL);
-			k += snprintf(info + k, sizeof info - (size_t)k, ", %s",
-			              id == H5Z_FILTER_DEFLATE ? "gzip" : id == H5Z_FILTER_SHUFFLE ? "shuffle"
-			              : name[0] ? name : "filter");
-		}
-		H5Pclose(dcpl);
+	k = snprintf(info, sizeof info, "      %s, %s", ks_dtype_name(w->dtype), ks_layout_name(st.layout));
+	if (st.layout == KS_LAYOUT_CHUNKED) {
+		k += snprintf(info + k, sizeof info - (size_t)k, " (");
+		for (int i = 0; i < st.chunk_rank; i++)
+			k += snprintf(info + k, sizeof info - (size_t)k, "%s%lld", i ? ", " : "",
+			              (long long)st.chunk[i]);
+		k += snprintf(info + k, sizeof info - (size_t)k, ")");
 	}
-	hsize_t bytes = H5Dget_storage_size(d);
-	snprintf(info + k, sizeof info - (size_t)k, ", %llu bytes stored", (unsigned long long)bytes);
-	H5Dclose(d);
+	for (int i = 0; i < st.n_filters; i++)
+		k += snprintf(info + k, sizeof info - (size_t)k, ", %s", st.filters[i]);
+	snprintf(info + k, sizeof info - (size_t)k, ", %lld bytes stored", (long long)st.stored_bytes);
 	ui_list_add(l, UI_R_DIM, 0, 0, NULL, "%s", info);
 }
 
@@ -249,8 +222,13 @@ void ui_detail_build(ui *u)
 		return;
 	}
 	const char *path = ui_layers_selected_path(u);
+	char cls[160];
+	ks_guess g;
 	ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "%s (%s)", path ? path : L->name,
-	            L->class_name ? L->class_name : "?");
+	            ks_layer_class_label(L, cls, sizeof cls));
+	if (ks_guess_class(L, &g))
+		ui_list_add(l, UI_R_DIM, 0, 0, NULL, "  class guessed from the weights (%s): no architecture",
+		            g.why);
 	ui_list_add(l, UI_R_NORMAL, 0, 0, NULL, "  params %lld   trainable %s   calls %d%s",
 	            (long long)L->params, L->trainable ? "yes" : "no", L->n_nodes,
 	            L->n_nodes > 1 ? " (shared)" : "");

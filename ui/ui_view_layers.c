@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ks_guess.h"
 #include "ks_plan.h"
+#include "ks_report.h"
 #include "ks_util.h"
 #include "ui.h"
 #include "ui_display.h"
@@ -114,19 +116,6 @@ static void add_rows(ui *u, lstate *s, const ks_model *m, int depth, const char 
 		free(shapes);
 }
 
-void ui_fmt_count(int64_t n, char *buf, size_t size)
-{
-	char tmp[32];
-	snprintf(tmp, sizeof tmp, "%lld", (long long)n);
-	size_t len = strlen(tmp), k = 0;
-	for (size_t i = 0; i < len && k + 2 < size; i++) {
-		if (i > 0 && (len - i) % 3 == 0)
-			buf[k++] = ',';
-		buf[k++] = tmp[i];
-	}
-	buf[k] = '\0';
-}
-
 /* Appends s padded with spaces to width columns (cut if longer). */
 static void pad(char *dst, size_t size, const char *s, int width)
 {
@@ -203,7 +192,8 @@ void ui_layers_build(ui *u)
 		int w = ui_strwidth(r->prefix) + ui_strwidth(L->name) + 2 + (L->n_nodes > 1 ? 4 : 0);
 		if (w > wname)
 			wname = w;
-		w = ui_strwidth(L->class_name ? L->class_name : "?");
+		char cls[160];
+		w = ui_strwidth(ks_layer_class_label(L, cls, sizeof cls));
 		if (w > wclass)
 			wclass = w;
 		char sh[128];
@@ -229,7 +219,7 @@ void ui_layers_build(ui *u)
 	int wpar = 10;
 	for (int i = 0; i < s->n_rows; i++) {
 		char pr[32];
-		ui_fmt_count(s->rows[i].m->layers[s->rows[i].li].params, pr, sizeof pr);
+		ks_report_count(s->rows[i].m->layers[s->rows[i].li].params, pr, sizeof pr);
 		if ((int)strlen(pr) > wpar)
 			wpar = (int)strlen(pr);
 	}
@@ -239,7 +229,7 @@ void ui_layers_build(ui *u)
 	for (int i = 0; i < s->n_rows; i++) {
 		lrow *r = &s->rows[i];
 		const ks_layer *L = &r->m->layers[r->li];
-		char name[300], sh[128], pr[32], in[256], shared[16] = "";
+		char name[300], sh[128], pr[32], in[256], shared[16] = "", cls[160];
 		if (L->n_nodes > 1)
 			snprintf(shared, sizeof shared, " x%d", L->n_nodes);
 		snprintf(name, sizeof name, "%s%s%s%s", r->prefix,
@@ -252,10 +242,10 @@ void ui_layers_build(ui *u)
 			ks_shape_str(r->shape.d, r->shape.rank, sh, sizeof sh);
 		else
 			snprintf(sh, sizeof sh, "?");
-		ui_fmt_count(L->params, pr, sizeof pr);
+		ks_report_count(L->params, pr, sizeof pr);
 		line[0] = '\0';
 		pad(line, sizeof line, name, wname + 1);
-		pad(line, sizeof line, L->class_name ? L->class_name : "?", wclass + 1);
+		pad(line, sizeof line, ks_layer_class_label(L, cls, sizeof cls), wclass + 1);
 		pad(line, sizeof line, sh, wshape + 1);
 		in[0] = '\0';
 		if (!is_sequential(r->m) && strcmp(L->class_name ? L->class_name : "", "InputLayer") != 0) {

@@ -1,4 +1,4 @@
-/* ui_view_tree: the raw HDF5 tree of the file (ks_h5_visit: groups before
+/* ui_view_tree: the raw HDF5 tree of the file (ks_file_visit: groups before
  * their children, natural name order). It is the layer pane of non-Keras
  * files and a view of its own ('t') for Keras files. Enter on a numeric
  * dataset opens it in the tensor view. Only metadata is read. */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ks_h5.h"
+#include "ks_file.h"
 #include "ks_util.h"
 #include "ui.h"
 #include "ui_display.h"
@@ -64,19 +64,10 @@ static int on_item(const ks_h5_item *it, void *ud, ks_err *err)
 	return 0;
 }
 
-static hid_t file_of(const ks_model *m)
-{
-	for (; m; m = m->parent)
-		if (m->file >= 0)
-			return m->file;
-	return H5I_INVALID_HID;
-}
-
 int ui_tree_fill(ui *u, ui_list *l, ks_err *err)
 {
 	ui_tree_clear(l);
-	hid_t f = file_of(u->model);
-	if (f < 0)
+	if (!ks_file_has_h5(u->model))
 		return ks_fail(err, "%s: no HDF5 file to show", u->path);
 	ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "HDF5 tree of %s", u->path);
 	ks_weight *root = ks_xcalloc(1, sizeof *root);
@@ -85,7 +76,7 @@ int ui_tree_fill(ui *u, ui_list *l, ks_err *err)
 	root->rank = -1;
 	ui_list_add(l, UI_R_NORMAL, TAG_GROUP, -1, root, "/");
 	fill_ctx c = {l, 0};
-	if (ks_h5_visit(f, "/", on_item, &c, err) < 0 && c.rows <= TREE_MAX_ROWS)
+	if (ks_file_visit(u->model, "/", on_item, &c, err) < 0 && c.rows <= TREE_MAX_ROWS)
 		return -1;
 	if (l->n > 1)
 		ui_list_select(l, 1);
@@ -159,7 +150,6 @@ void ui_tree_detail(ui *u, const ui_list *tree, ui_list *out)
 	}
 	const ui_line *ln = &tree->v[tree->sel];
 	const ks_weight *w = ln->ptr;
-	hid_t f = file_of(u->model);
 	ui_list_add(out, UI_R_HEADER, 0, 0, NULL, "%s", w->h5_path);
 	if (ln->tag == TAG_DATASET) {
 		char sh[128];
@@ -172,14 +162,14 @@ void ui_tree_detail(ui *u, const ui_list *tree, ui_list *out)
 	char **names = NULL;
 	int n = 0;
 	ks_err err;
-	if (f < 0 || ks_h5_attr_names(f, w->h5_path, &names, &n, &err) < 0) {
+	if (ks_file_attr_names(u->model, w->h5_path, &names, &n, &err) < 0) {
 		ui_list_add(out, UI_R_ERROR, 0, 0, NULL, "  attributes unreadable");
 		return;
 	}
 	ui_list_add(out, UI_R_HEADER, 0, 0, NULL, "Attributes (%d)", n);
 	for (int i = 0; i < n; i++) {
 		char *text = NULL;
-		if (ks_h5_attr_text(f, w->h5_path, names[i], 300, &text, &err) == 0) {
+		if (ks_file_attr_text(u->model, w->h5_path, names[i], 300, &text, &err) == 0) {
 			ui_list_add(out, UI_R_NORMAL, 0, 0, NULL, "  %s = %s", names[i], text);
 			free(text);
 		} else {

@@ -64,6 +64,12 @@ check dump_iris_slice      "$ex" dump iris_mlp.h5 hidden/kernel --slice '[:, 0:4
 check dump_iris_json       "$ex" dump --json iris_mlp.keras output/bias --bins 2
 check dump_iris_opt        "$ex" dump iris_mlp.h5 /optimizer_weights/Adam/output/bias/v:0 --stats
 check dump_iris_opt_name  "$ex" dump iris_mlp.h5 Adam/iter --bins 0
+check config_iris          "$ex" config iris_mlp.h5
+check config_iris_pretty   "$ex" config iris_mlp.h5 --pretty
+check config_iris_keras3   "$ex" config iris_mlp.keras
+check config_iris_json     "$ex" config --json iris_mlp.keras
+check err_config_csv       "$ex" config iris.csv
+check err_config_option    "$ex" config iris_mlp.h5 --config iris_mlp.keras
 check err_missing_file     "$ex" summary no_such_file.h5
 check err_not_keras        "$ex" summary iris.csv
 check err_bad_weight       "$ex" dump iris_mlp.h5 hidden/nothing
@@ -102,6 +108,14 @@ else
 	check fx_nested_weights  "$r/minimal_vae" ls vae_cnn_mnist.h5
 	check fx_plain_summary   "$r/dl4j-test-resources/examples/simple_rnn" \
 		summary simple_rnn_tf_keras_2_inputs_and_outputs.h5
+	check fx_config_json     "$r/hls4ml-example-models/keras" \
+		config KERAS_3layer.json
+	check fx_config_weights  "$r/hls4ml-example-models/keras" \
+		config KERAS_3layer_weights.h5
+	check fx_guess_summary   "$r/hls4ml-example-models/keras" \
+		summary KERAS_3layer_batch_norm_weights.h5
+	check fx_guess_ls_json   "$r/hls4ml-example-models/keras" \
+		ls --json KERAS_conv2d_model_weights.h5
 fi
 
 echo "golden: $pass passed, $fail failed"
