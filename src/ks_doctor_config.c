@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ks_doctor_int.h"
+#include "ks_eval.h"
 #include "ks_lambda.h"
 #include "ks_plan.h"
 #include "ks_util.h"
@@ -559,39 +560,29 @@ int dr_check_accuracy(dr_ctx *c)
 		if (!which)
 			continue;
 		const char *loss = loss_for(json_object_get(t, "loss"), o, L->name);
-		char ln[96];
-		norm(loss ? loss : "", ln, sizeof ln);
 		int64_t units = shapes[li].rank > 0 ? shapes[li].d[shapes[li].rank - 1] : -1;
+		int prank = shapes[li].rank > 0 ? shapes[li].rank : 2;
 		const char *act = act_name(L), *now, *old, *depends = NULL;
-		bool sparse_loss = strstr(ln, "sparsecategorical") != NULL;
-		bool binary_loss = !strcmp(ln, "binarycrossentropy") || !strcmp(ln, "bce") ||
-		                   strstr(ln, "binaryfocal") != NULL;
-		bool cat_loss = !strcmp(ln, "categoricalcrossentropy") || !strcmp(ln, "cce") ||
-		                strstr(ln, "categoricalfocal") != NULL;
-		/* tf.keras 2 and Keras 3 (compile_utils): from the shapes of y_true and y_pred */
-		if (units == 1) {
-			now = "binary_accuracy";
-		} else if (sparse_loss) {
-			now = "sparse_categorical_accuracy";  /* the loss needs integer labels */
-		} else if (cat_loss) {
-			now = "categorical_accuracy";         /* the loss needs one-hot labels */
-		} else if (binary_loss) {
-			now = "categorical_accuracy";         /* multi-label targets have y_pred's shape */
-			depends = "with binary_crossentropy over several units (multi-label), tf.keras 2 and "
-			          "Keras 3 compute categorical_accuracy (argmax agreement), not the per-unit "
-			          "binary_accuracy Keras <= 2.2 computed";
-		} else {
-			now = "categorical_accuracy";
+		ks_loss_kind lk = loss ? ks_eval_loss_kind(loss) : KS_LOSS_NONE;
+		bool assumed;
+		ks_acc_rule rule = ks_eval_rule_of(m->keras_version, m->format == KS_FMT_KERAS3, &assumed);
+		/* The shape rule (tf.keras 2.2+, Keras 3) looks at the labels: the
+		 * loss fixes their format for the cross-entropies; otherwise both
+		 * integer ids and one-hot rows are possible. */
+		ks_acc_kind by_ids = ks_eval_resolve(KS_RULE_SHAPE_BASED, lk, prank - 1, units, prank, units);
+		ks_acc_kind by_rows = ks_eval_resolve(KS_RULE_SHAPE_BASED, lk, prank, units, prank, units);
+		ks_acc_kind shaped = lk == KS_LOSS_SCCE ? by_ids : by_rows;
+		ks_acc_kind by_loss = ks_eval_resolve(KS_RULE_LOSS_BASED, lk, prank, units, prank, units);
+		now = ks_acc_metric_name(rule == KS_RULE_LOSS_BASED ? by_loss : shaped);
+		old = ks_acc_metric_name(rule == KS_RULE_LOSS_BASED ? shaped : by_loss);
+		if (rule == KS_RULE_SHAPE_BASED && lk != KS_LOSS_SCCE && lk != KS_LOSS_CCE &&
+		    lk != KS_LOSS_BCE && by_ids != by_rows)
 			depends = "the loss does not fix the label format: integer labels give "
 			          "sparse_categorical_accuracy, one-hot labels categorical_accuracy";
-		}
-		/* Keras <= 2.2 (training.py): from the loss and the output size */
-		if (units == 1 || binary_loss)
-			old = "binary_accuracy";
-		else if (sparse_loss)
-			old = "sparse_categorical_accuracy";
-		else
-			old = "categorical_accuracy";
+		else if (lk == KS_LOSS_BCE && units > 1)
+			depends = "with binary_crossentropy over several units (multi-label), tf.keras 2.2+ "
+			          "and Keras 3 compute categorical_accuracy (argmax agreement), not the "
+			          "per-unit binary_accuracy that Keras 2.0-2.3 computed";
 		ks_finding *f = dr_add(c, "ambiguous-accuracy", KS_SEV_WARNING, L->name, NULL);
 		dr_set(&f->summary, "the metric \"%s\" of the output layer %s resolves to %s%s", which, L->name, now,
 		       depends ? ", depending on the labels" : "");
@@ -602,8 +593,9 @@ int dr_check_accuracy(dr_ctx *c)
 			dr_set(&f->fix, "name the metric explicitly: metrics=[\"%s\"] (or the one that matches "
 			       "your labels); %s", now, depends);
 		else if (strcmp(old, now) != 0)
-			dr_set(&f->fix, "name the metric explicitly: metrics=[\"%s\"] (Keras <= 2.2 resolved "
-			       "this one to %s)", now, old);
+			dr_set(&f->fix, "name the metric explicitly: metrics=[\"%s\"] (%s: there it is %s)", now,
+			       ks_rule_desc(rule == KS_RULE_LOSS_BASED ? KS_RULE_SHAPE_BASED : KS_RULE_LOSS_BASED),
+			       old);
 		else
 			dr_set(&f->fix, "name the metric explicitly: metrics=[\"%s\"]", now);
 		json_object_set_new(f->details, "metric", json_string(which));
@@ -611,7 +603,8 @@ int dr_check_accuracy(dr_ctx *c)
 		json_object_set_new(f->details, "output_activation", json_string(act));
 		json_object_set_new(f->details, "output_units", json_integer(units));
 		json_object_set_new(f->details, "resolves_to", json_string(now));
-		json_object_set_new(f->details, "resolves_to_keras_2_2", json_string(old));
+		json_object_set_new(f->details, "resolves_to_other_rule", json_string(old));
+		json_object_set_new(f->details, "rule", json_string(ks_rule_desc(rule)));
 		json_object_set_new(f->details, "depends_on_labels", json_boolean(depends != NULL));
 	}
 	free(shapes);

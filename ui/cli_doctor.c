@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+#include "cli_common.h"
 #include "cli_doctor.h"
 #include "ks_doctor.h"
 #include "ks_input.h"
@@ -21,22 +23,25 @@
 #define MAX_INPUT_SPECS 64
 
 static const char usage_text[] =
-	"Usage: kerascope doctor FILE [FILE2] [OPTIONS]\n"
+	"Usage: kerascope doctor FILE [FILE2] [--input X ...] [--labels FILE] [--explain]\n"
+	"                        [--json] [--config ARCH]\n"
 	"Explains why a reloaded Keras model behaves differently: Lambda layers, custom\n"
-	"objects, the \"accuracy\" metric, untrained or re-initialised weights, layer order,\n"
-	"NaN/Inf, training-mode layers, stateful RNNs, version changes, permuted classes.\n\n"
-	"  FILE2            a second file to compare with (re-initialised weights,\n"
-	"                   permuted classes, identical weights)\n"
-	"  --config ARCH    architecture for weights-only files: a JSON file, or a\n"
-	"                   model file whose architecture is used\n"
-	"  --input X        one per model input (.npy, .csv or a literal): input\n"
-	"                   contract, NaN/Inf in activations, determinism, version deltas\n"
-	"  --labels FILE    class names, one per line\n"
-	"  --explain        print each finding's explanation in full\n"
-	"  --json           {\"findings\": [...], \"checks\": [...]}\n\n"
-	"Exit status: 0 no warning or error, 1 at least one, 2 failure.\n";
+	"objects, the \"accuracy\" metric, untrained or re-initialised weights, layer\n"
+	"order, NaN/Inf, training-mode layers, stateful RNNs, version changes, permuted\n"
+	"classes. Exit status: 0 no warning or error, 1 at least one, 2 failure.\n"
+	"\n"
+	"      FILE2            a second file to compare with (re-initialised weights,\n"
+	"                       permuted classes, identical weights)\n"
+	"      --input X        one per model input (.npy, .csv, DATA.h5:/dataset or a\n"
+	"                       literal): input contract, NaN/Inf in activations,\n"
+	"                       determinism, version differences measured\n"
+	"      --labels FILE    class names, one per line\n"
+	"      --explain        print each finding's explanation in full\n"
+	"      --json           {\"findings\": [...], \"checks\": [...]}\n"
+	CLI_MODEL_OPTS_HELP
+	"  -h, --help           show this help\n";
 
-enum { O_CONFIG = 256, O_INPUT, O_LABELS, O_EXPLAIN, O_JSON };
+enum { O_INPUT = 256, O_LABELS, O_EXPLAIN, O_JSON };
 
 static int count_labels(const char *path, ks_err *err)
 {
@@ -52,31 +57,10 @@ static int count_labels(const char *path, ks_err *err)
 	return n;
 }
 
-static int load_inputs(const ks_model *m, const char **specs, int n, ks_array *arr, ks_err *err)
-{
-	if (n != m->n_inputs)
-		return ks_fail(err, "the model takes %d input%s but %d --input %s given", m->n_inputs,
-		               m->n_inputs == 1 ? "" : "s", n, n == 1 ? "was" : "were");
-	for (int i = 0; i < n; i++) {
-		ks_shape want;
-		ks_input_kind kind;
-		int li = m->inputs[i].layer;
-		const char *name = li >= 0 && li < m->n_layers ? m->layers[li].name : "?";
-		if (ks_input_load(specs[i], &arr[i], &kind, err) < 0)
-			return -1;
-		if (ks_model_input_shape(m, i, &want, err) == 0 &&
-		    ks_input_fit(&arr[i], &want, kind == KS_INPUT_CSV, name, err) < 0)
-			return -1;
-		if (arr[i].rank < 1)
-			return ks_fail(err, "input %s: the data needs a batch axis", name);
-	}
-	return 0;
-}
-
 int cli_doctor(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, O_CONFIG},
+		CLI_MODEL_OPTION_ROWS,
 		{"input", required_argument, NULL, O_INPUT},
 		{"labels", required_argument, NULL, O_LABELS},
 		{"explain", no_argument, NULL, O_EXPLAIN},
@@ -84,8 +68,9 @@ int cli_doctor(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *config = NULL, *labels = NULL, *specs[MAX_INPUT_SPECS];
+	const char *labels = NULL, *specs[MAX_INPUT_SPECS], *src[MAX_INPUT_SPECS];
 	int n_specs = 0, c, status = 2;
+	ks_open_opts oo = {0};
 	bool json = false, explain = false;
 	ks_model *a = NULL, *b = NULL;
 	ks_array arr[MAX_INPUT_SPECS];
@@ -100,36 +85,40 @@ int cli_doctor(int argc, char **argv)
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
-		case O_CONFIG: config = optarg; break;
 		case O_INPUT:
-			if (n_specs >= MAX_INPUT_SPECS) {
-				fprintf(stderr, "kerascope: doctor: too many --input options\n");
-				return 2;
-			}
+			if (n_specs >= MAX_INPUT_SPECS)
+				return cli_fail("doctor: too many --input options");
 			specs[n_specs++] = optarg;
 			break;
 		case O_LABELS: labels = optarg; break;
 		case O_EXPLAIN: explain = true; break;
 		case O_JSON: json = true; break;
-		default:
-			fprintf(stderr, "kerascope: doctor: bad option '%s' (try 'kerascope doctor --help')\n",
-			        argv[optind - 1]);
-			return 2;
+		default: {
+			int r = cli_model_opt("doctor", c, optarg, &oo);
+			if (r < 0)
+				return 2;
+			if (r == 0)
+				return cli_fail("doctor: bad option '%s' (try 'kerascope doctor --help')",
+				                argv[optind - 1]);
+		}
 		}
 	}
-	if (optind >= argc || argc - optind > 2) {
-		fprintf(stderr, "kerascope: doctor: expected FILE [FILE2] (try 'kerascope doctor --help')\n");
-		return 2;
-	}
-	ks_open_opts oo = {.config_path = config};
+	if (optind >= argc || argc - optind > 2)
+		return cli_fail("doctor: expected FILE [FILE2] (try 'kerascope doctor --help')");
 	ks_doctor_in in = {.n_labels = -1};
-	if (!(a = ks_model_open(argv[optind], &oo, &err)))
-		goto fail;
-	if (argc - optind == 2 && !(b = ks_model_open(argv[optind + 1], &oo, &err)))
-		goto fail;
+	if (!(a = cli_open_model(argv[optind], &oo)))
+		goto out;
+	if (argc - optind == 2 && !(b = cli_open_model(argv[optind + 1], &oo)))
+		goto out;
 	if (labels && (in.n_labels = count_labels(labels, &err)) < 0)
 		goto fail;
-	if (n_specs && load_inputs(a, specs, n_specs, arr, &err) < 0) {
+	ks_input_req req = {.specs = specs, .n_specs = n_specs, .batch = 1};
+	if (n_specs && a->n_inputs > MAX_INPUT_SPECS) {
+		ks_fail(&err, "%s: the model takes %d inputs, more than --input can give (%d)", a->path,
+		        a->n_inputs, MAX_INPUT_SPECS);
+		goto fail;
+	}
+	if (n_specs && ks_input_for_model(a, &req, arr, src, &err) < 0) {
 		ks_err_prefix(&err, "%s", a->path);
 		goto fail;
 	}
@@ -144,9 +133,9 @@ int cli_doctor(int argc, char **argv)
 	ks_doctor_free(&d);
 	goto out;
 fail:
-	fprintf(stderr, "kerascope: %s\n", err.msg);
+	cli_fail("%s", err.msg);
 out:
-	for (int i = 0; i < n_specs; i++)
+	for (int i = 0; i < n_specs && a && i < a->n_inputs; i++)
 		ks_array_free(&arr[i]);
 	ks_model_free(a);
 	ks_model_free(b);
