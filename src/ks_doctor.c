@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ks_doctor_int.h"
+#include "ks_esc.h"
 #include "ks_util.h"
 
 const char *ks_severity_name(ks_severity s)
@@ -466,23 +467,26 @@ void ks_doctor_print(FILE *out, const ks_doctor *d, bool json, bool explain)
 		json_decref(j);
 		return;
 	}
+	/* names and values from the file are escaped (ks_esc.h) before reaching a terminal */
+	ks_esc_pool pool = {0};
 	for (int i = 0; i < d->n_findings; i++) {
 		const ks_finding *f = &d->findings[i];
 		fprintf(out, "%s%-7s %s", i ? "\n" : "", ks_severity_name(f->severity), f->id);
 		if (f->tensor)
-			fprintf(out, "  %s", f->tensor);
+			fprintf(out, "  %s", ks_esc_s(&pool, f->tensor));
 		else if (f->layer)
-			fprintf(out, "  %s", f->layer);
+			fprintf(out, "  %s", ks_esc_s(&pool, f->layer));
 		fputc('\n', out);
 		if (f->summary)
-			wrapped(out, "", f->summary, 0);
+			wrapped(out, "", ks_esc_s(&pool, f->summary), 0);
 		if (f->evidence)
-			wrapped(out, "evidence: ", f->evidence, 0);
+			wrapped(out, "evidence: ", ks_esc_s(&pool, f->evidence), 0);
 		if (f->explanation && f->explanation[0])
 			wrapped(out, "why: ", f->explanation, explain ? 0 : first_sentence(f->explanation));
 		if (f->fix)
-			wrapped(out, "fix: ", f->fix, 0);
+			wrapped(out, "fix: ", ks_esc_s(&pool, f->fix), 0);
 	}
+	ks_esc_pool_free(&pool);
 	for (int i = 0; i < d->n_checks; i++) {
 		if (d->checks[i].ran)
 			n_ran++;

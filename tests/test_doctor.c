@@ -761,7 +761,34 @@ static void test_render(void **state)
 		assert_non_null(ks_doctor_explain(*id));
 }
 
+/* A crafted layer name never reaches the terminal raw. */
+static void test_escaped_text(void **state)
+{
+	ks_doctor d;
+	char *buf = NULL;
+	size_t n = 0;
+	(void)state;
+	ks_model *m = eb_new("2.13.1");
+	int in = eb_input(m, "in", "[null, 3]");
+	int dr = eb_layer(m, "Dropout", "evil\x1b]0;pwned\x07\n", "{\"rate\": 0.5}");
+	eb_call1(m, dr, in);
+	eb_io(m, 1, (int[]){in}, dr);
+	m->layers[dr].nodes[0].kwargs = ks_model_keep_json(m, parse("{\"training\": true}"));
+	run(m, NULL, NULL, &d);
+	assert_non_null(get(&d, "training-flag"));
+	FILE *f = open_memstream(&buf, &n);
+	ks_doctor_print(f, &d, false, false);
+	fclose(f);
+	assert_null(strchr(buf, '\x1b'));
+	assert_null(strchr(buf, '\x07'));
+	assert_non_null(strstr(buf, "evil\\e]0;pwned"));
+	free(buf);
+	ks_doctor_free(&d);
+	ks_model_free(m);
+}
+
 static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_escaped_text),
 	cmocka_unit_test(test_lambda_decode_311),
 	cmocka_unit_test(test_lambda_decode_38),
 	cmocka_unit_test(test_lambda_decode_hostile),
