@@ -126,13 +126,19 @@ const char *ks_doctor_explain(const char *id)
 
 /* ---- building findings ---- */
 
+static char *vformat(const char *fmt, va_list ap)
+{
+	char *s;
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	return s;
+}
+
 void dr_set(char **field, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
+	char *s = vformat(fmt, ap);
 	va_end(ap);
 	free(*field);
 	*field = s;
@@ -162,10 +168,8 @@ ks_finding *dr_add(dr_ctx *c, const char *id, ks_severity sev, const char *layer
 int dr_skip(dr_ctx *c, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
+	char *s = vformat(fmt, ap);
 	va_end(ap);
 	free(c->cur->why_not);
 	c->cur->why_not = s;

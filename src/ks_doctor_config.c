@@ -298,20 +298,16 @@ seen:
 
 static const char *kind_list(const char *kind)
 {
-	if (!strcmp(kind, "layer"))
-		return builtin_layers;
-	if (!strcmp(kind, "loss"))
-		return builtin_losses;
-	if (!strcmp(kind, "optimizer"))
-		return builtin_optimizers;
-	if (!strcmp(kind, "initializer"))
-		return builtin_initializers;
-	if (!strcmp(kind, "regularizer"))
-		return builtin_regularizers;
-	if (!strcmp(kind, "constraint"))
-		return builtin_constraints;
-	if (!strcmp(kind, "activation"))
-		return builtin_activations;
+	static const struct {
+		const char *kind, *list;
+	} lists[] = {
+		{"layer", builtin_layers}, {"loss", builtin_losses}, {"optimizer", builtin_optimizers},
+		{"initializer", builtin_initializers}, {"regularizer", builtin_regularizers},
+		{"constraint", builtin_constraints}, {"activation", builtin_activations},
+	};
+	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+		if (!strcmp(kind, lists[i].kind))
+			return lists[i].list;
 	return NULL;
 }
 

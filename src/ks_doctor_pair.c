@@ -20,12 +20,7 @@
 
 static bool same_shape(const ks_weight *a, const ks_weight *b)
 {
-	if (a->rank != b->rank)
-		return false;
-	for (int i = 0; i < a->rank; i++)
-		if (a->shape[i] != b->shape[i])
-			return false;
-	return true;
+	return a->rank == b->rank && !memcmp(a->shape, b->shape, sizeof(int64_t) * (size_t)a->rank);
 }
 
 /* Compares two same-shaped tensors exactly, a block of rows at a time. */
