@@ -355,9 +355,11 @@ static int order_read(dr_ctx *c, order_info *o)
 	int n = 0;
 
 	memset(o, 0, sizeof *o);
+	if (m->format == KS_FMT_PLAIN_H5)
+		return dr_skip(c, "not a Keras file");
 	if (m->format != KS_FMT_WEIGHTS_H5 && m->format != KS_FMT_LEGACY_H5)
-		return dr_skip(c, "only legacy .h5 weights are loaded by layer order or name (Keras 3 "
-		               ".weights.h5 files are matched by the model's structure)");
+		return dr_skip(c, "%s files are matched to the model by its structure, not by layer "
+		               "order or name", ks_format_name(m->format));
 	if (!m->model_config)
 		return dr_skip(c, "a weights-only file needs the architecture: give --config ARCH");
 	wg = m->format == KS_FMT_WEIGHTS_H5 ? "/" : "/model_weights";
@@ -469,9 +471,17 @@ int dr_check_layer_order(dr_ctx *c)
 		         "layer order differs from the architecture's, and the layers have the same shapes");
 		dr_set(&f->evidence, "topological (positional) loading gives %s; file layer_names order "
 		       "vs model layer order differ", ev);
-		dr_set(&f->fix, "model.load_weights(path, by_name=True) assigns by layer name and gives the "
-		       "right result here (every name matches); or keep the layer order of the code that "
-		       "saved the file");
+		bool all_named = true;
+		for (int k = 0; k < o.nm; k++)
+			all_named &= file_layer(&o, o.ml[k]->name) != NULL;
+		if (all_named)
+			dr_set(&f->fix, "model.load_weights(path, by_name=True) assigns by layer name and gives "
+			       "the right result here (every layer's name is in the file); or keep the layer "
+			       "order of the code that saved the file");
+		else
+			dr_set(&f->fix, "model.load_weights(path, by_name=True) assigns the layers whose names "
+			       "match (see name-mismatch for the others, which it would skip); or keep the "
+			       "layer order of the code that saved the file");
 		json_object_set_new(f->details, "misassigned", wrong);
 		json_object_set_new(f->details, "swapped", swapped);
 		json_object_set_new(f->details, "file_layer_names", fnames);
