@@ -198,6 +198,48 @@ int dr_check_reinitialised(dr_ctx *c)
 
 /* ---- class-permutation ---- */
 
+/* Output-based class order: both models on the given input; the first
+ * output's columns compared within 1e-5 (absolute) as a permutation. */
+static bool output_permutation(dr_ctx *c, int **map, int64_t *cols)
+{
+	const ks_model *ms[2] = {c->in->a, c->in->b};
+	ks_plan *p[2] = {NULL, NULL};
+	ks_shape shapes[KS_MAX_IO];
+	const float *ins[KS_MAX_IO];
+	bool found = false;
+	ks_err e;
+
+	if (!c->in->n_inputs || c->in->n_inputs > KS_MAX_IO)
+		return false;
+	for (int i = 0; i < c->in->n_inputs; i++) {
+		shapes[i].rank = c->in->inputs[i].rank;
+		memcpy(shapes[i].d, c->in->inputs[i].shape, sizeof(int64_t) * (size_t)shapes[i].rank);
+		ins[i] = c->in->inputs[i].data;
+	}
+	for (int k = 0; k < 2; k++) {
+		ks_plan_opts o = {.input_shapes = shapes, .n_input_shapes = c->in->n_inputs};
+		if (ms[k]->n_inputs != c->in->n_inputs || !(p[k] = ks_plan_build(ms[k], &o, &e)))
+			goto out;
+		ks_plan_run(p[k], ins);
+	}
+	const ks_shape *sa = ks_plan_output_shape(p[0], 0), *sb = ks_plan_output_shape(p[1], 0);
+	if (sa->rank != 2 || sb->rank != 2 || sa->d[0] != sb->d[0] || sa->d[1] != sb->d[1])
+		goto out;
+	ks_tol tol = {KS_TOL_ABS, 1e-5};
+	*cols = sa->d[1];
+	*map = ks_xcalloc((size_t)*cols, sizeof **map);
+	found = ks_cmp_column_permutation(ks_plan_output(p[0], 0), ks_plan_output(p[1], 0), sa->d[0],
+	                                  sa->d[1], &tol, *map);
+	if (!found) {
+		free(*map);
+		*map = NULL;
+	}
+out:
+	ks_plan_free(p[0]);
+	ks_plan_free(p[1]);
+	return found;
+}
+
 /* Reads kernel + bias of an output Dense-like layer as (rows+1) x units. */
 static float *output_matrix(const dr_tensor *k, const dr_tensor *b, int64_t *rows, int64_t *cols,
                             ks_err *err)
@@ -223,9 +265,38 @@ static const dr_pair *pair_of(dr_ctx *c, const ks_layer *L, const char *wname)
 	return NULL;
 }
 
+static void permutation_finding(dr_ctx *c, const char *layer, const int *map, int64_t cols,
+                                const char *how)
+{
+	ks_finding *f = dr_add(c, "class-permutation", KS_SEV_ERROR, layer, NULL);
+	json_t *mj = json_array();
+	char *ms = ks_xstrdup("");
+	for (int64_t j = 0; j < cols; j++) {
+		json_array_append_new(mj, json_integer(map[j]));
+		if (j < 20) {
+			char *s = ks_xasprintf("%s%s%lld->%d", ms, j ? ", " : "", (long long)j, map[j]);
+			free(ms);
+			ms = s;
+		}
+	}
+	dr_set(&f->summary, "the output classes of %s are those of %s in another order: class j of "
+	       "the first is class mapping[j] of the second", c->in->b->path, c->in->a->path);
+	dr_set(&f->evidence, "%s (mapping %s%s)", how, ms, cols > 20 ? ", ..." : "");
+	dr_set(&f->fix, "the label list was rebuilt in another order (list(set(labels)) changes "
+	       "between sessions): save the class names with the model and map predictions with "
+	       "them (kerascope --labels FILE), or re-order: b_scores[:, mapping] gives a's order");
+	if (layer)
+		json_object_set_new(f->details, "layer", json_string(layer));
+	json_object_set_new(f->details, "mapping", mj);
+	json_object_set_new(f->details, "mapping_rule", json_string("mapping[j] = index in b of a's class j"));
+	free(ms);
+}
+
 int dr_check_class_permutation(dr_ctx *c)
 {
 	const ks_model *a = c->in->a;
+	int64_t cols;
+	int *map = NULL;
 	int rc = need_b(c);
 	if (rc)
 		return rc;
@@ -235,53 +306,47 @@ int dr_check_class_permutation(dr_ctx *c)
 		return -1;
 	const ks_layer *L = &a->layers[a->outputs[0].layer];
 	const dr_pair *pk = pair_of(c, L, "kernel"), *pb = pair_of(c, L, "bias");
-	if (!pk || !pk->same_shape)
-		return dr_skip(c, "the output layer %s has no kernel of the same shape in both files", L->name);
-	if (pk->n_changed == 0)
-		return 0;
-	int64_t ra, ca, rb, cb;
-	ks_err e;
-	float *ma = output_matrix(pk->a, pb && pb->same_shape ? pb->a : NULL, &ra, &ca, &e);
-	float *mb = ma ? output_matrix(pk->b, pb && pb->same_shape ? pb->b : NULL, &rb, &cb, &e) : NULL;
-	if (!ma || !mb) {
+	if (pk && pk->same_shape && pk->n_changed == 0)
+		return 0;  /* the output layer is the same in both */
+	if (pk && pk->same_shape) {
+		int64_t ra, rb, cb;
+		ks_err e;
+		float *ma = output_matrix(pk->a, pb && pb->same_shape ? pb->a : NULL, &ra, &cols, &e);
+		float *mb = ma ? output_matrix(pk->b, pb && pb->same_shape ? pb->b : NULL, &rb, &cb, &e) : NULL;
+		if (ma && mb) {
+			ks_tol tol = {KS_TOL_EXACT, 0};
+			map = ks_xcalloc((size_t)cols, sizeof *map);
+			if (ks_cmp_column_permutation(ma, mb, ra, cols, &tol, map)) {
+				int others = 0;
+				for (int p = 0; p < c->n_pairs; p++)
+					if (c->pairs[p].a->layer != L && c->pairs[p].n_changed > 0)
+						others++;
+				char how[256];
+				snprintf(how, sizeof how, "the columns of %s/kernel%s are permuted exactly; %s",
+				         L->name, pb ? " and bias" : "",
+				         others ? "other layers differ too" : "every other tensor is identical");
+				permutation_finding(c, L->name, map, cols, how);
+				free(map);
+				free(ma);
+				free(mb);
+				return 0;
+			}
+			free(map);
+			map = NULL;
+		}
 		free(ma);
 		free(mb);
-		return dr_skip(c, "the output kernel of %s cannot be read whole", L->name);
 	}
-	int *map = ks_xcalloc((size_t)ca, sizeof *map);
-	ks_tol tol = {KS_TOL_EXACT, 0};
-	if (ks_cmp_column_permutation(ma, mb, ra, ca, &tol, map)) {
-		int others = 0;
-		for (int p = 0; p < c->n_pairs; p++)
-			if (c->pairs[p].a->layer != L && c->pairs[p].n_changed > 0)
-				others++;
-		ks_finding *f = dr_add(c, "class-permutation", KS_SEV_ERROR, L->name, NULL);
-		json_t *mj = json_array();
-		char *ms = ks_xstrdup("");
-		for (int64_t j = 0; j < ca; j++) {
-			json_array_append_new(mj, json_integer(map[j]));
-			if (j < 20) {
-				char *s = ks_xasprintf("%s%s%lld->%d", ms, j ? ", " : "", (long long)j, map[j]);
-				free(ms);
-				ms = s;
-			}
-		}
-		dr_set(&f->summary, "the output classes of %s are those of %s in another order: class j of "
-		       "the first is class mapping[j] of the second", c->in->b->path, a->path);
-		dr_set(&f->evidence, "the columns of %s/kernel%s are permuted exactly (mapping %s%s)%s",
-		       L->name, pb ? " and bias" : "", ms, ca > 20 ? ", ..." : "",
-		       others ? "; other layers differ too" : "; every other tensor is identical");
-		dr_set(&f->fix, "the label list was rebuilt in another order (list(set(labels)) changes "
-		       "between sessions): save the class names with the model and map predictions with "
-		       "them (kerascope --labels FILE), or re-order: b_scores[:, mapping] gives a's order");
-		json_object_set_new(f->details, "layer", json_string(L->name));
-		json_object_set_new(f->details, "mapping", mj);
-		json_object_set_new(f->details, "mapping_rule", json_string("mapping[j] = index in b of a's class j"));
-		free(ms);
+	/* the weights do not show it (retrained, other architecture): the outputs may */
+	if (output_permutation(c, &map, &cols)) {
+		permutation_finding(c, L->name, map, cols, "on the given input, the second model's output "
+		                    "columns equal the first's in another order (within 1e-5)");
+		free(map);
+		return 0;
 	}
-	free(map);
-	free(ma);
-	free(mb);
+	if (!c->in->n_inputs && (!pk || !pk->same_shape))
+		return dr_skip(c, "the output layer %s differs in shape or name between the files; "
+		               "give --input to compare the outputs", L->name);
 	return 0;
 }
 
