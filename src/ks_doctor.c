@@ -282,30 +282,32 @@ void dr_tensors_free(dr_tensors *t)
 
 /* ---- the runner ---- */
 
+/* scope: 1 one file (run on FILE2 too), 2 the pair, 0 FILE with --input */
 static const struct {
 	const char *id;
 	int (*fn)(dr_ctx *c);
+	int scope;
 } checks[] = {
-	{"lambda-layer", dr_check_lambda},
-	{"custom-object", dr_check_custom},
-	{"layer-order", dr_check_layer_order},
-	{"name-mismatch", dr_check_name_mismatch},
-	{"nan-inf", dr_check_nan_inf},
-	{"untrained-weights", dr_check_untrained},
-	{"bn-stats-default", dr_check_bn_stats},
-	{"ambiguous-accuracy", dr_check_accuracy},
-	{"training-flag", dr_check_training_flag},
-	{"stateful-rnn", dr_check_stateful},
-	{"keras-version-semantics", dr_check_version_semantics},
-	{"weights-reinitialised", dr_check_reinitialised},
-	{"class-permutation", dr_check_class_permutation},
-	{"identical-weights", dr_check_identical},
-	{"input-contract", dr_check_input_contract},
-	{"nan-inf-output", dr_check_nan_output},
-	{"deterministic", dr_check_deterministic},
-	{"version-compat", dr_check_version_compat},
-	{"no-class-names", dr_check_class_names},
-	{"layout-note", dr_check_layout_notes},
+	{"lambda-layer", dr_check_lambda, 1},
+	{"custom-object", dr_check_custom, 1},
+	{"layer-order", dr_check_layer_order, 1},
+	{"name-mismatch", dr_check_name_mismatch, 1},
+	{"nan-inf", dr_check_nan_inf, 1},
+	{"untrained-weights", dr_check_untrained, 1},
+	{"bn-stats-default", dr_check_bn_stats, 1},
+	{"ambiguous-accuracy", dr_check_accuracy, 1},
+	{"training-flag", dr_check_training_flag, 1},
+	{"stateful-rnn", dr_check_stateful, 1},
+	{"keras-version-semantics", dr_check_version_semantics, 1},
+	{"weights-reinitialised", dr_check_reinitialised, 2},
+	{"class-permutation", dr_check_class_permutation, 2},
+	{"identical-weights", dr_check_identical, 2},
+	{"input-contract", dr_check_input_contract, 0},
+	{"nan-inf-output", dr_check_nan_output, 0},
+	{"deterministic", dr_check_deterministic, 0},
+	{"version-compat", dr_check_version_compat, 1},
+	{"no-class-names", dr_check_class_names, 1},
+	{"layout-note", dr_check_layout_notes, 1},
 };
 
 static int by_severity(const void *x, const void *y)
@@ -318,29 +320,134 @@ static int by_severity(const void *x, const void *y)
 	             json_integer_value(json_object_get(b->details, "_seq")));
 }
 
+/* Runs the checks of the given scopes with c; findings and checks name file. */
+static int run_checks(dr_ctx *c, bool one_file_only, const char *file)
+{
+	ks_doctor *d = c->d;
+	size_t n = sizeof checks / sizeof checks[0];
+	d->checks = ks_xrealloc(d->checks, (size_t)(d->n_checks + (int)n) * sizeof *d->checks);
+	for (size_t i = 0; i < n; i++) {
+		if (one_file_only && checks[i].scope != 1)
+			continue;
+		ks_check *k = &d->checks[d->n_checks++];
+		int first = d->n_findings;
+		memset(k, 0, sizeof *k);
+		k->id = checks[i].id;
+		k->ran = true;
+		k->file = checks[i].scope == 2 ? NULL : ks_xstrdup(file);
+		c->cur = k;
+		if (checks[i].fn(c) < 0)
+			return -1;
+		for (int f = first; f < d->n_findings; f++) {
+			json_object_set_new(d->findings[f].details, "_seq", json_integer(f));
+			if (k->file)
+				d->findings[f].file = ks_xstrdup(file);
+		}
+	}
+	return 0;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static void finding_free(ks_finding *f)
+{
+	free(f->layer);
+	free(f->tensor);
+	free(f->summary);
+	free(f->evidence);
+	free(f->explanation);
+	free(f->fix);
+	free(f->file);
+	json_decref(f->details);
+}
+
+/* FILE2's findings that say exactly what FILE's say (same id, place and
+ * evidence) add nothing: dropped, so that the pair's differences stand out. */
+static void drop_repeats(ks_doctor *d, int from)
+{
+	int k = from;
+	for (int i = from; i < d->n_findings; i++) {
+		ks_finding *f = &d->findings[i];
+		bool repeat = false;
+		for (int j = 0; j < from && !repeat; j++) {
+			const ks_finding *g = &d->findings[j];
+			repeat = g->file && !strcmp(g->id, f->id) && same_str(g->layer, f->layer) &&
+			         same_str(g->tensor, f->tensor) && same_str(g->evidence, f->evidence);
+		}
+		if (repeat) {
+			for (int q = 0; q < d->n_checks; q++)
+				if (d->checks[q].file && f->file && !strcmp(d->checks[q].file, f->file) &&
+				    !strcmp(d->checks[q].id, f->id) && d->checks[q].n_findings > 0)
+					d->checks[q].n_findings--;
+			finding_free(f);
+		} else {
+			d->findings[k++] = *f;
+		}
+	}
+	d->n_findings = k;
+}
+
+/* weights-reinitialised already says that one file is at its initial
+ * values: that file's whole-model untrained-weights finding is dropped. */
+static void drop_subsumed(ks_doctor *d, const ks_doctor_in *in)
+{
+	const char *fresh = NULL;
+	for (int i = 0; i < d->n_findings && !fresh; i++)
+		if (!strcmp(d->findings[i].id, "weights-reinitialised")) {
+			const char *side = json_string_value(json_object_get(d->findings[i].details, "reinitialised"));
+			fresh = side && !strcmp(side, "a") ? in->a->path : in->b->path;
+		}
+	if (!fresh)
+		return;
+	int k = 0;
+	for (int i = 0; i < d->n_findings; i++) {
+		ks_finding *f = &d->findings[i];
+		const char *scope = json_string_value(json_object_get(f->details, "scope"));
+		if (!strcmp(f->id, "untrained-weights") && f->file && !strcmp(f->file, fresh) && scope &&
+		    !strcmp(scope, "model")) {
+			for (int q = 0; q < d->n_checks; q++)
+				if (d->checks[q].file && !strcmp(d->checks[q].file, fresh) &&
+				    !strcmp(d->checks[q].id, f->id) && d->checks[q].n_findings > 0)
+					d->checks[q].n_findings--;
+			finding_free(f);
+		} else {
+			d->findings[k++] = *f;
+		}
+	}
+	d->n_findings = k;
+}
+
+static void ctx_free(dr_ctx *c)
+{
+	dr_tensors_free(&c->ta);
+	dr_tensors_free(&c->tb);
+	free(c->pairs);
+}
+
 int ks_doctor_run(const ks_doctor_in *in, ks_doctor *d, ks_err *err)
 {
 	dr_ctx c = {.in = in, .d = d, .err = err};
-	int rc = 0;
+	int rc;
 
 	memset(d, 0, sizeof *d);
-	d->checks = ks_xcalloc(sizeof checks / sizeof checks[0], sizeof *d->checks);
-	for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
-		ks_check *k = &d->checks[d->n_checks++];
-		int first = d->n_findings;
-		k->id = checks[i].id;
-		k->ran = true;
-		c.cur = k;
-		rc = checks[i].fn(&c);
-		if (rc < 0)
-			break;
-		for (int f = first; f < d->n_findings; f++)
-			json_object_set_new(d->findings[f].details, "_seq", json_integer(f));
-		rc = 0;
+	rc = run_checks(&c, false, in->a->path ? in->a->path : "FILE");
+	if (rc == 0 && in->b) {
+		/* FILE2 on its own; its weight scans carry over from the pair checks */
+		ks_doctor_in in2 = {.a = in->b, .n_labels = in->n_labels};
+		dr_ctx c2 = {.in = &in2, .d = d, .err = err, .ta = c.tb};
+		int from = d->n_findings;
+		memset(&c.tb, 0, sizeof c.tb);
+		rc = run_checks(&c2, true, in->b->path ? in->b->path : "FILE2");
+		ctx_free(&c2);
+		if (rc == 0) {
+			drop_repeats(d, from);
+			drop_subsumed(d, in);
+		}
 	}
-	dr_tensors_free(&c.ta);
-	dr_tensors_free(&c.tb);
-	free(c.pairs);
+	ctx_free(&c);
 	if (rc < 0) {
 		ks_doctor_free(d);
 		return -1;
@@ -353,19 +460,13 @@ int ks_doctor_run(const ks_doctor_in *in, ks_doctor *d, ks_err *err)
 
 void ks_doctor_free(ks_doctor *d)
 {
-	for (int i = 0; i < d->n_findings; i++) {
-		ks_finding *f = &d->findings[i];
-		free(f->layer);
-		free(f->tensor);
-		free(f->summary);
-		free(f->evidence);
-		free(f->explanation);
-		free(f->fix);
-		json_decref(f->details);
-	}
+	for (int i = 0; i < d->n_findings; i++)
+		finding_free(&d->findings[i]);
 	free(d->findings);
-	for (int i = 0; i < d->n_checks; i++)
+	for (int i = 0; i < d->n_checks; i++) {
 		free(d->checks[i].why_not);
+		free(d->checks[i].file);
+	}
 	free(d->checks);
 	memset(d, 0, sizeof *d);
 }
@@ -400,12 +501,14 @@ json_t *ks_doctor_json(const ks_doctor *d)
 		json_object_set_new(o, "explanation", jstr(f->explanation));
 		json_object_set_new(o, "fix", jstr(f->fix));
 		json_object_set(o, "details", f->details);
+		json_object_set_new(o, "file", jstr(f->file));
 		json_array_append_new(fs, o);
 	}
 	for (int i = 0; i < d->n_checks; i++) {
 		const ks_check *k = &d->checks[i];
 		json_t *o = json_object();
 		json_object_set_new(o, "id", json_string(k->id));
+		json_object_set_new(o, "file", jstr(k->file));
 		json_object_set_new(o, "ran", json_boolean(k->ran));
 		if (!k->ran)
 			json_object_set_new(o, "why_not", jstr(k->why_not));
@@ -473,6 +576,8 @@ void ks_doctor_print(FILE *out, const ks_doctor *d, bool json, bool explain)
 	}
 	/* names and values from the file are escaped (ks_esc.h) before reaching a terminal */
 	ks_esc_pool pool = {0};
+	/* FILE's checks run first; findings about FILE2 say so */
+	const char *first = d->n_checks ? d->checks[0].file : NULL;
 	for (int i = 0; i < d->n_findings; i++) {
 		const ks_finding *f = &d->findings[i];
 		fprintf(out, "%s%-7s %s", i ? "\n" : "", ks_severity_name(f->severity), f->id);
@@ -480,6 +585,8 @@ void ks_doctor_print(FILE *out, const ks_doctor *d, bool json, bool explain)
 			fprintf(out, "  %s", ks_esc_s(&pool, f->tensor));
 		else if (f->layer)
 			fprintf(out, "  %s", ks_esc_s(&pool, f->layer));
+		if (f->file && first && strcmp(f->file, first) != 0)
+			fprintf(out, "  (in %s)", ks_esc_s(&pool, f->file));
 		fputc('\n', out);
 		if (f->summary)
 			wrapped(out, "", ks_esc_s(&pool, f->summary), 0);
@@ -490,7 +597,6 @@ void ks_doctor_print(FILE *out, const ks_doctor *d, bool json, bool explain)
 		if (f->fix)
 			wrapped(out, "fix: ", ks_esc_s(&pool, f->fix), 0);
 	}
-	ks_esc_pool_free(&pool);
 	for (int i = 0; i < d->n_checks; i++) {
 		if (d->checks[i].ran)
 			n_ran++;
@@ -503,11 +609,17 @@ void ks_doctor_print(FILE *out, const ks_doctor *d, bool json, bool explain)
 	        n_ran == 1 ? "" : "s");
 	if (n_skip) {
 		fprintf(out, ", %d could not:\n", n_skip);
-		for (int i = 0; i < d->n_checks; i++)
-			if (!d->checks[i].ran)
-				fprintf(out, "  %-24s %s\n", d->checks[i].id,
-				        d->checks[i].why_not ? d->checks[i].why_not : "");
+		for (int i = 0; i < d->n_checks; i++) {
+			const ks_check *k = &d->checks[i];
+			if (k->ran)
+				continue;
+			fprintf(out, "  %-24s %s", k->id, k->why_not ? ks_esc_s(&pool, k->why_not) : "");
+			if (k->file && first && strcmp(k->file, first) != 0)
+				fprintf(out, " (in %s)", ks_esc_s(&pool, k->file));
+			fputc('\n', out);
+		}
 	} else {
 		fputs("\n", out);
 	}
+	ks_esc_pool_free(&pool);
 }

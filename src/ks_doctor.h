@@ -35,8 +35,9 @@
  *   nan-inf-output          error    --input         first layer producing NaN/Inf
  *   deterministic           info     --input         two runs bit-identical
  *
- * Findings are sorted most serious first (error, warning, info; then in the
- * order the checks ran). `checks` records every check: whether it ran, and
+ * With a second file, the one-file checks run on it too (their findings and
+ * checks name it in `file`). Findings are sorted most serious first (error,
+ * warning, info; then in the order the checks ran). `checks` records every check: whether it ran, and
  * when it could not, why (so "no findings" differs from "nothing checked").
  *
  * Weights are read streaming (ks_weight_walk), never a whole large tensor at
@@ -73,6 +74,7 @@ typedef struct ks_finding {
 	char *explanation;    /* what goes wrong in Keras and why, for a learner */
 	char *fix;            /* the concrete remedy on the Keras side */
 	json_t *details;      /* id-specific facts (counts, mapping, versions ...), an object */
+	char *file;           /* the file it is about (FILE or FILE2), NULL for the pair */
 } ks_finding;
 
 typedef struct ks_check {
@@ -80,6 +82,7 @@ typedef struct ks_check {
 	bool ran;
 	char *why_not;        /* when !ran: what material was missing */
 	int n_findings;
+	char *file;           /* the file it looked at, NULL for the pair checks */
 } ks_check;
 
 typedef struct ks_doctor {

@@ -616,6 +616,35 @@ static void test_pairs(void **state)
 	ks_model_free(a);
 }
 
+/* The one-file checks run on FILE2 too, and say so; repeats of FILE's
+ * findings are left out. */
+static void test_second_file(void **state)
+{
+	ks_doctor d;
+	(void)state;
+	ks_model *a = mlp(true, 13), *b = mlp(true, 13);
+	free(b->path);
+	b->path = ks_xstrdup("second.h5");
+	b->layers[2].weights[1].mem[1] = NAN;
+	a->training_config = parse("{\"loss\": \"categorical_crossentropy\", \"metrics\": [\"accuracy\"]}");
+	b->training_config = parse("{\"loss\": \"categorical_crossentropy\", \"metrics\": [\"accuracy\"]}");
+	run(a, b, NULL, &d);
+	const ks_finding *f = get(&d, "nan-inf");
+	assert_non_null(f);
+	assert_string_equal(f->file, "second.h5");
+	assert_string_equal(f->tensor, "out/bias");
+	assert_int_equal(count_id(&d, "ambiguous-accuracy"), 1);  /* the same in both: once */
+	assert_string_equal(get(&d, "ambiguous-accuracy")->file, "test-model");
+	bool b_checked = false;
+	for (int i = 0; i < d.n_checks; i++)
+		b_checked |= d.checks[i].file && !strcmp(d.checks[i].file, "second.h5") &&
+		             !strcmp(d.checks[i].id, "nan-inf") && d.checks[i].ran;
+	assert_true(b_checked);
+	ks_doctor_free(&d);
+	ks_model_free(a);
+	ks_model_free(b);
+}
+
 /* ---- weights-only file + architecture ---- */
 
 static const char ARCH3[] =
@@ -818,6 +847,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_training_flag_and_stateful),
 	cmocka_unit_test(test_version_semantics),
 	cmocka_unit_test(test_pairs),
+	cmocka_unit_test(test_second_file),
 	cmocka_unit_test(test_layer_order_and_names),
 	cmocka_unit_test(test_input_checks),
 	cmocka_unit_test(test_render),
