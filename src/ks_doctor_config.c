@@ -281,19 +281,25 @@ static void note_custom(custom_acc *a, const char *kind, const char *name, const
 	json_t *lst = json_object_get(a->by_kind, kind);
 	size_t i;
 	json_t *v;
+	if (model_part)
+		a->in_model = true;
 	if (!lst) {
 		lst = json_array();
 		json_object_set_new(a->by_kind, kind, lst);
 	}
+	/* the first place each name is used, and how many places in all */
 	json_array_foreach(a->all, i, v)
-		if (strcmp(json_string_value(v), name) == 0)
-			goto seen;
+		if (strcmp(json_string_value(v), name) == 0) {
+			json_t *w = json_array_get(a->where, i);
+			json_object_set_new(w, "count", json_integer(json_integer_value(json_object_get(w, "count")) + 1));
+			return;
+		}
 	json_array_append_new(a->all, json_string(name));
 	json_array_append_new(lst, json_string(name));
-seen:
-	json_array_append_new(a->where, json_sprintf("%s: %s %s", path, kind, name));
-	if (model_part)
-		a->in_model = true;
+	json_t *w = json_object();
+	json_object_set_new(w, "text", json_sprintf("%s %s at %s", kind, name, path));
+	json_object_set_new(w, "count", json_integer(1));
+	json_array_append_new(a->where, w);
 }
 
 static const char *kind_list(const char *kind)
@@ -452,15 +458,18 @@ int dr_check_custom(dr_ctx *c)
 			names = t2;
 		}
 		json_array_foreach(a.where, i, v) {
-			if (i >= 8)
-				break;
-			char *t2 = ks_xasprintf("%s%s%s", where, i ? "; " : "", json_string_value(v));
+			json_int_t cnt = json_integer_value(json_object_get(v, "count"));
+			char more[48] = "";
+			if (cnt > 1)
+				snprintf(more, sizeof more, " (and %lld more)", (long long)(cnt - 1));
+			char *t2 = ks_xasprintf("%s%s%s%s", where, i ? "; " : "",
+			                        json_string_value(json_object_get(v, "text")), more);
 			free(where);
 			where = t2;
 		}
 		dr_set(&f->summary, "the file needs %zu object%s that Keras does not have: %s",
 		       json_array_size(a.all), json_array_size(a.all) == 1 ? "" : "s", names);
-		dr_set(&f->evidence, "%s%s", where, json_array_size(a.where) > 8 ? "; ..." : "");
+		dr_set(&f->evidence, "%s", where);
 		if (a.in_model)
 			dr_set(&f->fix, "import the code that defines them and load with "
 			       "keras.models.load_model(path, custom_objects={%s}); compile=False does not "
