@@ -107,6 +107,7 @@ static char *joined(char **v, int n, int max)
 static void lambda_one(dr_ctx *c, const ks_model *m, const ks_layer *L, const char *full, void *u)
 {
 	const json_t *fn = json_object_get(L->config, "function");
+	const json_t *codej = NULL;
 	const char *code = NULL, *ftype = jstr_or(L->config, "function_type", NULL);
 	const json_t *defaults = NULL, *closure = NULL;
 	bool k3 = false;
@@ -116,18 +117,19 @@ static void lambda_one(dr_ctx *c, const ks_model *m, const ks_layer *L, const ch
 	if (!L->class_name || strcmp(L->class_name, "Lambda") != 0)
 		return;
 	if (json_is_array(fn)) {
-		code = json_string_value(json_array_get(fn, 0));
+		codej = json_array_get(fn, 0);
 		defaults = json_array_get(fn, 1);
 		closure = json_array_get(fn, 2);
 	} else if (json_is_object(fn) && strcmp(jstr_or(fn, "class_name", ""), "__lambda__") == 0) {
 		const json_t *fc = json_object_get(fn, "config");
-		code = jstr_or(fc, "code", NULL);
+		codej = json_object_get(fc, "code");
 		defaults = json_object_get(fc, "defaults");
 		closure = json_object_get(fc, "closure");
 		k3 = true;
 	} else if (json_is_string(fn) && (!ftype || strcmp(ftype, "lambda") == 0)) {
-		code = json_string_value(fn);  /* Keras 1 */
+		codej = fn;  /* Keras 1 */
 	}
+	code = json_string_value(codej);
 	f = dr_add(c, "lambda-layer", KS_SEV_ERROR, full, NULL);
 	json_object_set_new(f->details, "layer", json_string(full));
 	if (!code) {
@@ -146,7 +148,7 @@ static void lambda_one(dr_ctx *c, const ks_model *m, const ks_layer *L, const ch
 	}
 	ks_lambda_info li;
 	ks_err e;
-	if (ks_lambda_decode(code, &li, &e) < 0) {
+	if (ks_lambda_decode(code, json_string_length(codej), &li, &e) < 0) {
 		dr_set(&f->summary, "Lambda layer %s holds Python bytecode that cannot be decoded", full);
 		dr_set(&f->evidence, "config.function: %s", e.msg);
 		dr_set(&f->fix, "rebuild the layer in code (a registered keras.layers.Layer subclass) and "

@@ -27,9 +27,9 @@ static int b64val(int c)
 	return -1;
 }
 
-int ks_base64_decode(const char *text, unsigned char **out, size_t *n, ks_err *err)
+int ks_base64_decode(const char *text, size_t len, unsigned char **out, size_t *n, ks_err *err)
 {
-	size_t len = strlen(text), k = 0;
+	size_t k = 0;
 	unsigned char *buf = ks_xmalloc(len / 4 * 3 + 3);
 	uint32_t acc = 0;
 	int bits = 0;
@@ -176,6 +176,13 @@ static int reserve_ref(rd *r)
 
 static mobj *read_obj(rd *r);
 
+/* Identifiers and file names: str objects; Python 2 also writes plain
+ * (byte) strings for them. */
+static bool is_text(const rd *r, const mobj *o)
+{
+	return o->t == M_STR || (r->lay == L_PY2 && o->t == M_BYTES);
+}
+
 static bool read_code(rd *r, mobj *o)
 {
 	static const int header_ints[L_N] = {4, 5, 6, 5};
@@ -222,7 +229,7 @@ static bool read_code(rd *r, mobj *o)
 	}
 	if (!(c->filename = read_obj(r)) || !(c->name = read_obj(r)))
 		return false;
-	if (c->filename->t != M_STR || c->name->t != M_STR)
+	if (!is_text(r, c->filename) || !is_text(r, c->name))
 		return fail(r, "filename/name are not strings");
 	if (r->lay == L_PY311) {
 		mobj *q = read_obj(r);
@@ -241,10 +248,10 @@ static bool read_code(rd *r, mobj *o)
 			return fail(r, "line table is not bytes");
 	}
 	for (int i = 0; i < c->names->n; i++)
-		if (c->names->v[i]->t != M_STR)
+		if (!is_text(r, c->names->v[i]))
 			return fail(r, "a name is not a string");
 	for (int i = 0; i < c->varnames->n; i++)
-		if (c->varnames->v[i]->t != M_STR)
+		if (!is_text(r, c->varnames->v[i]))
 			return fail(r, "a variable name is not a string");
 	return true;
 }
@@ -722,7 +729,8 @@ static char **strv(const mobj *t, int *n, bool skip_code_none)
 	for (int i = 0; i < t->n; i++) {
 		if (skip_code_none && (t->v[i]->t == M_NONE || t->v[i]->t == M_CODE))
 			continue;
-		v[k++] = t->v[i]->t == M_STR ? ks_xstrdup(t->v[i]->s) : repr(t->v[i], 0);
+		v[k++] = t->v[i]->t == M_STR || (!skip_code_none && t->v[i]->t == M_BYTES)
+		         ? ks_xstrdup(t->v[i]->s) : repr(t->v[i], 0);
 	}
 	*n = k;
 	return v;
@@ -816,14 +824,37 @@ int ks_lambda_parse(const unsigned char *buf, size_t n, ks_lambda_info *li, ks_e
 	return ks_fail(err, "not a code object of any known CPython layout (%s)", first_msg);
 }
 
-int ks_lambda_decode(const char *b64, ks_lambda_info *out, ks_err *err)
+/* Keras up to 2.1 stored marshal.dumps(code).decode("raw_unicode_escape"):
+ * one character per byte (U+0000..U+00FF), here as UTF-8 text. */
+static int raw_unicode_bytes(const char *text, size_t len, unsigned char **out, size_t *n, ks_err *err)
+{
+	size_t k = 0;
+	unsigned char *buf = ks_xmalloc(len + 1);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c < 0x80) {
+			buf[k++] = c;
+		} else if ((c == 0xc2 || c == 0xc3) && i + 1 < len && ((unsigned char)text[i + 1] & 0xc0) == 0x80) {
+			buf[k++] = (unsigned char)(((c & 0x03) << 6) | ((unsigned char)text[i + 1] & 0x3f));
+			i++;
+		} else {
+			free(buf);
+			return ks_fail(err, "neither base64 nor raw bytes: character %zu is beyond U+00FF", i);
+		}
+	}
+	*out = buf;
+	*n = k;
+	return 0;
+}
+
+int ks_lambda_decode(const char *text, size_t len, ks_lambda_info *out, ks_err *err)
 {
 	unsigned char *buf;
 	size_t n;
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	if (ks_base64_decode(b64, &buf, &n, err) < 0)
+	if (ks_base64_decode(text, len, &buf, &n, NULL) < 0 && raw_unicode_bytes(text, len, &buf, &n, err) < 0)
 		return -1;
 	rc = ks_lambda_parse(buf, n, out, err);
 	free(buf);

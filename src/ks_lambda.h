@@ -1,7 +1,9 @@
 /* ks_lambda: reading the Python code object inside a Lambda layer's config,
  * without ever executing it.
  *
- * Keras stores a Python lambda as base64(marshal.dumps(fn.__code__)):
+ * Keras stores a Python lambda as base64(marshal.dumps(fn.__code__)) (up to
+ * 2.1: the marshal bytes themselves, one character per byte, decoded with
+ * raw_unicode_escape):
  *   Keras 1/2  config.function = [code, defaults, closure], function_type "lambda"
  *   Keras 3    config.function = {"class_name": "__lambda__",
  *                                 "config": {"code", "defaults", "closure"}}
@@ -51,16 +53,17 @@ typedef struct ks_lambda_info {
 	                      * expression the reconstructor knows (3.11-3.12), else NULL */
 } ks_lambda_info;
 
-/* Decodes base64 text (whitespace ignored) into a new buffer (*out, caller
- * frees) of *n bytes. Fails on characters outside the alphabet. */
-int ks_base64_decode(const char *text, unsigned char **out, size_t *n, ks_err *err);
+/* Decodes len bytes of base64 text (whitespace ignored) into a new buffer
+ * (*out, caller frees) of *n bytes. Fails on characters outside the alphabet. */
+int ks_base64_decode(const char *text, size_t len, unsigned char **out, size_t *n, ks_err *err);
 
 /* Parses marshal bytes of a code object. On failure (not a code object, a
  * layout no CPython used, truncated data) returns -1 with a message. */
 int ks_lambda_parse(const unsigned char *buf, size_t n, ks_lambda_info *out, ks_err *err);
 
-/* Both steps from the base64 text Keras stores. */
-int ks_lambda_decode(const char *b64, ks_lambda_info *out, ks_err *err);
+/* Both steps from the text Keras stores (base64, else raw bytes), len
+ * bytes of UTF-8 that may contain NUL (json_string_length). */
+int ks_lambda_decode(const char *text, size_t len, ks_lambda_info *out, ks_err *err);
 
 void ks_lambda_info_free(ks_lambda_info *li);
 

@@ -116,7 +116,7 @@ static void test_lambda_decode_311(void **state)
 	ks_lambda_info li;
 	ks_err e;
 	(void)state;
-	assert_int_equal(ks_lambda_decode(LAMBDA_311, &li, &e), 0);
+	assert_int_equal(ks_lambda_decode(LAMBDA_311, strlen(LAMBDA_311), &li, &e), 0);
 	assert_string_equal(li.version_min, "3.11");
 	assert_string_equal(li.name, "<lambda>");
 	assert_int_equal(li.argcount, 1);
@@ -131,7 +131,7 @@ static void test_lambda_decode_311(void **state)
 	assert_string_equal(li.source, "lambda x: K.relu(x) * 0.5");
 	ks_lambda_info_free(&li);
 
-	assert_int_equal(ks_lambda_decode(CLOSURE_311, &li, &e), 0);
+	assert_int_equal(ks_lambda_decode(CLOSURE_311, strlen(CLOSURE_311), &li, &e), 0);
 	assert_int_equal(li.n_freevars, 1);
 	assert_string_equal(li.freevars[0], "k");
 	assert_string_equal(li.source, "lambda x: x + k");
@@ -217,6 +217,23 @@ static void test_lambda_decode_38(void **state)
 	assert_int_equal(ks_lambda_parse(o.b, o.n, &li, &e), 0);
 	assert_string_equal(li.python, "CPython 2.x");
 	ks_lambda_info_free(&li);
+
+	/* Keras <= 2.1 stored the bytes themselves as text (raw_unicode_escape):
+	 * one character per byte, NULs included, UTF-8 in the JSON */
+	char text[1024];
+	size_t k = 0;
+	for (size_t i = 0; i < o.n; i++) {
+		if (o.b[i] < 0x80) {
+			text[k++] = (char)o.b[i];
+		} else {
+			text[k++] = (char)(0xc0 | (o.b[i] >> 6));
+			text[k++] = (char)(0x80 | (o.b[i] & 0x3f));
+		}
+	}
+	assert_int_equal(ks_lambda_decode(text, k, &li, &e), 0);
+	assert_string_equal(li.python, "CPython 2.x");
+	assert_string_equal(li.args[0], "x");
+	ks_lambda_info_free(&li);
 }
 
 static void test_lambda_decode_hostile(void **state)
@@ -225,12 +242,12 @@ static void test_lambda_decode_hostile(void **state)
 	ks_err e;
 	unsigned char buf[64];
 	(void)state;
-	assert_int_equal(ks_lambda_decode("not base64 !!", &li, &e), -1);
-	assert_int_equal(ks_lambda_decode("AAAA", &li, &e), -1);
+	assert_int_equal(ks_lambda_decode("not base64 \xe2\x82\xac", 16, &li, &e), -1);
+	assert_int_equal(ks_lambda_decode("AAAA", 4, &li, &e), -1);
 	/* every truncation of a valid vector fails cleanly */
 	unsigned char *full;
 	size_t n;
-	assert_int_equal(ks_base64_decode(LAMBDA_311, &full, &n, &e), 0);
+	assert_int_equal(ks_base64_decode(LAMBDA_311, strlen(LAMBDA_311), &full, &n, &e), 0);
 	for (size_t k = 1; k < n; k++)
 		assert_int_equal(ks_lambda_parse(full, k, &li, &e), -1);
 	/* a tuple claiming 2^30 items */
