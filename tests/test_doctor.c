@@ -568,6 +568,56 @@ static void test_version_semantics(void **state)
 	}
 }
 
+/* The info findings: version-compat, no-class-names (and --labels), layout-note. */
+static void test_info_checks(void **state)
+{
+	ks_doctor d;
+	(void)state;
+	ks_model *m = mlp(true, 14);
+	ks_model_warn(m, "weights group %s matched twice", "x");
+	run(m, NULL, NULL, &d);
+	const ks_finding *f = get(&d, "version-compat");
+	assert_non_null(f);
+	assert_int_equal(f->severity, KS_SEV_INFO);
+	assert_non_null(strstr(f->summary, "2.13.1"));
+	f = get(&d, "no-class-names");
+	assert_non_null(f);
+	assert_string_equal(f->layer, "out");
+	f = get(&d, "layout-note");
+	assert_non_null(f);
+	assert_non_null(strstr(f->summary, "matched twice"));
+	assert_false(ks_doctor_has_problems(&d));  /* info only: exit status 0 */
+	ks_doctor_free(&d);
+
+	/* --labels with as many names as classes: no no-class-names; a wrong count: one */
+	ks_doctor_in in = {.a = m, .n_labels = 4};
+	ks_err e;
+	assert_int_equal(ks_doctor_run(&in, &d, &e), 0);
+	assert_int_equal(count_id(&d, "no-class-names"), 0);
+	ks_doctor_free(&d);
+	in.n_labels = 3;
+	assert_int_equal(ks_doctor_run(&in, &d, &e), 0);
+	assert_non_null(strstr(get(&d, "no-class-names")->summary, "3 names"));
+	ks_doctor_free(&d);
+	ks_model_free(m);
+
+	/* a regression output is no classifier; Keras 1 names mean Keras 1 loaders */
+	m = eb_new("1.2.2");
+	int in0 = eb_input(m, "in", "[null, 3]");
+	int l = eb_layer(m, "Dense", "reg", "{\"output_dim\": 1, \"activation\": \"linear\"}");
+	float k[3] = {0.1f, 0.2f, 0.3f}, b[1] = {0.5f};
+	eb_weight(m, l, "kernel", 2, (int64_t[]){3, 1}, k);
+	eb_weight(m, l, "bias", 1, (int64_t[]){1}, b);
+	eb_call1(m, l, in0);
+	eb_io(m, 1, (int[]){in0}, l);
+	run(m, NULL, NULL, &d);
+	assert_int_equal(count_id(&d, "no-class-names"), 0);
+	assert_int_equal(count_id(&d, "layout-note"), 0);
+	assert_non_null(strstr(get(&d, "version-compat")->summary, "Keras 1"));
+	ks_doctor_free(&d);
+	ks_model_free(m);
+}
+
 /* ---- two files ---- */
 
 static void test_pairs(void **state)
@@ -863,6 +913,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_nan_inf),
 	cmocka_unit_test(test_training_flag_and_stateful),
 	cmocka_unit_test(test_version_semantics),
+	cmocka_unit_test(test_info_checks),
 	cmocka_unit_test(test_pairs),
 	cmocka_unit_test(test_second_file),
 	cmocka_unit_test(test_layer_order_and_names),
