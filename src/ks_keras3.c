@@ -1502,6 +1502,14 @@ int ks_keras3_load_weights(ks_model *m, const ks_open_opts *opts, ks_err *err)
 	m->format = KS_FMT_KERAS3_WEIGHTS;
 	if (ks_arch_from_opts(opts, &doc, err) < 0)
 		return -1;
+	if (doc && opts->load_order == KS_LOAD_BY_NAME) {
+		/* saving_api.load_weights refuses it: Keras 3 stores are read by
+		 * object path (ks_loadorder.h). */
+		json_decref(doc);
+		return ks_fail(err, "%s: Keras loads a .weights.h5 by object path only (`by_name` only "
+		               "supports loading legacy '.h5' or '.hdf5' files): use --load-order "
+		               "topological", m->path);
+	}
 	if (doc) {
 		const json_t *cc;
 		cfg = doc;

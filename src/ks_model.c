@@ -17,6 +17,7 @@
 #include "ks_graph.h"
 #include "ks_h5.h"
 #include "ks_formats.h"
+#include "ks_loadorder.h"
 #include "ks_model.h"
 #include "ks_index.h"
 #include "ks_util.h"
@@ -200,9 +201,11 @@ void ks_model_free(ks_model *m)
 	json_decref(m->compile_config);
 	json_decref(m->metadata);
 	json_decref(m->owned_json);
+	free(m->what);
 	for (int i = 0; i < m->n_warnings; i++)
 		free(m->warnings[i]);
 	free(m->warnings);
+	ks_loadmap_free(m->loadmap);
 	if (m->layer_index)
 		ks_index_free(m->layer_index);
 	free(m->layer_index);

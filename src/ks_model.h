@@ -133,8 +133,13 @@ typedef struct ks_model {
 	size_t image_size;
 	struct ks_model *parent;
 	json_t *owned_json;     /* keeps parsed documents alive; internal */
+	char *what;             /* a plain HDF5 file kerascope recognises: what it is
+	                         * ("kerascope session: 2 inputs, ..."), else NULL */
 	char **warnings;        /* layout oddities noticed while loading (for doctor) */
 	int n_warnings;
+	struct ks_loadmap *loadmap; /* a legacy weights-only file given an architecture:
+	                             * which group each layer got under each load order
+	                             * (ks_loadorder.h); NULL otherwise */
 	struct ks_index *layer_index; /* internal: names of layers[] hashed, grown lazily by
 	                               * ks_model_layer_index; NULL in models built by hand */
 } ks_model;
@@ -152,8 +157,9 @@ typedef enum ks_load_order {
 } ks_load_order;
 
 /* Architecture for a weights-only file (ks_arch.h says which forms are
- * accepted). A file that holds its own architecture ignores both, with a
- * warning. */
+ * accepted) and how its weights meet it. A file that holds its own
+ * architecture keeps it (a given one is ignored with a warning) and its
+ * weights are attached by name. */
 typedef struct ks_open_opts {
 	const char *config_path;  /* a JSON file or a model file, or NULL */
 	const json_t *config;     /* the architecture in memory (borrowed): the

@@ -6,6 +6,7 @@
 
 #include "ks_guess.h"
 #include "ks_h5.h"
+#include "ks_loadorder.h"
 #include "ks_plan.h"
 #include "ks_esc.h"
 #include "ks_report.h"
@@ -257,6 +258,27 @@ static void add_guess_json(json_t *o, const ks_layer *l)
 	                                                "unambiguous", g.n == 1, "why", g.why));
 }
 
+/* How a weights-only file's weights met the architecture, with the layers
+ * whose weights depend on it marked '*' in the table. */
+static void load_order_lines(FILE *out, const ks_loadmap *lm)
+{
+	fprintf(out, "Weights: loaded %s%s\n", lm->used == KS_LOAD_TOPOLOGICAL ? "topologically" : "by name",
+	        lm->used == lm->keras_default ? " (Keras' model.load_weights default for a .h5)"
+	                                      : " (Keras' model.load_weights default is topological)");
+	if (lm->n_differ == 0)
+		return;
+	fprintf(out, "* the other load order gives these layers other weights:");
+	for (int i = 0, k = 0; i < lm->n_pairs; i++) {
+		const ks_lo_pair *p = &lm->pairs[i];
+		if (p->differs)
+			fprintf(out, "%s %s (topological: %s, by name: %s)", k++ ? "," : "", E(p->layer),
+			        p->topological ? E(p->topological) : "none", p->by_name ? E(p->by_name) : "none");
+	}
+	fputc('\n', out);
+	if (lm->topological_error)
+		fprintf(out, "  Keras' topological load_weights fails: %s\n", E(lm->topological_error));
+}
+
 static bool any_guess(const ks_model *m)
 {
 	ks_guess g;
@@ -282,9 +304,10 @@ static void collect_rows(const ks_model *m, int depth, bool conn_col, srows *rs)
 		if (i == 0 && is_sequential(m) && l->class_name && strcmp(l->class_name, "InputLayer") == 0)
 			continue;
 		char *conn = conn_col && !is_sequential(m) ? connections(m, l) : ks_xstrdup("");
-		add_row(rs, ks_xasprintf("%*s%s (%s)%s", 2 * depth, "", l->name,
+		const ks_lo_pair *lo = depth == 0 ? ks_loadmap_find(m->loadmap, l->name) : NULL;
+		add_row(rs, ks_xasprintf("%*s%s (%s)%s%s", 2 * depth, "", l->name,
 		                         ks_layer_class_label(l, cls, sizeof cls),
-		                         l->trainable ? "" : " [frozen]"),
+		                         l->trainable ? "" : " [frozen]", lo && lo->differs ? " *" : ""),
 		        shape_text(&shapes[i]), ks_xstrdup(ks_report_count(l->params, cnt, sizeof cnt)), conn);
 		if (l->inner)
 			collect_rows(l->inner, depth + 1, conn_col, rs);
@@ -306,6 +329,9 @@ static json_t *summary_layers_json(const ks_model *m)
 		json_object_set_new(o, "name", jstr(l->name));
 		json_object_set_new(o, "class_name", jstr(l->class_name));
 		add_guess_json(o, l);
+		if (m->loadmap && ks_loadmap_find(m->loadmap, l->name))
+			json_object_set_new(o, "load_order_differs",
+			                    json_boolean(ks_loadmap_find(m->loadmap, l->name)->differs));
 		json_object_set_new(o, "params", json_integer(l->params));
 		json_object_set_new(o, "output_shape",
 		                    shapes[i].rank < 0 ? json_null() : shape_json(shapes[i].d, shapes[i].rank));
@@ -393,8 +419,12 @@ static int plain_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 		json_object_set_new(d, "groups", json_integer(c.groups));
 		json_object_set_new(d, "datasets", json_integer(c.datasets));
 		json_object_set_new(d, "values", json_integer(c.values));
+		if (m->what)
+			json_object_set_new(d, "what", jstr(m->what));
 		return dump_json(out, d, err);
 	}
+	if (m->what)
+		fprintf(out, "%s: %s ('kerascope replay' runs it again)\n", m->path ? m->path : "?", m->what);
 	fprintf(out, "%s: not a Keras model but a plain HDF5 file with %lld group%s and %lld dataset%s\n"
 	        "(%lld values). 'kerascope ls' shows its tree.\n", m->path ? E(m->path) : "?",
 	        (long long)c.groups, c.groups == 1 ? "" : "s", (long long)c.datasets,
@@ -430,6 +460,8 @@ static int summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 		json_object_set_new(d, "trainable_bytes", json_integer(tb));
 		json_object_set_new(d, "non_trainable_bytes", json_integer(fb));
 		json_object_set_new(d, "optimizer_bytes", json_integer(opt_bytes(m)));
+		if (m->loadmap)
+			json_object_set_new(d, "load_order", ks_loadmap_json(m->loadmap));
 		return dump_json(out, d, err);
 	}
 
@@ -460,6 +492,8 @@ static int summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 	if (m->backend)
 		fprintf(out, ", %s", E(m->backend));
 	fputs(")\n", out);
+	if (m->loadmap)
+		load_order_lines(out, m->loadmap);
 	if (!m->model_config)
 		fputs(any_guess(m) ? "No architecture in the file: shapes are unknown, and a class ending "
 		                     "in '?' is guessed\nfrom the weight names (give --config ARCH).\n"

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "cli_diff.h"
+#include "cli_replay.h"
 #include "ks_diff.h"
 #include "ks_diff_report.h"
 #include "ks_input.h"
@@ -283,6 +284,10 @@ int cli_diff(int argc, char **argv)
 	ks_array arr[KS_MAX_IO];
 	int n_arr = 0, status = 2;
 	char src[1024];
+	/* a session on either side: compared as sessions (cli_replay.c) */
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] != '-' && ks_session_is(argv[i]))
+			return cli_session_diff(argc, argv);
 	int rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
 		return rc;

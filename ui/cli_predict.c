@@ -26,7 +26,9 @@
 #include "cli.h"
 #include "cli_common.h"
 #include "cli_predict.h"
+#include "cli_replay.h"
 #include "ks_input.h"
+#include "ks_loadorder.h"
 #include "ks_npy.h"
 #include "ks_plan.h"
 #include "ks_esc.h"
@@ -56,13 +58,19 @@ typedef struct popts {
 	int threads;
 	ks_open_opts open; /* --config, --load-order (cli_common.h) */
 	bool json;
+	const char *record;     /* --record S (cli_replay.c does the work) */
+	bool record_acts;
+	const char *expect[KS_MAX_IO];
+	int n_expect;
 } popts;
 
 static const char usage_text[] =
 	"Usage: kerascope predict FILE [--input X ...|--random SEED|--zeros] [--batch N]\n"
 	"                         [-o OUT.npy] [--trace] [--save-activations DIR]\n"
 	"                         [--until LAYER] [--max N] [--top K [--labels FILE]]\n"
-	"                         [--repeat N] [--threads N] [--json] [--config ARCH]\n"
+	"                         [--repeat N] [--threads N] [--record S\n"
+	"                         [--record-activations]] [--expect OUT.npy ...]\n"
+	"                         [--json] [--config ARCH]\n"
 	"Runs the model on the given inputs (float32, deterministic) and prints the\n"
 	"outputs, numpy style, long ones elided as dump elides them.\n"
 	"\n"
@@ -83,13 +91,19 @@ static const char usage_text[] =
 	"      --labels FILE    class names for --top, one per line\n"
 	"      --repeat N       run N times and report the median time per inference\n"
 	"      --threads N      OpenBLAS threads (default 1)\n"
+	"      --record S       record inputs, outputs and the model's identity in a\n"
+	"                       new session file S (see 'kerascope replay')\n"
+	"      --record-activations  also record every layer's output in S\n"
+	"      --expect OUT.npy reference outputs (one per model output, e.g. from\n"
+	"                       Keras): compare as 'kerascope replay' does; exit 1\n"
+	"                       when they differ\n"
 	"      --json           print one JSON document instead of text\n"
 	CLI_MODEL_OPTS_HELP
 	"  -h, --help           show this help\n";
 
 enum {
 	O_INPUT = 256, O_RANDOM, O_ZEROS, O_BATCH, O_TRACE, O_SAVE, O_UNTIL, O_TOP, O_LABELS,
-	O_REPEAT, O_THREADS, O_JSON, O_MAX,
+	O_REPEAT, O_THREADS, O_JSON, O_MAX, O_RECORD, O_RECORD_ACTS, O_EXPECT,
 };
 
 static bool parse_int(const char *s, long long lo, long long hi, long long *out)
@@ -128,6 +142,9 @@ static int parse_args(int argc, char **argv, popts *o)
 		{"threads", required_argument, NULL, O_THREADS},
 		CLI_MODEL_OPTION_ROWS,
 		{"json", no_argument, NULL, O_JSON},
+		{"record", required_argument, NULL, O_RECORD},
+		{"record-activations", no_argument, NULL, O_RECORD_ACTS},
+		{"expect", required_argument, NULL, O_EXPECT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -188,6 +205,13 @@ static int parse_args(int argc, char **argv, popts *o)
 			o->threads = (int)v;
 			break;
 		case O_JSON: o->json = true; break;
+		case O_RECORD: o->record = optarg; break;
+		case O_RECORD_ACTS: o->record_acts = true; break;
+		case O_EXPECT:
+			if (o->n_expect >= KS_MAX_IO)
+				return bad("too many --expect options", optarg);
+			o->expect[o->n_expect++] = optarg;
+			break;
 		default:
 			switch (cli_model_opt("predict", c, optarg, &o->open)) {
 			case 1: continue;
@@ -212,6 +236,13 @@ static int parse_args(int argc, char **argv, popts *o)
 	}
 	if (o->random && o->zeros) {
 		cli_fail("%s: give either --random or --zeros", o->file);
+		return 2;
+	}
+	if (o->record_acts && !o->record)
+		return bad("--record-activations needs --record S", "--record-activations");
+	if (o->record && access(o->record, F_OK) == 0) {
+		fprintf(stderr, "kerascope: %s: already exists: a session is only ever written to a new file\n",
+		        o->record);
 		return 2;
 	}
 	if (!o->random && !o->zeros && !o->n_inputs) {
@@ -578,7 +609,7 @@ int cli_predict(int argc, char **argv)
 		.input_shapes = shapes,
 		.n_input_shapes = m->n_inputs,
 		.until = o.until,
-		.keep_all = o.trace || o.save_dir,
+		.keep_all = o.trace || o.save_dir || o.record_acts,
 	};
 	p = ks_plan_build(m, &po, &err);
 	if (!p)
@@ -603,6 +634,17 @@ int cli_predict(int argc, char **argv)
 		goto fail_msg;
 	if (o.save_dir && save_activations(p, o.save_dir, &err) < 0)
 		goto fail_msg;
+	char *sources[KS_MAX_IO * 8] = {0};
+	for (int i = 0; i < m->n_inputs; i++)
+		sources[i] = o.n_inputs ? ks_xasprintf("%s:%s", src[i], o.inputs[i])
+		                        : o.random ? ks_xasprintf("random:%llu", (unsigned long long)(o.seed + (uint64_t)i))
+		                                   : ks_xstrdup("zeros");
+	cli_predict_run pr = {
+		.file = o.file, .model = m, .plan = p, .inputs = arr, .sources = (const char *const *)sources,
+		.until = o.until, .labels = lab.v, .n_labels = lab.n, .threads = o.threads, .record = o.record,
+		.record_acts = o.record_acts, .expect = o.expect, .n_expect = o.n_expect,
+	};
+	int session_st = 0;
 
 	if (o.json) {
 		json_t *root = json_object();
@@ -613,6 +655,8 @@ int cli_predict(int argc, char **argv)
 			                                     json_shape(arr[i].shape, arr[i].rank), "source", src[i],
 			                                     "dtype", ks_dtype_name(arr[i].src_dtype)));
 		json_object_set_new(root, "inputs", ins);
+		if (m->loadmap) /* how a weights-only file met --config */
+			json_object_set_new(root, "load_order", ks_loadmap_json(m->loadmap));
 		if (o.until)
 			json_object_set_new(root, "until", json_string(o.until));
 		for (int i = 0; i < ks_plan_n_outputs(p); i++) {
@@ -634,6 +678,8 @@ int cli_predict(int argc, char **argv)
 		json_object_set_new(root, "repeat", json_integer(o.repeat));
 		json_object_set_new(root, "threads", json_integer(o.threads));
 		json_object_set_new(root, "ms_per_inference", json_real(median));
+		if (o.record || o.n_expect)
+			session_st = cli_predict_session(&pr, root);
 		json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
 		putchar('\n');
 		json_decref(root);
@@ -665,12 +711,16 @@ int cli_predict(int argc, char **argv)
 		if (o.repeat > 1)
 			printf("%s per inference (median of %d runs, %d thread%s)\n",
 			       ks_report_duration(median, dur, sizeof dur), o.repeat, o.threads, o.threads == 1 ? "" : "s");
+		if (o.record || o.n_expect)
+			session_st = cli_predict_session(&pr, NULL);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		ks_fail(&err, "cannot write output: %s", strerror(errno));
 		goto fail_file;
 	}
-	status = 0;
+	status = session_st;
+	for (int i = 0; i < m->n_inputs; i++)
+		free(sources[i]);
 	goto done;
 fail_file:
 	cli_fail("%s: %s", o.file, err.msg);

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ks_loadorder.h"
 #include "ks_plan.h"
 #include "ks_report.h"
 #include "ks_util.h"
@@ -221,10 +222,15 @@ static void draw_status(ui *u, int y)
 static void format_title(ui *u, const char *name, const char *params, char *title, size_t size)
 {
 	const ks_model *m = u->model;
+	/* a recording is said first, where a narrow screen still shows it */
+	char rec[300] = "";
+	if (u->record)
+		snprintf(rec, sizeof rec, "  [REC %s: %d]", u->record, u->n_recorded);
 	if (u->plain)
-		snprintf(title, size, " kerascope  %s  HDF5 file (not a Keras model)", name);
+		snprintf(title, size, " kerascope%s  %s  %s", rec, name,
+		         m->what ? m->what : "HDF5 file (not a Keras model)");
 	else
-		snprintf(title, size, " kerascope  %s  %s%s%s%s%s  %s  %d layers  %s params", name,
+		snprintf(title, size, " kerascope%s  %s  %s%s%s%s%s  %s  %d layers  %s params", rec, name,
 		         ks_format_name(m->format), m->keras_version ? "  Keras " : "",
 		         m->keras_version ? m->keras_version : "", m->backend ? "/" : "",
 		         m->backend ? m->backend : "", m->class_name ? m->class_name : "model",
@@ -686,6 +692,13 @@ int ui_tui_run(const char *path, const ks_open_opts *opts)
 		free(u);
 		return 2;
 	}
+	{
+		/* What the command line says on stderr goes to the message line. */
+		char *note = ks_loadmap_note(m->loadmap, path);
+		if (note)
+			ui_msg(u, "%s", note);
+		free(note);
+	}
 	ui_prompt_init(u);
 	ui_layers_build(u);
 	ui_detail_build(u);
@@ -719,6 +732,7 @@ int ui_tui_run(const char *path, const ks_open_opts *opts)
 	clear_panes(u);
 	ui_marks_free(u);
 	ui_acts_free(u->acts);
+	free(u->record);
 	free(u->shapes);
 	free(u->config_path);
 	ks_model_free(u->model); /* :config may have replaced m */
