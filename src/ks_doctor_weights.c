@@ -10,6 +10,7 @@
 
 #include "ks_doctor_int.h"
 #include "ks_h5.h"
+#include "ks_loadorder.h"
 #include "ks_util.h"
 
 static bool random_kind(const ks_init_rule *r)
@@ -273,7 +274,9 @@ int dr_check_nan_inf(dr_ctx *c)
 
 /* ---- layer-order and name-mismatch ---- */
 
-/* One layer of the weights file as Keras' loader sees it. */
+/* One group of the weights file: its name in layer_names, its weights'
+ * shapes (read from the file, so that the checks see what Keras would load
+ * whatever order the loader attached the weights in). */
 typedef struct flayer {
 	char *name;
 	int n_w;
@@ -282,67 +285,18 @@ typedef struct flayer {
 } flayer;
 
 typedef struct order_info {
-	flayer *f;           /* file layers with weights, in layer_names order */
+	flayer *f;               /* every group in layer_names order */
 	int nf;
-	char **listed;       /* every name in layer_names, weightless ones too */
-	int n_listed;
-	const ks_layer **ml; /* model layers with weights, in model.layers order */
-	int nm;
+	const ks_loadmap *lm;    /* Keras' two load orders (ks_loadorder.h) */
+	ks_loadmap *owned;       /* built here for a full .h5, which keeps none */
 } order_info;
-
-/* Classes that never own weights (so an architecture layer of any other
- * class is expected to take a slot in topological loading). */
-static bool weightless_class(const char *c)
-{
-	static const char *const names[] = {
-		"InputLayer", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-		"GaussianNoise", "GaussianDropout", "AlphaDropout", "Activation", "ReLU", "LeakyReLU",
-		"ELU", "Softmax", "ThresholdedReLU", "Flatten", "Reshape", "Permute", "RepeatVector",
-		"Lambda", "Masking", "ActivityRegularization", "Add", "Subtract", "Multiply", "Average",
-		"Maximum", "Minimum", "Concatenate", "Dot", "Rescaling", "Resizing", "CenterCrop",
-		"Identity", "UnitNormalization", "TFOpLambda", "SlicingOpLambda", "Cropping1D",
-		"Cropping2D", "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D",
-		"ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Merge", "TensorFlowOpLayer",
-	};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (!strcmp(c, names[i]))
-			return true;
-	return strstr(c, "Pooling") || strstr(c, "Pool1D") || strstr(c, "Pool2D") || strstr(c, "Pool3D") ||
-	       !strncmp(c, "Random", 6);
-}
-
-static bool listed(const order_info *o, const char *name)
-{
-	for (int i = 0; i < o->n_listed; i++)
-		if (!strcmp(o->listed[i], name))
-			return true;
-	return false;
-}
-
-static const flayer *file_layer(const order_info *o, const char *name);
-
-/* Whether Keras' loader counts this architecture layer: a layer the file
- * lists tells (its weight_names); otherwise its class does. */
-static bool model_layer_has_weights(const order_info *o, const ks_layer *L)
-{
-	if (!L->class_name || !strcmp(L->class_name, "?"))
-		return false;
-	if (listed(o, L->name))
-		return file_layer(o, L->name) != NULL;
-	if (L->n_weights > 0)
-		return true;
-	if (L->inner)
-		return has_any_weights(L->inner);
-	return !weightless_class(L->class_name);
-}
 
 static void order_free(order_info *o)
 {
 	for (int i = 0; i < o->nf; i++)
 		free(o->f[i].name);
 	free(o->f);
-	free(o->ml);
-	ks_h5_strv_free(o->listed, o->n_listed);
+	ks_loadmap_free(o->owned);
 	memset(o, 0, sizeof *o);
 }
 
@@ -366,38 +320,43 @@ static int order_read(dr_ctx *c, order_info *o)
 	if (ks_h5_attr_strv(m->file, wg, "layer_names", &ln, &n, c->err) < 0)
 		return ks_err_prefix(c->err, "%s", m->path);
 	o->f = ks_xcalloc((size_t)(n ? n : 1), sizeof *o->f);
+	ks_lo_group *g = ks_xcalloc((size_t)(n ? n : 1), sizeof *g);
 	for (int i = 0; i < n; i++) {
-		char *g = ks_xasprintf("%s%s%s", wg, strcmp(wg, "/") ? "/" : "", ln[i]);
+		char *gp = ks_xasprintf("%s%s%s", wg, strcmp(wg, "/") ? "/" : "", ln[i]);
 		char **wn = NULL;
 		int k = 0;
 		ks_err e;
-		if (ks_h5_attr_strv(m->file, g, "weight_names", &wn, &k, &e) == 0 && k > 0) {
-			flayer *fl = &o->f[o->nf++];
-			fl->name = ks_xstrdup(ln[i]);
+		flayer *fl = &o->f[o->nf++];
+		fl->name = ks_xstrdup(ln[i]);
+		if (ks_h5_attr_strv(m->file, gp, "weight_names", &wn, &k, &e) == 0) {
 			fl->n_w = k;
 			for (int j = 0; j < k && j < 16; j++) {
-				char *d = ks_xasprintf("%s/%s", g, wn[j]);
+				char *d = ks_xasprintf("%s/%s", gp, wn[j]);
 				ks_dtype dt;
 				if (ks_h5_dataset_info(m->file, d, &fl->rank[j], fl->shape[j], &dt, &e) < 0)
 					fl->rank[j] = -1;
 				free(d);
 			}
 		}
+		g[i].name = fl->name;
+		g[i].n_weights = fl->n_w;
 		ks_h5_strv_free(wn, k);
-		free(g);
+		free(gp);
 	}
-	o->listed = ln;
-	o->n_listed = n;
-	o->ml = ks_xcalloc((size_t)(m->n_layers ? m->n_layers : 1), sizeof *o->ml);
-	for (int i = 0; i < m->n_layers; i++)
-		if (model_layer_has_weights(o, &m->layers[i]))
-			o->ml[o->nm++] = &m->layers[i];
+	ks_h5_strv_free(ln, n);
+	o->lm = m->loadmap;
+	if (!o->lm) {
+		bool keras1 = !m->keras_version || m->keras_version[0] == '1';
+		o->owned = ks_loadmap_build(m, g, n, keras1, KS_LOAD_BY_NAME);
+		o->lm = o->owned;
+	}
+	free(g);
 	return 0;
 }
 
 static const flayer *file_layer(const order_info *o, const char *name)
 {
-	for (int i = 0; i < o->nf; i++)
+	for (int i = 0; name && i < o->nf; i++)
 		if (!strcmp(o->f[i].name, name))
 			return &o->f[i];
 	return NULL;
@@ -417,49 +376,65 @@ static bool same_shapes(const flayer *a, const flayer *b)
 	return true;
 }
 
+static json_t *names_json(char **v, int n)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *model_names_json(const ks_loadmap *lm)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < lm->n_pairs; i++)
+		json_array_append_new(a, json_string(lm->pairs[i].layer));
+	return a;
+}
+
 int dr_check_layer_order(dr_ctx *c)
 {
 	order_info o;
 	int rc = order_read(c, &o);
 	if (rc)
 		return rc;
-	if (o.nf != o.nm) {
+	const ks_loadmap *lm = o.lm;
+	if (lm->topological_error) {
 		ks_finding *f = dr_add(c, "layer-order", KS_SEV_ERROR, NULL, NULL);
-		dr_set(&f->summary, "load_weights fails: the file has %d layers with weights, the "
-		       "architecture %d", o.nf, o.nm);
-		dr_set(&f->evidence, "layer_names with non-empty weight_names: %d; weight-bearing layers of "
-		       "the architecture: %d", o.nf, o.nm);
-		dr_set(&f->fix, "load with model.load_weights(path, by_name=True, skip_mismatch=True) "
-		       "after checking which layers match (see name-mismatch), or rebuild the architecture "
-		       "that wrote the file");
-		json_object_set_new(f->details, "file_layers", json_integer(o.nf));
-		json_object_set_new(f->details, "model_layers", json_integer(o.nm));
+		dr_set(&f->summary, "Keras' default (topological) load_weights fails on this file: %s",
+		       lm->topological_error);
+		dr_set(&f->evidence, "%d layer_names entries hold weights, the architecture has %d "
+		       "weight-bearing layers", lm->n_file, lm->n_model);
+		dr_set(&f->fix, "load with model.load_weights(path, by_name=True) (add "
+		       "skip_mismatch=True for layers whose shapes changed) after checking which names "
+		       "match (name-mismatch), or rebuild the architecture that wrote the file");
+		json_object_set_new(f->details, "file_layer_names", names_json(lm->file_groups, lm->n_file));
+		json_object_set_new(f->details, "model_layer_names", model_names_json(lm));
+		json_object_set_new(f->details, "load_fails", json_true());
 		order_free(&o);
 		return 0;
 	}
-	json_t *wrong = json_array(), *swapped = json_array(), *fnames = json_array(), *mnames = json_array();
+	json_t *wrong = json_array(), *swapped = json_array();
 	char *ev = ks_xstrdup("");
-	bool fails = false;
-	for (int k = 0; k < o.nf; k++) {
-		json_array_append_new(fnames, json_string(o.f[k].name));
-		json_array_append_new(mnames, json_string(o.ml[k]->name));
-		if (!strcmp(o.f[k].name, o.ml[k]->name))
+	bool fails = false, all_named = true;
+	for (int k = 0; k < lm->n_pairs; k++) {
+		const ks_lo_pair *p = &lm->pairs[k];
+		all_named &= p->by_name != NULL;
+		/* a layer that topologically receives another group of the file */
+		if (!p->topological || !p->by_name || !strcmp(p->topological, p->by_name))
 			continue;
-		const flayer *own = file_layer(&o, o.ml[k]->name);
-		if (!own)
-			continue;  /* the name is not in the file at all: name-mismatch */
-		bool fit = same_shapes(&o.f[k], own);
+		bool fit = same_shapes(file_layer(&o, p->topological), file_layer(&o, p->by_name));
 		fails |= !fit;
 		json_t *e = json_object();
-		json_object_set_new(e, "model_layer", json_string(o.ml[k]->name));
-		json_object_set_new(e, "receives", json_string(o.f[k].name));
+		json_object_set_new(e, "model_layer", json_string(p->layer));
+		json_object_set_new(e, "receives", json_string(p->topological));
 		json_object_set_new(e, "same_shapes", json_boolean(fit));
 		json_array_append_new(wrong, e);
-		json_array_append_new(swapped, json_string(o.ml[k]->name));
-		char *s = ks_xasprintf("%s%s%s <- weights of %s%s", ev, ev[0] ? ", " : "", o.ml[k]->name,
-		                       o.f[k].name, fit ? "" : " (shapes differ)");
+		json_array_append_new(swapped, json_string(p->layer));
+		char *s2 = ks_xasprintf("%s%s%s <- weights of %s%s", ev, ev[0] ? ", " : "", p->layer,
+		                        p->topological, fit ? "" : " (shapes differ)");
 		free(ev);
-		ev = s;
+		ev = s2;
 	}
 	if (json_array_size(wrong) > 0) {
 		ks_finding *f = dr_add(c, "layer-order", KS_SEV_ERROR,
@@ -471,9 +446,6 @@ int dr_check_layer_order(dr_ctx *c)
 		         "layer order differs from the architecture's, and the layers have the same shapes");
 		dr_set(&f->evidence, "topological (positional) loading gives %s; file layer_names order "
 		       "vs model layer order differ", ev);
-		bool all_named = true;
-		for (int k = 0; k < o.nm; k++)
-			all_named &= file_layer(&o, o.ml[k]->name) != NULL;
 		if (all_named)
 			dr_set(&f->fix, "model.load_weights(path, by_name=True) assigns by layer name and gives "
 			       "the right result here (every layer's name is in the file); or keep the layer "
@@ -484,14 +456,12 @@ int dr_check_layer_order(dr_ctx *c)
 			       "layer order of the code that saved the file");
 		json_object_set_new(f->details, "misassigned", wrong);
 		json_object_set_new(f->details, "swapped", swapped);
-		json_object_set_new(f->details, "file_layer_names", fnames);
-		json_object_set_new(f->details, "model_layer_names", mnames);
+		json_object_set_new(f->details, "file_layer_names", names_json(lm->file_groups, lm->n_file));
+		json_object_set_new(f->details, "model_layer_names", model_names_json(lm));
 		json_object_set_new(f->details, "load_fails", json_boolean(fails));
 	} else {
 		json_decref(wrong);
 		json_decref(swapped);
-		json_decref(fnames);
-		json_decref(mnames);
 	}
 	free(ev);
 	order_free(&o);
@@ -504,23 +474,24 @@ int dr_check_name_mismatch(dr_ctx *c)
 	int rc = order_read(c, &o);
 	if (rc)
 		return rc;
+	const ks_loadmap *lm = o.lm;
 	json_t *only_file = json_array(), *only_model = json_array(), *pairing = json_object();
 	int matches = 0;
-	for (int k = 0; k < o.nf; k++)
-		if (file_layer(&o, o.f[k].name)) {
-			bool in_model = false;
-			for (int j = 0; j < o.nm && !in_model; j++)
-				in_model = !strcmp(o.ml[j]->name, o.f[k].name);
-			if (in_model)
-				matches++;
-			else
-				json_array_append_new(only_file, json_string(o.f[k].name));
-		}
-	for (int j = 0; j < o.nm; j++) {
-		if (!file_layer(&o, o.ml[j]->name))
-			json_array_append_new(only_model, json_string(o.ml[j]->name));
-		if (j < o.nf)
-			json_object_set_new(pairing, o.ml[j]->name, json_string(o.f[j].name));
+	for (int k = 0; k < lm->n_pairs; k++) {
+		const ks_lo_pair *p = &lm->pairs[k];
+		if (p->by_name)
+			matches++;
+		else
+			json_array_append_new(only_model, json_string(p->layer));
+		if (p->topological)
+			json_object_set_new(pairing, p->layer, json_string(p->topological));
+	}
+	for (int i = 0; i < lm->n_file; i++) {
+		bool named = false;
+		for (int k = 0; k < lm->n_pairs && !named; k++)
+			named = lm->pairs[k].by_name && !strcmp(lm->pairs[k].by_name, lm->file_groups[i]);
+		if (!named)
+			json_array_append_new(only_file, json_string(lm->file_groups[i]));
 	}
 	if (json_array_size(only_file) + json_array_size(only_model) > 0) {
 		ks_finding *f = dr_add(c, "name-mismatch", KS_SEV_WARNING, NULL, NULL);
@@ -532,10 +503,10 @@ int dr_check_name_mismatch(dr_ctx *c)
 		         "load_weights(by_name=True) silently skips them");
 		dr_set(&f->evidence, "architecture layers missing from the file: %s; file layers missing "
 		       "from the architecture: %s; %d name%s in common", a, b, matches, matches == 1 ? "" : "s");
-		if (o.nf == o.nm)
+		if (!lm->topological_error)
 			dr_set(&f->fix, "use the default (topological) model.load_weights(path) without "
 			       "by_name, which pairs layers by position (%d weight-bearing layers on each side), "
-			       "or rename the layers in the code to the file's names", o.nf);
+			       "or rename the layers in the code to the file's names", lm->n_model);
 		else
 			dr_set(&f->fix, "rename the layers in the code to the file's names (name=... "
 			       "arguments) before model.load_weights(path, by_name=True)");
@@ -543,13 +514,8 @@ int dr_check_name_mismatch(dr_ctx *c)
 		json_object_set_new(f->details, "model_only", only_model);
 		json_object_set_new(f->details, "by_name_matches", json_integer(matches));
 		json_object_set_new(f->details, "positional_pairing", pairing);
-		json_t *fn = json_array(), *mn = json_array();
-		for (int k = 0; k < o.nf; k++)
-			json_array_append_new(fn, json_string(o.f[k].name));
-		for (int k = 0; k < o.nm; k++)
-			json_array_append_new(mn, json_string(o.ml[k]->name));
-		json_object_set_new(f->details, "file_layer_names", fn);
-		json_object_set_new(f->details, "model_layer_names", mn);
+		json_object_set_new(f->details, "file_layer_names", names_json(lm->file_groups, lm->n_file));
+		json_object_set_new(f->details, "model_layer_names", model_names_json(lm));
 		free(a);
 		free(b);
 	} else {

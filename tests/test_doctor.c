@@ -755,7 +755,7 @@ static ks_model *open_pair(const char *weights)
 	assert_non_null(f);
 	fputs(ARCH3, f);
 	fclose(f);
-	ks_open_opts o = {.config_path = arch};
+	ks_open_opts o = {.config_path = arch, .load_order = KS_LOAD_BY_NAME};
 	ks_model *m = ks_model_open(weights, &o, &e);
 	if (!m)
 		fail_msg("%s", e.msg);
@@ -785,6 +785,37 @@ static void test_layer_order_and_names(void **state)
 	assert_int_equal(count_id(&d, "name-mismatch"), 0);
 	ks_doctor_free(&d);
 	ks_model_free(m);
+
+	/* two groups with weights for three weight-bearing layers: Keras'
+	 * topological load fails ("Layer count mismatch"); the doctor says so */
+	{
+		char p[512];
+		static const char *const two[2] = {"a1", "a2"};
+		const hsize_t sq[2][4] = {{4, 4}, {4}};
+		snprintf(p, sizeof p, "%s/two.h5", ks_test_tmpdir());
+		hid_t h = hb_create(p);
+		hb_attr_strv(h, "layer_names", two, 2, true);
+		hb_attr_str(h, "keras_version", "2.13.1", false, 0, H5T_STR_NULLTERM);
+		for (int i = 0; i < 2; i++) {
+			char k0[64], k1[64];
+			snprintf(k0, sizeof k0, "%s/kernel:0", two[i]);
+			snprintf(k1, sizeof k1, "%s/bias:0", two[i]);
+			const char *wn[2] = {k0, k1};
+			hb_layer(h, two[i], wn, 2, sq);
+		}
+		H5Fclose(h);
+		m = open_pair(p);
+		run(m, NULL, NULL, &d);
+		f = get(&d, "layer-order");
+		assert_non_null(f);
+		assert_true(json_is_true(json_object_get(f->details, "load_fails")));
+		assert_non_null(strstr(f->summary, "fails"));
+		f = get(&d, "name-mismatch");
+		assert_non_null(f);
+		assert_string_equal(json_string_value(json_array_get(json_object_get(f->details, "model_only"), 0)), "a3");
+		ks_doctor_free(&d);
+		ks_model_free(m);
+	}
 
 	m = open_pair(write_weights("renamed", renamed));
 	run(m, NULL, NULL, &d);

@@ -167,7 +167,9 @@ static void check_details(const char *cs, const char *form, const json_t *expect
 
 static ks_model *open_or_report(const char *cs, const char *form, const char *path, const char *config)
 {
-	ks_open_opts o = {.config_path = config};
+	/* as `kerascope doctor` opens: by name, so that a file whose topological
+	 * load fails can still be studied */
+	ks_open_opts o = {.config_path = config, .load_order = KS_LOAD_BY_NAME};
 	ks_err e;
 	ks_model *m = ks_model_open(path, &o, &e);
 	if (!m)

@@ -106,10 +106,16 @@ int cli_doctor(int argc, char **argv)
 	if (optind >= argc || argc - optind > 2)
 		return cli_fail("doctor: expected FILE [FILE2] (try 'kerascope doctor --help')");
 	ks_doctor_in in = {.n_labels = -1};
-	if (!(a = cli_open_model(argv[optind], &oo)))
-		goto out;
-	if (argc - optind == 2 && !(b = cli_open_model(argv[optind + 1], &oo)))
-		goto out;
+	/* The doctor studies a weights file whose default (topological) load
+	 * would fail, so it opens by name unless asked otherwise; the load-order
+	 * checks read both orders from the file (ks_loadorder.h), and say in
+	 * findings what cli_open_model's note would say. */
+	if (oo.load_order == KS_LOAD_DEFAULT)
+		oo.load_order = KS_LOAD_BY_NAME;
+	if (!(a = ks_model_open(argv[optind], &oo, &err)))
+		goto fail;
+	if (argc - optind == 2 && !(b = ks_model_open(argv[optind + 1], &oo, &err)))
+		goto fail;
 	if (labels && (in.n_labels = count_labels(labels, &err)) < 0)
 		goto fail;
 	ks_input_req req = {.specs = specs, .n_specs = n_specs, .batch = 1};
