@@ -1028,8 +1028,10 @@ int dr_check_layout_notes(dr_ctx *c)
 	const ks_model *m = c->in->a;
 	for (int i = 0; i < m->n_warnings; i++) {
 		const char *w = m->warnings[i];
-		/* the layer-order and name-mismatch checks say these in full */
-		if (strstr(w, "load_weights") || strstr(w, "which the model config does not have"))
+		/* the layer-order and name-mismatch checks say these in full (the
+		 * loader's wording: ks_legacy.c) */
+		if (strstr(w, "load_weights") || strstr(w, "which the model config does not have") ||
+		    strstr(w, "gets no weights from the file"))
 			continue;
 		ks_finding *f = dr_add(c, "layout-note", KS_SEV_INFO, NULL, NULL);
 		dr_set(&f->summary, "%s", w);
