@@ -555,7 +555,81 @@ static char *wrap(const sitem *it, int need)
 /* Reconstructs `lambda args: expr` from straight-line 3.11/3.12 bytecode
  * (loads, arithmetic, comparisons, attribute access, calls, subscripts).
  * Returns NULL on anything else: a wrong reconstruction would mislead. */
-static char *reconstruct(const code *c, int minor)
+/* One instruction in the 3.11/3.12 numbering (older bytecode is mapped
+ * onto it by decode_classic); OP_FREE_NAME loads freevars[arg]. */
+typedef struct insn {
+	int op, arg;
+} insn;
+enum { OP_FREE_NAME = 1000, MAX_INSNS = 4096 };
+
+static int decode_311(const code *c, insn *out)
+{
+	const mobj *co = c->co_code;
+	int n = 0;
+	for (size_t i = 0; i + 1 < co->slen && n < MAX_INSNS; i += 2)
+		out[n++] = (insn){(unsigned char)co->s[i], (unsigned char)co->s[i + 1]};
+	return n;
+}
+
+/* CPython 2.x (1- or 3-byte instructions) and 3.6-3.10 (wordcode) bytecode
+ * in the 3.11 numbering; -1 at an instruction the reconstructor lacks. */
+static int decode_classic(const code *c, bool wordcode, insn *out)
+{
+	static const struct {
+		int from, to, arg;  /* arg -1: keep the instruction's */
+	} map[] = {
+		{124, OP_LOAD_FAST, -1}, {100, OP_LOAD_CONST, -1}, {106, OP_LOAD_ATTR, -1},
+		{160, OP_LOAD_METHOD, -1}, {136, OP_FREE_NAME, -1}, {25, OP_BINARY_SUBSCR, 0},
+		{11, OP_UNARY_NEGATIVE, 0}, {12, OP_UNARY_NOT, 0}, {15, OP_UNARY_INVERT, 0},
+		{107, OP_COMPARE_OP, -1}, {131, OP_CALL, -1}, {161, OP_CALL, -1},
+		{102, OP_BUILD_TUPLE, -1}, {103, OP_BUILD_LIST, -1}, {83, OP_RETURN_VALUE, 0},
+		{9, OP_NOP, 0},
+		/* binary operators -> BINARY_OP's argument */
+		{19, OP_BINARY_OP, 8}, {20, OP_BINARY_OP, 5}, {22, OP_BINARY_OP, 6},
+		{23, OP_BINARY_OP, 0}, {24, OP_BINARY_OP, 10}, {26, OP_BINARY_OP, 2},
+		{27, OP_BINARY_OP, 11}, {16, OP_BINARY_OP, 4}, {21, OP_BINARY_OP, 11},
+		{62, OP_BINARY_OP, 3}, {63, OP_BINARY_OP, 9}, {64, OP_BINARY_OP, 1},
+		{65, OP_BINARY_OP, 12}, {66, OP_BINARY_OP, 7},
+	};
+	const mobj *co = c->co_code;
+	int n = 0, ext = 0;
+	for (size_t i = 0; i < co->slen && n < MAX_INSNS;) {
+		int op = (unsigned char)co->s[i], arg = 0;
+		if (wordcode) {
+			if (i + 1 >= co->slen)
+				return -1;
+			arg = (unsigned char)co->s[i + 1] | ext;
+			i += 2;
+		} else if (op >= 90) {
+			if (i + 2 >= co->slen)
+				return -1;
+			arg = ((unsigned char)co->s[i + 1] | (unsigned char)co->s[i + 2] << 8) | ext;
+			i += 3;
+		} else {
+			i += 1;
+		}
+		if (op == 144 || (!wordcode && op == 145)) {  /* EXTENDED_ARG */
+			ext = arg << (wordcode ? 8 : 16);
+			continue;
+		}
+		ext = 0;
+		if (op == 116) {  /* LOAD_GLOBAL: 3.11 keeps a flag in bit 0 */
+			out[n++] = (insn){OP_LOAD_GLOBAL, arg << 1};
+			continue;
+		}
+		if ((op == 131 || op == 161) && arg > 255)
+			return -1;  /* keyword arguments */
+		size_t k = 0;
+		while (k < sizeof map / sizeof map[0] && map[k].from != op)
+			k++;
+		if (k == sizeof map / sizeof map[0])
+			return -1;
+		out[n++] = (insn){map[k].to, map[k].arg < 0 ? arg : map[k].arg};
+	}
+	return n;
+}
+
+static char *reconstruct(const code *c, int minor, const insn *ins, int n_ins)
 {
 	static const char *const binops[] = {"+", "&", "//", "<<", "@", "*", "%", "|", "**", ">>",
 		"-", "/", "^"};
@@ -564,10 +638,8 @@ static char *reconstruct(const code *c, int minor)
 	sitem st[STACK_MAX];
 	int sp = 0;
 	char *result = NULL;
-	const mobj *co = c->co_code;
-
-	for (size_t i = 0; i + 1 < co->slen; i += 2) {
-		int op = (unsigned char)co->s[i], arg = (unsigned char)co->s[i + 1];
+	for (int i = 0; i < n_ins; i++) {
+		int op = ins[i].op, arg = ins[i].arg;
 		const mobj *nm = NULL;
 		char *t = NULL;
 		int prec = 100;
@@ -582,6 +654,11 @@ static char *reconstruct(const code *c, int minor)
 			if (arg >= c->varnames->n)
 				goto out;
 			t = ks_xstrdup(c->varnames->v[arg]->s);
+			break;
+		case OP_FREE_NAME:
+			if (!c->freevars || arg >= c->freevars->n)
+				goto out;
+			t = ks_xstrdup(c->freevars->v[arg]->s);
 			break;
 		case OP_LOAD_CONST:
 			if (arg >= c->consts->n || c->consts->v[arg]->t == M_CODE)
@@ -686,7 +763,7 @@ static char *reconstruct(const code *c, int minor)
 					goto out;
 				e = repr(c->consts->v[arg], 0);
 			} else {
-				if (sp != 1 || i + 2 < co->slen)
+				if (sp != 1 || i + 1 < n_ins)
 					goto out;
 				e = ks_xstrdup(st[0].s);
 			}
@@ -813,10 +890,21 @@ int ks_lambda_parse(const unsigned char *buf, size_t n, ks_lambda_info *li, ks_e
 			for (int i = 0; i < c->varnames->n; i++)
 				if ((unsigned char)c->kinds->s[i] & 0x80)
 					li->freevars[li->n_freevars++] = ks_xstrdup(c->varnames->v[i]->s);
-			if (strcmp(li->version_max, "3.11") == 0 || strcmp(li->version_max, "3.12") == 0)
-				li->source = reconstruct(c, minor);
+			if (strcmp(li->version_max, "3.11") == 0 || strcmp(li->version_max, "3.12") == 0) {
+				insn *ins = ks_xcalloc(MAX_INSNS, sizeof *ins);
+				li->source = reconstruct(c, minor, ins, decode_311(c, ins));
+				free(ins);
+			}
 		} else {
 			li->freevars = strv(c->freevars, &li->n_freevars, false);
+			/* 2.x and 3.8-3.10 bytecode (3.0-3.7 mixes two encodings: left out) */
+			if (order[k] == L_PY2 || order[k] == L_PY38) {
+				insn *ins = ks_xcalloc(MAX_INSNS, sizeof *ins);
+				int n_ins = decode_classic(c, order[k] == L_PY38, ins);
+				if (n_ins > 0)
+					li->source = reconstruct(c, 10, ins, n_ins);
+				free(ins);
+			}
 		}
 		free_all(&r);
 		return 0;

@@ -116,6 +116,7 @@ static void test_lambda_decode_311(void **state)
 	ks_lambda_info li;
 	ks_err e;
 	(void)state;
+	ks_quiet_hdf5();
 	assert_int_equal(ks_lambda_decode(LAMBDA_311, strlen(LAMBDA_311), &li, &e), 0);
 	assert_string_equal(li.version_min, "3.11");
 	assert_string_equal(li.name, "<lambda>");
@@ -161,6 +162,12 @@ static void put_str(bbuf *o, char type, const char *s)
 	put_i32(o, (int32_t)strlen(s));
 	put(o, s, strlen(s));
 }
+static void put_raw(bbuf *o, char type, const char *s, size_t n)
+{
+	put(o, &type, 1);
+	put_i32(o, (int32_t)n);
+	put(o, s, n);
+}
 static void put_tuple(bbuf *o, int n)
 {
 	put(o, "(", 1);
@@ -177,9 +184,10 @@ static void test_lambda_decode_38(void **state)
 	put(&o, "c", 1);
 	for (int i = 0; i < 6; i++)
 		put_i32(&o, i == 0 ? 1 : 0);
-	put_str(&o, 's', "|\x00S\x00");    /* code */
-	put_tuple(&o, 1);
-	put(&o, "N", 1);                    /* consts (None,) */
+	put_raw(&o, 's', "|\x00" "d\x01" "\x14\x00" "S\x00", 8); /* x * consts[1], return */
+	put_tuple(&o, 2);
+	put(&o, "N", 1);                    /* consts (None, 3) */
+	put(&o, "i\x03\x00\x00\x00", 5);
 	put_tuple(&o, 1);
 	put_str(&o, 'u', "tf");             /* names */
 	put_tuple(&o, 1);
@@ -194,7 +202,7 @@ static void test_lambda_decode_38(void **state)
 	assert_string_equal(li.python, "CPython 3.8-3.10");
 	assert_string_equal(li.names[0], "tf");
 	assert_string_equal(li.args[0], "x");
-	assert_null(li.source);
+	assert_string_equal(li.source, "lambda x: x * 3");
 	ks_lambda_info_free(&li);
 
 	/* Python 2: 4 header ints, interned strings */
@@ -202,8 +210,10 @@ static void test_lambda_decode_38(void **state)
 	put(&o, "c", 1);
 	for (int i = 0; i < 4; i++)
 		put_i32(&o, i == 0 ? 1 : 0);
-	put_str(&o, 's', "|\x00\x00S");
-	put_tuple(&o, 0);
+	put_raw(&o, 's', "|\x00\x00" "d\x01\x00" "\x13" "S", 8);  /* x ** consts[1] (2.x encoding) */
+	put_tuple(&o, 2);                    /* consts (None, 2) */
+	put(&o, "N", 1);
+	put(&o, "i\x02\x00\x00\x00", 5);
 	put_tuple(&o, 0);
 	put_tuple(&o, 1);
 	put_str(&o, 't', "x");
@@ -216,6 +226,7 @@ static void test_lambda_decode_38(void **state)
 	put_str(&o, 's', "");
 	assert_int_equal(ks_lambda_parse(o.b, o.n, &li, &e), 0);
 	assert_string_equal(li.python, "CPython 2.x");
+	assert_string_equal(li.source, "lambda x: x ** 2");
 	ks_lambda_info_free(&li);
 
 	/* Keras <= 2.1 stored the bytes themselves as text (raw_unicode_escape):
