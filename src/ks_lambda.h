@@ -49,8 +49,10 @@ typedef struct ks_lambda_info {
 	int n_consts;
 	char **freevars;     /* variables captured from an enclosing function */
 	int n_freevars;
-	char *source;        /* "lambda x: x * 2.0 + 1.0" when the bytecode is a simple
-	                      * expression the reconstructor knows (3.11-3.12), else NULL */
+	char *source;        /* "lambda x: x * 2.0 + 1.0" when the bytecode is a straight
+	                      * expression the reconstructor knows (loads, operators,
+	                      * comparisons, attributes, calls without keywords,
+	                      * subscripts) of CPython 2.x, 3.8-3.10 or 3.11-3.12; else NULL */
 } ks_lambda_info;
 
 /* Decodes len bytes of base64 text (whitespace ignored) into a new buffer
