@@ -18,6 +18,7 @@
 #include "cli_replay.h"
 #include "ks_blas.h"
 #include "ks_loadorder.h"
+#include "cli_doctor.h"
 #include "ks_status.h"
 #include "ks_util.h"
 #include "ui_tui.h"
@@ -34,6 +35,7 @@ const cli_command cli_commands[] = {
 	{"diff", cli_diff, CLI_DIFF_SYNOPSIS},
 	{"evaluate", cli_evaluate, CLI_EVALUATE_SYNOPSIS},
 	{"replay", cli_replay, CLI_REPLAY_SYNOPSIS},
+	{"doctor", cli_doctor, CLI_DOCTOR_SYNOPSIS},
 	{NULL, NULL, NULL},
 };
 
