@@ -140,7 +140,7 @@ endif
 UI_TESTS = tests/ui/browse-test tests/ui/views-test tests/ui/doctor-test tests/ui/prompt-test tests/ui/predict-test \
 	tests/ui/errors-test tests/ui/layout-test tests/ui/nested-test tests/ui/extra-test tests/ui/man-test \
 	tests/ui/weights-test tests/ui/heat-test tests/ui/evaluate-test tests/ui/hostile-test \
-	tests/ui/tmux-test tests/ui/diff-test
+	tests/ui/tmux-test tests/ui/diff-test tests/ui/diffmode-test
 EXTRA_DIST += tests/ui/libtest.sh tests/ui/man-keys.sh $(UI_TESTS)
 if HAVE_CMOCKA
 TESTS += $(UI_TESTS)

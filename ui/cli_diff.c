@@ -77,9 +77,12 @@ static const char usage_text[] =
 
 enum { O_EPS = 256, O_MAX, O_CONFIG, O_CONFIG_A, O_CONFIG_B, O_LOAD_ORDER, O_INPUT, O_RANDOM, O_JSON };
 
+/* Where argument errors go: stderr, or the inspector's buffer. */
+static FILE *errout;
+
 static int bad(const char *what, const char *arg)
 {
-	fprintf(stderr, "kerascope: diff: %s, not '%s'\n", what, arg);
+	fprintf(errout, "kerascope: diff: %s, not '%s'\n", what, arg);
 	return 2;
 }
 
@@ -108,7 +111,7 @@ static bool parse_int(const char *s, long long lo, long long hi, long long *out)
 static int set_tol(dopts *o, ks_tol_kind k, double v)
 {
 	if (o->tol_set) {
-		fprintf(stderr, "kerascope: diff: give one of -d, -p and --use-system-epsilon\n");
+		fprintf(errout, "kerascope: diff: give one of -d, -p and --use-system-epsilon\n");
 		return 2;
 	}
 	o->tol = (ks_tol){k, v};
@@ -193,21 +196,21 @@ static int parse_args(int argc, char **argv, dopts *o)
 		case O_JSON: o->json = true; break;
 		default:
 			if (optopt && optopt < 256)
-				fprintf(stderr, "kerascope: diff: bad option '-%c' (try 'kerascope diff --help')\n", optopt);
+				fprintf(errout, "kerascope: diff: bad option '-%c' (try 'kerascope diff --help')\n", optopt);
 			else
-				fprintf(stderr, "kerascope: diff: bad option '%s' (try 'kerascope diff --help')\n",
+				fprintf(errout, "kerascope: diff: bad option '%s' (try 'kerascope diff --help')\n",
 				        argv[optind - 1]);
 			return 2;
 		}
 	}
 	if (optind + 2 != argc) {
-		fprintf(stderr, "kerascope: diff: expected two files A B (try 'kerascope diff --help')\n");
+		fprintf(errout, "kerascope: diff: expected two files A B (try 'kerascope diff --help')\n");
 		return 2;
 	}
 	o->a = argv[optind];
 	o->b = argv[optind + 1];
 	if (o->random && o->n_inputs) {
-		fprintf(stderr, "kerascope: diff: give either --input or --random\n");
+		fprintf(errout, "kerascope: diff: give either --input or --random\n");
 		return 2;
 	}
 	if (!o->config_a)
@@ -286,54 +289,104 @@ static int make_inputs(const ks_diff *d, const dopts *o, ks_array *arr, int *n, 
 	return 0;
 }
 
+/* Opens, pairs and compares A and B as o says, and with inputs runs both;
+ * progress (may be NULL) is called between blocks. src receives the input
+ * source for the report. Returns NULL with err set on failure. */
+static ks_diff *compute(const dopts *o, ks_diff_progress_fn progress, void *ctx, char *src, size_t srclen,
+                        ks_err *err)
+{
+	ks_array arr[KS_MAX_IO];
+	int n_arr = 0;
+	memset(arr, 0, sizeof arr);
+	ks_diff_opts dop = {
+		.tol = o->tol,
+		.config_a = o->config_a,
+		.config_b = o->config_b,
+		.load_order = o->load_order,
+		.elem_max = o->report ? o->max_elems : 0,
+		.progress = progress,
+		.progress_ctx = ctx,
+	};
+	ks_diff *d = ks_diff_open(o->a, o->b, &dop, err);
+	if (!d)
+		return NULL;
+	if (ks_diff_compare(d, err) < 0)
+		goto fail;
+	if (o->random || o->n_inputs) {
+		if (make_inputs(d, o, arr, &n_arr, src, srclen, err) < 0)
+			goto fail;
+		if (ks_diff_run_outputs(d, arr, n_arr, err) < 0)
+			goto fail;
+		d->outputs.input_source = src;
+	}
+	for (int i = 0; i < n_arr; i++)
+		ks_array_free(&arr[i]);
+	return d;
+fail:
+	for (int i = 0; i < n_arr; i++)
+		ks_array_free(&arr[i]);
+	ks_diff_free(d);
+	return NULL;
+}
+
+ks_diff *cli_diff_build(int argc, char **argv, ks_diff_progress_fn progress, void *ctx, char *src,
+                        size_t srclen, ks_err *err)
+{
+	dopts o;
+	ks_err_clear(err);
+	src[0] = '\0';
+	char *msg = NULL;
+	size_t len = 0;
+	errout = open_memstream(&msg, &len);
+	if (!errout) {
+		ks_fail(err, "diff: out of memory");
+		return NULL;
+	}
+	int rc = parse_args(argc, argv, &o);
+	fclose(errout);
+	errout = NULL;
+	if (rc >= 0) {
+		const char *m = msg && ks_str_startswith(msg, "kerascope: ") ? msg + 11 : msg;
+		ks_fail(err, "%.*s", m ? (int)strcspn(m, "\n") : 0, m ? m : "");
+		free(msg);
+		return NULL;
+	}
+	free(msg);
+	if (o.quiet || o.json) {
+		ks_fail(err, "diff: -q and --json are the command line's");
+		return NULL;
+	}
+	return compute(&o, progress, ctx, src, srclen, err);
+}
+
 int cli_diff(int argc, char **argv)
 {
 	dopts o;
 	ks_err err;
 	ks_diff *d = NULL;
-	ks_array arr[KS_MAX_IO];
-	int n_arr = 0, status = 2;
+	int status = 2;
 	char src[1024];
 	/* a session on either side: compared as sessions (cli_replay.c) */
 	for (int i = 1; i < argc; i++)
 		if (argv[i][0] != '-' && ks_session_is(argv[i]))
 			return cli_session_diff(argc, argv);
+	errout = stderr;
 	int rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
-	memset(arr, 0, sizeof arr);
 	ks_err_clear(&err);
 	openblas_set_num_threads(1);
 
-	ks_diff_opts dop = {
-		.tol = o.tol,
-		.config_a = o.config_a,
-		.config_b = o.config_b,
-		.load_order = o.load_order,
-		.elem_max = o.report ? o.max_elems : 0,
-	};
 	prog pg = {.tty = !o.quiet && isatty(STDERR_FILENO)};
 	clock_gettime(CLOCK_MONOTONIC, &pg.start);
-	dop.progress = on_progress;
-	dop.progress_ctx = &pg;
 	struct sigaction sa = {.sa_handler = on_sigint}, old;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old);
 
-	d = ks_diff_open(o.a, o.b, &dop, &err);
+	d = compute(&o, on_progress, &pg, src, sizeof src, &err);
+	clear_progress(&pg);
 	if (!d)
 		goto fail;
-	rc = ks_diff_compare(d, &err);
-	clear_progress(&pg);
-	if (rc < 0)
-		goto fail;
-	if (o.random || o.n_inputs) {
-		if (make_inputs(d, &o, arr, &n_arr, src, sizeof src, &err) < 0)
-			goto fail;
-		if (ks_diff_run_outputs(d, arr, n_arr, &err) < 0)
-			goto fail;
-		d->outputs.input_source = src;
-	}
 	status = ks_diff_any_difference(d) ? 1 : 0;
 	if (o.quiet)
 		goto done;
@@ -347,7 +400,6 @@ int cli_diff(int argc, char **argv)
 	}
 	goto done;
 fail:
-	clear_progress(&pg);
 	status = 2;
 	if (interrupted)
 		fprintf(stderr, "kerascope: diff: interrupted\n");
@@ -358,7 +410,5 @@ done:
 	if (d)
 		d->outputs.input_source = NULL;
 	ks_diff_free(d);
-	for (int i = 0; i < n_arr; i++)
-		ks_array_free(&arr[i]);
 	return status;
 }

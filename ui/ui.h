@@ -35,6 +35,8 @@
 #include "ui_keys.h"
 
 typedef struct ui ui;
+struct ks_diff;
+struct ks_diff_layer;
 typedef struct ui_view ui_view;
 
 /* Drawing roles; ui_display maps them to colours or mono attributes. */
@@ -183,6 +185,8 @@ struct ui {
 	int n_expanded;
 	char **marks;             /* "layer\tfinding-id" of layers the doctor cited (owned) */
 	int n_marks;
+	struct ks_diff *diff;     /* diff mode: the open file against diff_other (owned), or NULL */
+	char *diff_other;         /* the other file of the diff (owned) */
 };
 
 /* Reopens u->path with the architecture config_path (NULL: none) and
@@ -238,6 +242,22 @@ void ui_doctor_open(ui *u);
 /* The finding id that flags layer path ("outer/inner"), or NULL. */
 const char *ui_mark_of(const ui *u, const char *path);
 void ui_marks_free(ui *u);
+
+/* Diff mode (ui_diff.c). ui_diff_command runs `:diff ...`; false when the
+ * arguments are the command line's alone (--help, --json, -q, sessions):
+ * the caller then shows `kerascope diff`'s output. */
+bool ui_diff_command(ui *u, int argc, char **argv, const char *line);
+void ui_diff_off(ui *u);
+/* The diff entry of a's layer path ("outer/inner"), or NULL. */
+const struct ks_diff_layer *ui_diff_layer_a(const ui *u, const char *path);
+/* True when path is the first layer whose output diverges (after --input). */
+bool ui_diff_diverges_at(const ui *u, const char *path);
+/* "same", "changed", "renamed", "added", "removed", "reshaped", "order"
+ * (class order), "config" (settings only). */
+const char *ui_diff_mark(const struct ks_diff_layer *dl);
+/* Heat level 0 (nothing changed) .. UI_HEAT_LEVELS-1 by relative change
+ * ||a-b||/||a||, one level per decade from 1e-6. */
+int ui_diff_heat(const struct ks_diff_layer *dl);
 
 /* Commands (ui_cmd.c). Runs one command line; errors go to the message line. */
 void ui_cmd_run(ui *u, const char *line);

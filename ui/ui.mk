@@ -10,5 +10,5 @@ kerascope_SOURCES += ui/ui.h ui/ui_curses.h ui/ui_tui.c ui/ui_tui.h \
 	ui/ui_display.c ui/ui_display.h ui/ui_input.c ui/ui_input.h \
 	ui/ui_keys.c ui/ui_keys.h ui/ui_argv.c ui/ui_argv.h ui/ui_prompt.c ui/ui_prompt.h ui/ui_cmd.c ui/ui_list.c \
 	ui/ui_view_layers.c ui/ui_view_detail.c ui/ui_view_tensor.c ui/ui_view_text.c \
-	ui/ui_view_tree.c ui/ui_view_doctor.c
+	ui/ui_view_tree.c ui/ui_view_doctor.c ui/ui_diff.c
 kerascope_SOURCES += ui/cli_replay.c ui/cli_replay.h

@@ -479,6 +479,11 @@ void ui_cmd_run(ui *u, const char *line)
 		return;
 	}
 	switch (ci->cmd) {
+	case UI_CMD_DIFF:
+		if (ui_diff_command(u, argc, argv, line))
+			break;
+		/* the command line's alone (--help, --json, -q, sessions) */
+		goto cli_twin;
 	case UI_CMD_DOCTOR:
 		if (argc == 1) {
 			ui_doctor_open(u);
@@ -490,8 +495,7 @@ void ui_cmd_run(ui *u, const char *line)
 	case UI_CMD_LS:
 	case UI_CMD_DUMP:
 	case UI_CMD_ATTRS:
-	case UI_CMD_DIFF:
-	case UI_CMD_EVALUATE: {
+	case UI_CMD_EVALUATE: cli_twin: {
 		const cli_command *c = find_cli(argv[0]);
 		if (!c) {
 			ui_error(u, "%s: not available in this build", argv[0]);

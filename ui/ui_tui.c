@@ -226,6 +226,9 @@ static void format_title(ui *u, const char *name, const char *params, char *titl
 	char rec[300] = "";
 	if (u->record)
 		snprintf(rec, sizeof rec, "  [REC %s: %d]", u->record, u->n_recorded);
+	/* diff mode: what the marks compare with */
+	if (u->diff_other)
+		snprintf(rec + strlen(rec), sizeof rec - strlen(rec), "  [DIFF vs %s]", u->diff_other);
 	if (u->plain)
 		snprintf(title, size, " kerascope%s  %s  %s", rec, name,
 		         m->what ? m->what : "HDF5 file (not a Keras model)");
@@ -738,6 +741,7 @@ int ui_tui_run_with(const char *path, const ks_open_opts *opts, const char *firs
 	ui_input_close();
 	clear_panes(u);
 	ui_marks_free(u);
+	ui_diff_off(u);
 	ui_acts_free(u->acts);
 	free(u->record);
 	free(u->shapes);
