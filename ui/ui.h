@@ -64,6 +64,9 @@ typedef struct ui_line {
 	int tag;           /* view-specific kind of row (0: plain text, not selectable) */
 	int idx;           /* view-specific index */
 	const void *ptr;   /* borrowed object of the row */
+	int heat;          /* 0, or 1 + a heat level: the row's first two columns are
+	                    * drawn in UI_R_HEAT0 + heat - 1 when there is colour
+	                    * (the text itself holds shade glyphs for mono) */
 } ui_line;
 
 typedef struct ui_list {
@@ -215,6 +218,9 @@ const ks_layer *ui_layers_selected(ui *u, const ks_model **owner);
 /* Selects a layer by name ("inner" or "outer/inner"), expanding nested
  * models on the way; false when absent. */
 bool ui_layers_select(ui *u, const char *name);
+/* Diff mode: the diff entry of the selected row (a layer of the open model,
+ * or one only the other file has), or NULL. */
+const struct ks_diff_layer *ui_layers_selected_diff(ui *u);
 /* "outer/inner" path of the selected layer (plan step name), or NULL. */
 const char *ui_layers_selected_path(ui *u);
 void ui_layers_free(ui *u);

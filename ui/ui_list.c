@@ -29,7 +29,7 @@ static void add(ui_list *l, int role, int tag, int idx, const void *ptr, char *t
 		l->cap = l->cap ? l->cap * 2 : 64;
 		l->v = ks_xrealloc(l->v, (size_t)l->cap * sizeof *l->v);
 	}
-	l->v[l->n++] = (ui_line){text, role, tag, idx, ptr};
+	l->v[l->n++] = (ui_line){text, role, tag, idx, ptr, 0};
 }
 
 void ui_list_add(ui_list *l, int role, int tag, int idx, const void *ptr, const char *fmt, ...)
@@ -146,6 +146,8 @@ void ui_list_draw(ui *u, ui_list *l, int y, int x, int h, int w, bool focused)
 		 * (TERM=dumb, saved displays). */
 		ui_put(y + r, x, 1, role, sel && focused ? ">" : " ");
 		ui_put(y + r, x + 1, w - 1, role, ln->text + ui_strfit(ln->text, l->left));
+		if (ln->heat > 0 && l->left == 0 && w > 3 && ui_display_color())
+			ui_put(y + r, x + 1, 2, UI_R_HEAT0 + ln->heat - 1, "  ");
 	}
 }
 

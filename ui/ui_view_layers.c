@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ks_diff.h"
 #include "ks_guess.h"
 #include "ks_loadorder.h"
 #include "ks_plan.h"
@@ -22,6 +23,10 @@
 #include "ui_display.h"
 
 #define TAG_LAYER 1
+#define TAG_ADDED 2      /* diff mode: a layer only the other file has (idx: diff entry) */
+
+/* Columns of the diff mode prefix: heat (2), space, mark (8), space. */
+#define DIFF_COLS 12
 
 typedef struct lrow {
 	const ks_model *m;
@@ -169,6 +174,33 @@ static void inbound_text(const ks_model *m, const ks_layer *L, char *buf, size_t
 		}
 }
 
+/* Last component of "outer/inner". */
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+/* The diff mode prefix of a row: heat shades and the change mark. */
+static void diff_prefix(const ks_diff_layer *dl, char *buf, size_t size)
+{
+	const ui_glyphs *g = ui_glyph();
+	int lvl = ui_diff_heat(dl);
+	/* mono: shades 1..4 for levels 1..7 */
+	const char *sh = lvl > 0 ? g->shade[1 + (lvl - 1) * 3 / (UI_HEAT_LEVELS - 2)] : " ";
+	char mark[16];
+	snprintf(mark, sizeof mark, "%s", dl ? ui_diff_mark(dl) : "");
+	snprintf(buf, size, "%s%s %-8s ", sh, sh, mark);
+}
+
+/* " -> b" for a renamed pair (empty otherwise). */
+static void renamed_to(const ks_diff_layer *dl, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	if (dl && dl->name_a && dl->name_b && strcmp(base_name(dl->name_a), base_name(dl->name_b)) != 0)
+		snprintf(buf, size, " -> %s", base_name(dl->name_b));
+}
+
 void ui_layers_build(ui *u)
 {
 	ui_list *l = &u->layers.list;
@@ -197,8 +229,11 @@ void ui_layers_build(ui *u)
 	for (int i = 0; i < s->n_rows; i++) {
 		lrow *r = &s->rows[i];
 		const ks_layer *L = &r->m->layers[r->li];
+		char ren[300];
+		renamed_to(ui_diff_layer_a(u, r->path), ren, sizeof ren);
 		int w = ui_strwidth(r->prefix) + ui_strwidth(L->name) + 2 + (L->n_nodes > 1 ? 4 : 0) +
-		        (order_differs(u, r) ? 2 : 0);
+		        (order_differs(u, r) ? 2 : 0) + ui_strwidth(ren) +
+		        (ui_diff_diverges_at(u, r->path) ? 2 : 0);
 		if (w > wname)
 			wname = w;
 		char cls[160];
@@ -220,8 +255,18 @@ void ui_layers_build(ui *u)
 	if (wshape > 22)
 		wshape = 22;
 
+	if (u->diff)
+		for (int i = 0; i < u->diff->n_layers; i++) {
+			const ks_diff_layer *dl = &u->diff->layers[i];
+			if (!dl->name_a && dl->name_b && ui_strwidth(dl->name_b) + 2 > wname)
+				wname = ui_strwidth(dl->name_b) + 2;
+		}
+	if (wname > 32)
+		wname = 32;
 	char line[1024];
 	line[0] = '\0';
+	if (u->diff)
+		pad(line, sizeof line, "   Change", DIFF_COLS);
 	pad(line, sizeof line, "Layer", wname + 1);
 	pad(line, sizeof line, "Class", wclass + 1);
 	pad(line, sizeof line, "Output shape", wshape + 1);
@@ -238,23 +283,34 @@ void ui_layers_build(ui *u)
 	for (int i = 0; i < s->n_rows; i++) {
 		lrow *r = &s->rows[i];
 		const ks_layer *L = &r->m->layers[r->li];
-		char name[300], sh[128], pr[32], in[256], shared[16] = "", cls[160];
+		char name[300], sh[128], pr[32], in[256], shared[24] = "", cls[160];
 		if (L->n_nodes > 1)
 			snprintf(shared, sizeof shared, " x%d", L->n_nodes);
 		if (order_differs(u, r)) /* its weights depend on the load order */
 			snprintf(shared + strlen(shared), sizeof shared - strlen(shared), " *");
-		snprintf(name, sizeof name, "%s%s%s%s", r->prefix,
+		bool first_div = ui_diff_diverges_at(u, r->path);
+		if (first_div) /* its output is the first to differ (:diff --input) */
+			snprintf(shared + strlen(shared), sizeof shared - strlen(shared), " !");
+		const ks_diff_layer *dl = ui_diff_layer_a(u, r->path);
+		char ren[300];
+		renamed_to(dl, ren, sizeof ren);
+		snprintf(name, sizeof name, "%s%s%s%s%s", r->prefix,
 		         L->inner ? (is_open(s, L->inner) ? g->expanded : g->collapsed) : "",
-		         L->name, shared);
+		         L->name, ren, shared);
 		if (L->inner) /* marker glyph plus a space */
-			snprintf(name, sizeof name, "%s%s %s%s", r->prefix,
-			         is_open(s, L->inner) ? g->expanded : g->collapsed, L->name, shared);
+			snprintf(name, sizeof name, "%s%s %s%s%s", r->prefix,
+			         is_open(s, L->inner) ? g->expanded : g->collapsed, L->name, ren, shared);
 		if (r->shape.rank >= 0)
 			ks_shape_str(r->shape.d, r->shape.rank, sh, sizeof sh);
 		else
 			snprintf(sh, sizeof sh, "?");
 		ks_report_count(L->params, pr, sizeof pr);
 		line[0] = '\0';
+		if (u->diff) {
+			char dp[64];
+			diff_prefix(dl, dp, sizeof dp);
+			pad(line, sizeof line, dp, DIFF_COLS);
+		}
 		pad(line, sizeof line, name, wname + 1);
 		pad(line, sizeof line, ks_layer_class_label(L, cls, sizeof cls), wclass + 1);
 		pad(line, sizeof line, sh, wshape + 1);
@@ -264,9 +320,28 @@ void ui_layers_build(ui *u)
 			functional_any = true;
 		}
 		const char *mark = ui_mark_of(u, r->path);
-		ui_list_add(l, mark ? UI_R_ERROR : UI_R_NORMAL, TAG_LAYER, i, L, "%s%*s%s%s%s%s%s", line, wpar,
-		            pr, in[0] ? "  " : "", in[0] ? g->arrow : "", in, mark ? "  ! " : "",
-		            mark ? mark : "");
+		ui_list_add(l, mark || first_div ? UI_R_ERROR : UI_R_NORMAL, TAG_LAYER, i, L,
+		            "%s%*s%s%s%s%s%s", line, wpar, pr, in[0] ? "  " : "", in[0] ? g->arrow : "",
+		            in, mark ? "  ! " : "", mark ? mark : "");
+		if (u->diff)
+			l->v[l->n - 1].heat = ui_diff_heat(dl) > 0 ? 1 + ui_diff_heat(dl) : 0;
+	}
+	/* diff mode: the layers only the other file has, after a's */
+	for (int i = 0; u->diff && i < u->diff->n_layers; i++) {
+		const ks_diff_layer *dl = &u->diff->layers[i];
+		if (dl->name_a || !dl->name_b)
+			continue;
+		char dp[64], cls[160], pr[32];
+		diff_prefix(dl, dp, sizeof dp);
+		line[0] = '\0';
+		pad(line, sizeof line, dp, DIFF_COLS);
+		pad(line, sizeof line, dl->name_b, wname + 1);
+		pad(line, sizeof line, dl->lb ? ks_layer_class_label(dl->lb, cls, sizeof cls) : "?",
+		    wclass + 1);
+		pad(line, sizeof line, "", wshape + 1);
+		ks_report_count(dl->params, pr, sizeof pr);
+		ui_list_add(l, UI_R_DIM, TAG_ADDED, i, dl, "%s%*s  (only in %s)", line, wpar, pr,
+		            u->diff_other);
 	}
 	(void)functional_any;
 	if (s->n_rows == 0)
@@ -293,6 +368,17 @@ static lrow *sel_row(ui *u)
 		return NULL;
 	int i = l->v[l->sel].idx;
 	return i >= 0 && i < s->n_rows ? &s->rows[i] : NULL;
+}
+
+const ks_diff_layer *ui_layers_selected_diff(ui *u)
+{
+	ui_list *l = &u->layers.list;
+	if (!u->diff || u->plain || l->sel < 0 || l->sel >= l->n)
+		return NULL;
+	if (l->v[l->sel].tag == TAG_ADDED)
+		return l->v[l->sel].ptr;
+	lrow *r = sel_row(u);
+	return r ? ui_diff_layer_a(u, r->path) : NULL;
 }
 
 const ks_layer *ui_layers_selected(ui *u, const ks_model **owner)
