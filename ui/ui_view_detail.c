@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "ks_diff.h"
 #include "ks_file.h"
 #include "ks_guess.h"
 #include "ks_loadorder.h"
@@ -128,7 +129,18 @@ static char *value_text(const json_t *v)
 	return s ? s : ks_xstrdup("?");
 }
 
-static void add_config(ui_list *l, const json_t *cfg)
+/* True when key is one of the diff entry's differing settings. */
+static bool changed_key(const ks_diff_layer *dl, const char *key)
+{
+	for (int i = 0; dl && i < dl->n_changes; i++)
+		if (strcmp(dl->changes[i].key, key) == 0)
+			return true;
+	return false;
+}
+
+/* Config rows; in diff mode (dl) the differing settings are left out here
+ * (add_diff shows them with both values). */
+static void add_config(ui_list *l, const json_t *cfg, const ks_diff_layer *dl)
 {
 	if (!json_is_object(cfg)) {
 		ui_list_add(l, UI_R_DIM, 0, 0, NULL, "  (no config)");
@@ -141,7 +153,7 @@ static void add_config(ui_list *l, const json_t *cfg)
 		if (pass == 1 && shown < (int)json_object_size(cfg) - 1)
 			ui_list_add(l, UI_R_DIM, 0, 0, NULL, "  defaults:");
 		json_object_foreach((json_t *)cfg, key, v) {
-			if (strcmp(key, "name") == 0)
+			if (strcmp(key, "name") == 0 || changed_key(dl, key))
 				continue;
 			bool def = is_default(key, v);
 			if (def != (pass == 1))
@@ -208,6 +220,80 @@ static void stats_text(const ks_stats *st, char *buf, size_t size)
 		         (long long)(st->pos_infs + st->neg_infs));
 }
 
+static void value_cell(const json_t *v, char *buf, size_t size)
+{
+	if (!v) {
+		snprintf(buf, size, "(absent)");
+		return;
+	}
+	char *t = value_text(v);
+	snprintf(buf, size, "%s", t);
+	free(t);
+}
+
+/* Diff mode: how the layer compares with the other file's — the pairing,
+ * the weight statistics per tensor, and both values of every setting that
+ * differs (highlighted). */
+static void add_diff(ui *u, ui_list *l, const ks_diff_layer *dl, const char *path)
+{
+	const ks_diff *d = u->diff;
+	ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "Diff against %s", u->diff_other);
+	const char *how = ks_pair_how_name(dl->pairing);
+	if (dl->name_a && dl->name_b)
+		ui_list_add(l, UI_R_NORMAL, 0, 0, NULL, "  status: %s   paired with %s (by %s)", ui_diff_mark(dl),
+		            dl->name_b, how ? how : "?");
+	else
+		ui_list_add(l, UI_R_NORMAL, 0, 0, NULL, "  status: %s   only in %s", ui_diff_mark(dl),
+		            dl->name_a ? u->path : u->diff_other);
+	if (dl->params > 0 && dl->name_a && dl->name_b)
+		ui_list_add(l, UI_R_NORMAL, 0, 0, NULL,
+		            "  %lld of %lld parameters changed   relative change %.3g",
+		            (long long)dl->changed_params, (long long)dl->params, ks_cmp_rel_norm(&dl->roll));
+	if (dl->n_mapping > 0) {
+		char buf[512];
+		size_t k = 0;
+		buf[0] = '\0';
+		for (int j = 0; j < dl->n_mapping && k + 16 < sizeof buf; j++)
+			k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%d", j ? " " : "", dl->mapping[j]);
+		ui_list_add(l, UI_R_MATCH, 0, 0, NULL, "  class order changed: unit j of a is unit [%s] of b",
+		            buf);
+	}
+	if (path && ui_diff_diverges_at(u, path))
+		ui_list_add(l, UI_R_ERROR, 0, 0, NULL, "  ! the first layer whose output diverges (%s)",
+		            d->outputs.input_source ? d->outputs.input_source : "on the :diff input");
+	if (dl->n_tensors > 0) {
+		ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "Weight differences (a vs b)");
+		for (int i = dl->first_tensor; i < dl->first_tensor + dl->n_tensors; i++) {
+			const ks_diff_tensor *t = &d->tensors[i];
+			const char *nm = t->name_a ? t->name_a : t->name_b;
+			const char *sl = strrchr(nm, '/');
+			nm = sl ? sl + 1 : nm;
+			if (!t->compared) {
+				ui_list_add(l, t->status == KS_DS_SAME ? UI_R_DIM : UI_R_NORMAL, 0, 0, NULL,
+				            "  %-8s %s", nm, ks_diff_status_name(t->status));
+				continue;
+			}
+			const ks_cmp *c = &t->cmp;
+			ui_list_add(l, t->status == KS_DS_SAME ? UI_R_DIM : UI_R_NORMAL, 0, 0, NULL,
+			            "  %-8s %-8s %lld of %lld values differ", nm, ks_diff_status_name(t->status),
+			            (long long)c->n_changed, (long long)t->size);
+			if (c->n_changed > 0 || c->max_abs > 0)
+				ui_list_add(l, UI_R_DIM, 0, 0, NULL,
+				            "    max|a-b| %.4g  mean %.4g  rms %.4g  cosine %.6g", c->max_abs,
+				            ks_cmp_mean_abs(c), ks_cmp_rms(c), ks_cmp_cosine(c));
+		}
+	}
+	if (dl->n_changes > 0) {
+		ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "Settings that differ (a -> b)");
+		for (int i = 0; i < dl->n_changes; i++) {
+			char va[160], vb[160];
+			value_cell(dl->changes[i].a, va, sizeof va);
+			value_cell(dl->changes[i].b, vb, sizeof vb);
+			ui_list_add(l, UI_R_MATCH, 0, 0, NULL, "  * %s: %s -> %s", dl->changes[i].key, va, vb);
+		}
+	}
+}
+
 void ui_detail_build(ui *u)
 {
 	ui_list *l = &u->detail.list;
@@ -218,6 +304,17 @@ void ui_detail_build(ui *u)
 	}
 	const ks_model *m = NULL;
 	const ks_layer *L = ui_layers_selected(u, &m);
+	const ks_diff_layer *dl = ui_layers_selected_diff(u);
+	if (!L && dl && dl->lb) {
+		/* a layer only the other file has */
+		char cls[160];
+		ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "%s (%s)", dl->name_b,
+		            ks_layer_class_label(dl->lb, cls, sizeof cls));
+		add_diff(u, l, dl, NULL);
+		ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "Config (b)");
+		add_config(l, dl->lb->config, NULL);
+		return;
+	}
 	if (!L) {
 		ui_list_add(l, UI_R_DIM, 0, 0, NULL, "(no layer selected)");
 		return;
@@ -244,6 +341,8 @@ void ui_detail_build(ui *u)
 	ui_list_add(l, UI_R_NORMAL, 0, 0, NULL, "  params %lld   trainable %s   calls %d%s",
 	            (long long)L->params, L->trainable ? "yes" : "no", L->n_nodes,
 	            L->n_nodes > 1 ? " (shared)" : "");
+	if (dl)
+		add_diff(u, l, dl, path);
 	if (ui_acts_have(u)) {
 		ui_tsrc src;
 		ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "Activation (last predict)");
@@ -309,8 +408,8 @@ void ui_detail_build(ui *u)
 				ui_list_add(l, UI_R_DIM, TAG_WEIGHT, i, w, "    %s", st);
 		}
 	}
-	ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "Config");
-	add_config(l, L->config);
+	ui_list_add(l, UI_R_HEADER, 0, 0, NULL, dl && dl->n_changes ? "Config (the same in b)" : "Config");
+	add_config(l, L->config, dl);
 	if (L->n_weights > 0) {
 		bool zip = u->model->format == KS_FMT_KERAS3 || u->model->format == KS_FMT_KERAS2_ZIP;
 		ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "Storage%s",
