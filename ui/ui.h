@@ -190,6 +190,7 @@ struct ui {
 	int n_marks;
 	struct ks_diff *diff;     /* diff mode: the open file against diff_other (owned), or NULL */
 	char *diff_other;         /* the other file of the diff (owned) */
+	char *diff_input;         /* what --input/--random ran on (owned), or NULL */
 };
 
 /* Reopens u->path with the architecture config_path (NULL: none) and

@@ -86,6 +86,8 @@ void ui_diff_off(ui *u)
 	u->diff = NULL;
 	free(u->diff_other);
 	u->diff_other = NULL;
+	free(u->diff_input);
+	u->diff_input = NULL;
 }
 
 /* `diff A OTHER ARGS... [--config ARCH]`: A with the architecture the
@@ -158,11 +160,13 @@ bool ui_diff_command(ui *u, int argc, char **argv, const char *line)
 		ks_diff_print_text(f, d);
 		fclose(f);
 	}
-	d->outputs.input_source = NULL; /* src ends here; the text keeps it */
 	int st = ks_diff_any_difference(d) ? 1 : 0;
 	ui_diff_off(u);
 	u->diff = d;
 	u->diff_other = keep_other;
+	/* src ends here: the detail pane names the input from a copy */
+	u->diff_input = d->outputs.input_source ? ks_xstrdup(d->outputs.input_source) : NULL;
+	d->outputs.input_source = u->diff_input;
 	ui_layers_build(u);
 	if (d->outputs.ran && d->outputs.first_divergence >= 0) {
 		const ks_diff_out_layer *o = &d->outputs.layers[d->outputs.first_divergence];

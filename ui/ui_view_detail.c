@@ -258,9 +258,17 @@ static void add_diff(ui *u, ui_list *l, const ks_diff_layer *dl, const char *pat
 		ui_list_add(l, UI_R_MATCH, 0, 0, NULL, "  class order changed: unit j of a is unit [%s] of b",
 		            buf);
 	}
+	for (int i = 0; path && d->outputs.ran && i < d->outputs.n_layers; i++) {
+		const ks_diff_out_layer *o = &d->outputs.layers[i];
+		if (!o->name_a || strcmp(o->name_a, path) != 0)
+			continue;
+		ui_list_add(l, o->diverges ? UI_R_NORMAL : UI_R_DIM, 0, 0, NULL,
+		            "  output on %s: %s  max|a-b| %.4g  max rel %.4g",
+		            u->diff_input ? u->diff_input : "the :diff input",
+		            o->diverges ? "diverges" : "same", o->cmp.max_abs, o->cmp.max_rel);
+	}
 	if (path && ui_diff_diverges_at(u, path))
-		ui_list_add(l, UI_R_ERROR, 0, 0, NULL, "  ! the first layer whose output diverges (%s)",
-		            d->outputs.input_source ? d->outputs.input_source : "on the :diff input");
+		ui_list_add(l, UI_R_ERROR, 0, 0, NULL, "  ! the first layer whose output diverges");
 	if (dl->n_tensors > 0) {
 		ui_list_add(l, UI_R_HEADER, 0, 0, NULL, "Weight differences (a vs b)");
 		for (int i = dl->first_tensor; i < dl->first_tensor + dl->n_tensors; i++) {
