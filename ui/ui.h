@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ks_cmp.h"
 #include "ks_model.h"
 #include "ks_ops.h"
 #include "ks_status.h"
@@ -136,10 +137,18 @@ typedef struct ui_tsrc {
 	char name[256];        /* "dense_1/kernel", "activation of dense_1" */
 	char where[512];       /* HDF5 path or "predict output" */
 	const char *dtype;     /* "float32", ... */
+	/* Diff mode: the paired weight of the other file (same shape), or NULL;
+	 * side 0 shows a (m, w), 1 shows b (m2, w2), 2 shows a - b. */
+	const ks_model *m2;
+	const ks_weight *w2;
+	ks_tol tol;            /* what counts as a changed element (n/N) */
+	int side;
 } ui_tsrc;
 
 void ui_tsrc_weight(ui_tsrc *s, const ks_model *m, const ks_layer *owner, const ks_weight *w);
-/* Reads the hyperslab start/count as float32 into dst. */
+/* Pairs a stored weight with the other file's weight of the same shape. */
+void ui_tsrc_pair(ui_tsrc *s, const ks_model *m2, const ks_weight *w2, const ks_tol *tol);
+/* Reads the hyperslab start/count as float32 into dst (a - b on side 2). */
 int ui_tsrc_read(const ui_tsrc *s, const int64_t *start, const int64_t *count, float *dst,
                  ks_err *err);
 

@@ -52,6 +52,7 @@
 	R(JUMP, "goto", "Jump to an index (:goto 3,4)", 'J', 0, 0) \
 	R(RANGE, "highlight", "Highlight values in a range (:highlight LO HI)", 'r', 0, 0) \
 	R(EXPORT, "export", "Export to .npy or .csv (:export FILE)", 'e', 0, 0) \
+	R(DIFF_SIDE, "diff-side", "Diff mode: show a, b or a-b (then n/N: next/previous changed element)", 'd', 0, 0) \
 	G("Commands and search") \
 	R(PROMPT, "prompt", "Focus the command pane (Esc leaves it)", ':', 0, 0) \
 	R(SEARCH, "search", "Search forward (names, text, or =VALUE >X <X nan in a tensor)", '/', 0, 0) \
@@ -83,7 +84,7 @@ enum ui_request {
 	C(CONFIG, "config", "[ARCH|--none]", "Reopen with the architecture ARCH (JSON or model file); alone, show the file's own") \
 	C(PREDICT, "predict", "[--input X ...] [OPTIONS]", "Run the model; keeps every layer's activation for the tensor view") \
 	C(EVALUATE, "evaluate", "--input X --labels-from L [OPTIONS]", "Accuracy, loss and confusion table on labelled data, as `kerascope evaluate FILE`") \
-	C(DIFF, "diff", "OTHER [OPTIONS]", "Compare with another model, as `kerascope diff FILE OTHER`") \
+	C(DIFF, "diff", "OTHER [OPTIONS]|--input X|off", "Diff mode: compare with OTHER (as `kerascope diff FILE OTHER`), changes marked in the panes; --input X or --random SEED runs both; off ends") \
 	C(DOCTOR, "doctor", "[FILE2] [OPTIONS]", "Findings view (D); with arguments, as `kerascope doctor FILE ...`") \
 	C(RECORD, "record", "FILE|off", "Record every predict in the new session FILE (see replay); off stops") \
 	C(OPEN, "open", "LAYER", "Select LAYER (outer/inner for nested layers) in the layer pane") \

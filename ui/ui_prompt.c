@@ -216,6 +216,17 @@ static char **complete(const char *text, int start, int end)
 			add_layers(m, "", false);
 		return rl_completion_matches(text, cand_gen);
 	}
+	if (strcmp(cmd, "diff") == 0 && word == 1) {
+		/* off, or the other file */
+		cand_add("off");
+		char *f;
+		for (int st = 0; (f = rl_filename_completion_function(text, st)); st++) {
+			cand_add(f);
+			free(f);
+		}
+		rl_filename_completion_desired = 1;
+		return rl_completion_matches(text, cand_gen);
+	}
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "quit") == 0 || strcmp(cmd, "info") == 0 ||
 	    strcmp(cmd, "tree") == 0)
 		return NULL;

@@ -429,8 +429,13 @@ static void handle_request(ui *u, enum ui_request req)
 	case UI_REQ_HELP: ui_help_open(u); return;
 	case UI_REQ_PROMPT: ui_prompt_begin(u, ':', NULL); return;
 	case UI_REQ_SEARCH: ui_prompt_begin(u, '/', NULL); return;
-	case UI_REQ_FIND_NEXT: do_search(u, +1); return;
-	case UI_REQ_FIND_PREV: do_search(u, -1); return;
+	case UI_REQ_FIND_NEXT:
+	case UI_REQ_FIND_PREV:
+		/* a view may give n/N a meaning of its own (a-b: changed elements) */
+		if (top && top->ops->request && top->ops->request(u, top, req))
+			return;
+		do_search(u, req == UI_REQ_FIND_NEXT ? +1 : -1);
+		return;
 	case UI_REQ_REDRAW: clearok(curscr, TRUE); return;
 	case UI_REQ_SUSPEND: ui_display_suspend(); return;
 	case UI_REQ_CANCEL: u->msg[0] = '\0'; return;

@@ -433,6 +433,27 @@ void ui_detail_build(ui *u)
 		}
 }
 
+/* Diff mode: the other file's weight paired with w, when both have one
+ * shape (a tensor view can then show b and a - b). */
+static void pair_weight(ui *u, ui_tsrc *src, const ks_weight *w)
+{
+	const ks_diff_layer *dl = ui_layers_selected_diff(u);
+	const char *path = ui_layers_selected_path(u);
+	if (!dl || !path)
+		return;
+	char name[640];
+	snprintf(name, sizeof name, "%s/%s", path, w->name);
+	for (int i = dl->first_tensor; i < dl->first_tensor + dl->n_tensors; i++) {
+		const ks_diff_tensor *t = &u->diff->tensors[i];
+		if (t->name_a && t->wb && strcmp(t->name_a, name) == 0 &&
+		    (t->status == KS_DS_SAME || t->status == KS_DS_CHANGED)) {
+			ui_tsrc_pair(src, u->diff->b, t->wb, &u->diff->opts.tol);
+			ui_msg(u, "d shows b, then a-b");
+			return;
+		}
+	}
+}
+
 bool ui_detail_request(ui *u, enum ui_request req)
 {
 	ui_list *l = &u->detail.list;
@@ -445,6 +466,7 @@ bool ui_detail_request(ui *u, enum ui_request req)
 		if (ln->tag == TAG_WEIGHT && L) {
 			ui_tsrc src;
 			ui_tsrc_weight(&src, m, L, ln->ptr);
+			pair_weight(u, &src, ln->ptr);
 			ui_tensor_open(u, &src);
 		} else if (ln->tag == TAG_ACT && L) {
 			ui_tsrc src;

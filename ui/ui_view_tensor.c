@@ -122,7 +122,35 @@ int ui_tsrc_read(const ui_tsrc *s, const int64_t *start, const int64_t *count, f
 		copy_slab(s->mem, s->rank, s->shape, start, count, dst);
 		return 0;
 	}
-	return ks_weight_read_slab(s->m, s->w, start, count, dst, err);
+	if (s->side == 1)
+		return ks_weight_read_slab(s->m2, s->w2, start, count, dst, err);
+	if (ks_weight_read_slab(s->m, s->w, start, count, dst, err) < 0)
+		return -1;
+	if (s->side != 2)
+		return 0;
+	int64_t n = 1;
+	for (int i = 0; i < s->rank; i++)
+		n *= count[i];
+	float *b = ks_xmalloc((size_t)(n > 0 ? n : 1) * sizeof *b);
+	int rc = ks_weight_read_slab(s->m2, s->w2, start, count, b, err);
+	for (int64_t i = 0; rc == 0 && i < n; i++)
+		dst[i] -= b[i];
+	free(b);
+	return rc;
+}
+
+void ui_tsrc_pair(ui_tsrc *s, const ks_model *m2, const ks_weight *w2, const ks_tol *tol)
+{
+	s->m2 = m2;
+	s->w2 = w2;
+	s->tol = *tol;
+	s->side = 0;
+}
+
+static const char *side_name(const ui_tsrc *s)
+{
+	static const char *const names[] = {"a", "b", "a-b"};
+	return s->w2 ? names[s->side] : NULL;
 }
 
 /* ---- long work --------------------------------------------------------- */
@@ -161,7 +189,30 @@ static int walk_all(ui *u, const ui_tsrc *s, ks_stats *st, ks_hist *h, ks_err *e
 		}
 		return 0;
 	}
-	return ks_weight_walk(s->m, s->w, NULL, NULL, 0, walk_block, &w, err);
+	if (s->side == 1)
+		return ks_weight_walk(s->m2, s->w2, NULL, NULL, 0, walk_block, &w, err);
+	if (s->side != 2)
+		return ks_weight_walk(s->m, s->w, NULL, NULL, 0, walk_block, &w, err);
+	/* a - b: both read in lockstep, one bounded block at a time */
+	ks_slab_iter it;
+	if (ks_slab_iter_init(&it, s->w, NULL, NULL, 0, err) < 0)
+		return -1;
+	size_t cap = ks_slab_iter_cap(&it);
+	float *a = ks_xmalloc((cap ? cap : 1) * sizeof *a), *b = ks_xmalloc((cap ? cap : 1) * sizeof *b);
+	int rc = 0;
+	while (rc == 0 && ks_slab_iter_next(&it)) {
+		if (ks_slab_iter_read(&it, s->m, s->w, a, err) < 0 ||
+		    ks_slab_iter_read(&it, s->m2, s->w2, b, err) < 0) {
+			rc = -1;
+			break;
+		}
+		for (size_t i = 0; i < it.n; i++)
+			a[i] -= b[i];
+		rc = walk_block(a, it.n, &w, err);
+	}
+	free(a);
+	free(b);
+	return rc;
 }
 
 static void compute_stats(ui *u, tstate *t)
@@ -539,8 +590,10 @@ static void tensor_draw(ui *u, ui_view *v, int y, int x, int h, int w)
 	tstate *t = v->priv;
 	char sh[128], line[512];
 	ks_shape_str(t->src.shape, t->src.rank, sh, sizeof sh);
-	snprintf(line, sizeof line, "%s  %s %s  slice %s  [%s]", t->src.name, sh,
-	         t->src.dtype ? t->src.dtype : "float32", t->spec, mode_names[t->mode]);
+	const char *side = side_name(&t->src);
+	snprintf(line, sizeof line, "%s  %s %s  slice %s  [%s]%s%s%s", t->src.name, sh,
+	         t->src.dtype ? t->src.dtype : "float32", t->spec, mode_names[t->mode],
+	         side ? "  showing " : "", side ? side : "", side ? " (d switches)" : "");
 	ui_put(y, x, w, UI_R_HEADER, line);
 	if (t->have_stats) {
 		const ks_stats *s = &t->st;
@@ -552,7 +605,14 @@ static void tensor_draw(ui *u, ui_view *v, int y, int x, int h, int w)
 	} else {
 		ui_put(y + 1, x, w, UI_R_DIM, t->err[0] ? t->err : "statistics not computed");
 	}
-	snprintf(line, sizeof line, "in %s", t->src.where);
+	if (t->src.side == 1)
+		snprintf(line, sizeof line, "in %s of %s", t->src.w2->h5_path ? t->src.w2->h5_path : "(in memory)",
+		         t->src.m2->path ? t->src.m2->path : "b");
+	else if (t->src.side == 2)
+		snprintf(line, sizeof line, "a - b, a: %s, b: %s", t->src.where,
+		         t->src.m2->path ? t->src.m2->path : "b");
+	else
+		snprintf(line, sizeof line, "in %s", t->src.where);
 	ui_put(y + 2, x, w, UI_R_DIM, line);
 	/* Cursor position as a full index of the tensor. */
 	int64_t start[KS_MAX_RANK], count[KS_MAX_RANK];
@@ -597,6 +657,70 @@ static void move_cursor(tstate *t, int64_t dr, int64_t dc)
 		t->cc = 0;
 }
 
+/* Shows side 0 (a), 1 (b) or 2 (a - b): the cursor and slice stay, the
+ * statistics and heatmap are taken again; a - b's heatmap shows each
+ * cell's largest |a-b| on one scale. */
+static void switch_side(ui *u, tstate *t, int side)
+{
+	t->src.side = side;
+	drop_cache(t);
+	if (t->have_hist)
+		ks_hist_free(&t->hist);
+	t->have_hist = t->hist_tried = false;
+	t->have_stats = false;
+	t->err[0] = '\0';
+	if (side == 2)
+		t->cell = CELL_MAXABS;
+	compute_stats(u, t);
+	ui_msg(u, "showing %s%s", side_name(&t->src), side == 2 ? " (n/N: next/previous changed element)" : "");
+}
+
+/* n/N on a - b: the next element of the slice that differs under the
+ * diff's tolerance, in row-major order, wrapping. */
+static bool next_changed(ui *u, tstate *t, int dir)
+{
+	float *a = ks_xmalloc((size_t)t->ncols * sizeof *a), *b = ks_xmalloc((size_t)t->ncols * sizeof *b);
+	int64_t total = t->nrows * t->ncols, pos = t->cr * t->ncols + t->cc, cur_row = -1;
+	bool found = false, cancelled = false;
+	ui_tsrc sa = t->src, sb = t->src;
+	sa.side = 0;
+	sb.side = 1;
+	ui_progress_begin(u, "searching");
+	for (int64_t k = 1; k <= total; k++) {
+		int64_t i = ((pos + dir * k) % total + total) % total;
+		int64_t r = i / t->ncols, c = i % t->ncols;
+		if (r != cur_row) {
+			int64_t start[KS_MAX_RANK], count[KS_MAX_RANK];
+			ks_err err;
+			region(t, r, 1, 0, t->ncols, start, count);
+			if (ui_tsrc_read(&sa, start, count, a, &err) < 0 ||
+			    ui_tsrc_read(&sb, start, count, b, &err) < 0) {
+				ui_error(u, "%s", err.msg);
+				break;
+			}
+			cur_row = r;
+			if ((k & 0xff) < (int64_t)t->ncols && ui_progress(u, (double)k / (double)total)) {
+				cancelled = true;
+				break;
+			}
+		}
+		if (ks_tol_differs(&t->src.tol, a[c], b[c])) {
+			t->cr = r;
+			t->cc = c;
+			found = true;
+			break;
+		}
+	}
+	ui_progress_end(u);
+	free(a);
+	free(b);
+	if (cancelled)
+		ui_msg(u, "search cancelled");
+	else if (!found)
+		ui_error(u, "no changed element in this slice");
+	return found;
+}
+
 static bool tensor_request(ui *u, ui_view *v, enum ui_request req)
 {
 	tstate *t = v->priv;
@@ -619,6 +743,20 @@ static bool tensor_request(ui *u, ui_view *v, enum ui_request req)
 		if (t->mode != MODE_HEAT)
 			ui_msg(u, "heatmap cells: %s (v shows the heatmap)", cell_names[t->cell]);
 		return true;
+	case UI_REQ_DIFF_SIDE:
+		if (!t->src.w2) {
+			ui_error(u, "d: not a paired weight (open a weight from the detail pane in diff mode)");
+			return true;
+		}
+		switch_side(u, t, (t->src.side + 1) % 3);
+		return true;
+	case UI_REQ_FIND_NEXT:
+	case UI_REQ_FIND_PREV:
+		if (t->src.w2 && t->src.side == 2) {
+			next_changed(u, t, req == UI_REQ_FIND_NEXT ? 1 : -1);
+			return true;
+		}
+		return false;
 	case UI_REQ_ENTER:
 		/* Retry what Ctrl-C cancelled. */
 		if (!t->have_stats) {

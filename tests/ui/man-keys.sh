@@ -26,6 +26,38 @@ Without a terminal,
 .I FILE
 prints the summary.
 .PP
+Diff mode
+.RB ( ":diff "
+.IR OTHER ,
+or
+.B kerascope
+.IR "A B" )
+compares the open model with another file once, shows the report in a pane,
+and marks the browser: each layer gets a change mark (same, changed,
+renamed with
+.IR "a -> b" ,
+added, removed, reshaped, order for a class-order permutation, config for
+settings only) and a heat by its relative change (colour, or shades without
+colour); layers only the other file has follow the open model's. The detail
+pane adds the pairing, each weight's max |a\-b|, mean, RMS, cosine and
+changed count, and both values of every setting that differs. The tensor view
+of a paired weight shows a, b or a\-b (key
+.BR d ;
+a\-b with its statistics, histogram and a heatmap of |a\-b|), where
+.B n
+and
+.B N
+jump to the next and previous changed element.
+.B :diff \-\-input
+.I X
+(or
+.B \-\-random
+.IR SEED )
+runs both models and marks the first layer whose output diverges with
+.BR ! ;
+.B :diff off
+returns to the single model.
+.PP
 Only what the screen shows is read: weight values are read when a weight is
 opened, and only the visible part of the value grid.
 Long work (statistics of a large tensor, a heatmap, a search, a command) shows
