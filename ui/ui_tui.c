@@ -651,6 +651,8 @@ int ui_reopen(ui *u, const char *config_path, ks_err *err)
 	clear_panes(u);
 	ui_acts_free(u->acts);
 	u->acts = NULL;
+	/* the diff was taken with the old architecture */
+	ui_diff_off(u);
 	ks_model_free(u->model);
 	u->model = m;
 	free(u->config_path);
