@@ -11,18 +11,18 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cblas.h>
 #include <jansson.h>
 
 #include "cli_common.h"
+#include "cli.h"
 #include "cli_diff.h"
+#include "cli_progress.h"
 #include "cli_replay.h"
 #include "ks_diff.h"
 #include "ks_diff_report.h"
@@ -220,52 +220,9 @@ static int parse_args(int argc, char **argv, dopts *o)
 	return -1;
 }
 
-/* ---- progress and Ctrl-C ---- */
-
-static volatile sig_atomic_t interrupted;
-
-static void on_sigint(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
-typedef struct prog {
-	bool tty;
-	bool shown;
-	struct timespec start, last;
-} prog;
-
-static double since(const struct timespec *a, const struct timespec *b)
-{
-	return (double)(b->tv_sec - a->tv_sec) + 1e-9 * (double)(b->tv_nsec - a->tv_nsec);
-}
-
-/* A progress line on stderr, only on a terminal, only for diffs that take
- * longer than half a second, redrawn at most ten times a second. */
 static int on_progress(void *ctx, int64_t done, int64_t total)
 {
-	prog *p = ctx;
-	if (interrupted)
-		return 1;
-	if (!p->tty)
-		return 0;
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (since(&p->start, &now) < 0.5 || (p->shown && since(&p->last, &now) < 0.1))
-		return 0;
-	p->last = now;
-	p->shown = true;
-	fprintf(stderr, "\rcomparing: %5.1f%% of %lld values", total ? 100.0 * (double)done / (double)total : 100.0,
-	        (long long)total);
-	fflush(stderr);
-	return 0;
-}
-
-static void clear_progress(prog *p)
-{
-	if (p->shown)
-		fprintf(stderr, "\r%60s\r", "");
+	return cli_progress_update(ctx, done, total);
 }
 
 /* ---- main ---- */
@@ -377,14 +334,11 @@ int cli_diff(int argc, char **argv)
 	ks_err_clear(&err);
 	openblas_set_num_threads(1);
 
-	prog pg = {.tty = !o.quiet && isatty(STDERR_FILENO)};
-	clock_gettime(CLOCK_MONOTONIC, &pg.start);
-	struct sigaction sa = {.sa_handler = on_sigint}, old;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old);
+	cli_progress pg;
+	cli_progress_start(&pg, "comparing", !o.quiet);
 
 	d = compute(&o, on_progress, &pg, src, sizeof src, &err);
-	clear_progress(&pg);
+	cli_progress_clear(&pg);
 	if (!d)
 		goto fail;
 	status = ks_diff_any_difference(d) ? 1 : 0;
@@ -401,12 +355,12 @@ int cli_diff(int argc, char **argv)
 	goto done;
 fail:
 	status = 2;
-	if (interrupted)
-		fprintf(stderr, "kerascope: diff: interrupted\n");
+	if (cli_progress_interrupted())
+		cli_fail("diff: interrupted");
 	else
-		fprintf(stderr, "kerascope: %s\n", err.msg);
+		cli_fail("%s", err.msg);
 done:
-	sigaction(SIGINT, &old, NULL);
+	cli_progress_end(&pg);
 	if (d)
 		d->outputs.input_source = NULL;
 	ks_diff_free(d);
