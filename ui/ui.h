@@ -16,6 +16,8 @@
  *     stderr capture, clipped UTF-8 drawing, save-display.
  *   - ui_prompt.c runs GNU readline's callback interface in the last line.
  *   - ui_cmd.c executes command lines, the same text as on the command line.
+ *   - ui_diff.c holds diff mode (:diff OTHER, kerascope A B): one ks_diff the
+ *     layer, detail and tensor views read their marks and statistics from.
  *
  * Memory: every view owns its private state (allocated by ui_view_push from
  * ops->private_size, released after ops->done) and its lines. Model objects

@@ -12,6 +12,12 @@
  * colour; each cell the mean, the largest |x| or the std of the values it
  * covers, so a huge tensor's outliers and spread show too), histogram. Search accepts a number (=X or X: equal within 1e-6
  * relative), >X, <X, nan and inf, scanning the slice in row-major order.
+ *
+ * Diff mode: a weight paired with the other file's (ui_tsrc_pair) shows a,
+ * b or a - b (d). a - b is read as both hyperslabs and subtracted; the
+ * statistics walk both weights in lockstep, one bounded block at a time
+ * (ks_slab_iter), and its heatmap shows each cell's largest |a-b|. n/N
+ * then jump to the elements that differ under the diff's tolerance.
  */
 #include "config.h"
 
@@ -675,16 +681,26 @@ static void switch_side(ui *u, tstate *t, int side)
 	ui_msg(u, "showing %s%s", side_name(&t->src), side == 2 ? " (n/N: next/previous changed element)" : "");
 }
 
-/* n/N on a - b: the next element of the slice that differs under the
- * diff's tolerance, in row-major order, wrapping. */
-static bool next_changed(ui *u, tstate *t, int dir)
+/* Decides one element of the slice: a is the row as shown, b the row of
+ * the other file (only for scans of a pair). */
+typedef bool (*elem_match)(const void *ctx, const float *a, const float *b, int64_t c);
+
+/* Moves the cursor to the next element in row-major order from the cursor
+ * in direction dir (wrapping) that match accepts, reading one row at a
+ * time (a's and b's rows when pair). Returns true when found; reports
+ * errors, Ctrl-C and "none" (what) in the message line. */
+static bool scan_slice(ui *u, tstate *t, int dir, bool pair, elem_match match, const void *ctx,
+                       const char *what)
 {
-	float *a = ks_xmalloc((size_t)t->ncols * sizeof *a), *b = ks_xmalloc((size_t)t->ncols * sizeof *b);
+	float *a = ks_xmalloc((size_t)t->ncols * sizeof *a);
+	float *b = pair ? ks_xmalloc((size_t)t->ncols * sizeof *b) : NULL;
 	int64_t total = t->nrows * t->ncols, pos = t->cr * t->ncols + t->cc, cur_row = -1;
 	bool found = false, cancelled = false;
 	ui_tsrc sa = t->src, sb = t->src;
-	sa.side = 0;
-	sb.side = 1;
+	if (pair) {
+		sa.side = 0;
+		sb.side = 1;
+	}
 	ui_progress_begin(u, "searching");
 	for (int64_t k = 1; k <= total; k++) {
 		int64_t i = ((pos + dir * k) % total + total) % total;
@@ -694,7 +710,7 @@ static bool next_changed(ui *u, tstate *t, int dir)
 			ks_err err;
 			region(t, r, 1, 0, t->ncols, start, count);
 			if (ui_tsrc_read(&sa, start, count, a, &err) < 0 ||
-			    ui_tsrc_read(&sb, start, count, b, &err) < 0) {
+			    (pair && ui_tsrc_read(&sb, start, count, b, &err) < 0)) {
 				ui_error(u, "%s", err.msg);
 				break;
 			}
@@ -704,7 +720,7 @@ static bool next_changed(ui *u, tstate *t, int dir)
 				break;
 			}
 		}
-		if (ks_tol_differs(&t->src.tol, a[c], b[c])) {
+		if (match(ctx, a, b, c)) {
 			t->cr = r;
 			t->cc = c;
 			found = true;
@@ -717,8 +733,20 @@ static bool next_changed(ui *u, tstate *t, int dir)
 	if (cancelled)
 		ui_msg(u, "search cancelled");
 	else if (!found)
-		ui_error(u, "no changed element in this slice");
+		ui_error(u, "%s", what);
 	return found;
+}
+
+static bool changed_match(const void *ctx, const float *a, const float *b, int64_t c)
+{
+	return ks_tol_differs(ctx, a[c], b[c]);
+}
+
+/* n/N on a - b: the next element of the slice that differs under the
+ * diff's tolerance. */
+static bool next_changed(ui *u, tstate *t, int dir)
+{
+	return scan_slice(u, t, dir, true, changed_match, &t->src.tol, "no changed element in this slice");
 }
 
 static bool tensor_request(ui *u, ui_view *v, enum ui_request req)
@@ -811,6 +839,12 @@ static bool pred_match(const pred *p, float v)
 	}
 }
 
+static bool pred_elem(const void *ctx, const float *a, const float *b, int64_t c)
+{
+	(void)b;
+	return pred_match(ctx, a[c]);
+}
+
 static bool tensor_search(ui *u, ui_view *v, const char *needle, int dir)
 {
 	tstate *t = v->priv;
@@ -819,40 +853,9 @@ static bool tensor_search(ui *u, ui_view *v, const char *needle, int dir)
 		ui_error(u, "search in a tensor: give a number, =X, >X, <X, nan or inf");
 		return false;
 	}
-	float *row = ks_xmalloc((size_t)t->ncols * sizeof *row);
-	int64_t total = t->nrows * t->ncols, pos = t->cr * t->ncols + t->cc;
-	int64_t cur_row = -1;
-	bool found = false, cancelled = false;
-	ui_progress_begin(u, "searching");
-	for (int64_t k = 1; k <= total; k++) {
-		int64_t i = ((pos + dir * k) % total + total) % total;
-		int64_t r = i / t->ncols, c = i % t->ncols;
-		if (r != cur_row) {
-			ks_err err;
-			if (read_region(t, r, 1, 0, t->ncols, row, &err) < 0) {
-				ui_error(u, "%s", err.msg);
-				break;
-			}
-			cur_row = r;
-			if ((k & 0xff) < (int64_t)t->ncols && ui_progress(u, (double)k / (double)total)) {
-				cancelled = true;
-				break;
-			}
-		}
-		if (pred_match(&p, row[c])) {
-			t->cr = r;
-			t->cc = c;
-			found = true;
-			break;
-		}
-	}
-	ui_progress_end(u);
-	free(row);
-	if (cancelled)
-		ui_msg(u, "search cancelled");
-	else if (!found)
-		ui_error(u, "no value matches '%s' in this slice", needle);
-	return found;
+	char what[300];
+	snprintf(what, sizeof what, "no value matches '%s' in this slice", needle);
+	return scan_slice(u, t, dir, false, pred_elem, &p, what);
 }
 
 static void tensor_done(ui_view *v)
