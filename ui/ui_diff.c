@@ -149,7 +149,8 @@ bool ui_diff_command(ui *u, int argc, char **argv, const char *line)
 	ui_progress_end(u);
 	free(args);
 	if (!d) {
-		ui_error(u, "%s", err.msg);
+		/* Ctrl-C or an error: the open diff (if any) stays */
+		ui_error(u, "%s%s", ks_str_startswith(err.msg, "diff:") ? "" : "diff: ", err.msg);
 		free(keep_other);
 		return true;
 	}
