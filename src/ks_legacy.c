@@ -11,6 +11,7 @@
 #include "ks_arch.h"
 #include "ks_graph.h"
 #include "ks_h5.h"
+#include "ks_index.h"
 #include "ks_legacy.h"
 #include "ks_loadorder.h"
 #include "ks_util.h"
@@ -469,23 +470,34 @@ static ks_layer *append_layer(ks_model *m, const char *name)
 	return L;
 }
 
+static const char *strv_name(const void *array, int i)
+{
+	return ((char *const *)array)[i];
+}
+
 /* Groups beside the listed layers are ignored by Keras: worth a word. */
 static void note_orphan_groups(ks_model *m, const char *wg, char **ln, int n)
 {
-	char **links;
+	char **links, **top = ks_xcalloc((size_t)(n ? n : 1), sizeof *top);
+	ks_index x = {0};
 	int nl;
 
-	if (ks_h5_links(m->file, wg, KS_H5_ORDER_NAME, &links, &nl, NULL) < 0)
+	if (ks_h5_links(m->file, wg, KS_H5_ORDER_NAME, &links, &nl, NULL) < 0) {
+		free(top);
 		return;
+	}
+	/* A listed name "a/b" lives in the group "a": hash the first components
+	 * (a scan per link is quadratic in the layers). */
+	for (int k = 0; k < n; k++)
+		top[k] = ks_xstrndup(ln[k], strcspn(ln[k], "/"));
+	ks_index_extend(&x, top, n, strv_name);
 	for (int i = 0; i < nl; i++) {
-		bool listed = false;
-		size_t len = strlen(links[i]);
+		bool listed;
 		if (strcmp(links[i], "top_level_model_weights") == 0 ||
 		    (strcmp(wg, "/") == 0 && (strcmp(links[i], "model_weights") == 0 ||
 		                              strcmp(links[i], "optimizer_weights") == 0)))
 			continue;
-		for (int k = 0; k < n && !listed; k++)
-			listed = strncmp(ln[k], links[i], len) == 0 && (ln[k][len] == '\0' || ln[k][len] == '/');
+		listed = ks_index_find(&x, top, strv_name, links[i]) >= 0;
 		if (!listed) {
 			char *full = join_path(wg, links[i]);
 			if (ks_h5_kind_of(m->file, full) == KS_H5_GROUP)
@@ -494,6 +506,8 @@ static void note_orphan_groups(ks_model *m, const char *wg, char **ln, int n)
 		}
 	}
 	ks_h5_strv_free(links, nl);
+	ks_h5_strv_free(top, n);
+	ks_index_free(&x);
 }
 
 static bool has_weights(const ks_layer *L)
@@ -576,18 +590,18 @@ static ks_lo_group *group_counts(ks_model *m, const char *wg, char **ln, int n, 
 	return g;
 }
 
-/* The layer group ln[i] goes to, or NULL: by name, or topologically as the
- * loadmap says (groups without weights take no part in that order). */
-static ks_layer *target_layer(ks_model *m, const char *group, int n_weights)
+/* The layer a group goes to, or NULL: by name, or topologically as the
+ * loadmap says: the k-th group with weights (*k counts them) to the k-th
+ * weight-bearing layer; groups without weights take no part in that order. */
+static ks_layer *target_layer(ks_model *m, const char *group, int n_weights, int *k)
 {
 	const ks_loadmap *lm = m->loadmap;
 
 	if (!lm || lm->used == KS_LOAD_BY_NAME || n_weights == 0)
 		return ks_model_find_layer(m, group, false);
-	for (int i = 0; i < lm->n_pairs; i++)
-		if (lm->pairs[i].topological && strcmp(lm->pairs[i].topological, group) == 0)
-			return ks_model_find_layer(m, lm->pairs[i].layer, false);
-	return NULL;
+	if (*k >= lm->n_pairs || !lm->pairs[*k].topological)
+		return NULL;
+	return ks_model_find_layer(m, lm->pairs[(*k)++].layer, false);
 }
 
 /* A weights-only file meets an architecture: decide the order (Keras'
@@ -642,7 +656,7 @@ static int load_weights(ks_model *m, const char *wg, bool have_graph, bool keras
 		ks_h5_strv_free(ln, n);
 		return -1;
 	}
-	for (int i = 0; i < n; i++) {
+	for (int i = 0, k = 0; i < n; i++) {
 		char *gpath = join_path(wg, ln[i]);
 		ks_layer *L;
 		int nw = 1;
@@ -653,7 +667,7 @@ static int load_weights(ks_model *m, const char *wg, bool have_graph, bool keras
 		}
 		/* Config names are searched at the top level only: inner layers of
 		 * nested models are stored inside their model's group. */
-		L = target_layer(m, ln[i], nw);
+		L = target_layer(m, ln[i], nw, &k);
 		if (!L) {
 			if (have_graph)
 				ks_model_warn(m, "layer_names lists '%s', which the model config does not have",
