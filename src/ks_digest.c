@@ -107,6 +107,10 @@ void ks_sha256_text(ks_sha256 *s, char out[KS_DIGEST_HEX])
 
 void ks_sha256_floats(ks_sha256 *s, const float *v, size_t n)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* already the bytes hashed: no copy */
+	ks_sha256_update(s, v, n * sizeof *v);
+#else
 	unsigned char le[1024];
 	size_t k = 0;
 
@@ -123,6 +127,7 @@ void ks_sha256_floats(ks_sha256 *s, const float *v, size_t n)
 		}
 	}
 	ks_sha256_update(s, le, k);
+#endif
 }
 
 static void put_u32(ks_sha256 *s, uint32_t v)

@@ -361,7 +361,8 @@ static int first_divergence(const ks_session *a, const ks_session *b, const pair
 		const ks_session_run *run = &a->runs[ra];
 		for (int j = 0; j < run->n_acts && (best < 0 || j < best); j++) {
 			const ks_session_tensor *t = &run->acts[j];
-			ks_array xa = {0};
+			ks_array xa = {0}, xb = {0};
+			int xb_run = -1; /* the run of b whose activation xb holds */
 			ks_cmp cm;
 			bool any = false;
 			ks_cmp_init(&cm, tol);
@@ -371,11 +372,16 @@ static int first_divergence(const ks_session *a, const ks_session *b, const pair
 				const ks_session_tensor *u = find_act(&b->runs[p[i].rb], t->name, t->output);
 				if (!u)
 					continue;
-				ks_array xb = {0};
-				if ((!xa.data && ks_session_read_array(a, t, &xa, err) < 0) ||
-				    ks_session_read_array(b, u, &xb, err) < 0) {
-					ks_array_free(&xa);
+				if (!xa.data && ks_session_read_array(a, t, &xa, err) < 0)
 					return -1;
+				if (xb_run != p[i].rb) {
+					ks_array_free(&xb);
+					xb_run = -1;
+					if (ks_session_read_array(b, u, &xb, err) < 0) {
+						ks_array_free(&xa);
+						return -1;
+					}
+					xb_run = p[i].rb;
 				}
 				int64_t rs = row_size(&xa);
 				if (rs >= 0 && row_size(&xb) == rs && same_sample_shape(&xa, &xb) &&
@@ -386,9 +392,9 @@ static int first_divergence(const ks_session *a, const ks_session *b, const pair
 					cm.n_changed++; /* a different shape is a divergence */
 					any = true;
 				}
-				ks_array_free(&xb);
 			}
 			ks_array_free(&xa);
+			ks_array_free(&xb);
 			if (any && ra == 0)
 				c->acts_compared++;
 			if (any && cm.n_changed && (best < 0 || j < best)) {

@@ -4,7 +4,8 @@
 # (*_inputs_and_outputs.h5 beside *_model.h5, real/README.md), a session is
 # written with h5py by tests/session_from_keras.py following the man page,
 # and `kerascope replay` must find the same results within 1e-5 of the
-# outputs' scale, and the same weights (the script's own digest).
+# outputs' scale, the same weights (the script's own digest), and no layer
+# diverging from the per-layer Keras outputs the export ships.
 #
 # Runs from `make check` (top_srcdir, abs_top_builddir, KERASCOPE_FIXTURES).
 LC_ALL=C
@@ -51,9 +52,11 @@ for io in $(find "$fx/real" -name '*_inputs_and_outputs.h5' | sort); do
 	before=$(cksum <"$s")
 	"$ks" replay "$s" -d "$tol" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
+	acts=$("$py" -c 'import sys, h5py; print(len(h5py.File(sys.argv[1], "r").get("activations", {})))' "$s")
 	if [ "$rc" -eq 0 ] && grep -q "^model: same weights" "$tmp/out" &&
-	   grep -q "^result: same results" "$tmp/out"; then
-		echo "PASS $name (-d $tol): $(grep '^output 0' "$tmp/out")"
+	   grep -q "^result: same results" "$tmp/out" &&
+	   { [ "$acts" -eq 0 ] || grep -q "^activations: $acts layer outputs\{0,1\} compared, none diverges" "$tmp/out"; }; then
+		echo "PASS $name (-d $tol): $(grep '^output 0' "$tmp/out")${acts:+, $acts Keras activations}"
 		pass=$((pass + 1))
 	else
 		echo "FAIL $name: replay exit $rc (-d $tol)"

@@ -15,14 +15,19 @@
 #include "cli_report.h"
 #include "ks_arch.h"
 #include "ks_esc.h"
+#include "cli_progress.h"
 #include "ks_model.h"
+#include "ks_modelstats.h"
 #include "ks_report.h"
 #include "ks_status.h"
 
-enum { OPT_JSON = 256, OPT_PRETTY, OPT_H5, OPT_SLICE, OPT_ALL, OPT_MAX, OPT_BINS, OPT_STATS };
+enum {
+	OPT_JSON = 256, OPT_PRETTY, OPT_H5, OPT_SLICE, OPT_ALL, OPT_MAX, OPT_BINS, OPT_STATS,
+	OPT_OPTIMIZER,
+};
 
 typedef struct cli_opts {
-	bool json, h5, all, stats, pretty;
+	bool json, h5, all, stats, pretty, optimizer;
 	const char *slice;
 	ks_open_opts open;  /* --config, --load-order */
 	long long max_values;
@@ -89,6 +94,19 @@ static const cmd_info info_attrs = {
 	"configuration (loss, metrics, optimizer and its settings), the optimizer\n"
 	"state, and every root attribute of the file.\n\n", NULL};
 
+static const struct option stats_opts[] = {
+	{"optimizer", no_argument, NULL, OPT_OPTIMIZER},
+	{NULL, 0, NULL, 0},
+};
+static const cmd_info info_stats = {
+	"stats", 1,
+	"Usage: kerascope stats FILE [--optimizer] [--json] [--config ARCH]\n"
+	"Reads every weight once and prints its statistics: values, min, max, mean,\n"
+	"std (finite values), zeros, NaN and Inf; each layer's weights together, and\n"
+	"the whole model. A progress line shows on a terminal; Ctrl-C stops early and\n"
+	"prints what was read. Histograms: 'kerascope dump FILE WEIGHT --stats'.\n\n"
+	"      --optimizer      also the optimizer state\n", stats_opts};
+
 static const struct option config_opts[] = {
 	{"pretty", no_argument, NULL, OPT_PRETTY},
 	{NULL, 0, NULL, 0},
@@ -143,6 +161,7 @@ static int parse(const cmd_info *ci, int argc, char **argv, cli_opts *o)
 		case OPT_JSON: o->json = true; break;
 		case OPT_H5: o->h5 = true; break;
 		case OPT_PRETTY: o->pretty = true; break;
+		case OPT_OPTIMIZER: o->optimizer = true; break;
 		case OPT_SLICE: o->slice = optarg; break;
 		case OPT_ALL: o->all = true; break;
 		case OPT_STATS: o->stats = true; break;
@@ -265,7 +284,30 @@ static int r_dump(FILE *out, const ks_model *m, const cli_opts *o, ks_err *err)
 	return ks_report_dump(out, m, o->args[1], &d, err);
 }
 
+static int on_stats_progress(void *ctx, int64_t done, int64_t total)
+{
+	return cli_progress_update(ctx, done, total);
+}
+
+static int r_stats(FILE *out, const ks_model *m, const cli_opts *o, ks_err *err)
+{
+	cli_progress pg;
+	ks_model_stats s;
+	ks_model_stats_opts so = {o->optimizer, on_stats_progress, &pg};
+
+	cli_progress_start(&pg, "reading weights", true);
+	int rc = ks_model_stats_compute(m, &so, &s, err);
+	cli_progress_end(&pg);
+	if (rc == 0)
+		ks_model_stats_print(out, m, &s, o->json);
+	if (rc == 0 && s.stopped)
+		rc = ks_fail(err, "interrupted: the statistics above cover the weights read before it");
+	ks_model_stats_free(&s);
+	return rc;
+}
+
 int cli_summary(int argc, char **argv) { return run(&info_summary, argc, argv, r_summary); }
+int cli_stats(int argc, char **argv) { return run(&info_stats, argc, argv, r_stats); }
 int cli_ls(int argc, char **argv) { return run(&info_ls, argc, argv, r_ls); }
 int cli_attrs(int argc, char **argv) { return run(&info_attrs, argc, argv, r_attrs); }
 int cli_dump(int argc, char **argv) { return run(&info_dump, argc, argv, r_dump); }
