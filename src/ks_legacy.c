@@ -338,18 +338,8 @@ static int fill_weight_at(ks_model *m, hid_t loc, const char *rel, const char *d
 	}
 	if (w->dtype == KS_DT_STRING || w->dtype == KS_DT_OTHER || w->dtype == KS_DT_UNKNOWN)
 		ks_model_warn(m, "%s holds %s data, not numbers", dset, ks_dtype_name(w->dtype));
-	{
-		/* A shape far beyond what the file could hold (unwritten fill
-		 * values) would make every reader allocate it: refuse it here.
-		 * Keras writes weights uncompressed, so 64x is generous. */
-		int64_t numel, claimed, esize = (int64_t)ks_dtype_size(w->dtype);
-		struct stat st;
-		if (ks_numel(w->shape, w->rank, &numel) &&
-		    !__builtin_mul_overflow(numel, esize ? esize : 1, &claimed) && m->path &&
-		    stat(m->path, &st) == 0 && claimed / 64 > (int64_t)st.st_size + (1 << 20))
-			return ks_fail(err, "%s: %s claims %lld values, far more than the %lld-byte file can hold",
-			               m->path, dset, (long long)numel, (long long)st.st_size);
-	}
+	if (ks_model_check_claim(m, w, m->path, dset, err) < 0)
+		return -1;
 	w->h5_path = ks_xstrdup(dset);
 	w->stored_name = ks_xstrdup(stored);
 	w->trainable = true;

@@ -217,6 +217,27 @@ void ks_model_free(ks_model *m)
 	free(m);
 }
 
+int ks_model_check_claim(const ks_model *m, const ks_weight *w, const char *label,
+                         const char *dset, ks_err *err)
+{
+	const ks_model *root = m;
+	int64_t numel, claimed, esize = (int64_t)ks_dtype_size(w->dtype), have = -1;
+	struct stat st;
+
+	while (root->parent)
+		root = root->parent;
+	if (root->image_size > 0)
+		have = (int64_t)root->image_size;
+	else if (root->path && stat(root->path, &st) == 0)
+		have = (int64_t)st.st_size;
+	if (have >= 0 && ks_numel(w->shape, w->rank, &numel) &&
+	    (__builtin_mul_overflow(numel, esize ? esize : 1, &claimed) ||
+	     claimed / 64 > have + (1 << 20)))
+		return ks_fail(err, "%s: %s claims %lld values, far more than the %lld-byte file can hold",
+		               label, dset, (long long)numel, (long long)have);
+	return 0;
+}
+
 /* ---- open ----------------------------------------------------------------- */
 
 static bool ext_is(const char *path, const char *ext)
@@ -847,9 +868,9 @@ int ks_weight_read_slab(const ks_model *m, const ks_weight *w, const int64_t *st
 		/* Rare: read the whole thing and cut. */
 		float *all;
 		int64_t n;
-		if (!ks_numel(w->shape, w->rank, &n) || n > ((int64_t)1 << 31))
-			return ks_fail(err, "%s: weight %s too large", path_of(m), w->name);
-		all = ks_xmalloc((size_t)n * sizeof *all + 1);
+		if (!ks_numel(w->shape, w->rank, &n) || n > ((int64_t)1 << 31) ||
+		    (uint64_t)n > ks_mem_budget() / sizeof *all || !(all = malloc((size_t)n * sizeof *all + 1)))
+			return ks_fail(err, "%s: weight %s too large to read", path_of(m), w->name);
 		if (ks_weight_read(m, w, all, err) < 0) {
 			free(all);
 			return -1;
