@@ -98,8 +98,28 @@ void ks_input_free_names(char **names, int n);
  * label column is `column`: a name in the header line, else a 0-based index
  * (negative counts from the end). Labels are numbers, or names looked up in
  * names[0..n_names-1] (their line index becomes the class id). Every other
- * column must be numeric: *x receives (rows, columns - 1), *y (rows,).
- * *label_col receives the column's name (or its index as text), malloc'd. */
+ * column must be numeric. Read in batches, so a big file is never whole in
+ * memory:
+ *
+ *     ks_labelled *r = ks_labelled_open(path, "species", names, n, &err);
+ *     int64_t F = ks_labelled_features(r), got;
+ *     while ((got = ks_labelled_read(r, 256, x, y, &err)) > 0) ...;  // x: 256*F, y: 256
+ *     ks_labelled_close(r);
+ *
+ * names must outlive the reader. Errors name the file and the line. */
+typedef struct ks_labelled ks_labelled;
+ks_labelled *ks_labelled_open(const char *path, const char *column, char *const *names, int n_names,
+                              ks_err *err);
+int64_t ks_labelled_features(const ks_labelled *r);
+/* The label column's header name, or its index as text (borrowed). */
+const char *ks_labelled_column(const ks_labelled *r);
+/* Up to max rows into x (rows x features) and y (rows); the count, 0 at the
+ * end, -1 on error (a file with no data row is an error). */
+int64_t ks_labelled_read(ks_labelled *r, int64_t max, float *x, float *y, ks_err *err);
+void ks_labelled_close(ks_labelled *r);
+
+/* The whole labelled CSV at once: *x receives (rows, columns - 1), *y
+ * (rows,), *label_col the column's name (or index as text), malloc'd. */
 int ks_input_load_labelled(const char *path, const char *column, char *const *names, int n_names,
                            ks_array *x, ks_array *y, char **label_col, ks_err *err);
 

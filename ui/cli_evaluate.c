@@ -175,8 +175,10 @@ static bool labels_are_data(const char *spec)
 }
 
 typedef struct evaldata {
-	ks_array x[MAX_INPUT_SPECS];
+	ks_array x[MAX_INPUT_SPECS]; /* whole inputs (labels from a file) */
 	ks_array y;
+	ks_labelled *csv;      /* or: the CSV input with its label column, read batch by batch */
+	float *cx, *cy;        /* one batch of it: features and labels */
 	char *label_col;       /* the CSV column, or NULL for a labels file */
 	char **names;
 	int n_names;
@@ -187,10 +189,15 @@ static void evaldata_free(evaldata *d, int n)
 	for (int i = 0; i < n; i++)
 		ks_array_free(&d->x[i]);
 	ks_array_free(&d->y);
+	ks_labelled_close(d->csv);
+	free(d->cx);
+	free(d->cy);
 	free(d->label_col);
 	ks_input_free_names(d->names, d->n_names);
 }
 
+/* Labels from a file: every input and the labels are read whole. Labels
+ * from a CSV column: the reader is opened here and read batch by batch. */
 static int load_data(const ks_model *m, const eopts *o, evaldata *d, ks_err *err)
 {
 	if (o->n_inputs != m->n_inputs)
@@ -198,22 +205,23 @@ static int load_data(const ks_model *m, const eopts *o, evaldata *d, ks_err *err
 		               m->n_inputs == 1 ? "" : "s", o->n_inputs, o->n_inputs == 1 ? "was" : "were");
 	if (o->names && ks_input_read_names(o->names, &d->names, &d->n_names, err) < 0)
 		return -1;
-	bool from_csv = false;
-	if (labels_are_data(o->labels_from)) {
-		if (ks_input_load(o->labels_from, &d->y, NULL, err) < 0)
-			return -1;
-	} else {
+	if (!labels_are_data(o->labels_from)) {
 		if (m->n_inputs != 1)
 			return ks_fail(err, "--labels-from %s names a CSV column, but the model takes %d inputs: give "
 			               "the labels as a file", o->labels_from, m->n_inputs);
-		if (ks_input_load_labelled(o->inputs[0], o->labels_from, d->names, d->n_names, &d->x[0], &d->y,
-		                           &d->label_col, err) < 0)
+		d->csv = ks_labelled_open(o->inputs[0], o->labels_from, d->names, d->n_names, err);
+		if (!d->csv)
 			return -1;
-		from_csv = true;
+		d->label_col = ks_xstrdup(ks_labelled_column(d->csv));
+		d->cx = ks_xmalloc(sizeof(float) * (size_t)(o->batch * ks_labelled_features(d->csv)));
+		d->cy = ks_xmalloc(sizeof(float) * (size_t)o->batch);
+		return 0;
 	}
+	if (ks_input_load(o->labels_from, &d->y, NULL, err) < 0)
+		return -1;
 	for (int i = 0; i < m->n_inputs; i++) {
-		ks_input_kind kind = KS_INPUT_CSV;
-		if (!from_csv && ks_input_load(o->inputs[i], &d->x[i], &kind, err) < 0)
+		ks_input_kind kind;
+		if (ks_input_load(o->inputs[i], &d->x[i], &kind, err) < 0)
 			return -1;
 		if (ks_input_check_for_model(m, i, &d->x[i], kind == KS_INPUT_CSV, err) < 0)
 			return -1;
@@ -229,6 +237,24 @@ static int load_data(const ks_model *m, const eopts *o, evaldata *d, ks_err *err
 		               (long long)d->x[0].shape[0], (long long)d->x[0].shape[0]);
 	}
 	return 0;
+}
+
+/* The next batch of up to max samples from the CSV reader: x[0] becomes a
+ * view of the features, fitted to the model's input (not owned), *labels
+ * the labels. Returns the rows (0 at the end) or -1. */
+static int64_t next_csv_batch(const ks_model *m, evaldata *d, int64_t max, ks_array *x, const float **labels,
+                              ks_err *err)
+{
+	int64_t rows = ks_labelled_read(d->csv, max, d->cx, d->cy, err);
+	if (rows <= 0)
+		return rows;
+	memset(x, 0, sizeof *x);
+	x->rank = 2;
+	x->shape[0] = rows;
+	x->shape[1] = ks_labelled_features(d->csv);
+	x->data = d->cx;
+	*labels = d->cy;
+	return ks_input_check_for_model(m, 0, x, true, err) < 0 ? -1 : rows;
 }
 
 /* ---- output ---- */
@@ -478,11 +504,25 @@ int cli_evaluate(int argc, char **argv)
 	if (load_data(m, &o, &d, &err) < 0)
 		goto fail_file;
 
-	int64_t n = d.x[0].shape[0], B = n < o.batch ? n : o.batch;
+	/* the first batch of a CSV tells a small set (one short batch) from a big one */
+	ks_array view;
+	const float *labels = NULL;
+	int64_t n = 0, B, pending = 0;
+	const ks_array *xs = d.x;
+	if (d.csv) {
+		pending = next_csv_batch(m, &d, o.batch, &view, &labels, &err);
+		if (pending < 0)
+			goto fail_file;
+		B = pending;
+		xs = &view;
+	} else {
+		n = d.x[0].shape[0];
+		B = n < o.batch ? n : o.batch;
+	}
 	ks_shape shapes[MAX_INPUT_SPECS];
 	for (int i = 0; i < m->n_inputs; i++) {
-		shapes[i].rank = d.x[i].rank;
-		memcpy(shapes[i].d, d.x[i].shape, sizeof shapes[i].d);
+		shapes[i].rank = xs[i].rank;
+		memcpy(shapes[i].d, xs[i].shape, sizeof shapes[i].d);
 		shapes[i].d[0] = B;
 	}
 	ks_plan_opts po = {.batch = B, .input_shapes = shapes, .n_input_shapes = m->n_inputs};
@@ -497,7 +537,8 @@ int cli_evaluate(int argc, char **argv)
 		goto fail_file;
 	}
 	int64_t C = os->d[1];
-	int64_t W = d.y.rank == 2 ? d.y.shape[1] : 1;
+	int yrank = d.csv ? 1 : d.y.rank;
+	int64_t W = yrank == 2 ? d.y.shape[1] : 1;
 	if (W != 1 && W != C) {
 		char b[160];
 		ks_fail(&err, "%s: labels of shape %s do not fit an output of %lld classes",
@@ -525,14 +566,14 @@ int cli_evaluate(int argc, char **argv)
 	}
 	verdict v = {.resolved = KS_ACC_NONE};
 	for (int rule = 0; rule < 2; rule++)
-		v.by_rule[rule] = ks_eval_resolve(rule, cc.loss.kind, d.y.rank, W, 2, C);
+		v.by_rule[rule] = ks_eval_resolve(rule, cc.loss.kind, yrank, W, 2, C);
 	if (cc.names_accuracy)
 		v.resolved = v.by_rule[cc.rule];
 	else if (cc.explicit_acc != KS_ACC_NONE)
 		v.resolved = cc.explicit_acc;
 	ks_loss_spec loss = cc.loss;
 	if (loss.kind == KS_LOSS_AUTO_CE) {
-		ks_acc_kind a = ks_eval_resolve(cc.rule, KS_LOSS_NONE, d.y.rank, W, 2, C);
+		ks_acc_kind a = ks_eval_resolve(cc.rule, KS_LOSS_NONE, yrank, W, 2, C);
 		loss.kind = a == KS_ACC_BINARY ? KS_LOSS_BCE : a == KS_ACC_SPARSE ? KS_LOSS_SCCE : KS_LOSS_CCE;
 	}
 	ks_eval_opts eo = {.classes = C, .label_width = W, .top_k = o.top_k, .loss = loss};
@@ -542,15 +583,25 @@ int cli_evaluate(int argc, char **argv)
 
 	const float *in[MAX_INPUT_SPECS];
 	for (int i = 0; i < m->n_inputs; i++) {
-		bufs[i] = ks_xmalloc(sizeof(float) * (size_t)(ks_array_numel(&d.x[i]) / n * B));
+		bufs[i] = ks_xmalloc(sizeof(float) * (size_t)(ks_shape_numel(&shapes[i])));
 		in[i] = bufs[i];
 	}
-	for (int64_t first = 0; first < n; first += B) {
-		int64_t rows = n - first < B ? n - first : B;
+	for (int64_t first = 0;; first += B) {
+		int64_t rows;
+		if (d.csv) {
+			rows = first == 0 ? pending : next_csv_batch(m, &d, B, &view, &labels, &err);
+			if (rows < 0)
+				goto fail_file;
+		} else {
+			rows = first >= n ? 0 : n - first < B ? n - first : B;
+			labels = d.y.data + first * W;
+		}
+		if (rows == 0)
+			break;
 		for (int i = 0; i < m->n_inputs; i++)
-			copy_rows(&d.x[i], first, rows, B, bufs[i]);
+			copy_rows(&xs[i], d.csv ? 0 : first, rows, B, bufs[i]);
 		ks_plan_run(p, in);
-		if (ks_eval_add(ev, ks_plan_output(p, 0), d.y.data + first * W, rows, first, &err) < 0) {
+		if (ks_eval_add(ev, ks_plan_output(p, 0), labels, rows, first, &err) < 0) {
 			ks_err_prefix(&err, "%s", o.labels_from);
 			goto fail_file;
 		}
