@@ -585,7 +585,7 @@ struct ks_labelled {
 	int cols, lc;            /* columns per row; the label column */
 	char *label_col;
 	size_t line_no;
-	char *line;              /* getline's buffer */
+	char *line;              /* the current line (grown up to MAX_LINE_BYTES) */
 	size_t cap;
 	char **tok;
 	bool pending;            /* the first data row was read while opening */
@@ -598,18 +598,37 @@ struct ks_labelled {
 static int next_row(ks_labelled *r, ks_err *err)
 {
 	for (;;) {
+		/* one line, in chunks, never more than MAX_LINE_BYTES (getline
+		 * would hold a hostile file's one endless line whole) */
+		size_t len = 0;
+		bool eol = false;
 		errno = 0;
-		ssize_t len = getline(&r->line, &r->cap, r->f);
-		if (len < 0) {
-			if (ferror(r->f))
-				return ks_fail(err, "%s: %s", r->path, strerror(errno ? errno : EIO));
-			return 0;
+		while (!eol) {
+			if (r->cap - len < 2) {
+				if (r->cap >= MAX_LINE_BYTES)
+					return ks_fail(err, "%s: line %zu is longer than %zu bytes", r->path, r->line_no + 1,
+					               MAX_LINE_BYTES);
+				r->cap = r->cap ? 2 * r->cap : 4096;
+				r->line = ks_xrealloc(r->line, r->cap);
+			}
+			size_t got = 0;
+			int c = 0;
+			/* stdio buffers; the reader is the stream's only user */
+			while (len + got + 1 < r->cap && (c = getc_unlocked(r->f)) != EOF) {
+				r->line[len + got++] = (char)c;
+				if (c == '\n')
+					break;
+			}
+			len += got;
+			eol = c == EOF || (got > 0 && r->line[len - 1] == '\n');
 		}
+		r->line[len] = '\0';
+		if (ferror(r->f))
+			return ks_fail(err, "%s: %s", r->path, strerror(errno ? errno : EIO));
+		if (len == 0)
+			return 0;
 		r->line_no++;
-		if ((size_t)len > MAX_LINE_BYTES)
-			return ks_fail(err, "%s: line %zu is longer than %zu bytes", r->path, r->line_no,
-			               MAX_LINE_BYTES);
-		if (memchr(r->line, '\0', (size_t)len))
+		if (memchr(r->line, '\0', len))
 			return ks_fail(err, "%s: neither a .npy file nor text", r->path);
 		if (len > 0 && r->line[len - 1] == '\n')
 			r->line[--len] = '\0';
