@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ks_blas.h"
 #include "ks_model.h"
 #include "ks_ops.h"
 #include "ks_plan.h"
@@ -140,6 +141,7 @@ int main(int argc, char **argv)
 	int64_t batch = 1;
 	ks_err err;
 
+	ks_blas_restart_if_slower(argv); /* the kernels kerascope itself would use */
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc)
 			repeat = atoi(argv[++i]);
@@ -203,8 +205,8 @@ int main(int argc, char **argv)
 		sum += y[j];
 		asum += y[j] < 0 ? -y[j] : y[j];
 	}
-	printf("file %s\nopen %.1f ms, plan+load %.1f ms, arena %.1f MB\n", path, t1 - t0, t2 - t1,
-	       (double)ks_plan_arena_bytes(plan) / 1e6);
+	printf("file %s\nopen %.1f ms, plan+load %.1f ms, arena %.1f MB; OpenBLAS kernels %s\n", path,
+	       t1 - t0, t2 - t1, (double)ks_plan_arena_bytes(plan) / 1e6, ks_blas_core());
 	printf("batch %lld: best %.2f ms, median %.2f ms per run (%d runs); %.2f GFLOP per sample, "
 	       "%.1f GFLOP/s\n", (long long)batch, times[0], times[repeat / 2], repeat, 2 * macs / 1e9,
 	       2 * macs * (double)batch / times[0] / 1e6);

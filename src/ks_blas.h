@@ -21,6 +21,14 @@
  * variable is set. */
 const char *ks_blas_core_hint(void);
 
+/* When ks_blas_core_hint() names better kernels: sets OPENBLAS_CORETYPE and
+ * replaces the process with a fresh start of the same program and argv
+ * (/proc/self/exe), so OpenBLAS loads again and picks them. Returns only
+ * when there is nothing to gain or the restart failed; the caller then goes
+ * on with the kernels it has. Call it first thing in main, before any other
+ * work (open files and threads do not survive the restart). */
+void ks_blas_restart_if_slower(char **argv);
+
 /* OpenBLAS' name for the kernels in use ("Prescott", "Haswell", ...). */
 const char *ks_blas_core(void);
 

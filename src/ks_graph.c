@@ -57,16 +57,6 @@ static int gfail(gctx *g, const char *fmt, ...)
 	return -1;
 }
 
-static int find_layer(const ks_model *m, const char *name)
-{
-	if (!name)
-		return -1;
-	for (int i = 0; i < m->n_layers; i++)
-		if (strcmp(m->layers[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
 static json_t *empty_obj(ks_model *m)
 {
 	return ks_model_keep_json(m, json_object());
@@ -98,8 +88,12 @@ static int add_layer(gctx *g, const json_t *lj, int idx)
 	L->name = name ? ks_xstrdup(name) : ks_xasprintf("%s_%d", cls, idx);
 	if (!name)
 		ks_model_warn(m, "layer %d (%s) has no name; called %s", idx, cls, L->name);
-	if (find_layer(m, L->name) >= 0 && find_layer(m, L->name) < idx)
-		return gfail(g, "layer name '%s' appears twice", L->name);
+	{
+		/* n_layers counts this layer already: a duplicate finds the first. */
+		int first = ks_model_layer_index(m, L->name);
+		if (first >= 0 && first < idx)
+			return gfail(g, "layer name '%s' appears twice", L->name);
+	}
 	L->config = json_is_object(cfg) ? cfg : empty_obj(m);
 	tr = json_object_get(L->config, "trainable");
 	L->trainable = json_is_boolean(tr) ? json_is_true(tr) : true;
@@ -311,7 +305,7 @@ static int parse_triple(gctx *g, const json_t *t, const char *where, refvec *rv)
 	name = json_string_value(json_array_get(t, 0));
 	jn = json_array_get(t, 1);
 	jt = json_array_get(t, 2);
-	li = find_layer(g->m, name);
+	li = ks_model_layer_index(g->m, name);
 	if (li < 0)
 		return gfail(g, "%s: refers to unknown layer '%s'", where, name);
 	if ((jn && !json_is_integer(jn)) || (jt && !json_is_integer(jt)))
@@ -423,7 +417,7 @@ static int parse_io_depth(gctx *g, const json_t *v, const char *what, refvec *rv
 		keys = ks_xcalloc(json_object_size(v) + 1, sizeof *keys);
 		json_object_foreach((json_t *)v, key, e)
 			keys[n++] = key;
-		qsort(keys, n, sizeof *keys, key_cmp);
+		ks_qsort(keys, n, sizeof *keys, key_cmp);
 		for (i = 0; i < n && rc == 0; i++)
 			rc = parse_io_depth(g, json_object_get(v, keys[i]), what, rv, depth + 1);
 		free(keys);
@@ -460,6 +454,14 @@ static int fix_ref(gctx *g, const rawref *r, ks_ref *out, const char *where)
 	return 0;
 }
 
+static void node_range(const rawref *r, int64_t *lo, int64_t *hi)
+{
+	if (r->node < lo[r->layer])
+		lo[r->layer] = r->node;
+	if (r->node > hi[r->layer])
+		hi[r->layer] = r->node;
+}
+
 static int build_functional(gctx *g, const json_t *cfg)
 {
 	ks_model *m = g->m;
@@ -468,6 +470,7 @@ static int build_functional(gctx *g, const json_t *cfg)
 	refvec **raw = NULL;        /* raw[layer][node] */
 	int *raw_n = NULL;
 	refvec ins = {0}, outs = {0};
+	int64_t *lo = NULL, *hi = NULL; /* per layer: node numbers referred to */
 	int rc = -1;
 
 	if (nl > (size_t)1 << 20)
@@ -518,29 +521,27 @@ static int build_functional(gctx *g, const json_t *cfg)
 
 	/* Node offsets of nested models: Keras numbers their calls from 1 (node 0
 	 * is the construction node) except Keras 3 Sequential. Decide from the
-	 * references themselves, falling back on the class. */
+	 * references themselves, falling back on the class. One pass over all
+	 * references gathers each layer's lowest and highest node referred to. */
+	lo = ks_xmalloc((nl + 1) * sizeof *lo);
+	hi = ks_xmalloc((nl + 1) * sizeof *hi);
+	for (size_t i = 0; i < nl; i++) {
+		lo[i] = INT64_MAX;
+		hi[i] = -1;
+	}
+	for (size_t j = 0; j < nl; j++)
+		for (int k = 0; k < raw_n[j]; k++)
+			for (int q = 0; q < raw[j][k].n; q++)
+				node_range(&raw[j][k].v[q], lo, hi);
+	for (int q = 0; q < outs.n; q++)
+		node_range(&outs.v[q], lo, hi);
 	for (size_t i = 0; i < nl; i++) {
 		ks_layer *P = &m->layers[i];
-		int64_t lo = INT64_MAX, hi = -1;
 		if (!P->inner)
 			continue;
-		for (size_t j = 0; j < nl; j++)
-			for (int k = 0; k < raw_n[j]; k++) {
-				refvec *rv = &raw[j][k];
-				for (int q = 0; q < rv->n; q++)
-					if (rv->v[q].layer == (int)i) {
-						lo = rv->v[q].node < lo ? rv->v[q].node : lo;
-						hi = rv->v[q].node > hi ? rv->v[q].node : hi;
-					}
-			}
-		for (int q = 0; q < outs.n; q++)
-			if (outs.v[q].layer == (int)i) {
-				lo = outs.v[q].node < lo ? outs.v[q].node : lo;
-				hi = outs.v[q].node > hi ? outs.v[q].node : hi;
-			}
-		if (hi >= 0 && hi == P->n_nodes && lo >= 1)
+		if (hi[i] >= 0 && hi[i] == P->n_nodes && lo[i] >= 1)
 			g->node_offset[i] = 1;
-		else if (hi >= 0 && lo == 0)
+		else if (hi[i] >= 0 && lo[i] == 0)
 			g->node_offset[i] = 0;
 		else
 			g->node_offset[i] = strcmp(P->class_name, "Sequential") == 0 &&
@@ -570,15 +571,15 @@ static int build_functional(gctx *g, const json_t *cfg)
 	}
 	if (!json_object_get(cfg, "output_layers")) {
 		/* Layers nobody consumes are the outputs. */
-		for (size_t i = 0; i < nl; i++) {
-			bool used = false;
-			for (size_t j = 0; j < nl && !used; j++)
-				for (int k = 0; k < m->layers[j].n_nodes && !used; k++)
-					for (int q = 0; q < m->layers[j].nodes[k].n_in; q++)
-						used |= m->layers[j].nodes[k].in[q].layer == (int)i;
-			if (!used && m->layers[i].n_nodes > 0)
+		bool *used = ks_xcalloc(nl + 1, sizeof *used);
+		for (size_t j = 0; j < nl; j++)
+			for (int k = 0; k < m->layers[j].n_nodes; k++)
+				for (int q = 0; q < m->layers[j].nodes[k].n_in; q++)
+					used[m->layers[j].nodes[k].in[q].layer] = true;
+		for (size_t i = 0; i < nl; i++)
+			if (!used[i] && m->layers[i].n_nodes > 0)
 				rv_push(&outs, (int)i, m->layers[i].n_nodes - 1 + g->node_offset[i], 0);
-		}
+		free(used);
 		if (nl > 0)
 			ks_model_warn(m, "model config has no output_layers; using unconsumed layers");
 	}
@@ -605,6 +606,8 @@ done:
 	}
 	free(raw);
 	free(raw_n);
+	free(lo);
+	free(hi);
 	free(ins.v);
 	free(outs.v);
 	return rc;

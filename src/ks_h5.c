@@ -865,7 +865,7 @@ int ks_h5_links(hid_t loc, const char *group_path, ks_h5_order order, char ***ou
 	}
 	H5Gclose(g);
 	if (order == KS_H5_ORDER_NATURAL && acc.n > 1)
-		qsort(acc.v, (size_t)acc.n, sizeof *acc.v, natural_qcmp);
+		ks_qsort(acc.v, (size_t)acc.n, sizeof *acc.v, natural_qcmp);
 	*out = acc.v;
 	*n = acc.n;
 	return 0;

@@ -456,9 +456,12 @@ int ks_input_generate(const ks_shape *shape, int64_t batch, bool random, uint64_
 		if (shape->d[k] < 0)
 			return ks_fail(err, "input %s has shape %s with an unknown dimension: give the data "
 			               "with --input instead", name, ks_shape_str(shape->d, shape->rank, b, sizeof b));
-	if (!ks_numel(out->shape, out->rank, &n) || (uint64_t)n > ((uint64_t)1 << 32))
-		return ks_fail(err, "input %s: shape %s is too large", name,
-		               ks_shape_str(out->shape, out->rank, b, sizeof b));
+	if (!ks_numel(out->shape, out->rank, &n) || (uint64_t)n > ((uint64_t)1 << 32) ||
+	    (uint64_t)n > ks_mem_budget() / sizeof(float))
+		return ks_fail(err, "input %s: shape %s is too large (%.3g GB; this machine allows %.1f GB)",
+		               name, ks_shape_str(out->shape, out->rank, b, sizeof b),
+		               n >= 0 ? (double)n * sizeof(float) / 1e9 : INFINITY,
+		               (double)ks_mem_budget() / 1e9);
 	out->data = ks_xcalloc((size_t)(n ? n : 1), sizeof(float));
 	out->src_dtype = KS_DT_F32;
 	if (random) {
@@ -820,7 +823,7 @@ int ks_input_load_labelled(const char *path, const char *column, char *const *na
 
 /* ---- model inputs ---- */
 
-const char *ks_model_input_name(const ks_model *m, int i)
+const char *ks_input_name(const ks_model *m, int i)
 {
 	int li = i >= 0 && i < m->n_inputs ? m->inputs[i].layer : -1;
 	return li >= 0 && li < m->n_layers ? m->layers[li].name : "?";
@@ -859,7 +862,7 @@ int ks_input_check_for_model(const ks_model *m, int i, ks_array *a, bool allow_r
 {
 	ks_shape want;
 	ks_err ignored;
-	const char *name = ks_model_input_name(m, i);
+	const char *name = ks_input_name(m, i);
 
 	/* without a declared shape the data is taken as given, batch first */
 	if (ks_model_input_shape(m, i, &want, &ignored) == 0) {
@@ -882,19 +885,16 @@ int ks_input_check_for_model(const ks_model *m, int i, ks_array *a, bool allow_r
 	return 0;
 }
 
-int ks_input_for_model(const ks_model *m, const ks_input_req *o, ks_array *arr, const char **src, ks_err *err)
+int ks_input_for_model(const ks_model *m, const ks_input_req *o, ks_array *arr, const char **src,
+                       ks_err *err)
 {
 	int n = m->n_inputs;
 
 	if (o->n_specs && o->n_specs != n)
 		return ks_fail(err, "the model takes %d input%s (%s%s) but %d --input %s given", n,
-		               n == 1 ? "" : "s", n > 0 ? ks_model_input_name(m, 0) : "", n > 1 ? ", ..." : "",
+		               n == 1 ? "" : "s", n > 0 ? ks_input_name(m, 0) : "", n > 1 ? ", ..." : "",
 		               o->n_specs, o->n_specs == 1 ? "was" : "were");
 	for (int i = 0; i < n; i++) {
-		ks_shape want;
-		bool declared = ks_model_input_shape(m, i, &want, err) == 0;
-		if (!declared && !o->n_specs)
-			return -1;
 		if (o->n_specs) {
 			ks_input_kind kind;
 			if (ks_input_load(o->specs[i], &arr[i], &kind, err) < 0)
@@ -907,14 +907,25 @@ int ks_input_for_model(const ks_model *m, const ks_input_req *o, ks_array *arr, 
 				return ks_fail(err, "inputs have different batch sizes (%lld and %lld)",
 				               (long long)arr[0].shape[0], (long long)arr[i].shape[0]);
 		} else {
+			ks_shape want;
+			if (ks_model_input_shape(m, i, &want, err) < 0)
+				return -1;
 			/* random ids below the vocabulary for Embedding inputs, small
 			 * whole numbers for other integer inputs, else uniform [-1, 1) */
 			int64_t vocab = o->random ? ks_input_vocab(m, i) : 0;
 			bool ints = vocab > 0 || ks_input_dtype_is_integer(ks_input_dtype(m, i));
 			float hi = vocab > 0 ? (float)vocab : ints ? 10.0f : 1.0f;
 			src[i] = o->random ? "random" : "zeros";
-			if (ks_input_generate(&want, o->batch, o->random, o->seed + (uint64_t)i, ints ? 0.0f : -1.0f,
-			                      hi, ints, ks_model_input_name(m, i), &arr[i], err) < 0)
+			if (o->shapes_only) {
+				memset(&arr[i], 0, sizeof arr[i]);
+				arr[i].rank = want.rank;
+				memcpy(arr[i].shape, want.d, sizeof(int64_t) * (size_t)want.rank);
+				arr[i].shape[0] = o->batch;
+				continue;
+			}
+			if (ks_input_generate(&want, o->batch, o->random, o->seed + (uint64_t)i,
+			                      ints ? 0.0f : -1.0f, hi, ints, ks_input_name(m, i), &arr[i],
+			                      err) < 0)
 				return -1;
 		}
 	}

@@ -66,18 +66,22 @@ int ks_input_generate(const ks_shape *shape, int64_t batch, bool random, uint64_
                       float hi, bool integers, const char *name, ks_array *out, ks_err *err);
 
 /* The name of model input i (its InputLayer's name, "?" when unknown). */
-const char *ks_model_input_name(const ks_model *m, int i);
+const char *ks_input_name(const ks_model *m, int i);
 
 /* What the user asked the model to be fed: one spec per model input, or
  * generated values (random: uniform [-1, 1) from seed + input index,
  * ids below input_dim for inputs feeding an Embedding, small whole numbers
- * for other integer inputs; zeros), batch rows each. */
+ * for other integer inputs; zeros), batch rows each. With shapes_only,
+ * generated inputs get their shape and no data (data NULL): a caller plans
+ * with those shapes, which checks what they would need, before asking again
+ * without it, so an absurd declared shape is refused before it is allocated. */
 typedef struct ks_input_req {
 	const char *const *specs;
 	int n_specs;
 	bool random, zeros;
 	uint64_t seed;
 	int64_t batch;
+	bool shapes_only;
 } ks_input_req;
 
 /* Fills arr[0..m->n_inputs-1] (caller frees each with ks_array_free) fitted

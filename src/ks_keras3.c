@@ -350,7 +350,7 @@ static int collect_at(k3ctx *c, hid_t gid, const char *gpath, const char *rel, c
 
 	if (ks_h5_links(gid, ".", KS_H5_ORDER_NAME, &kids, &nk, err) < 0)
 		return ks_err_prefix(err, "%s: %s", c->label, gpath);
-	qsort(kids, (size_t)nk, sizeof *kids, cmp_child);
+	ks_qsort(kids, (size_t)nk, sizeof *kids, cmp_child);
 	for (i = 0; i < nk && rc == 0; i++) {
 		const char *ccls, *cpfx;
 		const json_t *ccfg;
@@ -764,7 +764,7 @@ static int groups_in_creation_order(k3ctx *c, const char *dir, char ***out, int 
 	H5Gclose(dg);
 	free(names);
 	free(seen.v);
-	qsort(ga, (size_t)k, sizeof *ga, cmp_addr);
+	ks_qsort(ga, (size_t)k, sizeof *ga, cmp_addr);
 	/* Within each class, put the members back in counter order into the
 	 * slots that class occupies. */
 	same = ks_xcalloc((size_t)(k ? k : 1), sizeof *same);
@@ -780,7 +780,7 @@ static int groups_in_creation_order(k3ctx *c, const char *dir, char ***out, int 
 				*same[m] = ga[j];
 				slot[m++] = j;
 			}
-		qsort(same, (size_t)m, sizeof *same, cmp_counter);
+		ks_qsort(same, (size_t)m, sizeof *same, cmp_counter);
 		for (j = 0; j < m; j++) {
 			ga[slot[j]] = *same[j];
 			free(ga[slot[j]].base);
@@ -1502,6 +1502,14 @@ int ks_keras3_load_weights(ks_model *m, const ks_open_opts *opts, ks_err *err)
 	m->format = KS_FMT_KERAS3_WEIGHTS;
 	if (ks_arch_from_opts(opts, &doc, err) < 0)
 		return -1;
+	if (doc && opts->load_order == KS_LOAD_BY_NAME) {
+		/* saving_api.load_weights refuses it: Keras 3 stores are read by
+		 * object path (ks_loadorder.h). */
+		json_decref(doc);
+		return ks_fail(err, "%s: Keras loads a .weights.h5 by object path only (`by_name` only "
+		               "supports loading legacy '.h5' or '.hdf5' files): use --load-order "
+		               "topological", m->path);
+	}
 	if (doc) {
 		const json_t *cc;
 		cfg = doc;

@@ -372,7 +372,10 @@ static void conv_free(ks_op_call *c)
 
 static int size_fail(const ks_op_call *c, ks_err *err)
 {
-	return ks_fail(err, "layer %s (%s): the tensors are too large", c->layer->name, c->layer->class_name);
+	char b[160];
+	return ks_fail(err, "layer %s (%s): the tensors are too large for the convolution kernels "
+	               "(input %s)", c->layer->name, c->layer->class_name,
+	               ks_shape_str(c->in[0].d, c->in[0].rank, b, sizeof b));
 }
 
 static bool wino_allowed(void)

@@ -133,8 +133,15 @@ typedef struct ks_model {
 	size_t image_size;
 	struct ks_model *parent;
 	json_t *owned_json;     /* keeps parsed documents alive; internal */
+	char *what;             /* a plain HDF5 file kerascope recognises: what it is
+	                         * ("kerascope session: 2 inputs, ..."), else NULL */
 	char **warnings;        /* layout oddities noticed while loading (for doctor) */
 	int n_warnings;
+	struct ks_loadmap *loadmap; /* a legacy weights-only file given an architecture:
+	                             * which group each layer got under each load order
+	                             * (ks_loadorder.h); NULL otherwise */
+	struct ks_index *layer_index; /* internal: names of layers[] hashed, grown lazily by
+	                               * ks_model_layer_index; NULL in models built by hand */
 } ks_model;
 
 /* How a weights-only file's weights are matched to the layers of an
@@ -150,8 +157,9 @@ typedef enum ks_load_order {
 } ks_load_order;
 
 /* Architecture for a weights-only file (ks_arch.h says which forms are
- * accepted). A file that holds its own architecture ignores both, with a
- * warning. */
+ * accepted) and how its weights meet it. A file that holds its own
+ * architecture keeps it (a given one is ignored with a warning) and its
+ * weights are attached by name. */
 typedef struct ks_open_opts {
 	const char *config_path;  /* a JSON file or a model file, or NULL */
 	const json_t *config;     /* the architecture in memory (borrowed): the
@@ -165,6 +173,12 @@ typedef struct ks_open_opts {
  * Returns NULL with a one-line message naming the file on failure. */
 ks_model *ks_model_open(const char *path, const ks_open_opts *opts, ks_err *err);
 void ks_model_free(ks_model *m);
+
+/* Position of the top-level layer called name in m->layers, or -1. O(1): the
+ * first call after layers were added indexes them (ks_index.h), so callers
+ * may look names up inside loops. A layer's name must not change once
+ * n_layers counts it. */
+int ks_model_layer_index(const ks_model *m, const char *name);
 
 /* Finds a layer by name (searching nested models too when deep). Returns NULL if absent. */
 ks_layer *ks_model_find_layer(const ks_model *m, const char *name, bool deep);

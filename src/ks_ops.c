@@ -79,9 +79,15 @@ int ks_op_read_weight(const ks_op_call *c, const char *name, int rank, const int
 	if (ks_op_check_weight(c, name, rank, shape, err) < 0)
 		return -1;
 	w = ks_op_weight_meta(c, name);
-	if (!ks_numel(w->shape, w->rank, &n) || !ks_size_mul((size_t)n, sizeof(float), &bytes))
-		return ks_fail(err, "layer %s: weight '%s' is too large", c->layer->name, name);
-	buf = ks_xmalloc(bytes);
+	/* The shape is the file's word (a chunked dataset may claim terabytes
+	 * in a few bytes): checked against the machine before allocating. */
+	if (!ks_numel(w->shape, w->rank, &n) || !ks_size_mul((size_t)n, sizeof(float), &bytes) ||
+	    (uint64_t)bytes > ks_mem_budget() || !(buf = malloc(bytes ? bytes : 1))) {
+		char b[160];
+		return ks_fail(err, "layer %s (%s): weight '%s' %s is too large to load (this machine "
+		               "allows %.1f GB)", c->layer->name, c->layer->class_name, name,
+		               ks_shape_str(w->shape, w->rank, b, sizeof b), (double)ks_mem_budget() / 1e9);
+	}
 	if (ks_weight_read(c->model, w, buf, err) < 0) {
 		free(buf);
 		return ks_err_prefix(err, "layer %s", c->layer->name);

@@ -34,8 +34,30 @@
 #define MAX_DEPTH 5000
 /* Activations are float32; allocations are aligned to 16 floats (64 bytes). */
 #define ALIGN_FLOATS 16
-/* Refuse plans needing more activation memory than this (hostile configs). */
-#define MAX_ARENA_BYTES ((size_t)64 << 30)
+/* Refuse plans needing more activation memory than this (hostile configs),
+ * or than the machine has (ks_mem_budget), whichever is lower: checked
+ * before anything is allocated. */
+#define MAX_ARENA_BYTES ((uint64_t)64 << 30)
+
+static uint64_t mem_limit(void)
+{
+	uint64_t b = ks_mem_budget();
+	return b < MAX_ARENA_BYTES ? b : MAX_ARENA_BYTES;
+}
+
+/* "layer conv (Conv2D): output (1, 30000, 30000, 8) needs 28.8 GB, more than
+ * the 8.2 GB this machine allows" (one tensor alone over the limit). */
+static int too_big(ks_err *err, const char *layer, const char *cls, const char *what,
+                   const ks_shape *sh)
+{
+	char b[160];
+	int64_t n;
+	double gb = ks_numel(sh->d, sh->rank, &n) ? (double)n * sizeof(float) / 1e9 : INFINITY;
+
+	return ks_fail(err, "layer %s (%s): %s %s needs %.3g GB, more than the %.1f GB this "
+	               "machine allows", layer, cls ? cls : "?", what,
+	               ks_shape_str(sh->d, sh->rank, b, sizeof b), gb, (double)mem_limit() / 1e9);
+}
 
 typedef struct value {
 	ks_shape shape;
@@ -407,9 +429,8 @@ static int input_step(ks_plan *p, int s, int li, int ri, ks_err *err)
 				               "give an input to fix it", idx, L->name,
 				               ks_shape_str(sh.d, sh.rank, want, sizeof want));
 		int64_t n;
-		if (!ks_numel(sh.d, sh.rank, &n) || (uint64_t)n > MAX_ARENA_BYTES / sizeof(float))
-			return ks_fail(err, "input %s is too large: %s", L->name,
-			               ks_shape_str(sh.d, sh.rank, want, sizeof want));
+		if (!ks_numel(sh.d, sh.rank, &n) || (uint64_t)n > mem_limit() / sizeof(float))
+			return too_big(err, L->name, L->class_name, "input", &sh);
 	} else {
 		sh.d[0] = -1;
 	}
@@ -561,12 +582,9 @@ static int layer_step(ks_plan *p, int s, int li, int node, int ri, const int *in
 		for (int k = 0; k < st->call.n_out; k++) {
 			if (!p->lenient) {
 				int64_t n;
-				char b[160];
 				if (!ks_numel(st->call.out[k].d, st->call.out[k].rank, &n) ||
-				    (uint64_t)n > MAX_ARENA_BYTES / sizeof(float))
-					return ks_fail(err, "layer %s (%s): output shape %s is too large", full,
-					               L->class_name,
-					               ks_shape_str(st->call.out[k].d, st->call.out[k].rank, b, sizeof b));
+				    (uint64_t)n > mem_limit() / sizeof(float))
+					return too_big(err, full, L->class_name, "output", &st->call.out[k]);
 			}
 			st->out_v[k] = new_value(p, &st->call.out[k], si);
 		}
@@ -592,15 +610,13 @@ static int call_refs(const ks_model *m, const ks_node *nd, ks_ref *refs)
 		if (!json_is_array(t) || json_array_size(t) < 3 || !json_is_string(json_array_get(t, 0)) ||
 		    !json_is_integer(json_array_get(t, 1)) || !json_is_integer(json_array_get(t, 2)))
 			continue;
-		const char *name = json_string_value(json_array_get(t, 0));
-		for (int i = 0; i < m->n_layers; i++)
-			if (strcmp(m->layers[i].name, name) == 0) {
-				refs[n].layer = i;
-				refs[n].node = (int)json_integer_value(json_array_get(t, 1));
-				refs[n].tensor = (int)json_integer_value(json_array_get(t, 2));
-				n++;
-				break;
-			}
+		int i = ks_model_layer_index(m, json_string_value(json_array_get(t, 0)));
+		if (i >= 0) {
+			refs[n].layer = i;
+			refs[n].node = (int)json_integer_value(json_array_get(t, 1));
+			refs[n].tensor = (int)json_integer_value(json_array_get(t, 2));
+			n++;
+		}
 	}
 	return n;
 }
@@ -716,12 +732,10 @@ static int find_until(ks_plan *p, const char *name, int *out_scope, int *out_lay
 	const char *seg = name;
 
 	/* Exact top-level name first (names never contain '/', but be safe). */
-	for (int i = 0; i < p->m->n_layers; i++)
-		if (strcmp(p->m->layers[i].name, name) == 0) {
-			*out_scope = 0;
-			*out_layer = i;
-			return 0;
-		}
+	if ((*out_layer = ks_model_layer_index(p->m, name)) >= 0) {
+		*out_scope = 0;
+		return 0;
+	}
 	/* Path form. */
 	while (strchr(seg, '/')) {
 		const char *slash = strchr(seg, '/');
@@ -880,9 +894,11 @@ static int plan_memory(ks_plan *p, ks_err *err)
 	free(n_frees);
 	free(live);
 	p->arena_floats = top;
-	if (top > MAX_ARENA_BYTES / sizeof(float))
-		return ks_fail(err, "prediction needs %.1f GB of activation memory",
-		               (double)top * sizeof(float) / 1e9);
+	if (top > mem_limit() / sizeof(float) ||
+	    p->scratch_floats > mem_limit() / sizeof(float) - top)
+		return ks_fail(err, "prediction needs %.1f GB of activation memory, more than the "
+		               "%.1f GB this machine allows", (double)(top + p->scratch_floats) *
+		               sizeof(float) / 1e9, (double)mem_limit() / 1e9);
 	p->arena = malloc((top ? top : 1) * sizeof(float));
 	p->scratch = malloc((p->scratch_floats ? p->scratch_floats : 1) * sizeof(float));
 	if (!p->arena || !p->scratch)

@@ -6,7 +6,9 @@
 
 #include "ks_guess.h"
 #include "ks_h5.h"
+#include "ks_loadorder.h"
 #include "ks_plan.h"
+#include "ks_esc.h"
 #include "ks_report.h"
 #include "ks_slice.h"
 #include "ks_stats.h"
@@ -75,6 +77,23 @@ static json_t *shape_json(const int64_t *d, int rank)
 
 /* Names come from the file and may not be UTF-8, which jansson refuses:
  * such bytes become '?' rather than losing the key. NULL gives null. */
+/* Text output shows names, paths and config values from the file escaped
+ * (ks_esc.h). E() hands out the escaped form, or the string itself when it is
+ * clean; the copies live until the public entry point returns (each frees
+ * them through done()). JSON output takes the raw strings: jansson escapes. */
+static ks_esc_pool escaped;
+
+static const char *E(const char *s)
+{
+	return ks_esc_s(&escaped, s);
+}
+
+static int done(int rc)
+{
+	ks_esc_pool_free(&escaped);
+	return rc;
+}
+
 static json_t *jstr(const char *s)
 {
 	if (!s)
@@ -196,8 +215,20 @@ typedef struct srows {
 	int n, cap;
 } srows;
 
+/* Cells hold names from the file: stored escaped (the widths follow). */
+static char *esc_cell(char *s)
+{
+	if (!ks_esc_needed(s))
+		return s;
+	char *e = ks_esc(s);
+	free(s);
+	return e;
+}
+
 static void add_row(srows *rs, char *layer, char *shape, char *params, char *conn)
 {
+	layer = esc_cell(layer);
+	conn = esc_cell(conn);
 	if (rs->n == rs->cap) {
 		rs->cap = rs->cap ? rs->cap * 2 : 16;
 		rs->v = ks_xrealloc(rs->v, (size_t)rs->cap * sizeof *rs->v);
@@ -227,6 +258,27 @@ static void add_guess_json(json_t *o, const ks_layer *l)
 	                                                "unambiguous", g.n == 1, "why", g.why));
 }
 
+/* How a weights-only file's weights met the architecture, with the layers
+ * whose weights depend on it marked '*' in the table. */
+static void load_order_lines(FILE *out, const ks_loadmap *lm)
+{
+	fprintf(out, "Weights: loaded %s%s\n", lm->used == KS_LOAD_TOPOLOGICAL ? "topologically" : "by name",
+	        lm->used == lm->keras_default ? " (Keras' model.load_weights default for a .h5)"
+	                                      : " (Keras' model.load_weights default is topological)");
+	if (lm->n_differ == 0)
+		return;
+	fprintf(out, "* the other load order gives these layers other weights:");
+	for (int i = 0, k = 0; i < lm->n_pairs; i++) {
+		const ks_lo_pair *p = &lm->pairs[i];
+		if (p->differs)
+			fprintf(out, "%s %s (topological: %s, by name: %s)", k++ ? "," : "", E(p->layer),
+			        p->topological ? E(p->topological) : "none", p->by_name ? E(p->by_name) : "none");
+	}
+	fputc('\n', out);
+	if (lm->topological_error)
+		fprintf(out, "  Keras' topological load_weights fails: %s\n", E(lm->topological_error));
+}
+
 static bool any_guess(const ks_model *m)
 {
 	ks_guess g;
@@ -252,9 +304,10 @@ static void collect_rows(const ks_model *m, int depth, bool conn_col, srows *rs)
 		if (i == 0 && is_sequential(m) && l->class_name && strcmp(l->class_name, "InputLayer") == 0)
 			continue;
 		char *conn = conn_col && !is_sequential(m) ? connections(m, l) : ks_xstrdup("");
-		add_row(rs, ks_xasprintf("%*s%s (%s)%s", 2 * depth, "", l->name,
+		const ks_lo_pair *lo = depth == 0 ? ks_loadmap_find(m->loadmap, l->name) : NULL;
+		add_row(rs, ks_xasprintf("%*s%s (%s)%s%s", 2 * depth, "", l->name,
 		                         ks_layer_class_label(l, cls, sizeof cls),
-		                         l->trainable ? "" : " [frozen]"),
+		                         l->trainable ? "" : " [frozen]", lo && lo->differs ? " *" : ""),
 		        shape_text(&shapes[i]), ks_xstrdup(ks_report_count(l->params, cnt, sizeof cnt)), conn);
 		if (l->inner)
 			collect_rows(l->inner, depth + 1, conn_col, rs);
@@ -276,6 +329,9 @@ static json_t *summary_layers_json(const ks_model *m)
 		json_object_set_new(o, "name", jstr(l->name));
 		json_object_set_new(o, "class_name", jstr(l->class_name));
 		add_guess_json(o, l);
+		if (m->loadmap && ks_loadmap_find(m->loadmap, l->name))
+			json_object_set_new(o, "load_order_differs",
+			                    json_boolean(ks_loadmap_find(m->loadmap, l->name)->differs));
 		json_object_set_new(o, "params", json_integer(l->params));
 		json_object_set_new(o, "output_shape",
 		                    shapes[i].rank < 0 ? json_null() : shape_json(shapes[i].d, shapes[i].rank));
@@ -363,16 +419,20 @@ static int plain_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 		json_object_set_new(d, "groups", json_integer(c.groups));
 		json_object_set_new(d, "datasets", json_integer(c.datasets));
 		json_object_set_new(d, "values", json_integer(c.values));
+		if (m->what)
+			json_object_set_new(d, "what", jstr(m->what));
 		return dump_json(out, d, err);
 	}
+	if (m->what)
+		fprintf(out, "%s: %s ('kerascope replay' runs it again)\n", m->path ? m->path : "?", m->what);
 	fprintf(out, "%s: not a Keras model but a plain HDF5 file with %lld group%s and %lld dataset%s\n"
-	        "(%lld values). 'kerascope ls' shows its tree.\n", m->path ? m->path : "?",
+	        "(%lld values). 'kerascope ls' shows its tree.\n", m->path ? E(m->path) : "?",
 	        (long long)c.groups, c.groups == 1 ? "" : "s", (long long)c.datasets,
 	        c.datasets == 1 ? "" : "s", (long long)c.values);
 	return 0;
 }
 
-int ks_report_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
+static int summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 {
 	int64_t tb = 0, fb = 0, nt = 0;
 	char b1[32], b2[32], b3[32], b4[32];
@@ -400,6 +460,8 @@ int ks_report_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 		json_object_set_new(d, "trainable_bytes", json_integer(tb));
 		json_object_set_new(d, "non_trainable_bytes", json_integer(fb));
 		json_object_set_new(d, "optimizer_bytes", json_integer(opt_bytes(m)));
+		if (m->loadmap)
+			json_object_set_new(d, "load_order", ks_loadmap_json(m->loadmap));
 		return dump_json(out, d, err);
 	}
 
@@ -421,15 +483,17 @@ int ks_report_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 		total += 2 + (int)strlen("Connected to") + 8;
 
 	if (m->name || m->class_name)
-		fprintf(out, "Model: \"%s\" (%s)\n", m->name ? m->name : "?", model_title(m));
+		fprintf(out, "Model: \"%s\" (%s)\n", m->name ? E(m->name) : "?", E(model_title(m)));
 	else
 		fputs("Model: weights only\n", out);
-	fprintf(out, "File: %s (%s", m->path ? m->path : "?", ks_format_name(m->format));
+	fprintf(out, "File: %s (%s", m->path ? E(m->path) : "?", ks_format_name(m->format));
 	if (m->keras_version)
-		fprintf(out, ", Keras %s", m->keras_version);
+		fprintf(out, ", Keras %s", E(m->keras_version));
 	if (m->backend)
-		fprintf(out, ", %s", m->backend);
+		fprintf(out, ", %s", E(m->backend));
 	fputs(")\n", out);
+	if (m->loadmap)
+		load_order_lines(out, m->loadmap);
 	if (!m->model_config)
 		fputs(any_guess(m) ? "No architecture in the file: shapes are unknown, and a class ending "
 		                     "in '?' is guessed\nfrom the weight names (give --config ARCH).\n"
@@ -517,7 +581,7 @@ static void ls_widths(const ks_model *m, int depth, ls_col *c)
 		const ks_layer *l = &m->layers[i];
 		for (int j = 0; j < l->n_weights; j++) {
 			const ks_weight *w = &l->weights[j];
-			int a = 2 * depth + 2 + (int)strlen(w->name);
+			int a = 2 * depth + 2 + (int)strlen(E(w->name));
 			int b = (int)strlen(ks_shape_str(w->shape, w->rank, buf, sizeof buf));
 			int d = (int)strlen(ks_dtype_name(w->dtype));
 			if (a > c->name)
@@ -535,9 +599,9 @@ static void ls_widths(const ks_model *m, int depth, ls_col *c)
 static void ls_weight_line(FILE *out, const ks_weight *w, int depth, const ls_col *c, bool mark)
 {
 	char buf[160];
-	fprintf(out, "%*s%-*s  %-*s  %-*s  %s%s\n", 2 * depth + 2, "", c->name - 2 * depth - 2, w->name,
+	fprintf(out, "%*s%-*s  %-*s  %-*s  %s%s\n", 2 * depth + 2, "", c->name - 2 * depth - 2, E(w->name),
 	        c->shape, ks_shape_str(w->shape, w->rank, buf, sizeof buf), c->dtype,
-	        ks_dtype_name(w->dtype), w->h5_path ? w->h5_path : "(in memory)",
+	        ks_dtype_name(w->dtype), w->h5_path ? E(w->h5_path) : "(in memory)",
 	        w->trainable || !mark ? "" : "  [non-trainable]");
 }
 
@@ -546,7 +610,7 @@ static void ls_text(FILE *out, const ks_model *m, int depth, const ls_col *c)
 	char cls[160];
 	for (int i = 0; i < m->n_layers; i++) {
 		const ks_layer *l = &m->layers[i];
-		fprintf(out, "%*s%s (%s)", 2 * depth, "", l->name, ks_layer_class_label(l, cls, sizeof cls));
+		fprintf(out, "%*s%s (%s)", 2 * depth, "", E(l->name), E(ks_layer_class_label(l, cls, sizeof cls)));
 		char cnt[40];
 		if (l->params)
 			fprintf(out, "  %s params\n", ks_report_count(l->params, cnt, sizeof cnt));
@@ -582,7 +646,7 @@ static int tree_item(const ks_h5_item *it, void *ud, ks_err *err)
 		json_array_append_new(t->arr, o);
 		return 0;
 	}
-	fprintf(t->out, "%*s%s", 2 * it->depth, "", it->name);
+	fprintf(t->out, "%*s%s", 2 * it->depth, "", E(it->name));
 	if (it->kind == KS_H5_GROUP)
 		fputc('/', t->out);
 	if (it->kind == KS_H5_DATASET)
@@ -596,7 +660,7 @@ static int tree_item(const ks_h5_item *it, void *ud, ks_err *err)
 	return 0;
 }
 
-int ks_report_ls(FILE *out, const ks_model *m, bool json, bool raw, ks_err *err)
+static int ls(FILE *out, const ks_model *m, bool json, bool raw, ks_err *err)
 {
 	if (raw || m->format == KS_FMT_PLAIN_H5) {
 		if (m->file == H5I_INVALID_HID)
@@ -640,7 +704,7 @@ int ks_report_ls(FILE *out, const ks_model *m, bool json, bool raw, ks_err *err)
 	char buf[160];
 	for (int i = 0; i < m->n_opt_weights; i++) {
 		const ks_weight *w = &m->opt_weights[i];
-		int a = 2 + (int)strlen(w->name);
+		int a = 2 + (int)strlen(E(w->name));
 		int b = (int)strlen(ks_shape_str(w->shape, w->rank, buf, sizeof buf));
 		if (a > c.name)
 			c.name = a;
@@ -652,7 +716,7 @@ int ks_report_ls(FILE *out, const ks_model *m, bool json, bool raw, ks_err *err)
 	ls_text(out, m, 0, &c);
 	if (m->n_opt_weights) {
 		char cnt[40];
-		fprintf(out, "optimizer (%s)  %s params\n", m->opt_class ? m->opt_class : "?",
+		fprintf(out, "optimizer (%s)  %s params\n", m->opt_class ? E(m->opt_class) : "?",
 		        ks_report_count(m->opt_params, cnt, sizeof cnt));
 		for (int i = 0; i < m->n_opt_weights; i++)
 			ls_weight_line(out, &m->opt_weights[i], 0, &c, false);
@@ -694,20 +758,20 @@ static void print_optimizer(FILE *out, const json_t *o, const char *indent)
 	const json_t *cls = json_object_get(o, "class_name"), *cfg = json_object_get(o, "config");
 	if (!json_is_object(o) || !json_is_string(cls)) {
 		char *s = json_text(o);
-		fprintf(out, "%s\n", s);
+		fprintf(out, "%s\n", E(s));
 		free(s);
 		return;
 	}
-	fprintf(out, "%s\n", json_string_value(cls));
+	fprintf(out, "%s\n", E(json_string_value(cls)));
 	const char *k;
 	const json_t *v;
 	int w = 0;
 	json_object_foreach((json_t *)cfg, k, v)
-		if ((int)strlen(k) > w)
-			w = (int)strlen(k);
+		if ((int)strlen(E(k)) > w)
+			w = (int)strlen(E(k));
 	json_object_foreach((json_t *)cfg, k, v) {
 		char *s = json_text(v);
-		fprintf(out, "%s%-*s  %s\n", indent, w + 1, k, s);
+		fprintf(out, "%s%-*s  %s\n", indent, w + 1, E(k), E(s));
 		free(s);
 	}
 }
@@ -720,20 +784,20 @@ static void print_config_block(FILE *out, const char *title, const json_t *cfg)
 	fprintf(out, "%s:\n", title);
 	if (!json_is_object(cfg)) {
 		char *s = json_text(cfg);
-		fprintf(out, "  %s\n", s);
+		fprintf(out, "  %s\n", E(s));
 		free(s);
 		return;
 	}
 	json_object_foreach((json_t *)cfg, k, v)
-		if ((int)strlen(k) > w)
-			w = (int)strlen(k);
+		if ((int)strlen(E(k)) > w)
+			w = (int)strlen(E(k));
 	json_object_foreach((json_t *)cfg, k, v) {
-		fprintf(out, "  %-*s  ", w + 1, k);
+		fprintf(out, "  %-*s  ", w + 1, E(k));
 		if (strcmp(k, "optimizer_config") == 0 || strcmp(k, "optimizer") == 0) {
 			print_optimizer(out, v, "      ");
 		} else {
 			char *s = json_text(v);
-			fprintf(out, "%s\n", s);
+			fprintf(out, "%s\n", E(s));
 			free(s);
 		}
 	}
@@ -763,8 +827,8 @@ static int root_attrs(const ks_model *m, json_t *obj, FILE *out, ks_err *err)
 	if (ks_h5_attr_names(m->file, "/", &names, &n, err) < 0)
 		return -1;
 	for (int i = 0; i < n; i++)
-		if ((int)strlen(names[i]) > w)
-			w = (int)strlen(names[i]);
+		if ((int)strlen(E(names[i])) > w)
+			w = (int)strlen(E(names[i]));
 	if (out && n)
 		fputs("Root attributes:\n", out);
 	for (int i = 0; i < n; i++) {
@@ -777,10 +841,10 @@ static int root_attrs(const ks_model *m, json_t *obj, FILE *out, ks_err *err)
 			if (!big)
 				json_object_set_new(obj, names[i], jstr(text));
 		} else if (big) {
-			fprintf(out, "  %-*s  (%zu bytes of JSON; see 'kerascope summary')\n", w, names[i],
+			fprintf(out, "  %-*s  (%zu bytes of JSON; see 'kerascope summary')\n", w, E(names[i]),
 			         strlen(text));
 		} else {
-			fprintf(out, "  %-*s  %s\n", w, names[i], text);
+			fprintf(out, "  %-*s  %s\n", w, E(names[i]), E(text));
 		}
 		free(text);
 	}
@@ -788,7 +852,7 @@ static int root_attrs(const ks_model *m, json_t *obj, FILE *out, ks_err *err)
 	return 0;
 }
 
-int ks_report_attrs(FILE *out, const ks_model *m, bool json, ks_err *err)
+static int attrs(FILE *out, const ks_model *m, bool json, ks_err *err)
 {
 	int scalars, per;
 	char b1[32];
@@ -823,15 +887,15 @@ int ks_report_attrs(FILE *out, const ks_model *m, bool json, ks_err *err)
 		return dump_json(out, d, err);
 	}
 
-	fprintf(out, "File:           %s\n", m->path ? m->path : "?");
+	fprintf(out, "File:           %s\n", m->path ? E(m->path) : "?");
 	fprintf(out, "Format:         %s\n", ks_format_name(m->format));
-	fprintf(out, "Keras version:  %s\n", m->keras_version ? m->keras_version : "(not recorded)");
-	fprintf(out, "Backend:        %s\n", m->backend ? m->backend : "(not recorded)");
-	fprintf(out, "Date saved:     %s\n", m->date_saved ? m->date_saved : "(not recorded)");
+	fprintf(out, "Keras version:  %s\n", m->keras_version ? E(m->keras_version) : "(not recorded)");
+	fprintf(out, "Backend:        %s\n", m->backend ? E(m->backend) : "(not recorded)");
+	fprintf(out, "Date saved:     %s\n", m->date_saved ? E(m->date_saved) : "(not recorded)");
 	if (m->class_name || m->name) {
-		fprintf(out, "Model:          %s", m->class_name ? m->class_name : "?");
+		fprintf(out, "Model:          %s", m->class_name ? E(m->class_name) : "?");
 		if (m->name)
-			fprintf(out, " \"%s\"", m->name);
+			fprintf(out, " \"%s\"", E(m->name));
 		fputc('\n', out);
 	}
 	if (m->training_config)
@@ -841,7 +905,7 @@ int ks_report_attrs(FILE *out, const ks_model *m, bool json, ks_err *err)
 	if (m->compile_config && !json_is_null(m->compile_config))
 		print_config_block(out, "Compile config", m->compile_config);
 	if (m->n_opt_weights) {
-		fprintf(out, "Optimizer state: %s, %d tensors", m->opt_class ? m->opt_class : "?",
+		fprintf(out, "Optimizer state: %s, %d tensors", m->opt_class ? E(m->opt_class) : "?",
 		        m->n_opt_weights);
 		if (per >= 0)
 			fprintf(out, " (%d scalar%s, %d slot%s per trainable weight)", scalars,
@@ -1202,7 +1266,7 @@ static void layer_weights(const ks_layer *L, const char *prefix, json_t *arr, FI
 			                                     shape_json(w->shape, w->rank), "dtype",
 			                                     ks_dtype_name(w->dtype), "trainable", w->trainable));
 		else
-			fprintf(out, "  %-40s %-16s %s%s\n", spec, ks_shape_str(w->shape, w->rank, sb, sizeof sb),
+			fprintf(out, "  %-40s %-16s %s%s\n", E(spec), ks_shape_str(w->shape, w->rank, sb, sizeof sb),
 			        ks_dtype_name(w->dtype), w->trainable ? "" : "  non-trainable");
 		free(spec);
 	}
@@ -1225,15 +1289,15 @@ static int dump_layer(FILE *out, const ks_model *m, const ks_layer *L, const cha
 		json_object_set_new(d, "weights", arr);
 		return dump_json_p(out, d, 10, err);
 	}
-	fprintf(out, "%s (%s) is a layer; its weights:\n", spec, L->class_name ? L->class_name : "?");
+	fprintf(out, "%s (%s) is a layer; its weights:\n", E(spec), L->class_name ? E(L->class_name) : "?");
 	if (!L->n_weights && !L->inner)
 		fputs("  none\n", out);
 	layer_weights(L, spec, NULL, out, 0);
 	return 0;
 }
 
-int ks_report_dump(FILE *out, const ks_model *m, const char *spec, const ks_dump_opts *o,
-                   ks_err *err)
+static int dump(FILE *out, const ks_model *m, const char *spec, const ks_dump_opts *o,
+                ks_err *err)
 {
 	const ks_layer *owner = NULL;
 	const ks_weight *w = ks_model_find_weight(m, spec, &owner);
@@ -1343,16 +1407,16 @@ int ks_report_dump(FILE *out, const ks_model *m, const char *spec, const ks_dump
 		return dump_json_p(out, d, 10, err);
 	}
 
-	fprintf(out, "%s: %s %s", spec, ks_shape_str(w->shape, w->rank, sbuf, sizeof sbuf),
+	fprintf(out, "%s: %s %s", E(spec), ks_shape_str(w->shape, w->rank, sbuf, sizeof sbuf),
 	        ks_dtype_name(w->dtype));
 	fputs(w->trainable ? "" : ", non-trainable", out);
 	if (owner)
-		fprintf(out, ", layer %s (%s)", owner->name, owner->class_name);
+		fprintf(out, ", layer %s (%s)", E(owner->name), E(owner->class_name));
 	else
 		fputs(", optimizer state", out);
 	fputc('\n', out);
 	if (w->h5_path)
-		fprintf(out, "HDF5 path: %s\n", w->h5_path);
+		fprintf(out, "HDF5 path: %s\n", E(w->h5_path));
 	if (o->slice)
 		fprintf(out, "Slice: %s -> %s\n", ks_slice_str(&sl, w->shape, slbuf, sizeof slbuf),
 		        ks_shape_str(rshape, orank, sbuf, sizeof sbuf));
@@ -1384,4 +1448,25 @@ int ks_report_dump(FILE *out, const ks_model *m, const char *spec, const ks_dump
 	}
 	ks_hist_free(&h);
 	return 0;
+}
+
+int ks_report_summary(FILE *out, const ks_model *m, bool json, ks_err *err)
+{
+	return done(summary(out, m, json, err));
+}
+
+int ks_report_ls(FILE *out, const ks_model *m, bool json, bool raw, ks_err *err)
+{
+	return done(ls(out, m, json, raw, err));
+}
+
+int ks_report_attrs(FILE *out, const ks_model *m, bool json, ks_err *err)
+{
+	return done(attrs(out, m, json, err));
+}
+
+int ks_report_dump(FILE *out, const ks_model *m, const char *spec, const ks_dump_opts *o,
+                   ks_err *err)
+{
+	return done(dump(out, m, spec, o, err));
 }

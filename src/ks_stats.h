@@ -11,7 +11,8 @@
  * min/max/mean/std and the histogram cover finite values only (NaN and +-Inf
  * are counted apart); histogram bins are [lo, hi) except the last, which is
  * [lo, hi]; when all finite values are equal the range is widened to
- * [v - 0.5, v + 0.5] as numpy.histogram does.
+ * [v - 0.5, v + 0.5] as numpy.histogram does (by |v| * 2^-20 instead when
+ * |v| is so large that 0.5 is lost to rounding, where numpy divides by 0).
  */
 #ifndef KS_STATS_H
 #define KS_STATS_H
@@ -37,6 +38,8 @@ typedef struct ks_stats {
 
 void ks_stats_init(ks_stats *s);
 void ks_stats_add(ks_stats *s, const float *v, size_t n);
+/* Adds what b has seen to s, as if s had seen b's values too. */
+void ks_stats_merge(ks_stats *s, const ks_stats *b);
 /* Population standard deviation of the finite values; 0 when none. */
 double ks_stats_std(const ks_stats *s);
 
@@ -44,6 +47,7 @@ typedef struct ks_hist {
 	int nbins;
 	double lo, hi;    /* range covered; bin i is [lo + i*w, lo + (i+1)*w) */
 	int64_t *counts;  /* nbins entries, owned; NULL after ks_hist_free */
+	double *edges;    /* nbins + 1 edges as ks_hist_edge gives them, owned */
 } ks_hist;
 
 /* Sets up nbins empty bins over [lo, hi] (lo == hi widens as numpy does).

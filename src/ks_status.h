@@ -12,6 +12,8 @@
 
 #include <stdarg.h>
 
+#include <hdf5.h>
+
 #define KS_ERR_MAX 1024
 
 typedef struct ks_err {
@@ -32,5 +34,10 @@ void ks_err_clear(ks_err *err);
 /* Turns HDF5's automatic error printing off for the whole process: HDF5
  * must never write to stderr (it would garble the TUI and the one-line errors). */
 void ks_quiet_hdf5(void);
+
+/* Has HDF5 call fn (which must print nothing) on every failed API call from
+ * now on, ks_quiet_hdf5 included: the crash probe watches for allocations
+ * libhdf5 could not make. NULL restores silence. */
+void ks_hdf5_error_hook(H5E_auto2_t fn);
 
 #endif

@@ -29,6 +29,16 @@ bool ks_numel(const int64_t *shape, int rank, int64_t *out);
 /* Formats a shape as "(3, 4)" / "(None, 3)" (dims < 0 print as None) into buf. */
 const char *ks_shape_str(const int64_t *shape, int rank, char *buf, size_t n);
 
+/* Bytes that tensors sized from a file may take in all: the machine's
+ * physical memory, or the address-space limit (ulimit -v) when lower.
+ * Sizes are checked against it before anything is allocated, so that an
+ * absurd shape is refused with its size instead of ending in the OOM killer. */
+uint64_t ks_mem_budget(void);
+
+/* qsort for arrays that may be empty: an empty list read from a file comes
+ * back as (NULL, 0), which qsort itself must not be given. */
+void ks_qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
 bool ks_str_eq(const char *a, const char *b);
 bool ks_str_startswith(const char *s, const char *prefix);
 bool ks_str_endswith(const char *s, const char *suffix);

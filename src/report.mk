@@ -3,7 +3,8 @@ src_libkerascope_a_SOURCES += \
 	src/ks_stats.c src/ks_stats.h \
 	src/ks_slice.c src/ks_slice.h \
 	src/ks_report.c src/ks_report.h \
-	src/ks_file.c src/ks_file.h
+	src/ks_file.c src/ks_file.h \
+	src/ks_modelstats.c src/ks_modelstats.h
 # Comparison of two float arrays (diff, session, doctor).
 src_libkerascope_a_SOURCES += src/ks_cmp.c src/ks_cmp.h
 # Diff: two models side by side (pairing, weights, settings, outputs).

@@ -147,4 +147,45 @@ static inline void hb_layer(hid_t wg, const char *layer, const char *const *name
 	H5Gclose(g);
 }
 
+/* A legacy tf.keras .h5 whose functional graph is one long chain: an
+ * InputLayer "in" (None, 4) then n Activation('relu') layers a0..a(n-1),
+ * each fed by the previous. No layer has weights, so /model_weights lists
+ * only the input (as a model saved with its Activations folded would). The
+ * big model_config is written the way h5py does (a scalar vlen string). */
+static inline void hb_chain_model(const char *path, int n)
+{
+	size_t cap = 256 + (size_t)n * 200, len = 0;
+	char *js = malloc(cap);
+	const char *in_names[] = {"in"};
+	hid_t f, wg;
+
+	len += (size_t)sprintf(js + len, "{\"class_name\": \"Functional\", \"config\": {\"name\": "
+	                       "\"chain\", \"layers\": [{\"class_name\": \"InputLayer\", \"name\": "
+	                       "\"in\", \"config\": {\"batch_input_shape\": [null, 4], \"dtype\": "
+	                       "\"float32\", \"name\": \"in\"}, \"inbound_nodes\": []}");
+	for (int i = 0; i < n; i++) {
+		char prev[32];
+		if (i)
+			snprintf(prev, sizeof prev, "a%d", i - 1);
+		else
+			snprintf(prev, sizeof prev, "in");
+		len += (size_t)sprintf(js + len, ", {\"class_name\": \"Activation\", \"name\": \"a%d\", "
+		                       "\"config\": {\"name\": \"a%d\", \"activation\": \"relu\", "
+		                       "\"dtype\": \"float32\"}, \"inbound_nodes\": [[[\"%s\", 0, 0, {}]]]}",
+		                       i, i, prev);
+	}
+	sprintf(js + len, "], \"input_layers\": [[\"in\", 0, 0]], \"output_layers\": [[\"a%d\", 0, 0]]}}",
+	        n - 1);
+	f = hb_create(path);
+	hb_attr_str(f, "keras_version", "2.15.0", false, 0, H5T_STR_NULLTERM);
+	hb_attr_str(f, "backend", "tensorflow", false, 0, H5T_STR_NULLTERM);
+	hb_attr_str(f, "model_config", js, false, 0, H5T_STR_NULLTERM);
+	wg = hb_group(f, "model_weights");
+	hb_attr_strv(wg, "layer_names", in_names, 1, true);
+	hb_layer(wg, "in", NULL, 0, NULL);
+	H5Gclose(wg);
+	H5Fclose(f);
+	free(js);
+}
+
 #endif

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "ks_test.h"
+#include "h5_build.h"
 #include "ks_model.h"
 #include "ks_report.h"
 
@@ -480,6 +481,59 @@ static void test_bad_names(void **state)
 	assert_int_equal(json_integer_value(json_object_get(l, "params")), 2);
 	json_decref(j);
 	free(buf);
+	/* Text shows the name escaped (ks_esc.h), in ls, summary and dump:
+	 * no raw ESC or stray byte reaches a terminal. */
+	capture_begin(&out, &buf, &len);
+	assert_int_equal(ks_report_ls(out, m, false, false, &err), 0);
+	assert_int_equal(ks_report_summary(out, m, false, &err), 0);
+	fclose(out);
+	assert_non_null(strstr(buf, "d\\xff\\e (?)"));
+	assert_non_null(strstr(buf, "d\\xff\\e/d\\xff\\e/k:0"));
+	assert_null(strchr(buf, 0x1b));
+	assert_null(strchr(buf, 0xff));
+	free(buf);
+	ks_model_free(m);
+}
+
+/* A name with a newline and a terminal title sequence (issue 13): the text
+ * reports keep one line per row; the error line of a failed lookup names
+ * the weight escaped. */
+static void test_hostile_names(void **state)
+{
+	(void)state;
+	char path[512];
+	ks_err err;
+	const char *bad = "x\n\033]0;T\a";
+	const char *wn[] = {"x\n\033]0;T\a/kernel:0"};
+	snprintf(path, sizeof path, "%s/hostile_names.h5", ks_test_tmpdir());
+	hid_t f = hb_create(path);
+	hb_attr_strv(f, "layer_names", &bad, 1, true);
+	hid_t g = hb_group(f, bad);
+	hb_attr_strv(g, "weight_names", wn, 1, true);
+	hb_dset_f32(g, wn[0], 1, (hsize_t[]){2}, NULL);
+	H5Gclose(g);
+	H5Fclose(f);
+	ks_model *m = ks_model_open(path, NULL, &err);
+	if (!m)
+		fail_msg("open: %s", err.msg);
+	char *buf;
+	size_t len;
+	FILE *out;
+	capture_begin(&out, &buf, &len);
+	assert_int_equal(ks_report_ls(out, m, false, false, &err), 0);
+	fclose(out);
+	assert_null(strchr(buf, 0x1b));
+	assert_null(strchr(buf, '\a'));
+	assert_non_null(strstr(buf, "x\\n\\e]0;T\\a (?)  2 params\n"));
+	free(buf);
+	ks_dump_opts o = {.bins = 0};
+	capture_begin(&out, &buf, &len);
+	assert_int_equal(ks_report_dump(out, m, "x\n\033]0;T\a/nothing", &o, &err), -1);
+	fclose(out);
+	free(buf);
+	assert_null(strchr(err.msg, 0x1b));
+	assert_null(strchr(err.msg, '\n'));
+	assert_non_null(strstr(err.msg, "x\\n\\e]0;T\\a/nothing"));
 	ks_model_free(m);
 }
 
@@ -582,6 +636,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_dump),
 	cmocka_unit_test(test_nested),
 	cmocka_unit_test(test_bad_names),
+	cmocka_unit_test(test_hostile_names),
 	cmocka_unit_test(test_print_array),
 	cmocka_unit_test(test_helpers),
 	cmocka_unit_test(test_count_duration),

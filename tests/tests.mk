@@ -28,8 +28,8 @@ tests_test_slice_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_slice_LDADD = $(TEST_LDADD)
 endif
 # Golden transcripts of the report commands (shell; runs the built binary).
-TESTS += tests/cli/golden.sh tests/cli/manlint.sh
-EXTRA_DIST += tests/cli/golden.sh tests/cli/manlint.sh tests/expected
+TESTS += tests/cli/golden.sh tests/cli/manlint.sh tests/cli/config-cli.sh
+EXTRA_DIST += tests/cli/golden.sh tests/cli/manlint.sh tests/cli/config-cli.sh tests/expected
 
 # Keras 3 / Keras 2.14 .keras and .weights.h5 loaders (helper L2).
 EXTRA_DIST += tests/k3_build.h
@@ -226,3 +226,44 @@ EXTRA_DIST += tests/cli/newuser.sh
 # tools/install-deps without root (fake sudo/dpkg-query; installs nothing).
 TESTS += tests/cli/install-deps.sh
 EXTRA_DIST += tests/cli/install-deps.sh tools/install-deps
+# Hostile inputs (issue 13): the fuzzing campaign's reproducers, read in place
+# from ../shared/fuzz-repro; LeakSanitizer suppressions for libhdf5's own leaks.
+TESTS += tests/hostile/fuzz-repro.sh
+EXTRA_DIST += tests/hostile/fuzz-repro.sh tests/lsan.supp
+# A generated 60,000-layer chain must open and summarise.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_scale
+tests_test_scale_SOURCES = tests/test_scale.c
+tests_test_scale_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_scale_LDADD = $(TEST_LDADD)
+endif
+# Sessions (helper session): digests, session files, replay.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_session
+tests_test_session_SOURCES = tests/test_session.c tests/engine_build.h tests/h5_build.h
+tests_test_session_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_session_LDADD = $(TEST_LDADD)
+endif
+TESTS += tests/session-cli.sh
+EXTRA_DIST += tests/session-cli.sh
+TESTS += tests/session-keras.sh
+EXTRA_DIST += tests/session-keras.sh tests/session_from_keras.py
+UI_TESTS += tests/ui/record-test
+# Whole-model statistics (kerascope stats).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_modelstats
+tests_test_modelstats_SOURCES = tests/test_modelstats.c
+tests_test_modelstats_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_modelstats_LDADD = $(TEST_LDADD)
+endif
+
+# Keras' load_weights orders (--load-order), guessed classes.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_loadorder tests/test_guess
+tests_test_guess_SOURCES = tests/test_guess.c
+tests_test_guess_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_guess_LDADD = $(TEST_LDADD)
+tests_test_loadorder_SOURCES = tests/test_loadorder.c
+tests_test_loadorder_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_loadorder_LDADD = $(TEST_LDADD)
+endif

@@ -14,4 +14,10 @@ typedef struct cli_command {
 /* The table, in main.c; NULL-name terminated. */
 extern const cli_command cli_commands[];
 
+/* The one way a command reports an error: "kerascope: MESSAGE" on stderr,
+ * formatted and escaped as ks_fail does, so that no control character from
+ * a file name, an argument or a file's content reaches the terminal raw.
+ * Returns 2, the error exit status. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

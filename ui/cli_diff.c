@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "cli_diff.h"
+#include "cli_replay.h"
 #include "ks_diff.h"
 #include "ks_diff_report.h"
 #include "ks_input.h"
@@ -263,7 +264,8 @@ static int make_inputs(const ks_diff *d, const dopts *o, ks_array *arr, int *n, 
 	const char *kinds[KS_MAX_IO];
 	if (m->n_inputs < 1 || m->n_inputs > KS_MAX_IO)
 		return ks_fail(err, "%s: the model has %d inputs: nothing to run", m->path, m->n_inputs);
-	ks_input_req r = {o->inputs, o->n_inputs, o->random, false, o->seed, 1};
+	ks_input_req r = {.specs = o->inputs, .n_specs = o->n_inputs, .random = o->random,
+	                  .seed = o->seed, .batch = 1};
 	if (ks_input_for_model(m, &r, arr, kinds, err) < 0)
 		return ks_err_prefix(err, "%s", m->path);
 	*n = m->n_inputs;
@@ -282,6 +284,10 @@ int cli_diff(int argc, char **argv)
 	ks_array arr[KS_MAX_IO];
 	int n_arr = 0, status = 2;
 	char src[1024];
+	/* a session on either side: compared as sessions (cli_replay.c) */
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] != '-' && ks_session_is(argv[i]))
+			return cli_session_diff(argc, argv);
 	int rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
 		return rc;

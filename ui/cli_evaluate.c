@@ -18,8 +18,10 @@
 
 #include <jansson.h>
 
+#include "cli.h"
 #include "cli_common.h"
 #include "cli_evaluate.h"
+#include "ks_esc.h"
 #include "ks_eval.h"
 #include "ks_input.h"
 #include "ks_plan.h"
@@ -73,8 +75,7 @@ enum { O_INPUT = 256, O_LABELS_FROM, O_LABELS, O_TOPK, O_BATCH, O_JSON };
 
 static int bad(const char *what, const char *arg)
 {
-	fprintf(stderr, "kerascope: evaluate: %s, not '%s'\n", what, arg);
-	return 2;
+	return cli_fail("evaluate: %s, not '%s'", what, arg);
 }
 
 static bool parse_int(const char *s, long long lo, long long hi, long long *out)
@@ -138,21 +139,19 @@ static int parse_args(int argc, char **argv, eopts *o)
 			default: break;
 			}
 			if (optopt && optopt < 256)
-				fprintf(stderr, "kerascope: evaluate: bad option '-%c' (try 'kerascope evaluate --help')\n",
-				        optopt);
+				cli_fail("evaluate: bad option '-%c' (try 'kerascope evaluate --help')", optopt);
 			else
-				fprintf(stderr, "kerascope: evaluate: bad option '%s' (try 'kerascope evaluate --help')\n",
-				        argv[optind - 1]);
+				cli_fail("evaluate: bad option '%s' (try 'kerascope evaluate --help')", argv[optind - 1]);
 			return 2;
 		}
 	}
 	if (optind + 1 != argc) {
-		fprintf(stderr, "kerascope: evaluate: expected MODEL (try 'kerascope evaluate --help')\n");
+		cli_fail("evaluate: expected MODEL (try 'kerascope evaluate --help')");
 		return 2;
 	}
 	o->file = argv[optind];
 	if (!o->n_inputs || !o->labels_from) {
-		fprintf(stderr, "kerascope: %s: evaluate needs --input X and --labels-from COLUMN|LABELS\n", o->file);
+		cli_fail("%s: evaluate needs --input X and --labels-from COLUMN|LABELS", o->file);
 		return 2;
 	}
 	return -1;
@@ -286,18 +285,21 @@ static void print_text(const ks_model *m, const eopts *o, const evaldata *d, con
                        const ks_loss_spec *loss, const ks_eval_result *r, const verdict *v, bool cc_from_config)
 {
 	char b[64], b2[64], n1[32], n2[32];
+	/* names from files and the command line, made safe for the terminal */
+	ks_esc_pool pool = {0};
+#define E(s) ks_esc_s(&pool, (s))
 
-	printf("model     %s (%s%s)\n", o->file, m->keras_version ? "Keras " : "Keras version not recorded",
-	       m->keras_version ? m->keras_version : "");
+	printf("model     %s (%s%s)\n", E(o->file), m->keras_version ? "Keras " : "Keras version not recorded",
+	       m->keras_version ? E(m->keras_version) : "");
 	if (o->open.config_path)
 		printf("          architecture%s from %s\n", cc_from_config ? " and training config" : "",
-		       o->open.config_path);
+		       E(o->open.config_path));
 	if (d->label_col)
-		printf("data      %s: %s samples, labels from column '%s' (%s)\n", o->inputs[0],
-		       ks_report_count(r->n, n1, sizeof n1), d->label_col, v->form);
+		printf("data      %s: %s samples, labels from column '%s' (%s)\n", E(o->inputs[0]),
+		       ks_report_count(r->n, n1, sizeof n1), E(d->label_col), v->form);
 	else
-		printf("data      %s: %s samples, labels from %s (%s)\n", o->inputs[0],
-		       ks_report_count(r->n, n1, sizeof n1), o->labels_from, v->form);
+		printf("data      %s: %s samples, labels from %s (%s)\n", E(o->inputs[0]),
+		       ks_report_count(r->n, n1, sizeof n1), E(o->labels_from), v->form);
 	printf("accuracy");
 	bool any = false;
 	for (int k = 0; k < KS_ACC_COUNT; k++) {
@@ -307,16 +309,16 @@ static void print_text(const ks_model *m, const eopts *o, const evaldata *d, con
 		       r->acc[k], ks_report_count(r->hits[k], n1, sizeof n1), ks_report_count(r->count[k], n2, sizeof n2),
 		       k == KS_ACC_BINARY && r->classes > 1 ? " values" : "");
 		if (k == v->resolved)
-			printf("  <- \"%s\"", cc->metric_name);
+			printf("  <- \"%s\"", E(cc->metric_name));
 		putchar('\n');
 		any = true;
 	}
 	if (!any)
 		printf("  none applies: the labels are not classes (%s)\n", v->form);
 	if (cc->names_accuracy) {
-		printf("metric    \"%s\" = %s for this file (%s%s)\n", cc->metric_name,
+		printf("metric    \"%s\" = %s for this file (%s%s)\n", E(cc->metric_name),
 		       ks_acc_metric_name(v->resolved), cc->rule_assumed ? "no Keras version recorded" : "Keras ",
-		       cc->rule_assumed ? "" : m->keras_version);
+		       cc->rule_assumed ? "" : E(m->keras_version));
 		printf("          %s%s;\n", ks_rule_desc(cc->rule), cc->rule_assumed ? " (assumed)" : "");
 		ks_acc_rule other = cc->rule == KS_RULE_LOSS_BASED ? KS_RULE_SHAPE_BASED : KS_RULE_LOSS_BASED;
 		printf("          %s: %s\n", ks_rule_desc(other),
@@ -324,24 +326,24 @@ static void print_text(const ks_model *m, const eopts *o, const evaldata *d, con
 		if (v->resolved >= 0 && !r->applies[v->resolved])
 			printf("          (%s does not apply to these labels)\n", ks_acc_metric_name(v->resolved));
 	} else if (cc->explicit_acc != KS_ACC_NONE) {
-		printf("metric    the file's metric is %s\n", cc->metric_name);
+		printf("metric    the file's metric is %s\n", E(cc->metric_name));
 	} else {
 		printf("metric    the file names no accuracy metric\n");
 	}
 	if (r->has_loss)
-		printf("loss      %s%s %.6g%s\n", loss->name, loss->from_logits ? " (from_logits)" : "", r->loss,
+		printf("loss      %s%s %.6g%s\n", E(loss->name), loss->from_logits ? " (from_logits)" : "", r->loss,
 		       !r->loss_converted ? ""
 		       : r->applies[KS_ACC_SPARSE] ? "  (class ids taken as one-hot rows)"
 		                                   : "  (one-hot rows taken as class ids)");
 	else if (cc->loss.kind == KS_LOSS_OTHER)
-		printf("loss      %s: not a built-in kerascope computes\n", cc->loss.name);
+		printf("loss      %s: not a built-in kerascope computes\n", E(cc->loss.name));
 	else if (cc->loss.kind == KS_LOSS_NONE)
 		printf("loss      the file names no loss\n");
 
 	if (!r->cm_classes) {
 		if (r->classes > TEXT_CONFUSION_MAX)
 			printf("confusion %lld classes: see --json\n", (long long)r->classes);
-		return;
+		goto out;
 	}
 	int64_t C = r->cm_classes;
 	if (C > TEXT_CONFUSION_MAX) {
@@ -349,17 +351,17 @@ static void print_text(const ks_model *m, const eopts *o, const evaldata *d, con
 	} else {
 		int w = 6;
 		for (int64_t c = 0; c < C; c++) {
-			int l = (int)strlen(class_name(d, c, b, sizeof b));
+			int l = (int)strlen(E(class_name(d, c, b, sizeof b)));
 			w = l > w ? l : w;
 		}
 		w = w > 24 ? 24 : w;
 		printf("confusion rows: true class, columns: predicted\n");
 		printf("          %-*s", w, "");
 		for (int64_t c = 0; c < C; c++)
-			printf(" %*.*s", w, w, class_name(d, c, b, sizeof b));
+			printf(" %*.*s", w, w, E(class_name(d, c, b, sizeof b)));
 		putchar('\n');
 		for (int64_t t = 0; t < C; t++) {
-			printf("          %-*.*s", w, w, class_name(d, t, b, sizeof b));
+			printf("          %-*.*s", w, w, E(class_name(d, t, b, sizeof b)));
 			for (int64_t c = 0; c < C; c++)
 				printf(" %*s", w, ks_report_count(r->confusion[t * C + c], n1, sizeof n1));
 			putchar('\n');
@@ -377,9 +379,12 @@ static void print_text(const ks_model *m, const eopts *o, const evaldata *d, con
 			break;
 		}
 		printf("%s%-20s %.4f  (%s of %s)\n", shown > 1 ? "          " : " ",
-		       class_name(d, t, b2, sizeof b2), (double)r->confusion[t * C + t] / (double)row,
+		       E(class_name(d, t, b2, sizeof b2)), (double)r->confusion[t * C + t] / (double)row,
 		       ks_report_count(r->confusion[t * C + t], n1, sizeof n1), ks_report_count(row, n2, sizeof n2));
 	}
+out:
+	ks_esc_pool_free(&pool);
+#undef E
 }
 
 static json_t *json_num(double v)
@@ -620,10 +625,10 @@ int cli_evaluate(int argc, char **argv)
 	status = 0;
 	goto done;
 fail_file:
-	fprintf(stderr, "kerascope: %s: %s\n", o.file, err.msg);
+	cli_fail("%s: %s", o.file, err.msg);
 	goto done;
 fail_msg:
-	fprintf(stderr, "kerascope: %s\n", err.msg);
+	cli_fail("%s", err.msg);
 done:
 	for (int i = 0; i < MAX_INPUT_SPECS; i++)
 		free(bufs[i]);

@@ -23,11 +23,15 @@
 #include <cblas.h>
 #include <jansson.h>
 
+#include "cli.h"
 #include "cli_common.h"
 #include "cli_predict.h"
+#include "cli_replay.h"
 #include "ks_input.h"
+#include "ks_loadorder.h"
 #include "ks_npy.h"
 #include "ks_plan.h"
+#include "ks_esc.h"
 #include "ks_report.h"
 #include "ks_util.h"
 
@@ -54,13 +58,19 @@ typedef struct popts {
 	int threads;
 	ks_open_opts open; /* --config, --load-order (cli_common.h) */
 	bool json;
+	const char *record;     /* --record S (cli_replay.c does the work) */
+	bool record_acts;
+	const char *expect[KS_MAX_IO];
+	int n_expect;
 } popts;
 
 static const char usage_text[] =
 	"Usage: kerascope predict FILE [--input X ...|--random SEED|--zeros] [--batch N]\n"
 	"                         [-o OUT.npy] [--trace] [--save-activations DIR]\n"
 	"                         [--until LAYER] [--max N] [--top K [--labels FILE]]\n"
-	"                         [--repeat N] [--threads N] [--json] [--config ARCH]\n"
+	"                         [--repeat N] [--threads N] [--record S\n"
+	"                         [--record-activations]] [--expect OUT.npy ...]\n"
+	"                         [--json] [--config ARCH]\n"
 	"Runs the model on the given inputs (float32, deterministic) and prints the\n"
 	"outputs, numpy style, long ones elided as dump elides them.\n"
 	"\n"
@@ -81,13 +91,19 @@ static const char usage_text[] =
 	"      --labels FILE    class names for --top, one per line\n"
 	"      --repeat N       run N times and report the median time per inference\n"
 	"      --threads N      OpenBLAS threads (default 1)\n"
+	"      --record S       record inputs, outputs and the model's identity in a\n"
+	"                       new session file S (see 'kerascope replay')\n"
+	"      --record-activations  also record every layer's output in S\n"
+	"      --expect OUT.npy reference outputs (one per model output, e.g. from\n"
+	"                       Keras): compare as 'kerascope replay' does; exit 1\n"
+	"                       when they differ\n"
 	"      --json           print one JSON document instead of text\n"
 	CLI_MODEL_OPTS_HELP
 	"  -h, --help           show this help\n";
 
 enum {
 	O_INPUT = 256, O_RANDOM, O_ZEROS, O_BATCH, O_TRACE, O_SAVE, O_UNTIL, O_TOP, O_LABELS,
-	O_REPEAT, O_THREADS, O_JSON, O_MAX,
+	O_REPEAT, O_THREADS, O_JSON, O_MAX, O_RECORD, O_RECORD_ACTS, O_EXPECT,
 };
 
 static bool parse_int(const char *s, long long lo, long long hi, long long *out)
@@ -103,7 +119,7 @@ static bool parse_int(const char *s, long long lo, long long hi, long long *out)
 
 static int bad(const char *what, const char *arg)
 {
-	fprintf(stderr, "kerascope: predict: %s, not '%s'\n", what, arg);
+	cli_fail("predict: %s, not '%s'", what, arg);
 	return 2;
 }
 
@@ -126,6 +142,9 @@ static int parse_args(int argc, char **argv, popts *o)
 		{"threads", required_argument, NULL, O_THREADS},
 		CLI_MODEL_OPTION_ROWS,
 		{"json", no_argument, NULL, O_JSON},
+		{"record", required_argument, NULL, O_RECORD},
+		{"record-activations", no_argument, NULL, O_RECORD_ACTS},
+		{"expect", required_argument, NULL, O_EXPECT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -186,35 +205,49 @@ static int parse_args(int argc, char **argv, popts *o)
 			o->threads = (int)v;
 			break;
 		case O_JSON: o->json = true; break;
+		case O_RECORD: o->record = optarg; break;
+		case O_RECORD_ACTS: o->record_acts = true; break;
+		case O_EXPECT:
+			if (o->n_expect >= KS_MAX_IO)
+				return bad("too many --expect options", optarg);
+			o->expect[o->n_expect++] = optarg;
+			break;
 		default:
 			switch (cli_model_opt("predict", c, optarg, &o->open)) {
 			case 1: continue;
 			case -1: return 2;
 			}
 			if (optopt && optopt < 256)
-				fprintf(stderr, "kerascope: predict: bad option '-%c' (try 'kerascope predict --help')\n", optopt);
+				cli_fail("predict: bad option '-%c' (try 'kerascope predict --help')", optopt);
 			else
-				fprintf(stderr, "kerascope: predict: bad option '%s' (try 'kerascope predict --help')\n",
+				cli_fail("predict: bad option '%s' (try 'kerascope predict --help')",
 				        argv[optind - 1]);
 			return 2;
 		}
 	}
 	if (optind + 1 != argc) {
-		fprintf(stderr, "kerascope: predict: expected FILE (try 'kerascope predict --help')\n");
+		cli_fail("predict: expected FILE (try 'kerascope predict --help')");
 		return 2;
 	}
 	o->file = argv[optind];
 	if ((o->random || o->zeros) && o->n_inputs) {
-		fprintf(stderr, "kerascope: %s: give either --input or --random/--zeros\n", o->file);
+		cli_fail("%s: give either --input or --random/--zeros", o->file);
 		return 2;
 	}
 	if (o->random && o->zeros) {
-		fprintf(stderr, "kerascope: %s: give either --random or --zeros\n", o->file);
+		cli_fail("%s: give either --random or --zeros", o->file);
+		return 2;
+	}
+	if (o->record_acts && !o->record)
+		return bad("--record-activations needs --record S", "--record-activations");
+	if (o->record && access(o->record, F_OK) == 0) {
+		fprintf(stderr, "kerascope: %s: already exists: a session is only ever written to a new file\n",
+		        o->record);
 		return 2;
 	}
 	if (!o->random && !o->zeros && !o->n_inputs) {
-		fprintf(stderr, "kerascope: %s: no input: give --input X (one per model input), "
-		        "--random SEED or --zeros\n", o->file);
+		cli_fail("%s: no input: give --input X (one per model input), "
+		        "--random SEED or --zeros", o->file);
 		return 2;
 	}
 	return -1;
@@ -222,9 +255,14 @@ static int parse_args(int argc, char **argv, popts *o)
 
 /* ---- inputs ---- */
 
-static int make_inputs(const ks_model *m, const popts *o, ks_array *arr, const char **src, ks_err *err)
+/* Loads the --input data, or, with shapes_only, gives generated inputs
+ * (--random/--zeros) their shapes without data: the plan checks what those
+ * shapes need before anything that large is allocated. */
+static int make_inputs(const ks_model *m, const popts *o, ks_array *arr, const char **src,
+                       bool shapes_only, ks_err *err)
 {
-	ks_input_req r = {o->inputs, o->n_inputs, o->random, o->zeros, o->seed, o->batch};
+	ks_input_req r = {o->inputs, o->n_inputs, o->random, o->zeros, o->seed, o->batch,
+	                  shapes_only};
 	return ks_input_for_model(m, &r, arr, src, err);
 }
 
@@ -412,6 +450,7 @@ static int save_activations(const ks_plan *p, const char *dir, ks_err *err)
 static void show_trace_text(const ks_plan *p)
 {
 	char sh[160];
+	ks_esc_pool pool = {0};
 	printf("%-4s %-32s %-20s %-22s %12s %12s %12s %12s\n", "#", "layer", "class", "output shape",
 	       "min", "max", "mean", "std");
 	for (int i = 0; i < ks_plan_n_steps(p); i++) {
@@ -424,7 +463,8 @@ static void show_trace_text(const ks_plan *p)
 				snprintf(nm, sizeof nm, "%s[%d]", s->name, k);
 			else
 				snprintf(nm, sizeof nm, "%s", s->name);
-			printf("%-4d %-32s %-20s %-22s %12.6g %12.6g %12.6g %12.6g", i, nm, s->class_name,
+			printf("%-4d %-32s %-20s %-22s %12.6g %12.6g %12.6g %12.6g", i, ks_esc_s(&pool, nm),
+			       ks_esc_s(&pool, s->class_name),
 			       ks_shape_str(s->out[k].d, s->out[k].rank, sh, sizeof sh), st.min, st.max, st.mean,
 			       st.std);
 			if (st.nan)
@@ -433,6 +473,7 @@ static void show_trace_text(const ks_plan *p)
 		}
 	}
 	putchar('\n');
+	ks_esc_pool_free(&pool);
 }
 
 static json_t *trace_json(const ks_plan *p)
@@ -463,6 +504,7 @@ static int show_top_text(const ks_plan *p, int i, int K, const labels *lab)
 	const float *x = ks_plan_output(p, i);
 	int64_t idx[64];
 	char cell[300], num[32];
+	ks_esc_pool pool = {0};
 	if (s->rank != 2) {
 		printf("  (top-%d needs an output of shape (batch, classes))\n", K);
 		return 0;
@@ -478,7 +520,7 @@ static int show_top_text(const ks_plan *p, int i, int K, const labels *lab)
 				printf("  sample %-*lld", wsample, (long long)b);
 			for (int j = 0; j < got; j++) {
 				if (lab->n)
-					snprintf(cell, sizeof cell, "%s (%lld)", idx[j] < lab->n ? lab->v[idx[j]] : "?",
+					snprintf(cell, sizeof cell, "%s (%lld)", idx[j] < lab->n ? ks_esc_s(&pool, lab->v[idx[j]]) : "?",
 					         (long long)idx[j]);
 				else
 					snprintf(cell, sizeof cell, "%lld:", (long long)idx[j]);
@@ -493,6 +535,7 @@ static int show_top_text(const ks_plan *p, int i, int K, const labels *lab)
 			if (pass)
 				putchar('\n');
 		}
+	ks_esc_pool_free(&pool);
 	return 0;
 }
 
@@ -531,6 +574,7 @@ int cli_predict(int argc, char **argv)
 	ks_shape shapes[KS_MAX_IO * 8];
 	labels lab = {0};
 	double *times = NULL;
+	ks_esc_pool pool = {0};
 	int rc = parse_args(argc, argv, &o), status = 2;
 
 	if (rc >= 0)
@@ -554,7 +598,7 @@ int cli_predict(int argc, char **argv)
 	}
 	if (o.labels && read_labels(o.labels, &lab, &err) < 0)
 		goto fail_msg;
-	if (make_inputs(m, &o, arr, src, &err) < 0)
+	if (make_inputs(m, &o, arr, src, !o.n_inputs, &err) < 0)
 		goto fail_file;
 	for (int i = 0; i < m->n_inputs; i++) {
 		shapes[i].rank = arr[i].rank;
@@ -565,11 +609,13 @@ int cli_predict(int argc, char **argv)
 		.input_shapes = shapes,
 		.n_input_shapes = m->n_inputs,
 		.until = o.until,
-		.keep_all = o.trace || o.save_dir,
+		.keep_all = o.trace || o.save_dir || o.record_acts,
 	};
 	p = ks_plan_build(m, &po, &err);
 	if (!p)
 		goto fail_msg;
+	if (!o.n_inputs && make_inputs(m, &o, arr, src, false, &err) < 0)
+		goto fail_file;
 
 	const float *in[KS_MAX_IO * 8];
 	for (int i = 0; i < m->n_inputs; i++)
@@ -580,7 +626,7 @@ int cli_predict(int argc, char **argv)
 		ks_plan_run(p, in);
 		times[r] = now_ms() - t0;
 	}
-	qsort(times, (size_t)o.repeat, sizeof(double), cmp_double);
+	ks_qsort(times, (size_t)o.repeat, sizeof(double), cmp_double);
 	double median = o.repeat % 2 ? times[o.repeat / 2]
 	                             : 0.5 * (times[o.repeat / 2 - 1] + times[o.repeat / 2]);
 
@@ -588,16 +634,29 @@ int cli_predict(int argc, char **argv)
 		goto fail_msg;
 	if (o.save_dir && save_activations(p, o.save_dir, &err) < 0)
 		goto fail_msg;
+	char *sources[KS_MAX_IO * 8] = {0};
+	for (int i = 0; i < m->n_inputs; i++)
+		sources[i] = o.n_inputs ? ks_xasprintf("%s:%s", src[i], o.inputs[i])
+		                        : o.random ? ks_xasprintf("random:%llu", (unsigned long long)(o.seed + (uint64_t)i))
+		                                   : ks_xstrdup("zeros");
+	cli_predict_run pr = {
+		.file = o.file, .model = m, .plan = p, .inputs = arr, .sources = (const char *const *)sources,
+		.until = o.until, .labels = lab.v, .n_labels = lab.n, .threads = o.threads, .record = o.record,
+		.record_acts = o.record_acts, .expect = o.expect, .n_expect = o.n_expect,
+	};
+	int session_st = 0;
 
 	if (o.json) {
 		json_t *root = json_object();
 		json_t *ins = json_array(), *outs = json_array();
 		json_object_set_new(root, "file", json_string(o.file));
 		for (int i = 0; i < m->n_inputs; i++)
-			json_array_append_new(ins, json_pack("{s:s, s:o, s:s, s:s}", "name", ks_model_input_name(m, i), "shape",
+			json_array_append_new(ins, json_pack("{s:s, s:o, s:s, s:s}", "name", ks_input_name(m, i), "shape",
 			                                     json_shape(arr[i].shape, arr[i].rank), "source", src[i],
 			                                     "dtype", ks_dtype_name(arr[i].src_dtype)));
 		json_object_set_new(root, "inputs", ins);
+		if (m->loadmap) /* how a weights-only file met --config */
+			json_object_set_new(root, "load_order", ks_loadmap_json(m->loadmap));
 		if (o.until)
 			json_object_set_new(root, "until", json_string(o.until));
 		for (int i = 0; i < ks_plan_n_outputs(p); i++) {
@@ -619,23 +678,25 @@ int cli_predict(int argc, char **argv)
 		json_object_set_new(root, "repeat", json_integer(o.repeat));
 		json_object_set_new(root, "threads", json_integer(o.threads));
 		json_object_set_new(root, "ms_per_inference", json_real(median));
+		if (o.record || o.n_expect)
+			session_st = cli_predict_session(&pr, root);
 		json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
 		putchar('\n');
 		json_decref(root);
 	} else {
 		char sh[160];
 		for (int i = 0; i < ks_plan_n_notes(p); i++)
-			fprintf(stderr, "kerascope: %s: note: %s\n", o.file, ks_plan_note(p, i));
+			cli_fail("%s: note: %s", o.file, ks_plan_note(p, i));
 		if (o.trace)
 			show_trace_text(p);
 		for (int i = 0; i < ks_plan_n_outputs(p); i++) {
 			const ks_shape *s = ks_plan_output_shape(p, i);
-			printf("output %d: %s %s", i, ks_plan_output_name(p, i),
+			printf("output %d: %s %s", i, ks_esc_s(&pool, ks_plan_output_name(p, i)),
 			       ks_shape_str(s->d, s->rank, sh, sizeof sh));
 			if (o.out) {
 				/* the values went to the file */
 				char *path = output_path(o.out, i, ks_plan_n_outputs(p));
-				printf(" -> %s\n", path);
+				printf(" -> %s\n", ks_esc_s(&pool, path));
 				free(path);
 			} else if (o.top && s->rank == 2) {
 				putchar('\n'); /* the top classes stand for the values */
@@ -650,20 +711,25 @@ int cli_predict(int argc, char **argv)
 		if (o.repeat > 1)
 			printf("%s per inference (median of %d runs, %d thread%s)\n",
 			       ks_report_duration(median, dur, sizeof dur), o.repeat, o.threads, o.threads == 1 ? "" : "s");
+		if (o.record || o.n_expect)
+			session_st = cli_predict_session(&pr, NULL);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		ks_fail(&err, "cannot write output: %s", strerror(errno));
 		goto fail_file;
 	}
-	status = 0;
+	status = session_st;
+	for (int i = 0; i < m->n_inputs; i++)
+		free(sources[i]);
 	goto done;
 fail_file:
-	fprintf(stderr, "kerascope: %s: %s\n", o.file, err.msg);
+	cli_fail("%s: %s", o.file, err.msg);
 	goto done;
 fail_msg:
 	/* messages from the loader and planner already name the file */
-	fprintf(stderr, "kerascope: %s\n", err.msg);
+	cli_fail("%s", err.msg);
 done:
+	ks_esc_pool_free(&pool);
 	free(times);
 	for (int i = 0; i < KS_MAX_IO * 8; i++)
 		ks_array_free(&arr[i]);

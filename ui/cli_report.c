@@ -10,17 +10,24 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "cli_common.h"
 #include "cli_report.h"
 #include "ks_arch.h"
+#include "ks_esc.h"
+#include "cli_progress.h"
 #include "ks_model.h"
+#include "ks_modelstats.h"
 #include "ks_report.h"
 #include "ks_status.h"
 
-enum { OPT_JSON = 256, OPT_PRETTY, OPT_H5, OPT_SLICE, OPT_ALL, OPT_MAX, OPT_BINS, OPT_STATS };
+enum {
+	OPT_JSON = 256, OPT_PRETTY, OPT_H5, OPT_SLICE, OPT_ALL, OPT_MAX, OPT_BINS, OPT_STATS,
+	OPT_OPTIMIZER,
+};
 
 typedef struct cli_opts {
-	bool json, h5, all, stats, pretty;
+	bool json, h5, all, stats, pretty, optimizer;
 	const char *slice;
 	ks_open_opts open;  /* --config, --load-order */
 	long long max_values;
@@ -87,6 +94,19 @@ static const cmd_info info_attrs = {
 	"configuration (loss, metrics, optimizer and its settings), the optimizer\n"
 	"state, and every root attribute of the file.\n\n", NULL};
 
+static const struct option stats_opts[] = {
+	{"optimizer", no_argument, NULL, OPT_OPTIMIZER},
+	{NULL, 0, NULL, 0},
+};
+static const cmd_info info_stats = {
+	"stats", 1,
+	"Usage: kerascope stats FILE [--optimizer] [--json] [--config ARCH]\n"
+	"Reads every weight once and prints its statistics: values, min, max, mean,\n"
+	"std (finite values), zeros, NaN and Inf; each layer's weights together, and\n"
+	"the whole model. A progress line shows on a terminal; Ctrl-C stops early and\n"
+	"prints what was read. Histograms: 'kerascope dump FILE WEIGHT --stats'.\n\n"
+	"      --optimizer      also the optimizer state\n", stats_opts};
+
 static const struct option config_opts[] = {
 	{"pretty", no_argument, NULL, OPT_PRETTY},
 	{NULL, 0, NULL, 0},
@@ -141,19 +161,20 @@ static int parse(const cmd_info *ci, int argc, char **argv, cli_opts *o)
 		case OPT_JSON: o->json = true; break;
 		case OPT_H5: o->h5 = true; break;
 		case OPT_PRETTY: o->pretty = true; break;
+		case OPT_OPTIMIZER: o->optimizer = true; break;
 		case OPT_SLICE: o->slice = optarg; break;
 		case OPT_ALL: o->all = true; break;
 		case OPT_STATS: o->stats = true; break;
 		case OPT_MAX:
 			if (!parse_num(optarg, 1, INT64_MAX, &v)) {
-				fprintf(stderr, "kerascope: %s: --max needs a positive number, not '%s'\n", ci->name, optarg);
+				cli_fail("%s: --max needs a positive number, not '%s'", ci->name, optarg);
 				return 2;
 			}
 			o->max_values = v;
 			break;
 		case OPT_BINS:
 			if (!parse_num(optarg, 0, 4096, &v)) {
-				fprintf(stderr, "kerascope: %s: --bins needs a number from 0 to 4096, not '%s'\n",
+				cli_fail("%s: --bins needs a number from 0 to 4096, not '%s'",
 				        ci->name, optarg);
 				return 2;
 			}
@@ -165,10 +186,10 @@ static int parse(const cmd_info *ci, int argc, char **argv, cli_opts *o)
 			case -1: return 2;
 			}
 			if (optopt && optopt < 256)
-				fprintf(stderr, "kerascope: %s: bad option '-%c' (try 'kerascope %s --help')\n",
+				cli_fail("%s: bad option '-%c' (try 'kerascope %s --help')",
 				        ci->name, optopt, ci->name);
 			else
-				fprintf(stderr, "kerascope: %s: bad option '%s' (try 'kerascope %s --help')\n",
+				cli_fail("%s: bad option '%s' (try 'kerascope %s --help')",
 				        ci->name, argv[optind - 1], ci->name);
 			return 2;
 		}
@@ -178,7 +199,7 @@ static int parse(const cmd_info *ci, int argc, char **argv, cli_opts *o)
 	while (optind < argc && o->n_args < 2)
 		o->args[o->n_args++] = argv[optind++];
 	if (optind < argc || o->n_args != ci->n_args) {
-		fprintf(stderr, "kerascope: %s: expected %s (try 'kerascope %s --help')\n", ci->name,
+		cli_fail("%s: expected %s (try 'kerascope %s --help')", ci->name,
 		        ci->n_args == 1 ? "FILE" : "FILE WEIGHT", ci->name);
 		return 2;
 	}
@@ -188,7 +209,7 @@ static int parse(const cmd_info *ci, int argc, char **argv, cli_opts *o)
 static int finish(const char *path)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "kerascope: %s: cannot write output: %s\n", path, strerror(errno));
+		cli_fail("%s: cannot write output: %s", path, strerror(errno));
 		return 2;
 	}
 	return 0;
@@ -196,18 +217,22 @@ static int finish(const char *path)
 
 typedef int (*render_fn)(FILE *out, const ks_model *m, const cli_opts *o, ks_err *err);
 
-/* Names and configs come from the file: control characters in them (an
- * escape sequence in a layer name) must not reach the terminal. Every byte
- * written goes through this filter on its way to stdout. */
+/* Names and configs come from the file: the reports print them escaped
+ * (ks_esc.h). As a second line of defence every byte written goes through
+ * this filter on its way to stdout: a control byte that is not the
+ * reports' own newline or tab is escaped the same way. */
 static ssize_t clean_write(void *cookie, const char *buf, size_t n)
 {
 	FILE *dst = cookie;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)buf[i];
-		if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f)
-			ch = '?';
-		if (putc(ch, dst) == EOF)
+		char e[5];
+		if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f) {
+			if (fputs(ks_esc_byte(ch, e), dst) == EOF)
+				return -1;
+		} else if (putc(ch, dst) == EOF) {
 			return -1;
+		}
 	}
 	return (ssize_t)n;
 }
@@ -229,7 +254,7 @@ static int run(const cmd_info *ci, int argc, char **argv, render_fn fn)
 	ks_model_free(m);
 	if (rc < 0) {
 		fflush(stdout);
-		fprintf(stderr, "kerascope: %s: %s\n", o.args[0], err.msg);
+		cli_fail("%s: %s", o.args[0], err.msg);
 		return 2;
 	}
 	return finish(o.args[0]);
@@ -259,7 +284,28 @@ static int r_dump(FILE *out, const ks_model *m, const cli_opts *o, ks_err *err)
 	return ks_report_dump(out, m, o->args[1], &d, err);
 }
 
+static int on_stats_progress(void *ctx, int64_t done, int64_t total)
+{
+	return cli_progress_update(ctx, done, total);
+}
+
+static int r_stats(FILE *out, const ks_model *m, const cli_opts *o, ks_err *err)
+{
+	cli_progress pg;
+	ks_model_stats s;
+	ks_model_stats_opts so = {o->optimizer, on_stats_progress, &pg};
+
+	cli_progress_start(&pg, "reading weights");
+	int rc = ks_model_stats_compute(m, &so, &s, err);
+	cli_progress_end(&pg);
+	if (rc == 0)
+		ks_model_stats_print(out, m, &s, o->json);
+	ks_model_stats_free(&s);
+	return rc;
+}
+
 int cli_summary(int argc, char **argv) { return run(&info_summary, argc, argv, r_summary); }
+int cli_stats(int argc, char **argv) { return run(&info_stats, argc, argv, r_stats); }
 int cli_ls(int argc, char **argv) { return run(&info_ls, argc, argv, r_ls); }
 int cli_attrs(int argc, char **argv) { return run(&info_attrs, argc, argv, r_attrs); }
 int cli_dump(int argc, char **argv) { return run(&info_dump, argc, argv, r_dump); }
@@ -278,22 +324,18 @@ int cli_config(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (o.open.config_path || o.open.load_order != KS_LOAD_DEFAULT) {
-		fprintf(stderr, "kerascope: config: --config and --load-order do not apply: it writes "
-		        "FILE's own architecture\n");
-		return 2;
+		return cli_fail("config: --config and --load-order do not apply: it writes FILE's own "
+		                "architecture");
 	}
-	if (ks_arch_read_text(o.args[0], &text, &len, &err) < 0) {
-		fprintf(stderr, "kerascope: %s\n", err.msg);
-		return 2;
-	}
+	if (ks_arch_read_text(o.args[0], &text, &len, &err) < 0)
+		return cli_fail("%s", err.msg);
 	arch = ks_arch_parse(text, len, o.args[0], &err);
 	if (arch && o.pretty && !o.json)
 		pretty = ks_arch_pretty(text, len, o.args[0], &err);
 	if (!arch || (o.pretty && !o.json && !pretty)) {
-		fprintf(stderr, "kerascope: %s\n", err.msg);
 		json_decref(arch);
 		free(text);
-		return 2;
+		return cli_fail("%s", err.msg);
 	}
 	FILE *out = isatty(STDOUT_FILENO)
 	                    ? fopencookie(stdout, "w", (cookie_io_functions_t){.write = clean_write})

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,9 @@
 #include "cli_predict.h"
 #include "cli_diff.h"
 #include "cli_evaluate.h"
+#include "cli_replay.h"
 #include "ks_blas.h"
+#include "ks_loadorder.h"
 #include "ks_status.h"
 #include "ks_util.h"
 #include "ui_tui.h"
@@ -25,16 +28,30 @@ const cli_command cli_commands[] = {
 	{"ls", cli_ls, CLI_LS_SYNOPSIS},
 	{"dump", cli_dump, CLI_DUMP_SYNOPSIS},
 	{"attrs", cli_attrs, CLI_ATTRS_SYNOPSIS},
+	{"stats", cli_stats, CLI_STATS_SYNOPSIS},
 	{"config", cli_config, CLI_CONFIG_SYNOPSIS},
 	{"predict", cli_predict, CLI_PREDICT_SYNOPSIS},
 	{"diff", cli_diff, CLI_DIFF_SYNOPSIS},
 	{"evaluate", cli_evaluate, CLI_EVALUATE_SYNOPSIS},
+	{"replay", cli_replay, CLI_REPLAY_SYNOPSIS},
 	{NULL, NULL, NULL},
 };
 
+int cli_fail(const char *fmt, ...)
+{
+	ks_err e;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ks_vfail(&e, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "kerascope: %s\n", e.msg);
+	return 2;
+}
+
 static void usage(FILE *out)
 {
-	fputs("Usage: kerascope [--config ARCH] FILE   open the interactive inspector\n"
+	fputs("Usage: kerascope [--config ARCH] [--load-order ORDER] FILE   the inspector\n"
 	      "       kerascope COMMAND FILE [OPTIONS]\n\nCommands:\n", out);
 	for (const cli_command *c = cli_commands; c->name; c++)
 		fprintf(out, "  %s\n", c->synopsis);
@@ -57,18 +74,13 @@ static int open_file(int argc, char **argv)
 		int r = cli_model_opt("kerascope", c, optarg, &oo);
 		if (r < 0)
 			return 2;
-		if (r == 0) {
-			fprintf(stderr, "kerascope: unknown option '%s' (try --help)\n", argv[optind - 1]);
-			return 2;
-		}
+		if (r == 0)
+			return cli_fail("unknown option '%s' (try --help)", argv[optind - 1]);
 	}
 	if (optind < argc)
 		file = argv[optind++];
-	if (!file || optind < argc) {
-		fprintf(stderr, "kerascope: %s (try --help)\n",
-		        file ? "give one FILE to open" : "no FILE to open");
-		return 2;
-	}
+	if (!file || optind < argc)
+		return cli_fail("%s (try --help)", file ? "give one FILE to open" : "no FILE to open");
 	if (ui_tui_wanted())
 		return ui_tui_run(file, &oo);
 	const cli_command *sum = NULL;
@@ -80,6 +92,10 @@ static int open_file(int argc, char **argv)
 	if (oo.config_path) {
 		sargv[n++] = (char *)"--config";
 		sargv[n++] = (char *)oo.config_path;
+	}
+	if (oo.load_order != KS_LOAD_DEFAULT) {
+		sargv[n++] = (char *)"--load-order";
+		sargv[n++] = (char *)ks_load_order_name(oo.load_order);
 	}
 	sargv[n] = NULL;
 	return sum->run(n, sargv);
@@ -97,21 +113,10 @@ static bool reads_only(const char *cmd)
 	return false;
 }
 
-/* OpenBLAS fixes its kernels when it is loaded; when it fell back to slower
- * ones than this CPU runs, start again with OPENBLAS_CORETYPE set (ks_blas.h).
- * If the restart fails the program simply goes on with the slower kernels. */
-static void use_best_blas(char **argv)
-{
-	const char *core = ks_blas_core_hint();
-	if (!core || setenv("OPENBLAS_CORETYPE", core, 1) != 0)
-		return;
-	execv("/proc/self/exe", argv);
-}
-
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !reads_only(argv[1]))
-		use_best_blas(argv);
+		ks_blas_restart_if_slower(argv);
 	ks_quiet_hdf5();
 	if (argc < 2) {
 		usage(stderr);
@@ -138,8 +143,8 @@ int main(int argc, char **argv)
 		names[n++] = c->name;
 	const char *near = ks_suggest(argv[1], names, n);
 	if (near)
-		fprintf(stderr, "kerascope: unknown command '%s' (did you mean '%s'? try --help)\n", argv[1], near);
+		cli_fail("unknown command '%s' (did you mean '%s'? try --help)", argv[1], near);
 	else
-		fprintf(stderr, "kerascope: unknown command '%s' (try --help)\n", argv[1]);
+		cli_fail("unknown command '%s' (try --help)", argv[1]);
 	return 2;
 }

@@ -177,6 +177,8 @@ struct ui {
 	bool quit;
 
 	ui_acts *acts;            /* last predict, or NULL */
+	char *record;             /* :record FILE: the session each predict is added to, or NULL */
+	int n_recorded;           /* predictions added to it */
 	void *expanded;           /* layer pane: set of expanded nested models (ui_view_layers.c) */
 	int n_expanded;
 };

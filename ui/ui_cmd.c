@@ -28,7 +28,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ks_loadorder.h"
 #include "ks_npy.h"
+#include "ks_session.h"
 #include "ks_util.h"
 #include "ui.h"
 #include "ui_display.h"
@@ -71,6 +73,10 @@ static char *run_cli(ui *u, const cli_command *c, int argc, char **argv, int *st
 	if (u->config_path && strcmp(c->name, "config") != 0) {
 		args[n++] = (char *)"--config";
 		args[n++] = u->config_path;
+		if (u->load_order != KS_LOAD_DEFAULT) {
+			args[n++] = (char *)"--load-order";
+			args[n++] = (char *)ks_load_order_name(u->load_order);
+		}
 	}
 	fflush(stdout);
 	fflush(stderr);
@@ -248,7 +254,7 @@ static ui_acts *acts_scan(const char *dir)
 	}
 	closedir(d);
 	if (a->n)
-		qsort(a->files, (size_t)a->n, sizeof *a->files, cmp_str);
+		ks_qsort(a->files, (size_t)a->n, sizeof *a->files, cmp_str);
 	a->arrays = ks_xcalloc((size_t)(a->n ? a->n : 1), sizeof *a->arrays);
 	a->loaded = ks_xcalloc((size_t)(a->n ? a->n : 1), sizeof *a->loaded);
 	return a;
@@ -278,17 +284,39 @@ static void cmd_predict(ui *u, int argc, char **argv, const char *line)
 		ui_error(u, "predict: cannot create a folder for the activations: %s", strerror(errno));
 		return;
 	}
-	char **args = ks_xcalloc((size_t)argc + 4, sizeof *args);
+	char **args = ks_xcalloc((size_t)argc + 7, sizeof *args);
 	memcpy(args, argv, (size_t)argc * sizeof *args);
 	int n = argc;
 	if (!given)
 		args[n++] = (char *)"--zeros";
 	args[n++] = (char *)"--save-activations";
 	args[n++] = dir;
+	/* While recording, the child writes a one-run session beside the
+	 * activations; the core then adds it to the recording. */
+	char *rec = u->record ? ks_xasprintf("%s/run.session.h5", dir) : NULL;
+	if (rec) {
+		args[n++] = (char *)"--record";
+		args[n++] = rec;
+		args[n++] = (char *)"--record-activations";
+	}
 	/* Runs in a child: Ctrl-C stops it, a crash cannot take the inspector. */
 	int st = 0;
 	char *out = run_cli(u, c, n, args, &st);
 	free(args);
+	bool recorded = false;
+	ks_err err;
+	if (rec && out && st == 0) {
+		if (ks_session_append(u->record, rec, &err) == 0)
+			recorded = true;
+		else
+			ui_error(u, "record: %s", err.msg);
+	}
+	if (rec) {
+		unlink(rec);
+		free(rec);
+	}
+	if (recorded)
+		u->n_recorded++;
 	ui_acts *a = acts_scan(dir);
 	if (!out || st != 0 || !a || a->n == 0) {
 		ui_acts_free(a);
@@ -310,7 +338,46 @@ static void cmd_predict(ui *u, int argc, char **argv, const char *line)
 	free(text);
 	free(out);
 	ui_detail_build(u);
-	ui_msg(u, "predict done%s: %d activations kept", given ? "" : " on zeros", a->n);
+	if (recorded)
+		ui_msg(u, "predict done%s: %d activations kept; recorded in %s (%d prediction%s)",
+		       given ? "" : " on zeros", a->n, u->record, u->n_recorded, u->n_recorded == 1 ? "" : "s");
+	else if (!u->record)
+		ui_msg(u, "predict done%s: %d activations kept", given ? "" : " on zeros", a->n);
+}
+
+/* :record FILE starts adding every predict to a new session; :record off stops. */
+static void cmd_record(ui *u, int argc, char **argv)
+{
+	if (argc != 2) {
+		ui_error(u, "record: give FILE (a new session file) or off");
+		return;
+	}
+	if (strcmp(argv[1], "off") == 0) {
+		if (!u->record) {
+			ui_error(u, "record: not recording");
+			return;
+		}
+		ui_msg(u, "recording stopped: %d prediction%s in %s", u->n_recorded, u->n_recorded == 1 ? "" : "s",
+		       u->record);
+		free(u->record);
+		u->record = NULL;
+		return;
+	}
+	if (u->plain) {
+		ui_error(u, "record: %s is not a Keras model: nothing to predict", u->path);
+		return;
+	}
+	if (u->record) {
+		ui_error(u, "record: already recording to %s (:record off first)", u->record);
+		return;
+	}
+	if (access(argv[1], F_OK) == 0) {
+		ui_error(u, "record: %s already exists: a session is only ever written to a new file", argv[1]);
+		return;
+	}
+	u->record = ks_xstrdup(argv[1]);
+	u->n_recorded = 0;
+	ui_msg(u, "recording every predict to %s (:record off stops)", u->record);
 }
 
 /* :config ARCH reopens the file with that architecture, :config --none
@@ -347,6 +414,10 @@ static void cmd_config(ui *u, int argc, char **argv, const char *line)
 		ui_msg(u, "%s has its own architecture: %s is not used", u->path, argv[1]);
 	else
 		ui_msg(u, "reopened %s with the architecture of %s", u->path, argv[1]);
+	char *note = ks_loadmap_note(u->model->loadmap, u->path);
+	if (note)
+		ui_msg(u, "%s", note);
+	free(note);
 }
 
 /* ---- dispatch --------------------------------------------------------- */
@@ -434,6 +505,9 @@ void ui_cmd_run(ui *u, const char *line)
 	}
 	case UI_CMD_PREDICT:
 		cmd_predict(u, argc, argv, line);
+		break;
+	case UI_CMD_RECORD:
+		cmd_record(u, argc, argv);
 		break;
 	case UI_CMD_CONFIG:
 		cmd_config(u, argc, argv, line);

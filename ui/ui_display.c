@@ -13,6 +13,7 @@
 
 #include "ui.h"
 #include "ui_curses.h"
+#include "ks_esc.h"
 #include "ui_display.h"
 
 static SCREEN *screen;
@@ -244,25 +245,34 @@ void ui_display_done(void)
 
 /* Decodes one character: its byte length, display width and whether it can
  * be drawn as is. */
-static size_t next_char(const char *s, mbstate_t *st, int *width, bool *ok)
+/* One character of s as drawn: its byte length, its width, and whether it is
+ * drawn as it is (*ok) or replaced by *shown: the escape of ks_esc.h for a
+ * control or hidden byte, '?' for what the locale cannot show. */
+static size_t next_char(const char *s, mbstate_t *st, int *width, bool *ok, const char **shown,
+                        char esc[5])
 {
 	unsigned char c = (unsigned char)*s;
+	int keep = ks_esc_keep(s);
+
+	*ok = false;
+	*shown = "?";
+	*width = 1;
+	if (!keep) {
+		*shown = ks_esc_byte(c, esc);
+		*width = (int)strlen(*shown);
+		memset(st, 0, sizeof *st);
+		return 1;
+	}
 	if (c < 0x80) {
-		*ok = c >= 0x20 && c != 0x7f;
-		*width = 1;
+		*ok = true;
 		return 1;
 	}
-	if (!utf8) {
-		*ok = false;
-		*width = 1;
+	if (!utf8)
 		return 1;
-	}
 	wchar_t wc;
 	size_t k = mbrtowc(&wc, s, MB_CUR_MAX, st);
 	if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
 		memset(st, 0, sizeof *st);
-		*ok = false;
-		*width = 1;
 		return 1;
 	}
 	int wd = wcwidth(wc);
@@ -277,8 +287,10 @@ int ui_strwidth(const char *s)
 	memset(&st, 0, sizeof st);
 	int w = 0, cw;
 	bool ok;
+	const char *shown;
+	char esc[5];
 	while (*s) {
-		s += next_char(s, &st, &cw, &ok);
+		s += next_char(s, &st, &cw, &ok, &shown, esc);
 		w += cw;
 	}
 	return w;
@@ -291,8 +303,10 @@ size_t ui_strfit(const char *s, int w)
 	const char *p = s;
 	int used = 0, cw;
 	bool ok;
+	const char *shown;
+	char esc[5];
 	while (*p) {
-		size_t k = next_char(p, &st, &cw, &ok);
+		size_t k = next_char(p, &st, &cw, &ok, &shown, esc);
 		if (used + cw > w)
 			break;
 		used += cw;
@@ -313,14 +327,16 @@ int ui_put(int y, int x, int w, int role, const char *s)
 	size_t n = 0;
 	int used = 0, cw;
 	bool ok;
+	const char *shown;
+	char esc[5];
 	attr_t a = (attr_t)ui_attr(role);
 	move(y, x);
 	attrset(a);
 	while (*s && used < w) {
-		size_t k = next_char(s, &st, &cw, &ok);
+		size_t k = next_char(s, &st, &cw, &ok, &shown, esc);
 		if (used + cw > w)
 			break;
-		if (n + k + 1 >= sizeof buf) {
+		if (n + k + 5 >= sizeof buf) {
 			addnstr(buf, (int)n);
 			n = 0;
 		}
@@ -328,8 +344,8 @@ int ui_put(int y, int x, int w, int role, const char *s)
 			memcpy(buf + n, s, k);
 			n += k;
 		} else {
-			buf[n++] = '?';
-			cw = 1;
+			memcpy(buf + n, shown, strlen(shown));
+			n += strlen(shown);
 		}
 		used += cw;
 		s += k;

@@ -35,7 +35,8 @@ bool ui_display_terminated(void);
 int ui_attr(int role);
 
 /* Draws s at (y, x) in at most w columns (display width, UTF-8 aware;
- * control bytes and invalid sequences show as '?'; non-ASCII becomes '?'
+ * control bytes, invalid sequences and hidden characters show escaped as
+ * ks_esc.h says ("\e", "\x9b"); non-ASCII becomes '?'
  * in a non-UTF-8 locale). Returns the columns used. */
 int ui_put(int y, int x, int w, int role, const char *s);
 /* Fills w columns with spaces in role. */

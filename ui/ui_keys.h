@@ -84,6 +84,7 @@ enum ui_request {
 	C(EVALUATE, "evaluate", "--input X --labels-from L [OPTIONS]", "Accuracy, loss and confusion table on labelled data, as `kerascope evaluate FILE`") \
 	C(DIFF, "diff", "OTHER [OPTIONS]", "Compare with another model, as `kerascope diff FILE OTHER`") \
 	C(DOCTOR, "doctor", "[OPTIONS]", "Check the file, as `kerascope doctor FILE`") \
+	C(RECORD, "record", "FILE|off", "Record every predict in the new session FILE (see replay); off stops") \
 	C(OPEN, "open", "LAYER", "Select LAYER (outer/inner for nested layers) in the layer pane") \
 	C(SHOW, "show", "WEIGHT|LAYER", "Open a weight (layer/weight) or, after predict, a layer's activation") \
 	C(SLICE, "slice", "SPEC", "Show another 2-D slice of the tensor: [0,:,:,3]") \

@@ -9,9 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ks_loadorder.h"
 #include "ks_plan.h"
 #include "ks_report.h"
 #include "ks_util.h"
+#include "cli.h"
 #include "ui.h"
 #include "ui_curses.h"
 #include <term.h>
@@ -220,10 +222,15 @@ static void draw_status(ui *u, int y)
 static void format_title(ui *u, const char *name, const char *params, char *title, size_t size)
 {
 	const ks_model *m = u->model;
+	/* a recording is said first, where a narrow screen still shows it */
+	char rec[300] = "";
+	if (u->record)
+		snprintf(rec, sizeof rec, "  [REC %s: %d]", u->record, u->n_recorded);
 	if (u->plain)
-		snprintf(title, size, " kerascope  %s  HDF5 file (not a Keras model)", name);
+		snprintf(title, size, " kerascope%s  %s  %s", rec, name,
+		         m->what ? m->what : "HDF5 file (not a Keras model)");
 	else
-		snprintf(title, size, " kerascope  %s  %s%s%s%s%s  %s  %d layers  %s params", name,
+		snprintf(title, size, " kerascope%s  %s  %s%s%s%s%s  %s  %d layers  %s params", rec, name,
 		         ks_format_name(m->format), m->keras_version ? "  Keras " : "",
 		         m->keras_version ? m->keras_version : "", m->backend ? "/" : "",
 		         m->backend ? m->backend : "", m->class_name ? m->class_name : "model",
@@ -564,14 +571,14 @@ static void run_directive(ui *u, const char *d, int *status)
 	if (ks_str_startswith(d, "save-display ")) {
 		draw(u);
 		if (ui_display_save(d + 13, &err) < 0) {
-			fprintf(stderr, "kerascope: script: %s\n", err.msg);
+			cli_fail("script: %s", err.msg);
 			*status = 2;
 		}
 	} else if (sscanf(d, "resize %dx%d", &cols, &rows) == 2) {
 		ui_display_resize(rows, cols);
 		ui_prompt_resize(rows, cols);
 	} else {
-		fprintf(stderr, "kerascope: script: unknown directive '@%s'\n", d);
+		cli_fail("script: unknown directive '@%s'", d);
 		*status = 2;
 	}
 }
@@ -661,11 +668,11 @@ int ui_tui_run(const char *path, const ks_open_opts *opts)
 		opts = &none;
 	ks_model *m = ks_model_open(path, opts, &err);
 	if (!m) {
-		fprintf(stderr, "kerascope: %s\n", err.msg);
+		cli_fail("%s", err.msg);
 		return 2;
 	}
 	if (script && *script && ui_input_open_script(script, &err) < 0) {
-		fprintf(stderr, "kerascope: %s\n", err.msg);
+		cli_fail("%s", err.msg);
 		ks_model_free(m);
 		return 2;
 	}
@@ -676,13 +683,20 @@ int ui_tui_run(const char *path, const ks_open_opts *opts)
 	u->load_order = opts->load_order;
 	model_views(u);
 	if (ui_display_init(headless, &err) < 0) {
-		fprintf(stderr, "kerascope: %s\n", err.msg);
+		cli_fail("%s", err.msg);
 		ui_input_close();
 		ks_model_free(m);
 		free(u->shapes);
 		free(u->config_path);
 		free(u);
 		return 2;
+	}
+	{
+		/* What the command line says on stderr goes to the message line. */
+		char *note = ks_loadmap_note(m->loadmap, path);
+		if (note)
+			ui_msg(u, "%s", note);
+		free(note);
 	}
 	ui_prompt_init(u);
 	ui_layers_build(u);
@@ -716,6 +730,7 @@ int ui_tui_run(const char *path, const ks_open_opts *opts)
 	ui_input_close();
 	clear_panes(u);
 	ui_acts_free(u->acts);
+	free(u->record);
 	free(u->shapes);
 	free(u->config_path);
 	ks_model_free(u->model); /* :config may have replaced m */

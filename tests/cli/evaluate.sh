@@ -117,6 +117,13 @@ err bad-topk '--top-k needs a positive number' evaluate iris_mlp.h5 --input iris
 	--labels-from '[0, 1, 2, 0]') >"$tmp/out" 2>&1
 grep -q "expected shape (None, 4) but got (4, 16)" "$tmp/out" && ok || ko "h5 input shape check: $(cat "$tmp/out")"
 "$ks" evaluate --help | grep -q -- '--labels-from' && ok || ko "evaluate --help"
+# class names from files reach the terminal escaped (ks_esc)
+printf 'Iris-setosa\n\033[2Jevil\nIris-virginica\n' >"$tmp/evil.txt"
+sed 's/Iris-versicolor/\x1b[2Jevil/' "$ex/iris.csv" >"$tmp/evil.csv"
+(cd "$ex" && "$ks" evaluate iris_mlp.h5 --input "$tmp/evil.csv" --labels-from species --labels "$tmp/evil.txt") \
+	>"$tmp/evil.out" 2>&1
+if grep -q '\\e\[2Jevil  *0\.9600' "$tmp/evil.out" && ! grep -q "$(printf '\033')" "$tmp/evil.out"; then ok; else
+	ko "escape in class names: $(cat "$tmp/evil.out")"; fi
 
 echo "evaluate: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -63,6 +63,8 @@ check dump_iris_bias       "$ex" dump iris_mlp.h5 output/bias
 check dump_iris_slice      "$ex" dump iris_mlp.h5 hidden/kernel --slice '[:, 0:4]' --bins 5
 check dump_iris_json       "$ex" dump --json iris_mlp.keras output/bias --bins 2
 check dump_iris_opt        "$ex" dump iris_mlp.h5 /optimizer_weights/Adam/output/bias/v:0 --stats
+check stats_iris          "$ex" stats iris_mlp.h5
+check stats_iris_opt_json "$ex" stats --json --optimizer iris_mlp.h5
 check dump_iris_opt_name  "$ex" dump iris_mlp.h5 Adam/iter --bins 0
 check config_iris          "$ex" config iris_mlp.h5
 check config_iris_pretty   "$ex" config iris_mlp.h5 --pretty
@@ -101,6 +103,17 @@ else
 		summary KERAS_3layer_batch_norm_weights.h5
 	check fx_guess_ls_json   "$r/hls4ml-example-models/keras" \
 		ls --json KERAS_conv2d_model_weights.h5
+	d=$fixtures/diagnosis
+	check fx_order_default   "$d/doc_layer_order" \
+		predict weights.h5 --config arch.json --input input_0.npy
+	check fx_order_by_name   "$d/doc_layer_order" \
+		predict weights.h5 --load-order by-name --config arch.json --input input_0.npy
+	check fx_order_no_names  "$d/doc_name_mismatch" \
+		predict weights.h5 --config arch.json --input input_0.npy --load-order by-name
+	check fx_order_summary   "$fixtures/conformance/pitfall_layer_order" \
+		summary weights_b.h5 --config model_a.h5 --load-order by-name
+	check fx_order_json      "$fixtures/conformance/pitfall_layer_order" \
+		summary --json weights_a_reordered.h5 --config model_a.h5
 fi
 
 echo "golden: $pass passed, $fail failed"

@@ -1,0 +1,35 @@
+/* cli_progress: the progress line long commands show on a terminal, and
+ * Ctrl-C as a request to stop cleanly.
+ *
+ *     cli_progress pg;
+ *     cli_progress_start(&pg, "reading");   // installs the SIGINT handler
+ *     ... core work calling cli_progress_update(&pg, done, total) ...
+ *     cli_progress_end(&pg);                // clears the line, restores SIGINT
+ *
+ * The line goes to stderr only when stderr is a terminal, only once the work
+ * has taken half a second, and is redrawn at most ten times a second.
+ * cli_progress_update returns nonzero once Ctrl-C was pressed, which the
+ * core's progress callbacks take as "stop". */
+#ifndef CLI_PROGRESS_H
+#define CLI_PROGRESS_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+typedef struct cli_progress {
+	const char *what;
+	bool tty, shown;
+	struct timespec start, last;
+	struct sigaction old;
+} cli_progress;
+
+void cli_progress_start(cli_progress *p, const char *what);
+/* done and total in bytes; returns nonzero when the user asked to stop. */
+int cli_progress_update(cli_progress *p, int64_t done, int64_t total);
+void cli_progress_end(cli_progress *p);
+/* True once Ctrl-C was pressed since cli_progress_start. */
+bool cli_progress_interrupted(void);
+
+#endif
