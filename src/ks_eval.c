@@ -62,7 +62,7 @@ static bool is_accuracy_word(const char *s)
 	return strcasecmp(s, "accuracy") == 0 || strcasecmp(s, "acc") == 0;
 }
 
-static ks_loss_kind loss_kind_of(const char *s)
+ks_loss_kind ks_eval_loss_kind(const char *s)
 {
 	static const char *const bce[] = {"binary_crossentropy", "bce", "BCE", "BinaryCrossentropy", NULL};
 	static const char *const cce[] = {"categorical_crossentropy", "CategoricalCrossentropy", NULL};
@@ -115,7 +115,7 @@ static void read_loss(const json_t *v, ks_loss_spec *out)
 	v = first_output(v);
 	if (json_is_string(v)) {
 		snprintf(out->name, sizeof out->name, "%s", json_string_value(v));
-		out->kind = loss_kind_of(out->name);
+		out->kind = ks_eval_loss_kind(out->name);
 		return;
 	}
 	if (!json_is_object(v))
@@ -124,12 +124,12 @@ static void read_loss(const json_t *v, ks_loss_spec *out)
 	if (!json_is_string(cls))
 		return;
 	snprintf(out->name, sizeof out->name, "%s", json_string_value(cls));
-	out->kind = loss_kind_of(out->name);
+	out->kind = ks_eval_loss_kind(out->name);
 	/* a function wrapped as a loss object names the function in config.fn */
 	const json_t *fn = json_object_get(cfg, "fn");
 	if (out->kind == KS_LOSS_OTHER && json_is_string(fn)) {
 		snprintf(out->name, sizeof out->name, "%s", json_string_value(fn));
-		out->kind = loss_kind_of(out->name);
+		out->kind = ks_eval_loss_kind(out->name);
 	}
 	out->from_logits = json_is_true(json_object_get(cfg, "from_logits"));
 	const json_t *ls = json_object_get(cfg, "label_smoothing");

@@ -81,6 +81,8 @@ typedef enum ks_loss_kind {
 
 /* Keras' canonical names ("binary_crossentropy", ..., "mean_absolute_error"). */
 const char *ks_loss_name(ks_loss_kind k);
+/* The kind of a loss as a file names it ("mse", "SparseCategoricalCrossentropy"). */
+ks_loss_kind ks_eval_loss_kind(const char *name);
 
 typedef struct ks_loss_spec {
 	ks_loss_kind kind;

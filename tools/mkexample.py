@@ -17,6 +17,10 @@ results are written in the layouts real Keras writes (see
   iris_sample.npy/.csv   six rows of the data (two per class), float32
   iris_sample_expected.npy  the trained model's softmax output for them (float64 numpy pass)
   iris_labels.txt        the class names, in output order
+  iris_mlp_reordered.h5  the trained model re-exported with its classes in another order
+                         (REORDER: output column k holds class REORDER[k]), as happens
+                         when the label list is rebuilt with list(set(labels)); its
+                         optimizer slots are permuted with the weights
   iris_x.npy, iris_y_onehot.npy  the whole data set as arrays: features (150, 4) float32,
                          one-hot labels (150, 3) float32
   iris_train_metrics.json  what training reports for the saved (float32) weights on the
@@ -46,6 +50,7 @@ SEED = 20260101
 SAMPLE_ROWS = [0, 25, 50, 75, 100, 125]
 KERAS2 = "2.10.0"
 KERAS3 = "3.4.1"
+REORDER = [2, 0, 1]
 DATE_SAVED = "2026-01-01@12:00:00"
 
 
@@ -240,6 +245,12 @@ def write_keras3(path, params):
         z.writestr(zipfile.ZipInfo("model.weights.h5", (2026, 1, 1, 12, 0, 0)), buf.getvalue())
 
 
+def reorder(p):
+    """[hidden kernel, hidden bias, output kernel, output bias] with the output
+    units (the classes) in REORDER order."""
+    return [p[0], p[1], p[2][:, REORDER], p[3][REORDER]]
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else SRC
     os.makedirs(out, exist_ok=True)
@@ -252,6 +263,8 @@ def main():
     write_legacy(os.path.join(out, "iris_mlp.h5"), params, (m, v, iters))
     write_keras3(os.path.join(out, "iris_mlp.keras"), params)
     write_weights_only(os.path.join(out, "iris_mlp_weights.h5"), params)
+    write_legacy(os.path.join(out, "iris_mlp_reordered.h5"), reorder(params),
+                 (reorder(m), reorder(v), iters))
     sample = x[SAMPLE_ROWS]
     np.save(os.path.join(out, "iris_sample.npy"), sample)
     with open(os.path.join(out, "iris_sample.csv"), "w") as f:

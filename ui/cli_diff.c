@@ -21,6 +21,7 @@
 #include <cblas.h>
 #include <jansson.h>
 
+#include "cli_common.h"
 #include "cli_diff.h"
 #include "cli_replay.h"
 #include "ks_diff.h"
@@ -44,6 +45,7 @@ typedef struct dopts {
 	int n_inputs;
 	bool random;
 	uint64_t seed;
+	ks_load_order load_order;
 } dopts;
 
 static const char usage_text[] =
@@ -64,13 +66,16 @@ static const char usage_text[] =
 	"                           a JSON file or a model file\n"
 	"      --config-a ARCH      architecture for A only\n"
 	"      --config-b ARCH      architecture for B only\n"
+	"      --load-order by-name|topological\n"
+	"                           how a weights-only .h5 meets that architecture\n"
+	"                           (default: topological, as model.load_weights)\n"
 	"      --input X            run both models on X (one per model input: .npy,\n"
 	"                           .csv or a literal) and compare every layer's output\n"
 	"      --random SEED        the same, on uniform random inputs in [-1, 1)\n"
 	"      --json               one JSON document\n"
 	"  -h, --help               show this help\n";
 
-enum { O_EPS = 256, O_MAX, O_CONFIG, O_CONFIG_A, O_CONFIG_B, O_INPUT, O_RANDOM, O_JSON };
+enum { O_EPS = 256, O_MAX, O_CONFIG, O_CONFIG_A, O_CONFIG_B, O_LOAD_ORDER, O_INPUT, O_RANDOM, O_JSON };
 
 static int bad(const char *what, const char *arg)
 {
@@ -124,6 +129,7 @@ static int parse_args(int argc, char **argv, dopts *o)
 		{"config", required_argument, NULL, O_CONFIG},
 		{"config-a", required_argument, NULL, O_CONFIG_A},
 		{"config-b", required_argument, NULL, O_CONFIG_B},
+		{"load-order", required_argument, NULL, O_LOAD_ORDER},
 		{"input", required_argument, NULL, O_INPUT},
 		{"random", required_argument, NULL, O_RANDOM},
 		{"json", no_argument, NULL, O_JSON},
@@ -169,6 +175,10 @@ static int parse_args(int argc, char **argv, dopts *o)
 		case O_CONFIG: o->config = optarg; break;
 		case O_CONFIG_A: o->config_a = optarg; break;
 		case O_CONFIG_B: o->config_b = optarg; break;
+		case O_LOAD_ORDER:
+			if (!cli_parse_load_order(optarg, &o->load_order))
+				return bad("--load-order is by-name or topological", optarg);
+			break;
 		case O_INPUT:
 			if (o->n_inputs >= MAX_INPUT_SPECS)
 				return bad("too many --input options", optarg);
@@ -266,9 +276,9 @@ static int make_inputs(const ks_diff *d, const dopts *o, ks_array *arr, int *n, 
 		return ks_fail(err, "%s: the model has %d inputs: nothing to run", m->path, m->n_inputs);
 	ks_input_req r = {.specs = o->inputs, .n_specs = o->n_inputs, .random = o->random,
 	                  .seed = o->seed, .batch = 1};
+	*n = m->n_inputs;   /* what was read before a failure is freed too */
 	if (ks_input_for_model(m, &r, arr, kinds, err) < 0)
 		return ks_err_prefix(err, "%s", m->path);
-	*n = m->n_inputs;
 	if (o->random)
 		snprintf(src, srclen, "random inputs (seed %llu)", (unsigned long long)o->seed);
 	else
@@ -299,6 +309,7 @@ int cli_diff(int argc, char **argv)
 		.tol = o.tol,
 		.config_a = o.config_a,
 		.config_b = o.config_b,
+		.load_order = o.load_order,
 		.elem_max = o.report ? o.max_elems : 0,
 	};
 	prog pg = {.tty = !o.quiet && isatty(STDERR_FILENO)};

@@ -479,13 +479,19 @@ void ui_cmd_run(ui *u, const char *line)
 		return;
 	}
 	switch (ci->cmd) {
+	case UI_CMD_DOCTOR:
+		if (argc == 1) {
+			ui_doctor_open(u);
+			break;
+		}
+		/* with arguments: the command-line twin */
+		/* fall through */
 	case UI_CMD_SUMMARY:
 	case UI_CMD_LS:
 	case UI_CMD_DUMP:
 	case UI_CMD_ATTRS:
 	case UI_CMD_DIFF:
-	case UI_CMD_EVALUATE:
-	case UI_CMD_DOCTOR: {
+	case UI_CMD_EVALUATE: {
 		const cli_command *c = find_cli(argv[0]);
 		if (!c) {
 			ui_error(u, "%s: not available in this build", argv[0]);
@@ -495,7 +501,7 @@ void ui_cmd_run(ui *u, const char *line)
 		char *out = run_cli(u, c, argc, argv, &st);
 		if (out) {
 			ui_output_open(u, line, out);
-			if (st == 0 || (st == 1 && ci->cmd == UI_CMD_DIFF))
+			if (st == 0 || (st == 1 && (ci->cmd == UI_CMD_DIFF || ci->cmd == UI_CMD_DOCTOR)))
 				ui_msg(u, "%s: exit status %d", argv[0], st);
 			else
 				ui_error(u, "%s failed (exit status %d): see the output", argv[0], st);

@@ -263,8 +263,10 @@ void ui_layers_build(ui *u)
 			inbound_text(r->m, L, in, sizeof in);
 			functional_any = true;
 		}
-		ui_list_add(l, UI_R_NORMAL, TAG_LAYER, i, L, "%s%*s%s%s%s", line, wpar, pr, in[0] ? "  " : "",
-		            in[0] ? g->arrow : "", in);
+		const char *mark = ui_mark_of(u, r->path);
+		ui_list_add(l, mark ? UI_R_ERROR : UI_R_NORMAL, TAG_LAYER, i, L, "%s%*s%s%s%s%s%s", line, wpar,
+		            pr, in[0] ? "  " : "", in[0] ? g->arrow : "", in, mark ? "  ! " : "",
+		            mark ? mark : "");
 	}
 	(void)functional_any;
 	if (s->n_rows == 0)
