@@ -180,7 +180,7 @@ static void scan_metrics(const json_t *v, ks_eval_compile *out, int depth)
 	}
 }
 
-ks_acc_rule ks_eval_rule_of(const char *v, bool keras3_format, bool *assumed)
+ks_acc_rule ks_eval_rule_of(const char *v, bool *assumed)
 {
 	int major = 0, minor = 0;
 	*assumed = false;
@@ -188,7 +188,6 @@ ks_acc_rule ks_eval_rule_of(const char *v, bool keras3_format, bool *assumed)
 		*assumed = true;
 		return KS_RULE_SHAPE_BASED;
 	}
-	(void)keras3_format;
 	if (major >= 3)
 		return KS_RULE_SHAPE_BASED;
 	if (major == 2 && (minor >= 4 || (minor == 3 && strstr(v, "-tf"))))
@@ -199,11 +198,10 @@ ks_acc_rule ks_eval_rule_of(const char *v, bool keras3_format, bool *assumed)
 void ks_eval_read_compile(const ks_model *m, ks_eval_compile *out)
 {
 	const json_t *tc = m->training_config ? m->training_config : m->compile_config;
-	bool k3 = m->format == KS_FMT_KERAS3 || m->format == KS_FMT_KERAS3_WEIGHTS;
 
 	memset(out, 0, sizeof *out);
 	out->explicit_acc = KS_ACC_NONE;
-	out->rule = ks_eval_rule_of(m->keras_version, k3, &out->rule_assumed);
+	out->rule = ks_eval_rule_of(m->keras_version, &out->rule_assumed);
 	if (!json_is_object(tc))
 		return;
 	read_loss(json_object_get(tc, "loss"), &out->loss);

@@ -196,6 +196,15 @@ static char *semantic_name(const char *stored, const char *layer_name)
 	return out;
 }
 
+/* The name of the layer a single-layer wrapper wraps (config.layer.config.name),
+ * or NULL. */
+static const char *wrapped_name(const ks_layer *L)
+{
+	const json_t *n = json_object_get(json_object_get(json_object_get(L->config, "layer"), "config"),
+	                                  "name");
+	return json_is_string(n) ? json_string_value(n) : NULL;
+}
+
 /* Parent scope of a weight for disambiguation: "forward_lstm_1" -> "forward". */
 static char *scope_prefix(const char *stored)
 {
@@ -430,6 +439,18 @@ static int load_layer_group(ks_model *m, const char *gpath, const char *lname, k
 		/* Keras 1 names weights after the layer that saved them: the
 		 * group's name, which a topological load may give another layer. */
 		w.name = semantic_name(wn[k], owner == L ? lname : owner->name);
+		if (wrapped_name(owner)) {
+			/* Keras 1 wrappers (TimeDistributed) store the wrapped layer's
+			 * weights under its own names: timedistributed_1 holds
+			 * dense_1_W:0 and dense_1_b:0. Used when the wrapper's own
+			 * name explained nothing. */
+			char *plain = strip_suffix(wn[k]);
+			if (strcmp(plain, w.name) == 0) {
+				free(w.name);
+				w.name = semantic_name(wn[k], wrapped_name(owner));
+			}
+			free(plain);
+		}
 		if (owner == L && L->class_name && strcmp(L->class_name, "Bidirectional") == 0) {
 			char *b = strip_bidir_k1(w.name, L);
 			if (b) {

@@ -179,6 +179,7 @@ void ks_model_free(ks_model *m)
 		ks_layer *L = &m->layers[i];
 		free(L->name);
 		free(L->class_name);
+		free(L->store_path);
 		free_weights(L->weights, L->n_weights);
 		for (int k = 0; k < L->n_nodes; k++)
 			free(L->nodes[k].in);

@@ -95,6 +95,8 @@ typedef struct ks_layer {
 	ks_node *nodes;    /* inbound nodes: one per call site (shared layers have >1) */
 	int n_nodes;
 	struct ks_model *inner; /* nested model (Functional/Sequential/Model as a layer), else NULL */
+	char *store_path;  /* .keras archives: the layer's path in the weights store, which its
+	                    * assets share ("layers/text_vectorization"), else NULL */
 	int64_t params;    /* number of weight values (sum over weights, inner models included) */
 } ks_layer;
 

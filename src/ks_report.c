@@ -9,8 +9,10 @@
 #include "ks_loadorder.h"
 #include "ks_plan.h"
 #include "ks_esc.h"
+#include "ks_keras3.h"
 #include "ks_report.h"
 #include "ks_slice.h"
+#include "ks_varnames.h"
 #include "ks_stats.h"
 #include "ks_util.h"
 
@@ -550,6 +552,61 @@ static json_t *weight_json(const ks_weight *w)
 	return o;
 }
 
+/* Lookup layers (TextVectorization, StringLookup, IntegerLookup) carry a
+ * vocabulary (ks_keras3_vocabulary). */
+static bool has_vocabulary(const ks_layer *l)
+{
+	const char *c = l->class_name ? ks_class_basename(l->class_name) : "";
+	return strcmp(c, "TextVectorization") == 0 || strcmp(c, "StringLookup") == 0 ||
+	       strcmp(c, "IntegerLookup") == 0;
+}
+
+static json_t *vocabulary_json(const ks_model *m, const ks_layer *l)
+{
+	char **tok, *src;
+	int n;
+	ks_err e;
+	json_t *o = json_object(), *arr = json_array();
+	int rc = ks_keras3_vocabulary(m, l, &tok, &n, &src, &e);
+
+	for (int i = 0; i < n; i++) {
+		json_array_append_new(arr, jstr(tok[i]));
+		free(tok[i]);
+	}
+	free(tok);
+	json_object_set_new(o, "size", rc > 0 ? json_integer(n) : json_null());
+	json_object_set_new(o, "source", rc < 0 ? jstr(e.msg) : str_or_null(src));
+	json_object_set_new(o, "tokens", arr);
+	free(src);
+	return o;
+}
+
+/* "  vocabulary: 1002 tokens from m.keras:assets/.../vocabulary.txt: '', '[UNK]', 'the', ..." */
+static void vocabulary_text(FILE *out, const ks_model *m, const ks_layer *l, int depth)
+{
+	enum { SHOWN = 12 };
+	char **tok, *src;
+	int n;
+	ks_err e;
+	int rc = ks_keras3_vocabulary(m, l, &tok, &n, &src, &e);
+
+	fprintf(out, "%*s  vocabulary: ", 2 * depth, "");
+	if (rc < 0)
+		fprintf(out, "unreadable: %s\n", e.msg);
+	else if (rc == 0)
+		fprintf(out, "not in the file%s%s\n", src ? "; it was " : "", src ? E(src) : "");
+	else {
+		fprintf(out, "%d token%s from %s:", n, n == 1 ? "" : "s", E(src));
+		for (int i = 0; i < n && i < SHOWN; i++)
+			fprintf(out, "%s '%s'", i ? "," : "", E(tok[i]));
+		fputs(n > SHOWN ? ", ...\n" : "\n", out);
+	}
+	for (int i = 0; i < n; i++)
+		free(tok[i]);
+	free(tok);
+	free(src);
+}
+
 static json_t *ls_layers_json(const ks_model *m)
 {
 	json_t *arr = json_array();
@@ -563,6 +620,8 @@ static json_t *ls_layers_json(const ks_model *m)
 		for (int j = 0; j < l->n_weights; j++)
 			json_array_append_new(ws, weight_json(&l->weights[j]));
 		json_object_set_new(o, "weights", ws);
+		if (has_vocabulary(l))
+			json_object_set_new(o, "vocabulary", vocabulary_json(m, l));
 		if (l->inner)
 			json_object_set_new(o, "layers", ls_layers_json(l->inner));
 		json_array_append_new(arr, o);
@@ -616,6 +675,8 @@ static void ls_text(FILE *out, const ks_model *m, int depth, const ls_col *c)
 			fprintf(out, "  %s params\n", ks_report_count(l->params, cnt, sizeof cnt));
 		else
 			fputs(l->inner ? "\n" : "  no weights\n", out);
+		if (has_vocabulary(l))
+			vocabulary_text(out, m, l, depth);
 		for (int j = 0; j < l->n_weights; j++)
 			ls_weight_line(out, &l->weights[j], depth, c, true);
 		if (l->inner)

@@ -139,7 +139,8 @@ endif
 # (tests/ui/libtest.sh); tmux-test drives a real terminal (SKIP without tmux).
 UI_TESTS = tests/ui/browse-test tests/ui/views-test tests/ui/doctor-test tests/ui/prompt-test tests/ui/predict-test \
 	tests/ui/errors-test tests/ui/layout-test tests/ui/nested-test tests/ui/extra-test tests/ui/man-test \
-	tests/ui/tmux-test tests/ui/weights-test
+	tests/ui/weights-test tests/ui/heat-test tests/ui/evaluate-test tests/ui/hostile-test \
+	tests/ui/tmux-test
 EXTRA_DIST += tests/ui/libtest.sh tests/ui/man-keys.sh $(UI_TESTS)
 if HAVE_CMOCKA
 TESTS += $(UI_TESTS)
@@ -264,6 +265,9 @@ tests_test_loadorder_SOURCES = tests/test_loadorder.c
 tests_test_loadorder_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_loadorder_LDADD = $(TEST_LDADD)
 endif
+# tools/install-deps without root (fake sudo/dpkg-query; installs nothing).
+TESTS += tests/cli/install-deps.sh
+EXTRA_DIST += tests/cli/install-deps.sh tools/install-deps
 
 # Doctor (helper doctor): every diagnosis case, the real models, each check.
 if HAVE_CMOCKA

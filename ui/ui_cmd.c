@@ -490,7 +490,8 @@ void ui_cmd_run(ui *u, const char *line)
 	case UI_CMD_LS:
 	case UI_CMD_DUMP:
 	case UI_CMD_ATTRS:
-	case UI_CMD_DIFF: {
+	case UI_CMD_DIFF:
+	case UI_CMD_EVALUATE: {
 		const cli_command *c = find_cli(argv[0]);
 		if (!c) {
 			ui_error(u, "%s: not available in this build", argv[0]);
