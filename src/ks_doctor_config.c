@@ -572,7 +572,7 @@ int dr_check_accuracy(dr_ctx *c)
 		const char *act = act_name(L), *now, *old, *depends = NULL;
 		ks_loss_kind lk = loss ? ks_eval_loss_kind(loss) : KS_LOSS_NONE;
 		bool assumed;
-		ks_acc_rule rule = ks_eval_rule_of(m->keras_version, m->format == KS_FMT_KERAS3, &assumed);
+		ks_acc_rule rule = ks_eval_rule_of(m->keras_version, &assumed);
 		/* The shape rule (tf.keras 2.2+, Keras 3) looks at the labels: the
 		 * loss fixes their format for the cross-entropies; otherwise both
 		 * integer ids and one-hot rows are possible. */
