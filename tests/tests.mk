@@ -140,7 +140,7 @@ endif
 UI_TESTS = tests/ui/browse-test tests/ui/views-test tests/ui/doctor-test tests/ui/prompt-test tests/ui/predict-test \
 	tests/ui/errors-test tests/ui/layout-test tests/ui/nested-test tests/ui/extra-test tests/ui/man-test \
 	tests/ui/weights-test tests/ui/heat-test tests/ui/evaluate-test tests/ui/hostile-test \
-	tests/ui/tmux-test
+	tests/ui/tmux-test tests/ui/diff-test
 EXTRA_DIST += tests/ui/libtest.sh tests/ui/man-keys.sh $(UI_TESTS)
 if HAVE_CMOCKA
 TESTS += $(UI_TESTS)
@@ -202,7 +202,10 @@ tests_test_arch_LDADD = $(TEST_LDADD)
 endif
 # Diff (helper diff): element-wise comparison.
 if HAVE_CMOCKA
-check_PROGRAMS += tests/test_cmp tests/test_diff_cases
+check_PROGRAMS += tests/test_cmp tests/test_diff_cases tests/test_diff
+tests_test_diff_SOURCES = tests/test_diff.c
+tests_test_diff_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_diff_LDADD = $(TEST_LDADD)
 tests_test_diff_cases_SOURCES = tests/test_diff_cases.c
 tests_test_diff_cases_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_diff_cases_LDADD = $(TEST_LDADD)

@@ -262,9 +262,9 @@ def main():
     write_legacy(os.path.join(out, "iris_mlp_untrained.h5"), init)
     write_legacy(os.path.join(out, "iris_mlp.h5"), params, (m, v, iters))
     write_keras3(os.path.join(out, "iris_mlp.keras"), params)
+    write_weights_only(os.path.join(out, "iris_mlp_weights.h5"), params)
     write_legacy(os.path.join(out, "iris_mlp_reordered.h5"), reorder(params),
                  (reorder(m), reorder(v), iters))
-    write_weights_only(os.path.join(out, "iris_mlp_weights.h5"), params)
     sample = x[SAMPLE_ROWS]
     np.save(os.path.join(out, "iris_sample.npy"), sample)
     with open(os.path.join(out, "iris_sample.csv"), "w") as f:

@@ -295,11 +295,13 @@ static int r_stats(FILE *out, const ks_model *m, const cli_opts *o, ks_err *err)
 	ks_model_stats s;
 	ks_model_stats_opts so = {o->optimizer, on_stats_progress, &pg};
 
-	cli_progress_start(&pg, "reading weights");
+	cli_progress_start(&pg, "reading weights", true);
 	int rc = ks_model_stats_compute(m, &so, &s, err);
 	cli_progress_end(&pg);
 	if (rc == 0)
 		ks_model_stats_print(out, m, &s, o->json);
+	if (rc == 0 && s.stopped)
+		rc = ks_fail(err, "interrupted: the statistics above cover the weights read before it");
 	ks_model_stats_free(&s);
 	return rc;
 }

@@ -656,6 +656,11 @@ int ui_reopen(ui *u, const char *config_path, ks_err *err)
 
 int ui_tui_run(const char *path, const ks_open_opts *opts)
 {
+	return ui_tui_run_with(path, opts, NULL);
+}
+
+int ui_tui_run_with(const char *path, const ks_open_opts *opts, const char *first)
+{
 	static const ks_open_opts none = {0};
 	setlocale(LC_ALL, "");
 	ks_quiet_hdf5();
@@ -702,6 +707,8 @@ int ui_tui_run(const char *path, const ks_open_opts *opts)
 	ui_prompt_init(u);
 	ui_layers_build(u);
 	ui_detail_build(u);
+	if (first)
+		ui_cmd_run(u, first);
 	int status = 0;
 	bool dirty = true;
 	while (!u->quit) {

@@ -91,6 +91,23 @@ check err_doctor_labels    "$ex" doctor iris_mlp.h5 --labels no_such_labels.txt
 head -c 3000 "$ex/iris_mlp.h5" >"$tmp/truncated.h5"
 check err_doctor_truncated "$tmp" doctor truncated.h5
 
+# diff: two models side by side (examples; hostile pairs built here)
+check diff_iris_formats    "$ex" diff iris_mlp.h5 iris_mlp.keras
+check diff_iris_trained    "$ex" diff iris_mlp_untrained.h5 iris_mlp.h5 --input iris_sample.npy
+check diff_iris_json       "$ex" diff --json iris_mlp_untrained.h5 iris_mlp.h5 --random 3
+check diff_iris_report     "$ex" diff -d 0.5 -r --max 2 iris_mlp_untrained.h5 iris_mlp.h5
+check diff_iris_quiet      "$ex" diff -q iris_mlp_untrained.h5 iris_mlp.h5
+check diff_iris_quiet_same "$ex" diff -q --use-system-epsilon iris_mlp.h5 iris_mlp.h5
+check err_diff_one_file    "$ex" diff iris_mlp.h5
+check err_diff_two_tols    "$ex" diff -d 0.1 -p 0.1 iris_mlp.h5 iris_mlp.keras
+check err_diff_bad_delta   "$ex" diff -d -1 iris_mlp.h5 iris_mlp.keras
+check err_diff_missing     "$ex" diff iris_mlp.h5 no_such_file.h5
+check err_diff_not_keras   "$ex" diff iris_mlp.h5 iris.csv
+check err_diff_input       "$ex" diff iris_mlp.h5 iris_mlp.keras --input '[[1, 2]]'
+cp "$ex/iris_mlp.h5" "$tmp/iris_mlp.h5"
+head -c 4000 "$ex/iris_mlp.h5" >"$tmp/iris_truncated.h5"
+check err_diff_truncated   "$tmp" diff iris_mlp.h5 iris_truncated.h5
+
 if [ -z "$fixtures" ] || [ ! -d "$fixtures/real" ]; then
 	echo "FAIL: KERASCOPE_FIXTURES ('$fixtures') has no real/ folder: fixture cases not run"
 	fail=$((fail + 1))
