@@ -29,7 +29,6 @@
 #include "ks_input.h"
 #include "ks_util.h"
 
-#define MAX_INPUT_SPECS 64
 #define DEFAULT_MAX_ELEMS 20
 
 extern void openblas_set_num_threads(int);
@@ -41,10 +40,7 @@ typedef struct dopts {
 	bool quiet, report, json;
 	int64_t max_elems;
 	const char *config, *config_a, *config_b;
-	const char *inputs[MAX_INPUT_SPECS];
-	int n_inputs;
-	bool random;
-	uint64_t seed;
+	cli_inputs in;    /* --input, --random */
 	ks_load_order load_order;
 } dopts;
 
@@ -75,7 +71,7 @@ static const char usage_text[] =
 	"      --json               one JSON document\n"
 	"  -h, --help               show this help\n";
 
-enum { O_EPS = 256, O_MAX, O_CONFIG, O_CONFIG_A, O_CONFIG_B, O_LOAD_ORDER, O_INPUT, O_RANDOM, O_JSON };
+enum { O_EPS = 256, O_MAX, O_CONFIG, O_CONFIG_A, O_CONFIG_B, O_LOAD_ORDER, O_JSON };
 
 static int bad(const char *what, const char *arg)
 {
@@ -89,17 +85,6 @@ static bool parse_double(const char *s, double *out)
 	errno = 0;
 	double v = strtod(s, &end);
 	if (errno || end == s || *end || !isfinite(v) || v < 0)
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool parse_int(const char *s, long long lo, long long hi, long long *out)
-{
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
 		return false;
 	*out = v;
 	return true;
@@ -130,8 +115,7 @@ static int parse_args(int argc, char **argv, dopts *o)
 		{"config-a", required_argument, NULL, O_CONFIG_A},
 		{"config-b", required_argument, NULL, O_CONFIG_B},
 		{"load-order", required_argument, NULL, O_LOAD_ORDER},
-		{"input", required_argument, NULL, O_INPUT},
-		{"random", required_argument, NULL, O_RANDOM},
+		CLI_INPUT_OPTION_ROWS,
 		{"json", no_argument, NULL, O_JSON},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -168,7 +152,7 @@ static int parse_args(int argc, char **argv, dopts *o)
 		case 'q': o->quiet = true; break;
 		case 'r': o->report = true; break;
 		case O_MAX:
-			if (!parse_int(optarg, 0, INT64_MAX, &n))
+			if (!cli_parse_int(optarg, 0, INT64_MAX, &n))
 				return bad("--max needs a non-negative number", optarg);
 			o->max_elems = n ? n : INT64_MAX;
 			break;
@@ -179,25 +163,13 @@ static int parse_args(int argc, char **argv, dopts *o)
 			if (!cli_parse_load_order(optarg, &o->load_order))
 				return bad("--load-order is by-name or topological", optarg);
 			break;
-		case O_INPUT:
-			if (o->n_inputs >= MAX_INPUT_SPECS)
-				return bad("too many --input options", optarg);
-			o->inputs[o->n_inputs++] = optarg;
-			break;
-		case O_RANDOM:
-			if (!parse_int(optarg, 0, INT64_MAX, &n))
-				return bad("--random needs a seed (a non-negative integer)", optarg);
-			o->random = true;
-			o->seed = (uint64_t)n;
-			break;
 		case O_JSON: o->json = true; break;
 		default:
-			if (optopt && optopt < 256)
-				fprintf(stderr, "kerascope: diff: bad option '-%c' (try 'kerascope diff --help')\n", optopt);
-			else
-				fprintf(stderr, "kerascope: diff: bad option '%s' (try 'kerascope diff --help')\n",
-				        argv[optind - 1]);
-			return 2;
+			switch (cli_input_opt("diff", c, optarg, &o->in)) {
+			case 1: continue;
+			case -1: return 2;
+			}
+			return cli_bad_option("diff", argv);
 		}
 	}
 	if (optind + 2 != argc) {
@@ -206,7 +178,7 @@ static int parse_args(int argc, char **argv, dopts *o)
 	}
 	o->a = argv[optind];
 	o->b = argv[optind + 1];
-	if (o->random && o->n_inputs) {
+	if (o->in.random && o->in.n) {
 		fprintf(stderr, "kerascope: diff: give either --input or --random\n");
 		return 2;
 	}
@@ -231,15 +203,15 @@ static int make_inputs(const ks_diff *d, const dopts *o, ks_array *arr, int *n, 
 	const char *kinds[KS_MAX_IO];
 	if (m->n_inputs < 1 || m->n_inputs > KS_MAX_IO)
 		return ks_fail(err, "%s: the model has %d inputs: nothing to run", m->path, m->n_inputs);
-	ks_input_req r = {.specs = o->inputs, .n_specs = o->n_inputs, .random = o->random,
-	                  .seed = o->seed, .batch = 1};
+	ks_input_req r = {.specs = o->in.specs, .n_specs = o->in.n, .random = o->in.random,
+	                  .seed = o->in.seed, .batch = 1};
 	*n = m->n_inputs;   /* what was read before a failure is freed too */
 	if (ks_input_for_model(m, &r, arr, kinds, err) < 0)
 		return ks_err_prefix(err, "%s", m->path);
-	if (o->random)
-		snprintf(src, srclen, "random inputs (seed %llu)", (unsigned long long)o->seed);
+	if (o->in.random)
+		snprintf(src, srclen, "random inputs (seed %llu)", (unsigned long long)o->in.seed);
 	else
-		snprintf(src, srclen, "%s%s", o->inputs[0], o->n_inputs > 1 ? ", ..." : "");
+		snprintf(src, srclen, "%s%s", o->in.specs[0], o->in.n > 1 ? ", ..." : "");
 	return 0;
 }
 
@@ -281,7 +253,7 @@ int cli_diff(int argc, char **argv)
 	cli_progress_clear(&pg);
 	if (rc < 0)
 		goto fail;
-	if (o.random || o.n_inputs) {
+	if (o.in.random || o.in.n) {
 		if (make_inputs(d, &o, arr, &n_arr, src, sizeof src, &err) < 0)
 			goto fail;
 		if (ks_diff_run_outputs(d, arr, n_arr, &err) < 0)

@@ -28,7 +28,6 @@
 #include "ks_report.h"
 #include "ks_util.h"
 
-#define MAX_INPUT_SPECS 64
 /* Samples per forward pass: bounds the activation memory whatever the set's size. */
 #define EVAL_BATCH 256
 /* Confusion matrices wider than this are left to --json. */
@@ -38,8 +37,7 @@ extern void openblas_set_num_threads(int);
 
 typedef struct eopts {
 	const char *file;
-	const char *inputs[MAX_INPUT_SPECS];
-	int n_inputs;
+	cli_inputs in;    /* --input */
 	const char *labels_from;
 	const char *names;
 	int top_k;
@@ -71,28 +69,17 @@ static const char usage_text[] =
 	"  -h, --help           show this help\n"
 	"Exit status: 0 scored, 2 error.\n";
 
-enum { O_INPUT = 256, O_LABELS_FROM, O_LABELS, O_TOPK, O_BATCH, O_JSON };
+enum { O_LABELS_FROM = 256, O_LABELS, O_TOPK, O_BATCH, O_JSON };
 
 static int bad(const char *what, const char *arg)
 {
 	return cli_fail("evaluate: %s, not '%s'", what, arg);
 }
 
-static bool parse_int(const char *s, long long lo, long long hi, long long *out)
-{
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
 static int parse_args(int argc, char **argv, eopts *o)
 {
 	static const struct option opts[] = {
-		{"input", required_argument, NULL, O_INPUT},
+		CLI_INPUT_OPTION_ROW,
 		{"labels-from", required_argument, NULL, O_LABELS_FROM},
 		{"labels", required_argument, NULL, O_LABELS},
 		{"top-k", required_argument, NULL, O_TOPK},
@@ -114,20 +101,15 @@ static int parse_args(int argc, char **argv, eopts *o)
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
-		case O_INPUT:
-			if (o->n_inputs >= MAX_INPUT_SPECS)
-				return bad("too many --input options", optarg);
-			o->inputs[o->n_inputs++] = optarg;
-			break;
 		case O_LABELS_FROM: o->labels_from = optarg; break;
 		case O_LABELS: o->names = optarg; break;
 		case O_TOPK:
-			if (!parse_int(optarg, 1, 1 << 20, &v))
+			if (!cli_parse_int(optarg, 1, 1 << 20, &v))
 				return bad("--top-k needs a positive number", optarg);
 			o->top_k = (int)v;
 			break;
 		case O_BATCH:
-			if (!parse_int(optarg, 1, 1 << 16, &v))
+			if (!cli_parse_int(optarg, 1, 1 << 16, &v))
 				return bad("--batch needs a number from 1 to 65536", optarg);
 			o->batch = v;
 			break;
@@ -138,11 +120,12 @@ static int parse_args(int argc, char **argv, eopts *o)
 			case -1: return 2;
 			default: break;
 			}
-			if (optopt && optopt < 256)
-				cli_fail("evaluate: bad option '-%c' (try 'kerascope evaluate --help')", optopt);
-			else
-				cli_fail("evaluate: bad option '%s' (try 'kerascope evaluate --help')", argv[optind - 1]);
-			return 2;
+			switch (cli_input_opt("evaluate", c, optarg, &o->in)) {
+			case 1: continue;
+			case -1: return 2;
+			default: break;
+			}
+			return cli_bad_option("evaluate", argv);
 		}
 	}
 	if (optind + 1 != argc) {
@@ -150,7 +133,7 @@ static int parse_args(int argc, char **argv, eopts *o)
 		return 2;
 	}
 	o->file = argv[optind];
-	if (!o->n_inputs || !o->labels_from) {
+	if (!o->in.n || !o->labels_from) {
 		cli_fail("%s: evaluate needs --input X and --labels-from COLUMN|LABELS", o->file);
 		return 2;
 	}
@@ -174,7 +157,7 @@ static bool labels_are_data(const char *spec)
 }
 
 typedef struct evaldata {
-	ks_array x[MAX_INPUT_SPECS]; /* whole inputs (labels from a file) */
+	ks_array x[CLI_MAX_INPUTS]; /* whole inputs (labels from a file) */
 	ks_array y;
 	ks_labelled *csv;      /* or: the CSV input with its label column, read batch by batch */
 	float *cx, *cy;        /* one batch of it: features and labels */
@@ -199,16 +182,16 @@ static void evaldata_free(evaldata *d, int n)
  * from a CSV column: the reader is opened here and read batch by batch. */
 static int load_data(const ks_model *m, const eopts *o, evaldata *d, ks_err *err)
 {
-	if (o->n_inputs != m->n_inputs)
+	if (o->in.n != m->n_inputs)
 		return ks_fail(err, "the model takes %d input%s but %d --input %s given", m->n_inputs,
-		               m->n_inputs == 1 ? "" : "s", o->n_inputs, o->n_inputs == 1 ? "was" : "were");
+		               m->n_inputs == 1 ? "" : "s", o->in.n, o->in.n == 1 ? "was" : "were");
 	if (o->names && ks_input_read_names(o->names, &d->names, &d->n_names, err) < 0)
 		return -1;
 	if (!labels_are_data(o->labels_from)) {
 		if (m->n_inputs != 1)
 			return ks_fail(err, "--labels-from %s names a CSV column, but the model takes %d inputs: give "
 			               "the labels as a file", o->labels_from, m->n_inputs);
-		d->csv = ks_labelled_open(o->inputs[0], o->labels_from, d->names, d->n_names, err);
+		d->csv = ks_labelled_open(o->in.specs[0], o->labels_from, d->names, d->n_names, err);
 		if (!d->csv)
 			return -1;
 		d->label_col = ks_xstrdup(ks_labelled_column(d->csv));
@@ -220,7 +203,7 @@ static int load_data(const ks_model *m, const eopts *o, evaldata *d, ks_err *err
 		return -1;
 	for (int i = 0; i < m->n_inputs; i++) {
 		ks_input_kind kind;
-		if (ks_input_load(o->inputs[i], &d->x[i], &kind, err) < 0)
+		if (ks_input_load(o->in.specs[i], &d->x[i], &kind, err) < 0)
 			return -1;
 		if (ks_input_check_for_model(m, i, &d->x[i], kind == KS_INPUT_CSV, err) < 0)
 			return -1;
@@ -295,10 +278,10 @@ static void print_text(const ks_model *m, const eopts *o, const evaldata *d, con
 		printf("          architecture%s from %s\n", cc_from_config ? " and training config" : "",
 		       E(o->open.config_path));
 	if (d->label_col)
-		printf("data      %s: %s samples, labels from column '%s' (%s)\n", E(o->inputs[0]),
+		printf("data      %s: %s samples, labels from column '%s' (%s)\n", E(o->in.specs[0]),
 		       ks_report_count(r->n, n1, sizeof n1), E(d->label_col), v->form);
 	else
-		printf("data      %s: %s samples, labels from %s (%s)\n", E(o->inputs[0]),
+		printf("data      %s: %s samples, labels from %s (%s)\n", E(o->in.specs[0]),
 		       ks_report_count(r->n, n1, sizeof n1), E(o->labels_from), v->form);
 	printf("accuracy");
 	bool any = false;
@@ -398,7 +381,7 @@ static void print_json(const ks_model *m, const eopts *o, const evaldata *d, con
 	bool has_tc = m->training_config || m->compile_config;
 	json_t *root = json_object(), *acc = json_object(), *hits = json_object();
 	json_object_set_new(root, "file", json_string(o->file));
-	json_object_set_new(root, "data", json_string(o->inputs[0]));
+	json_object_set_new(root, "data", json_string(o->in.specs[0]));
 	json_object_set_new(root, "config", o->open.config_path ? json_string(o->open.config_path) : json_null());
 	json_object_set_new(root, "training_config_from", cc_from_config ? json_string("config")
 	                                                  : has_tc ? json_string("file") : json_null());
@@ -481,7 +464,7 @@ int cli_evaluate(int argc, char **argv)
 	ks_plan *p = NULL;
 	ks_eval *ev = NULL;
 	evaldata d;
-	float *bufs[MAX_INPUT_SPECS] = {0};
+	float *bufs[CLI_MAX_INPUTS] = {0};
 	int rc = parse_args(argc, argv, &o), status = 2;
 
 	if (rc >= 0)
@@ -498,7 +481,7 @@ int cli_evaluate(int argc, char **argv)
 		                ? "; weights only: give --config ARCH.json" : "");
 		goto fail_file;
 	}
-	if (m->n_inputs > MAX_INPUT_SPECS) {
+	if (m->n_inputs > CLI_MAX_INPUTS) {
 		ks_fail(&err, "the model has too many inputs (%d)", m->n_inputs);
 		goto fail_file;
 	}
@@ -524,7 +507,7 @@ int cli_evaluate(int argc, char **argv)
 		n = d.x[0].shape[0];
 		B = n < o.batch ? n : o.batch;
 	}
-	ks_shape shapes[MAX_INPUT_SPECS];
+	ks_shape shapes[CLI_MAX_INPUTS];
 	for (int i = 0; i < m->n_inputs; i++) {
 		shapes[i].rank = xs[i].rank;
 		memcpy(shapes[i].d, xs[i].shape, sizeof shapes[i].d);
@@ -586,7 +569,7 @@ int cli_evaluate(int argc, char **argv)
 	if (!ev)
 		goto fail_file;
 
-	const float *in[MAX_INPUT_SPECS];
+	const float *in[CLI_MAX_INPUTS];
 	for (int i = 0; i < m->n_inputs; i++) {
 		bufs[i] = ks_xmalloc(sizeof(float) * (size_t)(ks_shape_numel(&shapes[i])));
 		in[i] = bufs[i];
@@ -630,10 +613,10 @@ fail_file:
 fail_msg:
 	cli_fail("%s", err.msg);
 done:
-	for (int i = 0; i < MAX_INPUT_SPECS; i++)
+	for (int i = 0; i < CLI_MAX_INPUTS; i++)
 		free(bufs[i]);
 	ks_eval_free(ev);
-	evaldata_free(&d, MAX_INPUT_SPECS);
+	evaldata_free(&d, CLI_MAX_INPUTS);
 	ks_plan_free(p);
 	ks_model_free(m);
 	return status;
