@@ -126,7 +126,7 @@ const char *ks_doctor_explain(const char *id)
 
 /* ---- building findings ---- */
 
-static char *vformat(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static char *vformat(const char *fmt, va_list ap)
 {
 	char *s;
 	if (vasprintf(&s, fmt, ap) < 0)

@@ -69,6 +69,15 @@ void ks_model_warn(ks_model *m, const char *fmt, ...) __attribute__((format(prin
 /* Allocates an empty model: file = H5I_INVALID_HID, path copied (may be NULL). */
 ks_model *ks_model_new(const char *path);
 
+/* Refuses a weight whose shape is far beyond what its container can hold
+ * (a chunked dataset declaring terabytes of unwritten fill values would make
+ * every reader allocate or walk it): the container is the zip member
+ * (root image_size) or the file. Keras writes weights uncompressed, so a
+ * 64x margin (plus 1 MB) is generous. label and dset name it in the
+ * message. Returns 0 or -1 with err set. */
+int ks_model_check_claim(const ks_model *m, const ks_weight *w, const char *label,
+                         const char *dset, ks_err *err);
+
 /* Recomputes layer->params and the model totals (total/trainable/
  * non_trainable/opt_params/weight_bytes) from the weights, recursing into
  * nested models. A weight counts as trainable when its own flag is set and

@@ -576,140 +576,249 @@ static bool is_number(const char *s, float *out)
 }
 
 #define MAX_COLUMNS 65536
+/* A longer line is not a CSV row anyone meant. */
+#define MAX_LINE_BYTES ((size_t)64 << 20)
+
+struct ks_labelled {
+	FILE *f;
+	char *path;
+	char *const *names;
+	int n_names;
+	char sep;
+	int cols, lc;            /* columns per row; the label column */
+	char *label_col;
+	size_t line_no;
+	char *line;              /* the current line (grown up to MAX_LINE_BYTES) */
+	size_t cap;
+	char **tok;
+	bool pending;            /* the first data row was read while opening */
+	int pending_n;
+	int64_t rows;            /* rows returned so far */
+};
+
+/* Reads the next non-blank line into r->line and splits it; returns the
+ * token count, 0 at the end, -1 on error. */
+static int next_row(ks_labelled *r, ks_err *err)
+{
+	for (;;) {
+		/* one line, in chunks, never more than MAX_LINE_BYTES (getline
+		 * would hold a hostile file's one endless line whole) */
+		size_t len = 0;
+		bool eol = false;
+		errno = 0;
+		while (!eol) {
+			if (r->cap - len < 2) {
+				if (r->cap >= MAX_LINE_BYTES)
+					return ks_fail(err, "%s: line %zu is longer than %zu bytes", r->path, r->line_no + 1,
+					               MAX_LINE_BYTES);
+				r->cap = r->cap ? 2 * r->cap : 4096;
+				r->line = ks_xrealloc(r->line, r->cap);
+			}
+			size_t got = 0;
+			int c = 0;
+			/* stdio buffers; the reader is the stream's only user */
+			while (len + got + 1 < r->cap && (c = getc_unlocked(r->f)) != EOF) {
+				r->line[len + got++] = (char)c;
+				if (c == '\n')
+					break;
+			}
+			len += got;
+			eol = c == EOF || (got > 0 && r->line[len - 1] == '\n');
+		}
+		r->line[len] = '\0';
+		if (ferror(r->f))
+			return ks_fail(err, "%s: %s", r->path, strerror(errno ? errno : EIO));
+		if (len == 0)
+			return 0;
+		r->line_no++;
+		if (memchr(r->line, '\0', len))
+			return ks_fail(err, "%s: neither a .npy file nor text", r->path);
+		if (len > 0 && r->line[len - 1] == '\n')
+			r->line[--len] = '\0';
+		if (r->line_no == 1)
+			r->sep = pick_sep(r->line);
+		if (r->line[strspn(r->line, " \t\r")] == '\0')
+			continue;
+		int n = split_row(r->line, r->sep, r->tok, MAX_COLUMNS);
+		if (n < 0)
+			return ks_fail(err, "%s: line %zu has more than %d columns", r->path, r->line_no, MAX_COLUMNS);
+		return n;
+	}
+}
+
+void ks_labelled_close(ks_labelled *r)
+{
+	if (!r)
+		return;
+	if (r->f)
+		fclose(r->f);
+	free(r->path);
+	free(r->label_col);
+	free(r->line);
+	free(r->tok);
+	free(r);
+}
+
+ks_labelled *ks_labelled_open(const char *path, const char *column, char *const *names, int n_names,
+                              ks_err *err)
+{
+	struct stat st;
+	ks_labelled *r = ks_xcalloc(1, sizeof *r);
+	r->path = ks_xstrdup(path);
+	r->names = names;
+	r->n_names = n_names;
+	r->lc = -1;
+	r->f = fopen(path, "rb");
+	if (!r->f) {
+		ks_fail(err, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (fstat(fileno(r->f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		ks_fail(err, "%s: not a regular file", path);
+		goto fail;
+	}
+	r->tok = ks_xmalloc(sizeof(char *) * MAX_COLUMNS);
+	int n = next_row(r, err);
+	if (n < 0)
+		goto fail;
+	if (n == 0) {
+		ks_fail(err, "%s: no data rows", path);
+		goto fail;
+	}
+	/* the first row settles the label column: a header name, else an index */
+	float v;
+	bool header = false;
+	for (int i = 0; i < n && !header; i++)
+		header = !is_number(r->tok[i], &v);
+	for (int i = 0; header && i < n && r->lc < 0; i++)
+		if (strcmp(r->tok[i], column) == 0)
+			r->lc = i;
+	if (r->lc >= 0) {
+		r->label_col = ks_xstrdup(r->tok[r->lc]);
+	} else {
+		char *end;
+		long idx = strtol(column, &end, 10);
+		if (end == column || *end) {
+			ks_fail(err, "%s: no column '%s'%s", path, column,
+			        header ? " in the header" : " (the file has no header: give a column number)");
+			goto fail;
+		}
+		if (idx < 0)
+			idx += n;
+		if (idx < 0 || idx >= n) {
+			ks_fail(err, "%s: column %s does not exist (rows have %d columns)", path, column, n);
+			goto fail;
+		}
+		r->lc = (int)idx;
+		r->label_col = header ? ks_xstrdup(r->tok[r->lc]) : ks_xasprintf("%d", r->lc);
+	}
+	if (n < 2) {
+		ks_fail(err, "%s: only the label column; no features", path);
+		goto fail;
+	}
+	r->cols = n;
+	/* without a header the row just read is the first sample */
+	r->pending = !header;
+	r->pending_n = n;
+	return r;
+fail:
+	ks_labelled_close(r);
+	return NULL;
+}
+
+int64_t ks_labelled_features(const ks_labelled *r)
+{
+	return r->cols - 1;
+}
+
+const char *ks_labelled_column(const ks_labelled *r)
+{
+	return r->label_col;
+}
+
+int64_t ks_labelled_read(ks_labelled *r, int64_t max, float *x, float *y, ks_err *err)
+{
+	int64_t got = 0;
+	while (got < max) {
+		int n;
+		if (r->pending) {
+			n = r->pending_n;
+			r->pending = false;
+		} else if ((n = next_row(r, err)) <= 0) {
+			if (n < 0)
+				return -1;
+			break;
+		}
+		if (n != r->cols)
+			return ks_fail(err, "%s: line %zu has %d values but earlier rows have %d", r->path, r->line_no,
+			               n, r->cols);
+		float *xr = x + got * (r->cols - 1);
+		for (int i = 0, k = 0; i < n; i++) {
+			float v;
+			if (i != r->lc) {
+				if (!is_number(r->tok[i], &v))
+					return ks_fail(err, "%s: line %zu: '%.24s' is not a number", r->path, r->line_no,
+					               r->tok[i]);
+				xr[k++] = v;
+				continue;
+			}
+			int id = -1;
+			for (int j = 0; j < r->n_names && id < 0; j++)
+				if (strcmp(r->tok[i], r->names[j]) == 0)
+					id = j;
+			if (id >= 0)
+				y[got] = (float)id;
+			else if (is_number(r->tok[i], &v))
+				y[got] = v;
+			else
+				return ks_fail(err, r->n_names ? "%s: line %zu: label '%.40s' is not among the class names"
+				                               : "%s: line %zu: label '%.40s' is a name: give --labels NAMES.txt "
+				                                 "(class names in output order)", r->path, r->line_no, r->tok[i]);
+		}
+		got++;
+	}
+	r->rows += got;
+	if (got == 0 && r->rows == 0)
+		return ks_fail(err, "%s: no data rows", r->path);
+	return got;
+}
 
 int ks_input_load_labelled(const char *path, const char *column, char *const *names, int n_names,
                            ks_array *x, ks_array *y, char **label_col, ks_err *err)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	char **tok = NULL;
-	fvec xs = {0}, ys = {0};
-	int cols = -1, lc = -1;
-	int64_t rows = 0;
-	size_t line_no = 0;
-	bool header_seen = false;
-	char sep = 0;
-
 	memset(x, 0, sizeof *x);
 	memset(y, 0, sizeof *y);
 	*label_col = NULL;
-	if (read_text(path, &buf, &len, err) < 0)
+	ks_labelled *r = ks_labelled_open(path, column, names, n_names, err);
+	if (!r)
 		return -1;
-	tok = ks_xmalloc(sizeof(char *) * MAX_COLUMNS);
-	for (char *p = buf; p < buf + len;) {
-		char *eol = memchr(p, '\n', (size_t)(buf + len - p));
-		char *next = eol ? eol + 1 : buf + len;
-		if (eol)
-			*eol = '\0';
-		line_no++;
-		if (!sep && line_no == 1)
-			sep = pick_sep(p);
-		bool blank = p[strspn(p, " \t\r")] == '\0';
-		char *line = p;
-		p = next;
-		if (blank)
-			continue;
-		int n = split_row(line, sep, tok, MAX_COLUMNS);
-		if (n < 0) {
-			ks_fail(err, "%s: line %zu has more than %d columns", path, line_no, MAX_COLUMNS);
-			goto fail;
+	int64_t F = ks_labelled_features(r), rows = 0, cap = 0, got;
+	/* grows by doubling; each step reads as many rows as there is room for */
+	do {
+		if (rows == cap) {
+			cap = cap ? 2 * cap : 1024;
+			x->data = ks_xrealloc(x->data, sizeof(float) * (size_t)(cap * F));
+			y->data = ks_xrealloc(y->data, sizeof(float) * (size_t)cap);
 		}
-		if (lc < 0) {
-			/* the first row settles the label column: a header name, else an index */
-			float v;
-			bool header = false;
-			for (int i = 0; i < n && !header; i++)
-				header = !is_number(tok[i], &v);
-			if (header && !header_seen) {
-				for (int i = 0; i < n && lc < 0; i++)
-					if (strcmp(tok[i], column) == 0)
-						lc = i;
-				header_seen = true;
-				if (lc >= 0) {
-					*label_col = ks_xstrdup(tok[lc]);
-					cols = n;
-					continue;
-				}
-			}
-			char *end;
-			long idx = strtol(column, &end, 10);
-			if (end == column || *end) {
-				ks_fail(err, "%s: no column '%s'%s", path, column,
-				        header_seen ? " in the header" : " (the file has no header: give a column number)");
-				goto fail;
-			}
-			if (idx < 0)
-				idx += n;
-			if (idx < 0 || idx >= n) {
-				ks_fail(err, "%s: column %s does not exist (rows have %d columns)", path, column, n);
-				goto fail;
-			}
-			lc = (int)idx;
-			cols = n;
-			if (header) /* the header row itself */
-				continue;
-		}
-		if (n != cols) {
-			ks_fail(err, "%s: line %zu has %d values but earlier rows have %d", path, line_no, n, cols);
-			goto fail;
-		}
-		for (int i = 0; i < n; i++) {
-			float v;
-			if (i == lc) {
-				int k = -1;
-				for (int j = 0; j < n_names && k < 0; j++)
-					if (strcmp(tok[i], names[j]) == 0)
-						k = j;
-				if (k >= 0) {
-					fpush(&ys, (float)k);
-				} else if (is_number(tok[i], &v)) {
-					fpush(&ys, v);
-				} else {
-					ks_fail(err, n_names ? "%s: line %zu: label '%.40s' is not among the class names"
-					                     : "%s: line %zu: label '%.40s' is a name: give --labels NAMES.txt "
-					                       "(class names in output order)", path, line_no, tok[i]);
-					goto fail;
-				}
-				continue;
-			}
-			if (!is_number(tok[i], &v)) {
-				ks_fail(err, "%s: line %zu: '%.24s' is not a number", path, line_no, tok[i]);
-				goto fail;
-			}
-			fpush(&xs, v);
-		}
-		rows++;
+		got = ks_labelled_read(r, cap - rows, x->data + rows * F, y->data + rows, err);
+		rows += got > 0 ? got : 0;
+	} while (got > 0);
+	if (got < 0) {
+		ks_labelled_close(r);
+		ks_array_free(x);
+		ks_array_free(y);
+		return -1;
 	}
-	if (rows == 0) {
-		ks_fail(err, "%s: no data rows", path);
-		goto fail;
-	}
-	if (cols < 2) {
-		ks_fail(err, "%s: only the label column; no features", path);
-		goto fail;
-	}
-	free(buf);
-	free(tok);
+	*label_col = ks_xstrdup(ks_labelled_column(r));
+	ks_labelled_close(r);
 	x->rank = 2;
 	x->shape[0] = rows;
-	x->shape[1] = cols - 1;
-	x->data = xs.v;
+	x->shape[1] = F;
 	x->src_dtype = KS_DT_F32;
 	y->rank = 1;
 	y->shape[0] = rows;
-	y->data = ys.v;
 	y->src_dtype = KS_DT_F32;
-	if (!*label_col)
-		*label_col = ks_xasprintf("%d", lc);
 	return 0;
-fail:
-	free(buf);
-	free(tok);
-	free(xs.v);
-	free(ys.v);
-	free(*label_col);
-	*label_col = NULL;
-	return -1;
 }
 
 /* ---- model inputs ---- */

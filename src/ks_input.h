@@ -65,33 +65,8 @@ int ks_input_check_dtype(const ks_array *a, const char *dtype, const char *name,
 int ks_input_generate(const ks_shape *shape, int64_t batch, bool random, uint64_t seed, float lo,
                       float hi, bool integers, const char *name, ks_array *out, ks_err *err);
 
-/* Class names, one per line (a last empty line does not count); *names
- * is an array of *n malloc'd strings, freed with ks_input_free_names. */
-int ks_input_read_names(const char *path, char ***names, int *n, ks_err *err);
-void ks_input_free_names(char **names, int n);
-
-/* A labelled CSV (for `evaluate`): the separator is the first of , ; tab
- * in the first line, else whitespace; fields may be double-quoted. The
- * label column is `column`: a name in the header line, else a 0-based index
- * (negative counts from the end). Labels are numbers, or names looked up in
- * names[0..n_names-1] (their line index becomes the class id). Every other
- * column must be numeric: *x receives (rows, columns - 1), *y (rows,).
- * *label_col receives the column's name (or its index as text), malloc'd. */
-int ks_input_load_labelled(const char *path, const char *column, char *const *names, int n_names,
-                           ks_array *x, ks_array *y, char **label_col, ks_err *err);
-
-/* For model input i (m->inputs order): its InputLayer's name ("?" when
- * unknown); the dtype it declares (NULL when none); the input_dim of an
- * Embedding it feeds directly (0 when none). */
+/* The name of model input i (its InputLayer's name, "?" when unknown). */
 const char *ks_input_name(const ks_model *m, int i);
-const char *ks_input_dtype(const ks_model *m, int i);
-int64_t ks_input_vocab(const ks_model *m, int i);
-
-/* Everything predict checks about data for model input i: fitted to the
- * declared shape (ks_input_fit; taken as given, batch first, when the model
- * declares none), whole numbers for integer inputs, ids below an Embedding's
- * input_dim. Messages name the input. */
-int ks_input_check_for_model(const ks_model *m, int i, ks_array *a, bool allow_reshape, ks_err *err);
 
 /* What the user asked the model to be fed: one spec per model input, or
  * generated values (random: uniform [-1, 1) from seed + input index,
@@ -116,5 +91,52 @@ typedef struct ks_input_req {
  * Embedding vocabularies. */
 int ks_input_for_model(const ks_model *m, const ks_input_req *r, ks_array *arr, const char **src,
                        ks_err *err);
+
+/* Class names, one per line (a last empty line does not count); *names
+ * is an array of *n malloc'd strings, freed with ks_input_free_names. */
+int ks_input_read_names(const char *path, char ***names, int *n, ks_err *err);
+void ks_input_free_names(char **names, int n);
+
+/* A labelled CSV (for `evaluate`): the separator is the first of , ; tab
+ * in the first line, else whitespace; fields may be double-quoted. The
+ * label column is `column`: a name in the header line, else a 0-based index
+ * (negative counts from the end). Labels are numbers, or names looked up in
+ * names[0..n_names-1] (their line index becomes the class id). Every other
+ * column must be numeric. Read in batches, so a big file is never whole in
+ * memory:
+ *
+ *     ks_labelled *r = ks_labelled_open(path, "species", names, n, &err);
+ *     int64_t F = ks_labelled_features(r), got;
+ *     while ((got = ks_labelled_read(r, 256, x, y, &err)) > 0) ...;  // x: 256*F, y: 256
+ *     ks_labelled_close(r);
+ *
+ * names must outlive the reader. Errors name the file and the line. */
+typedef struct ks_labelled ks_labelled;
+ks_labelled *ks_labelled_open(const char *path, const char *column, char *const *names, int n_names,
+                              ks_err *err);
+int64_t ks_labelled_features(const ks_labelled *r);
+/* The label column's header name, or its index as text (borrowed). */
+const char *ks_labelled_column(const ks_labelled *r);
+/* Up to max rows into x (rows x features) and y (rows); the count, 0 at the
+ * end, -1 on error (a file with no data row is an error). */
+int64_t ks_labelled_read(ks_labelled *r, int64_t max, float *x, float *y, ks_err *err);
+void ks_labelled_close(ks_labelled *r);
+
+/* The whole labelled CSV at once: *x receives (rows, columns - 1), *y
+ * (rows,), *label_col the column's name (or index as text), malloc'd. */
+int ks_input_load_labelled(const char *path, const char *column, char *const *names, int n_names,
+                           ks_array *x, ks_array *y, char **label_col, ks_err *err);
+
+/* For model input i (m->inputs order): the dtype its InputLayer declares
+ * (NULL when none); the input_dim of an Embedding it feeds directly (0 when
+ * none). */
+const char *ks_input_dtype(const ks_model *m, int i);
+int64_t ks_input_vocab(const ks_model *m, int i);
+
+/* Everything ks_input_for_model checks about data for model input i: fitted to the
+ * declared shape (ks_input_fit; taken as given, batch first, when the model
+ * declares none), whole numbers for integer inputs, ids below an Embedding's
+ * input_dim. Messages name the input. */
+int ks_input_check_for_model(const ks_model *m, int i, ks_array *a, bool allow_reshape, ks_err *err);
 
 #endif

@@ -304,6 +304,8 @@ static int collect_vars(k3ctx *c, hid_t vg, const char *vpath, const char *rel, 
 				m += nl + 2;
 			snprintf(why, sizeof why, "%s", m);
 			rc = ks_fail(err, "%s: %s: %s", c->label, w->h5_path, why);
+		} else if (rc == 0) {
+			rc = ks_model_check_claim(c->root, w, c->label, w->h5_path, err);
 		}
 	}
 	for (i = 0; i < nd; i++)

@@ -11,6 +11,7 @@
 #include "ks_arch.h"
 #include "ks_graph.h"
 #include "ks_h5.h"
+#include "ks_index.h"
 #include "ks_legacy.h"
 #include "ks_loadorder.h"
 #include "ks_util.h"
@@ -337,18 +338,8 @@ static int fill_weight_at(ks_model *m, hid_t loc, const char *rel, const char *d
 	}
 	if (w->dtype == KS_DT_STRING || w->dtype == KS_DT_OTHER || w->dtype == KS_DT_UNKNOWN)
 		ks_model_warn(m, "%s holds %s data, not numbers", dset, ks_dtype_name(w->dtype));
-	{
-		/* A shape far beyond what the file could hold (unwritten fill
-		 * values) would make every reader allocate it: refuse it here.
-		 * Keras writes weights uncompressed, so 64x is generous. */
-		int64_t numel, claimed, esize = (int64_t)ks_dtype_size(w->dtype);
-		struct stat st;
-		if (ks_numel(w->shape, w->rank, &numel) &&
-		    !__builtin_mul_overflow(numel, esize ? esize : 1, &claimed) && m->path &&
-		    stat(m->path, &st) == 0 && claimed / 64 > (int64_t)st.st_size + (1 << 20))
-			return ks_fail(err, "%s: %s claims %lld values, far more than the %lld-byte file can hold",
-			               m->path, dset, (long long)numel, (long long)st.st_size);
-	}
+	if (ks_model_check_claim(m, w, m->path, dset, err) < 0)
+		return -1;
 	w->h5_path = ks_xstrdup(dset);
 	w->stored_name = ks_xstrdup(stored);
 	w->trainable = true;
@@ -490,23 +481,34 @@ static ks_layer *append_layer(ks_model *m, const char *name)
 	return L;
 }
 
+static const char *strv_name(const void *array, int i)
+{
+	return ((char *const *)array)[i];
+}
+
 /* Groups beside the listed layers are ignored by Keras: worth a word. */
 static void note_orphan_groups(ks_model *m, const char *wg, char **ln, int n)
 {
-	char **links;
+	char **links, **top = ks_xcalloc((size_t)(n ? n : 1), sizeof *top);
+	ks_index x = {0};
 	int nl;
 
-	if (ks_h5_links(m->file, wg, KS_H5_ORDER_NAME, &links, &nl, NULL) < 0)
+	if (ks_h5_links(m->file, wg, KS_H5_ORDER_NAME, &links, &nl, NULL) < 0) {
+		free(top);
 		return;
+	}
+	/* A listed name "a/b" lives in the group "a": hash the first components
+	 * (a scan per link is quadratic in the layers). */
+	for (int k = 0; k < n; k++)
+		top[k] = ks_xstrndup(ln[k], strcspn(ln[k], "/"));
+	ks_index_extend(&x, top, n, strv_name);
 	for (int i = 0; i < nl; i++) {
-		bool listed = false;
-		size_t len = strlen(links[i]);
+		bool listed;
 		if (strcmp(links[i], "top_level_model_weights") == 0 ||
 		    (strcmp(wg, "/") == 0 && (strcmp(links[i], "model_weights") == 0 ||
 		                              strcmp(links[i], "optimizer_weights") == 0)))
 			continue;
-		for (int k = 0; k < n && !listed; k++)
-			listed = strncmp(ln[k], links[i], len) == 0 && (ln[k][len] == '\0' || ln[k][len] == '/');
+		listed = ks_index_find(&x, top, strv_name, links[i]) >= 0;
 		if (!listed) {
 			char *full = join_path(wg, links[i]);
 			if (ks_h5_kind_of(m->file, full) == KS_H5_GROUP)
@@ -515,6 +517,8 @@ static void note_orphan_groups(ks_model *m, const char *wg, char **ln, int n)
 		}
 	}
 	ks_h5_strv_free(links, nl);
+	ks_h5_strv_free(top, n);
+	ks_index_free(&x);
 }
 
 static bool has_weights(const ks_layer *L)
@@ -597,18 +601,18 @@ static ks_lo_group *group_counts(ks_model *m, const char *wg, char **ln, int n, 
 	return g;
 }
 
-/* The layer group ln[i] goes to, or NULL: by name, or topologically as the
- * loadmap says (groups without weights take no part in that order). */
-static ks_layer *target_layer(ks_model *m, const char *group, int n_weights)
+/* The layer a group goes to, or NULL: by name, or topologically as the
+ * loadmap says: the k-th group with weights (*k counts them) to the k-th
+ * weight-bearing layer; groups without weights take no part in that order. */
+static ks_layer *target_layer(ks_model *m, const char *group, int n_weights, int *k)
 {
 	const ks_loadmap *lm = m->loadmap;
 
 	if (!lm || lm->used == KS_LOAD_BY_NAME || n_weights == 0)
 		return ks_model_find_layer(m, group, false);
-	for (int i = 0; i < lm->n_pairs; i++)
-		if (lm->pairs[i].topological && strcmp(lm->pairs[i].topological, group) == 0)
-			return ks_model_find_layer(m, lm->pairs[i].layer, false);
-	return NULL;
+	if (*k >= lm->n_pairs || !lm->pairs[*k].topological)
+		return NULL;
+	return ks_model_find_layer(m, lm->pairs[(*k)++].layer, false);
 }
 
 /* A weights-only file meets an architecture: decide the order (Keras'
@@ -663,7 +667,7 @@ static int load_weights(ks_model *m, const char *wg, bool have_graph, bool keras
 		ks_h5_strv_free(ln, n);
 		return -1;
 	}
-	for (int i = 0; i < n; i++) {
+	for (int i = 0, k = 0; i < n; i++) {
 		char *gpath = join_path(wg, ln[i]);
 		ks_layer *L;
 		int nw = 1;
@@ -674,7 +678,7 @@ static int load_weights(ks_model *m, const char *wg, bool have_graph, bool keras
 		}
 		/* Config names are searched at the top level only: inner layers of
 		 * nested models are stored inside their model's group. */
-		L = target_layer(m, ln[i], nw);
+		L = target_layer(m, ln[i], nw, &k);
 		if (!L) {
 			if (have_graph)
 				ks_model_warn(m, "layer_names lists '%s', which the model config does not have",

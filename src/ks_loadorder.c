@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ks_index.h"
 #include "ks_loadorder.h"
 #include "ks_util.h"
 #include "ks_varnames.h"
@@ -45,19 +46,31 @@ static bool inner_bearing(const ks_model *in)
 	return false;
 }
 
-static const ks_lo_group *group_named(const ks_lo_group *g, int n, const char *name, int *index)
+static const char *group_name(const void *array, int i)
 {
-	for (int i = 0; i < n; i++)
-		if (strcmp(g[i].name, name) == 0) {
-			if (index)
-				*index = i;
-			return &g[i];
-		}
-	return NULL;
+	return ((const ks_lo_group *)array)[i].name;
+}
+
+static const char *pair_name(const void *array, int i)
+{
+	return ((const ks_lo_pair *)array)[i].layer;
+}
+
+/* The group called name (the first, as Keras' dict of h5py groups has one),
+ * its position in *index. */
+static const ks_lo_group *group_named(const ks_index *x, const ks_lo_group *g, const char *name,
+                                      int *index)
+{
+	int i = ks_index_find(x, g, group_name, name);
+	if (i < 0)
+		return NULL;
+	if (index)
+		*index = i;
+	return &g[i];
 }
 
 /* Keras keeps the layers whose built weights are not empty. */
-static bool bearing(const ks_layer *L, int expected, const ks_lo_group *g, int n)
+static bool bearing(const ks_layer *L, int expected, const ks_index *x, const ks_lo_group *g)
 {
 	const ks_lo_group *same;
 
@@ -67,7 +80,7 @@ static bool bearing(const ks_layer *L, int expected, const ks_lo_group *g, int n
 		return false;
 	if (L->inner && inner_bearing(L->inner))
 		return true;
-	same = group_named(g, n, L->name, NULL);
+	same = group_named(x, g, L->name, NULL);
 	return same && same->n_weights > 0;
 }
 
@@ -82,6 +95,7 @@ ks_loadmap *ks_loadmap_build(const ks_model *m, const ks_lo_group *groups, int n
 	ks_loadmap *lm = ks_xcalloc(1, sizeof *lm);
 	int *expected = ks_xcalloc((size_t)(m->n_layers ? m->n_layers : 1), sizeof *expected);
 	int *fidx = ks_xcalloc((size_t)(n_groups ? n_groups : 1), sizeof *fidx);
+	ks_index gx = {0};
 
 	lm->keras_default = KS_LOAD_TOPOLOGICAL;
 	lm->used = used == KS_LOAD_DEFAULT ? lm->keras_default : used;
@@ -92,18 +106,19 @@ ks_loadmap *ks_loadmap_build(const ks_model *m, const ks_lo_group *groups, int n
 			lm->file_groups[lm->n_file++] = ks_xstrdup(groups[i].name);
 		}
 	lm->pairs = ks_xcalloc((size_t)(m->n_layers ? m->n_layers : 1), sizeof *lm->pairs);
+	ks_index_extend(&gx, groups, n_groups, group_name);
 	for (int i = 0; i < m->n_layers; i++) {
 		const ks_layer *L = &m->layers[i];
 		ks_lo_pair *p;
 		const ks_lo_group *same;
 		int gi = -1;
 		expected[i] = expected_count(L);
-		if (!bearing(L, expected[i], groups, n_groups))
+		if (!bearing(L, expected[i], &gx, groups))
 			continue;
 		p = &lm->pairs[lm->n_pairs++];
 		p->layer = ks_xstrdup(L->name);
 		p->n_expected = keras1 ? -1 : expected[i];
-		same = group_named(groups, n_groups, L->name, &gi);
+		same = group_named(&gx, groups, L->name, &gi);
 		if (same) {
 			p->by_name = ks_xstrdup(same->name);
 			if (!lm->by_name_error && p->n_expected >= 0 && same->n_weights != p->n_expected)
@@ -139,6 +154,9 @@ ks_loadmap *ks_loadmap_build(const ks_model *m, const ks_lo_group *groups, int n
 		p->differs = !same_str(p->by_name, p->topological);
 		lm->n_differ += p->differs;
 	}
+	lm->by_layer = ks_xcalloc(1, sizeof *lm->by_layer);
+	ks_index_extend(lm->by_layer, lm->pairs, lm->n_pairs, pair_name);
+	ks_index_free(&gx);
 	free(expected);
 	free(fidx);
 	return lm;
@@ -159,15 +177,16 @@ void ks_loadmap_free(ks_loadmap *lm)
 	free(lm->file_groups);
 	free(lm->topological_error);
 	free(lm->by_name_error);
+	if (lm->by_layer)
+		ks_index_free(lm->by_layer);
+	free(lm->by_layer);
 	free(lm);
 }
 
 const ks_lo_pair *ks_loadmap_find(const ks_loadmap *lm, const char *layer)
 {
-	for (int i = 0; lm && i < lm->n_pairs; i++)
-		if (strcmp(lm->pairs[i].layer, layer) == 0)
-			return &lm->pairs[i];
-	return NULL;
+	int i = lm ? ks_index_find(lm->by_layer, lm->pairs, pair_name, layer) : -1;
+	return i < 0 ? NULL : &lm->pairs[i];
 }
 
 const char *ks_loadmap_source(const ks_loadmap *lm, const char *layer)

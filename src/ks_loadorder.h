@@ -41,6 +41,8 @@
  * fails in the order asked for; to study a file whose topological load
  * fails, open it with KS_LOAD_BY_NAME: topological_error says why.
  *
+ * Work is linear in the numbers of layers and groups (names are hashed).
+ *
  * Ownership: a ks_loadmap owns all its strings; the model holds it
  * (ks_model.loadmap) and frees it with itself.
  */
@@ -72,6 +74,7 @@ typedef struct ks_loadmap {
 	int n_differ;                /* layers whose weights depend on the order */
 	char *topological_error;     /* Keras' reason topological loading fails, or NULL */
 	char *by_name_error;         /* Keras' reason loading by name fails, or NULL */
+	struct ks_index *by_layer;   /* internal: pairs hashed by layer name */
 } ks_loadmap;
 
 /* One group of the file as the loader read it. */
@@ -89,7 +92,7 @@ ks_loadmap *ks_loadmap_build(const ks_model *m, const ks_lo_group *groups, int n
 void ks_loadmap_free(ks_loadmap *lm);
 
 /* The pair of a top-level layer by name, or NULL when the layer owns no
- * weights (or lm is NULL). */
+ * weights (or lm is NULL). O(1): a view may ask for every layer. */
 const ks_lo_pair *ks_loadmap_find(const ks_loadmap *lm, const char *layer);
 
 /* The group the layer gets under lm->used, or NULL. */

@@ -217,6 +217,27 @@ void ks_model_free(ks_model *m)
 	free(m);
 }
 
+int ks_model_check_claim(const ks_model *m, const ks_weight *w, const char *label,
+                         const char *dset, ks_err *err)
+{
+	const ks_model *root = m;
+	int64_t numel, claimed, esize = (int64_t)ks_dtype_size(w->dtype), have = -1;
+	struct stat st;
+
+	while (root->parent)
+		root = root->parent;
+	if (root->image_size > 0)
+		have = (int64_t)root->image_size;
+	else if (root->path && stat(root->path, &st) == 0)
+		have = (int64_t)st.st_size;
+	if (have >= 0 && ks_numel(w->shape, w->rank, &numel) &&
+	    (__builtin_mul_overflow(numel, esize ? esize : 1, &claimed) ||
+	     claimed / 64 > have + (1 << 20)))
+		return ks_fail(err, "%s: %s claims %lld values, far more than the %lld-byte file can hold",
+		               label, dset, (long long)numel, (long long)have);
+	return 0;
+}
+
 /* ---- open ----------------------------------------------------------------- */
 
 static bool ext_is(const char *path, const char *ext)
@@ -369,28 +390,38 @@ static herr_t probe_error(hid_t stack, void *ud)
  * global heap, hard-link cycles) and allocates gigabytes on others (corrupt
  * variable-length strings), where h5dump gives up at once: a damaged file
  * must be refused within seconds. Walking the metadata of a sound file
- * takes milliseconds of CPU; a .keras archive is loaded whole (configs,
- * graph), which takes about half a second for 60,000 layers. The wall-clock
- * alarm covers a stalled disk (metadata is kilobytes, even of big models). */
+ * takes milliseconds of CPU for ordinary models, but grows with the number
+ * of objects: a 20,000-layer weights-only file (40,000 datasets, 60 MB)
+ * takes about a second, and a .keras archive is loaded whole. So the CPU
+ * allowance grows with the file (a second per 16 MB beyond the first two
+ * seconds, at most 30), which keeps small damaged files (the usual fuzzing
+ * finds) to two seconds without refusing big sound ones. The wall-clock
+ * alarm covers a stalled disk and stays well above the CPU allowance, so
+ * that a busy machine does not turn a slow probe into a verdict. */
 #define KS_PROBE_CPU_SECONDS 2
-#define KS_PROBE_WALL_SECONDS 8
+#define KS_PROBE_CPU_MAX 30
+#define KS_PROBE_BYTES_PER_SECOND ((uint64_t)16 << 20)
 
 static void probe_limits(const char *path)
 {
 	struct stat st;
 	uint64_t as = (uint64_t)1 << 30; /* libraries and metadata */
+	uint64_t cpu = KS_PROBE_CPU_SECONDS;
+	bool sized = stat(path, &st) == 0 && st.st_size > 0;
 
-	setrlimit(RLIMIT_CPU, &(struct rlimit){KS_PROBE_CPU_SECONDS, KS_PROBE_CPU_SECONDS + 1});
-	alarm(KS_PROBE_WALL_SECONDS);
+	if (sized)
+		cpu += (uint64_t)st.st_size / KS_PROBE_BYTES_PER_SECOND;
+	if (cpu > KS_PROBE_CPU_MAX)
+		cpu = KS_PROBE_CPU_MAX;
+	setrlimit(RLIMIT_CPU, &(struct rlimit){(rlim_t)cpu, (rlim_t)cpu + 1});
+	alarm((unsigned)(4 * cpu + 8));
 #ifndef KS_PROBE_ASAN
 	/* A zip's weights file is held in memory: room for it, twice. */
-	if (stat(path, &st) == 0 && st.st_size > 0)
+	if (sized)
 		as += 3 * (uint64_t)st.st_size;
 	if (as < ks_mem_budget())
 		setrlimit(RLIMIT_AS, &(struct rlimit){(rlim_t)as, (rlim_t)as});
 #else
-	(void)path;
-	(void)st;
 	(void)as;
 #endif
 }
@@ -847,9 +878,9 @@ int ks_weight_read_slab(const ks_model *m, const ks_weight *w, const int64_t *st
 		/* Rare: read the whole thing and cut. */
 		float *all;
 		int64_t n;
-		if (!ks_numel(w->shape, w->rank, &n) || n > ((int64_t)1 << 31))
-			return ks_fail(err, "%s: weight %s too large", path_of(m), w->name);
-		all = ks_xmalloc((size_t)n * sizeof *all + 1);
+		if (!ks_numel(w->shape, w->rank, &n) || n > ((int64_t)1 << 31) ||
+		    (uint64_t)n > ks_mem_budget() / sizeof *all || !(all = malloc((size_t)n * sizeof *all + 1)))
+			return ks_fail(err, "%s: weight %s too large to read", path_of(m), w->name);
 		if (ks_weight_read(m, w, all, err) < 0) {
 			free(all);
 			return -1;

@@ -928,6 +928,10 @@ static int attrs(FILE *out, const ks_model *m, bool json, ks_err *err)
 		json_object_set_new(d, "date_saved", str_or_null(m->date_saved));
 		json_object_set_new(d, "class_name", str_or_null(m->class_name));
 		json_object_set_new(d, "name", str_or_null(m->name));
+		/* the architecture the model was built from (kerascope config
+		 * prints it as the file stores it) */
+		json_object_set_new(d, "model_config",
+		                    m->model_config ? json_incref(m->model_config) : json_null());
 		json_object_set_new(d, "training_config",
 		                    m->training_config ? json_incref(m->training_config) : json_null());
 		json_object_set_new(d, "compile_config",

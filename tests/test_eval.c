@@ -347,6 +347,22 @@ static void test_labelled_csv(void **state)
 	ks_array_free(&y);
 	free(col);
 	free(csv);
+	/* the batch reader: 5 rows in batches of 2 (2, 2, 1, then the end) */
+	csv = write_tmp("b.csv", "x;y;lab\n0;0;0\n1;1;1\n2;2;0\n3;3;1\n4;4;0\n");
+	ks_labelled *r = ks_labelled_open(csv, "lab", NULL, 0, &err);
+	assert_non_null(r);
+	assert_int_equal(ks_labelled_features(r), 2);
+	assert_string_equal(ks_labelled_column(r), "lab");
+	float bx[4], by[2];
+	int64_t sizes[] = {2, 2, 1, 0};
+	for (int k = 0; k < 4; k++) {
+		assert_int_equal(ks_labelled_read(r, 2, bx, by, &err), sizes[k]);
+		if (sizes[k])
+			assert_float_equal(bx[0], (float)(2 * k), 0);
+	}
+	assert_float_equal(by[0], 0, 0); /* the last row: 4;4;0 */
+	ks_labelled_close(r);
+	free(csv);
 	/* names file: a final newline adds no class */
 	char *nf = write_tmp("names.txt", "a\nb c\n");
 	char **nv;

@@ -309,6 +309,41 @@ static void test_windows_paths(void **state)
 	assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
 }
 
+/* A Keras 3 store whose variable declares 2^29 values in unwritten chunks
+ * (the file holds a few KB) is refused at open, as legacy files are: every
+ * reader would otherwise allocate or walk gigabytes of fill values. */
+static void test_sparse_claim(void **state)
+{
+	const char *w = k3_tmp("sparse.weights.h5"), *z = k3_tmp("sparse.keras");
+	hsize_t dims[2] = {(hsize_t)1 << 15, (hsize_t)1 << 14}, chunk[2] = {64, 64};
+	hid_t f = k3_h5_create(w), sp, dcpl, l, d;
+	ks_err err;
+	(void)state;
+
+	k3_group(f, "/vars");
+	k3_group(f, "/layers/dense/vars");
+	sp = H5Screate_simple(2, dims, NULL);
+	dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	l = k3_lcpl();
+	assert_true(H5Pset_chunk(dcpl, 2, chunk) >= 0);
+	d = H5Dcreate2(f, "/layers/dense/vars/0", H5T_IEEE_F32LE, sp, l, dcpl, H5P_DEFAULT);
+	assert_true(d >= 0);
+	H5Dclose(d);
+	H5Pclose(l);
+	H5Pclose(dcpl);
+	H5Sclose(sp);
+	H5Fclose(f);
+	assert_null(ks_model_open(w, NULL, &err));
+	assert_non_null(strstr(err.msg, "claims 536870912 values"));
+	k3_zip(z, (k3_member[]){
+		{ "metadata.json", META, strlen(META), NULL, false },
+		{ "config.json", FUNC_CFG, strlen(FUNC_CFG), NULL, false },
+		{ "model.weights.h5", NULL, 0, w, false } }, 3);
+	assert_null(ks_model_open(z, NULL, &err));
+	assert_non_null(strstr(err.msg, "claims 536870912 values"));
+	assert_non_null(strstr(err.msg, "sparse.keras"));
+}
+
 /* TextVectorization (string input, adapted vocabulary in the archive's
  * assets/<store path>/vocabulary.txt, as save_assets writes it): a standard
  * layer whose shapes are known, whose vocabulary ls shows, and which
@@ -1100,6 +1135,7 @@ int main(void)
 		cmocka_unit_test(test_zip_by_order),
 		cmocka_unit_test(test_windows_paths),
 		cmocka_unit_test(test_text_vectorization),
+		cmocka_unit_test(test_sparse_claim),
 		cmocka_unit_test(test_zip_by_name_attr),
 		cmocka_unit_test(test_zip_nested),
 		cmocka_unit_test(test_zip_attention_wrappers),

@@ -201,6 +201,38 @@ static void test_shape_mismatch(void **state)
 	free(w);
 }
 
+/* A group layer_names does not list is ignored, as Keras ignores it, with a
+ * word; a listed name with '/' lives in the group of its first component. */
+static void test_unlisted_group(void **state)
+{
+	const gspec g[] = {GOOD[0], GOOD[1], GOOD[2], GOOD[3], {"stray", "stray", 2, 2, 3}};
+	char *a = arch_file("a3e.json", ARCH3), *w = weights_file("stray.h5", g, 5, true);
+	static const char *const ln[] = {"d1", "d2", "drop", "d3", "x/y"};
+	ks_err err;
+	ks_model *m;
+	hid_t f = H5Fopen(w, H5F_ACC_RDWR, H5P_DEFAULT);
+
+	(void)state;
+	/* list four of the five groups, plus "x/y" inside a group "x" */
+	H5Adelete(f, "layer_names");
+	hb_attr_strv(f, "layer_names", ln, 5, true);
+	{
+		static const char *const wn[] = {"x/y/kernel:0"};
+		static const hsize_t sh[1][4] = {{2, 3}};
+		hb_layer(f, "x/y", wn, 0, sh);
+	}
+	H5Fclose(f);
+	m = open_order(w, a, KS_LOAD_BY_NAME, &err);
+	if (!m)
+		fprintf(stderr, "open: %s\n", err.msg);
+	assert_non_null(m);
+	assert_true(has_warning(m, "/stray is not listed in layer_names"));
+	assert_false(has_warning(m, "/x is not listed"));
+	ks_model_free(m);
+	free(a);
+	free(w);
+}
+
 /* A rebuilt model: every group renamed, same shapes. */
 static void test_renamed_groups(void **state)
 {
@@ -439,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_weight_count_mismatch),
 		cmocka_unit_test(test_shape_mismatch),
 		cmocka_unit_test(test_renamed_groups),
+		cmocka_unit_test(test_unlisted_group),
 		cmocka_unit_test(test_nested_model),
 		cmocka_unit_test(test_doc_layer_order),
 		cmocka_unit_test(test_doc_name_mismatch),

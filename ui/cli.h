@@ -5,6 +5,8 @@
 #ifndef CLI_H
 #define CLI_H
 
+#include <stdio.h>
+
 typedef struct cli_command {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -19,5 +21,8 @@ extern const cli_command cli_commands[];
  * a file name, an argument or a file's content reaches the terminal raw.
  * Returns 2, the error exit status. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Where cli_fail writes: stderr unless set; returns the previous sink. The
+ * inspector points it at a buffer while it parses a command in-process. */
+FILE *cli_fail_sink(FILE *f);
 
 #endif

@@ -14,6 +14,8 @@
 #define CLI_COMMON_H
 
 #include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "ks_model.h"
 
@@ -47,5 +49,38 @@ bool cli_parse_load_order(const char *s, ks_load_order *out);
  * NULL. Otherwise prints, on stderr, the one-line note when the file's
  * weights would be assigned differently by the other load order. */
 ks_model *cli_open_model(const char *path, const ks_open_opts *o);
+
+/* ---- the inputs of commands that run a model (predict, diff, evaluate,
+ * doctor): --input X (once per model input, in input order) and --random
+ * SEED. A command adds CLI_INPUT_OPTION_ROWS (or only the --input row, when
+ * random inputs make no sense for it) to its table and offers every option
+ * it does not know itself to cli_input_opt. */
+
+#define CLI_MAX_INPUTS 64
+
+typedef struct cli_inputs {
+	const char *specs[CLI_MAX_INPUTS];
+	int n;
+	bool random;
+	uint64_t seed;
+} cli_inputs;
+
+enum { CLI_OPT_INPUT = 0x1010, CLI_OPT_RANDOM };
+
+#define CLI_INPUT_OPTION_ROW {"input", required_argument, NULL, CLI_OPT_INPUT}
+#define CLI_RANDOM_OPTION_ROW {"random", required_argument, NULL, CLI_OPT_RANDOM}
+#define CLI_INPUT_OPTION_ROWS CLI_INPUT_OPTION_ROW, CLI_RANDOM_OPTION_ROW
+
+/* 1 when c was --input or --random (stored in in), 0 when it is not ours,
+ * -1 after printing a one-line error (too many inputs, a bad seed). */
+int cli_input_opt(const char *cmd, int c, const char *arg, cli_inputs *in);
+
+/* Prints "kerascope: CMD: bad option 'X' (try 'kerascope CMD --help')" for
+ * the option getopt_long just refused, and returns 2 (the exit status). */
+int cli_bad_option(const char *cmd, char **argv);
+
+/* Whole numbers for option values: false unless s is all digits (with an
+ * optional sign) and lo <= value <= hi. */
+bool cli_parse_int(const char *s, long long lo, long long hi, long long *out);
 
 #endif

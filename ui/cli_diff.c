@@ -29,7 +29,6 @@
 #include "ks_input.h"
 #include "ks_util.h"
 
-#define MAX_INPUT_SPECS 64
 #define DEFAULT_MAX_ELEMS 20
 
 extern void openblas_set_num_threads(int);
@@ -41,10 +40,7 @@ typedef struct dopts {
 	bool quiet, report, json;
 	int64_t max_elems;
 	const char *config, *config_a, *config_b;
-	const char *inputs[MAX_INPUT_SPECS];
-	int n_inputs;
-	bool random;
-	uint64_t seed;
+	cli_inputs in;    /* --input, --random */
 	ks_load_order load_order;
 } dopts;
 
@@ -75,15 +71,11 @@ static const char usage_text[] =
 	"      --json               one JSON document\n"
 	"  -h, --help               show this help\n";
 
-enum { O_EPS = 256, O_MAX, O_CONFIG, O_CONFIG_A, O_CONFIG_B, O_LOAD_ORDER, O_INPUT, O_RANDOM, O_JSON };
-
-/* Where argument errors go: stderr, or the inspector's buffer. */
-static FILE *errout;
+enum { O_EPS = 256, O_MAX, O_CONFIG, O_CONFIG_A, O_CONFIG_B, O_LOAD_ORDER, O_JSON };
 
 static int bad(const char *what, const char *arg)
 {
-	fprintf(errout, "kerascope: diff: %s, not '%s'\n", what, arg);
-	return 2;
+	return cli_fail("diff: %s, not '%s'", what, arg);
 }
 
 static bool parse_double(const char *s, double *out)
@@ -97,22 +89,10 @@ static bool parse_double(const char *s, double *out)
 	return true;
 }
 
-static bool parse_int(const char *s, long long lo, long long hi, long long *out)
-{
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
 static int set_tol(dopts *o, ks_tol_kind k, double v)
 {
 	if (o->tol_set) {
-		fprintf(errout, "kerascope: diff: give one of -d, -p and --use-system-epsilon\n");
-		return 2;
+		return cli_fail("diff: give one of -d, -p and --use-system-epsilon");
 	}
 	o->tol = (ks_tol){k, v};
 	o->tol_set = true;
@@ -133,8 +113,7 @@ static int parse_args(int argc, char **argv, dopts *o)
 		{"config-a", required_argument, NULL, O_CONFIG_A},
 		{"config-b", required_argument, NULL, O_CONFIG_B},
 		{"load-order", required_argument, NULL, O_LOAD_ORDER},
-		{"input", required_argument, NULL, O_INPUT},
-		{"random", required_argument, NULL, O_RANDOM},
+		CLI_INPUT_OPTION_ROWS,
 		{"json", no_argument, NULL, O_JSON},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -171,7 +150,7 @@ static int parse_args(int argc, char **argv, dopts *o)
 		case 'q': o->quiet = true; break;
 		case 'r': o->report = true; break;
 		case O_MAX:
-			if (!parse_int(optarg, 0, INT64_MAX, &n))
+			if (!cli_parse_int(optarg, 0, INT64_MAX, &n))
 				return bad("--max needs a non-negative number", optarg);
 			o->max_elems = n ? n : INT64_MAX;
 			break;
@@ -182,36 +161,22 @@ static int parse_args(int argc, char **argv, dopts *o)
 			if (!cli_parse_load_order(optarg, &o->load_order))
 				return bad("--load-order is by-name or topological", optarg);
 			break;
-		case O_INPUT:
-			if (o->n_inputs >= MAX_INPUT_SPECS)
-				return bad("too many --input options", optarg);
-			o->inputs[o->n_inputs++] = optarg;
-			break;
-		case O_RANDOM:
-			if (!parse_int(optarg, 0, INT64_MAX, &n))
-				return bad("--random needs a seed (a non-negative integer)", optarg);
-			o->random = true;
-			o->seed = (uint64_t)n;
-			break;
 		case O_JSON: o->json = true; break;
 		default:
-			if (optopt && optopt < 256)
-				fprintf(errout, "kerascope: diff: bad option '-%c' (try 'kerascope diff --help')\n", optopt);
-			else
-				fprintf(errout, "kerascope: diff: bad option '%s' (try 'kerascope diff --help')\n",
-				        argv[optind - 1]);
-			return 2;
+			switch (cli_input_opt("diff", c, optarg, &o->in)) {
+			case 1: continue;
+			case -1: return 2;
+			}
+			return cli_bad_option("diff", argv);
 		}
 	}
 	if (optind + 2 != argc) {
-		fprintf(errout, "kerascope: diff: expected two files A B (try 'kerascope diff --help')\n");
-		return 2;
+		return cli_fail("diff: expected two files A B (try 'kerascope diff --help')");
 	}
 	o->a = argv[optind];
 	o->b = argv[optind + 1];
-	if (o->random && o->n_inputs) {
-		fprintf(errout, "kerascope: diff: give either --input or --random\n");
-		return 2;
+	if (o->in.random && o->in.n) {
+		return cli_fail("diff: give either --input or --random");
 	}
 	if (!o->config_a)
 		o->config_a = o->config;
@@ -234,15 +199,15 @@ static int make_inputs(const ks_diff *d, const dopts *o, ks_array *arr, int *n, 
 	const char *kinds[KS_MAX_IO];
 	if (m->n_inputs < 1 || m->n_inputs > KS_MAX_IO)
 		return ks_fail(err, "%s: the model has %d inputs: nothing to run", m->path, m->n_inputs);
-	ks_input_req r = {.specs = o->inputs, .n_specs = o->n_inputs, .random = o->random,
-	                  .seed = o->seed, .batch = 1};
+	ks_input_req r = {.specs = o->in.specs, .n_specs = o->in.n, .random = o->in.random,
+	                  .seed = o->in.seed, .batch = 1};
 	*n = m->n_inputs;   /* what was read before a failure is freed too */
 	if (ks_input_for_model(m, &r, arr, kinds, err) < 0)
 		return ks_err_prefix(err, "%s", m->path);
-	if (o->random)
-		snprintf(src, srclen, "random inputs (seed %llu)", (unsigned long long)o->seed);
+	if (o->in.random)
+		snprintf(src, srclen, "random inputs (seed %llu)", (unsigned long long)o->in.seed);
 	else
-		snprintf(src, srclen, "%s%s", o->inputs[0], o->n_inputs > 1 ? ", ..." : "");
+		snprintf(src, srclen, "%s%s", o->in.specs[0], o->in.n > 1 ? ", ..." : "");
 	return 0;
 }
 
@@ -269,7 +234,7 @@ static ks_diff *compute(const dopts *o, ks_diff_progress_fn progress, void *ctx,
 		return NULL;
 	if (ks_diff_compare(d, err) < 0)
 		goto fail;
-	if (o->random || o->n_inputs) {
+	if (o->in.random || o->in.n) {
 		if (make_inputs(d, o, arr, &n_arr, src, srclen, err) < 0)
 			goto fail;
 		if (ks_diff_run_outputs(d, arr, n_arr, err) < 0)
@@ -292,16 +257,18 @@ ks_diff *cli_diff_build(int argc, char **argv, ks_diff_progress_fn progress, voi
 	dopts o;
 	ks_err_clear(err);
 	src[0] = '\0';
+	/* argument errors into a buffer: the first line becomes err */
 	char *msg = NULL;
 	size_t len = 0;
-	errout = open_memstream(&msg, &len);
-	if (!errout) {
+	FILE *buf = open_memstream(&msg, &len);
+	if (!buf) {
 		ks_fail(err, "diff: out of memory");
 		return NULL;
 	}
+	FILE *old = cli_fail_sink(buf);
 	int rc = parse_args(argc, argv, &o);
-	fclose(errout);
-	errout = NULL;
+	cli_fail_sink(old);
+	fclose(buf);
 	if (rc >= 0) {
 		const char *m = msg && ks_str_startswith(msg, "kerascope: ") ? msg + 11 : msg;
 		ks_fail(err, "%.*s", m ? (int)strcspn(m, "\n") : 0, m ? m : "");
@@ -327,7 +294,6 @@ int cli_diff(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (argv[i][0] != '-' && ks_session_is(argv[i]))
 			return cli_session_diff(argc, argv);
-	errout = stderr;
 	int rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
@@ -336,7 +302,6 @@ int cli_diff(int argc, char **argv)
 
 	cli_progress pg;
 	cli_progress_start(&pg, "comparing", !o.quiet);
-
 	d = compute(&o, on_progress, &pg, src, sizeof src, &err);
 	cli_progress_clear(&pg);
 	if (!d)

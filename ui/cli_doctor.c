@@ -20,7 +20,6 @@
 #include "ks_plan.h"
 #include "ks_util.h"
 
-#define MAX_INPUT_SPECS 64
 
 static const char usage_text[] =
 	"Usage: kerascope doctor FILE [FILE2] [--input X ...] [--labels FILE] [--explain]\n"
@@ -41,7 +40,7 @@ static const char usage_text[] =
 	CLI_MODEL_OPTS_HELP
 	"  -h, --help           show this help\n";
 
-enum { O_INPUT = 256, O_LABELS, O_EXPLAIN, O_JSON };
+enum { O_LABELS = 256, O_EXPLAIN, O_JSON };
 
 static int count_labels(const char *path, ks_err *err)
 {
@@ -61,19 +60,20 @@ int cli_doctor(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CLI_MODEL_OPTION_ROWS,
-		{"input", required_argument, NULL, O_INPUT},
+		CLI_INPUT_OPTION_ROW,
 		{"labels", required_argument, NULL, O_LABELS},
 		{"explain", no_argument, NULL, O_EXPLAIN},
 		{"json", no_argument, NULL, O_JSON},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *labels = NULL, *specs[MAX_INPUT_SPECS], *src[MAX_INPUT_SPECS];
-	int n_specs = 0, c, status = 2;
+	const char *labels = NULL, *src[CLI_MAX_INPUTS];
+	cli_inputs inputs = {0};
+	int c, status = 2;
 	ks_open_opts oo = {0};
 	bool json = false, explain = false;
 	ks_model *a = NULL, *b = NULL;
-	ks_array arr[MAX_INPUT_SPECS];
+	ks_array arr[CLI_MAX_INPUTS];
 	ks_doctor d;
 	ks_err err;
 
@@ -85,21 +85,17 @@ int cli_doctor(int argc, char **argv)
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
-		case O_INPUT:
-			if (n_specs >= MAX_INPUT_SPECS)
-				return cli_fail("doctor: too many --input options");
-			specs[n_specs++] = optarg;
-			break;
 		case O_LABELS: labels = optarg; break;
 		case O_EXPLAIN: explain = true; break;
 		case O_JSON: json = true; break;
 		default: {
 			int r = cli_model_opt("doctor", c, optarg, &oo);
+			if (r == 0)
+				r = cli_input_opt("doctor", c, optarg, &inputs);
 			if (r < 0)
 				return 2;
 			if (r == 0)
-				return cli_fail("doctor: bad option '%s' (try 'kerascope doctor --help')",
-				                argv[optind - 1]);
+				return cli_bad_option("doctor", argv);
 		}
 		}
 	}
@@ -118,20 +114,20 @@ int cli_doctor(int argc, char **argv)
 		goto fail;
 	if (labels && (in.n_labels = count_labels(labels, &err)) < 0)
 		goto fail;
-	ks_input_req req = {.specs = specs, .n_specs = n_specs, .batch = 1};
-	if (n_specs && a->n_inputs > MAX_INPUT_SPECS) {
+	ks_input_req req = {.specs = inputs.specs, .n_specs = inputs.n, .batch = 1};
+	if (inputs.n && a->n_inputs > CLI_MAX_INPUTS) {
 		ks_fail(&err, "%s: the model takes %d inputs, more than --input can give (%d)", a->path,
-		        a->n_inputs, MAX_INPUT_SPECS);
+		        a->n_inputs, CLI_MAX_INPUTS);
 		goto fail;
 	}
-	if (n_specs && ks_input_for_model(a, &req, arr, src, &err) < 0) {
+	if (inputs.n && ks_input_for_model(a, &req, arr, src, &err) < 0) {
 		ks_err_prefix(&err, "%s", a->path);
 		goto fail;
 	}
 	in.a = a;
 	in.b = b;
-	in.inputs = n_specs ? arr : NULL;
-	in.n_inputs = n_specs;
+	in.inputs = inputs.n ? arr : NULL;
+	in.n_inputs = inputs.n;
 	if (ks_doctor_run(&in, &d, &err) < 0)
 		goto fail;
 	ks_doctor_print(stdout, &d, json, explain);
@@ -141,7 +137,7 @@ int cli_doctor(int argc, char **argv)
 fail:
 	cli_fail("%s", err.msg);
 out:
-	for (int i = 0; i < n_specs && a && i < a->n_inputs; i++)
+	for (int i = 0; i < inputs.n && a && i < a->n_inputs; i++)
 		ks_array_free(&arr[i]);
 	ks_model_free(a);
 	ks_model_free(b);

@@ -18,15 +18,16 @@
 
 #include <jansson.h>
 
+#include "cli.h"
 #include "cli_common.h"
 #include "cli_evaluate.h"
+#include "ks_esc.h"
 #include "ks_eval.h"
 #include "ks_input.h"
 #include "ks_plan.h"
 #include "ks_report.h"
 #include "ks_util.h"
 
-#define MAX_INPUT_SPECS 64
 /* Samples per forward pass: bounds the activation memory whatever the set's size. */
 #define EVAL_BATCH 256
 /* Confusion matrices wider than this are left to --json. */
@@ -36,8 +37,7 @@ extern void openblas_set_num_threads(int);
 
 typedef struct eopts {
 	const char *file;
-	const char *inputs[MAX_INPUT_SPECS];
-	int n_inputs;
+	cli_inputs in;    /* --input */
 	const char *labels_from;
 	const char *names;
 	int top_k;
@@ -69,29 +69,17 @@ static const char usage_text[] =
 	"  -h, --help           show this help\n"
 	"Exit status: 0 scored, 2 error.\n";
 
-enum { O_INPUT = 256, O_LABELS_FROM, O_LABELS, O_TOPK, O_BATCH, O_JSON };
+enum { O_LABELS_FROM = 256, O_LABELS, O_TOPK, O_BATCH, O_JSON };
 
 static int bad(const char *what, const char *arg)
 {
-	fprintf(stderr, "kerascope: evaluate: %s, not '%s'\n", what, arg);
-	return 2;
-}
-
-static bool parse_int(const char *s, long long lo, long long hi, long long *out)
-{
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
+	return cli_fail("evaluate: %s, not '%s'", what, arg);
 }
 
 static int parse_args(int argc, char **argv, eopts *o)
 {
 	static const struct option opts[] = {
-		{"input", required_argument, NULL, O_INPUT},
+		CLI_INPUT_OPTION_ROW,
 		{"labels-from", required_argument, NULL, O_LABELS_FROM},
 		{"labels", required_argument, NULL, O_LABELS},
 		{"top-k", required_argument, NULL, O_TOPK},
@@ -113,20 +101,15 @@ static int parse_args(int argc, char **argv, eopts *o)
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
-		case O_INPUT:
-			if (o->n_inputs >= MAX_INPUT_SPECS)
-				return bad("too many --input options", optarg);
-			o->inputs[o->n_inputs++] = optarg;
-			break;
 		case O_LABELS_FROM: o->labels_from = optarg; break;
 		case O_LABELS: o->names = optarg; break;
 		case O_TOPK:
-			if (!parse_int(optarg, 1, 1 << 20, &v))
+			if (!cli_parse_int(optarg, 1, 1 << 20, &v))
 				return bad("--top-k needs a positive number", optarg);
 			o->top_k = (int)v;
 			break;
 		case O_BATCH:
-			if (!parse_int(optarg, 1, 1 << 16, &v))
+			if (!cli_parse_int(optarg, 1, 1 << 16, &v))
 				return bad("--batch needs a number from 1 to 65536", optarg);
 			o->batch = v;
 			break;
@@ -137,22 +120,21 @@ static int parse_args(int argc, char **argv, eopts *o)
 			case -1: return 2;
 			default: break;
 			}
-			if (optopt && optopt < 256)
-				fprintf(stderr, "kerascope: evaluate: bad option '-%c' (try 'kerascope evaluate --help')\n",
-				        optopt);
-			else
-				fprintf(stderr, "kerascope: evaluate: bad option '%s' (try 'kerascope evaluate --help')\n",
-				        argv[optind - 1]);
-			return 2;
+			switch (cli_input_opt("evaluate", c, optarg, &o->in)) {
+			case 1: continue;
+			case -1: return 2;
+			default: break;
+			}
+			return cli_bad_option("evaluate", argv);
 		}
 	}
 	if (optind + 1 != argc) {
-		fprintf(stderr, "kerascope: evaluate: expected MODEL (try 'kerascope evaluate --help')\n");
+		cli_fail("evaluate: expected MODEL (try 'kerascope evaluate --help')");
 		return 2;
 	}
 	o->file = argv[optind];
-	if (!o->n_inputs || !o->labels_from) {
-		fprintf(stderr, "kerascope: %s: evaluate needs --input X and --labels-from COLUMN|LABELS\n", o->file);
+	if (!o->in.n || !o->labels_from) {
+		cli_fail("%s: evaluate needs --input X and --labels-from COLUMN|LABELS", o->file);
 		return 2;
 	}
 	return -1;
@@ -175,8 +157,10 @@ static bool labels_are_data(const char *spec)
 }
 
 typedef struct evaldata {
-	ks_array x[MAX_INPUT_SPECS];
+	ks_array x[CLI_MAX_INPUTS]; /* whole inputs (labels from a file) */
 	ks_array y;
+	ks_labelled *csv;      /* or: the CSV input with its label column, read batch by batch */
+	float *cx, *cy;        /* one batch of it: features and labels */
 	char *label_col;       /* the CSV column, or NULL for a labels file */
 	char **names;
 	int n_names;
@@ -187,33 +171,39 @@ static void evaldata_free(evaldata *d, int n)
 	for (int i = 0; i < n; i++)
 		ks_array_free(&d->x[i]);
 	ks_array_free(&d->y);
+	ks_labelled_close(d->csv);
+	free(d->cx);
+	free(d->cy);
 	free(d->label_col);
 	ks_input_free_names(d->names, d->n_names);
 }
 
+/* Labels from a file: every input and the labels are read whole. Labels
+ * from a CSV column: the reader is opened here and read batch by batch. */
 static int load_data(const ks_model *m, const eopts *o, evaldata *d, ks_err *err)
 {
-	if (o->n_inputs != m->n_inputs)
+	if (o->in.n != m->n_inputs)
 		return ks_fail(err, "the model takes %d input%s but %d --input %s given", m->n_inputs,
-		               m->n_inputs == 1 ? "" : "s", o->n_inputs, o->n_inputs == 1 ? "was" : "were");
+		               m->n_inputs == 1 ? "" : "s", o->in.n, o->in.n == 1 ? "was" : "were");
 	if (o->names && ks_input_read_names(o->names, &d->names, &d->n_names, err) < 0)
 		return -1;
-	bool from_csv = false;
-	if (labels_are_data(o->labels_from)) {
-		if (ks_input_load(o->labels_from, &d->y, NULL, err) < 0)
-			return -1;
-	} else {
+	if (!labels_are_data(o->labels_from)) {
 		if (m->n_inputs != 1)
 			return ks_fail(err, "--labels-from %s names a CSV column, but the model takes %d inputs: give "
 			               "the labels as a file", o->labels_from, m->n_inputs);
-		if (ks_input_load_labelled(o->inputs[0], o->labels_from, d->names, d->n_names, &d->x[0], &d->y,
-		                           &d->label_col, err) < 0)
+		d->csv = ks_labelled_open(o->in.specs[0], o->labels_from, d->names, d->n_names, err);
+		if (!d->csv)
 			return -1;
-		from_csv = true;
+		d->label_col = ks_xstrdup(ks_labelled_column(d->csv));
+		d->cx = ks_xmalloc(sizeof(float) * (size_t)(o->batch * ks_labelled_features(d->csv)));
+		d->cy = ks_xmalloc(sizeof(float) * (size_t)o->batch);
+		return 0;
 	}
+	if (ks_input_load(o->labels_from, &d->y, NULL, err) < 0)
+		return -1;
 	for (int i = 0; i < m->n_inputs; i++) {
-		ks_input_kind kind = KS_INPUT_CSV;
-		if (!from_csv && ks_input_load(o->inputs[i], &d->x[i], &kind, err) < 0)
+		ks_input_kind kind;
+		if (ks_input_load(o->in.specs[i], &d->x[i], &kind, err) < 0)
 			return -1;
 		if (ks_input_check_for_model(m, i, &d->x[i], kind == KS_INPUT_CSV, err) < 0)
 			return -1;
@@ -229,6 +219,24 @@ static int load_data(const ks_model *m, const eopts *o, evaldata *d, ks_err *err
 		               (long long)d->x[0].shape[0], (long long)d->x[0].shape[0]);
 	}
 	return 0;
+}
+
+/* The next batch of up to max samples from the CSV reader: x[0] becomes a
+ * view of the features, fitted to the model's input (not owned), *labels
+ * the labels. Returns the rows (0 at the end) or -1. */
+static int64_t next_csv_batch(const ks_model *m, evaldata *d, int64_t max, ks_array *x, const float **labels,
+                              ks_err *err)
+{
+	int64_t rows = ks_labelled_read(d->csv, max, d->cx, d->cy, err);
+	if (rows <= 0)
+		return rows;
+	memset(x, 0, sizeof *x);
+	x->rank = 2;
+	x->shape[0] = rows;
+	x->shape[1] = ks_labelled_features(d->csv);
+	x->data = d->cx;
+	*labels = d->cy;
+	return ks_input_check_for_model(m, 0, x, true, err) < 0 ? -1 : rows;
 }
 
 /* ---- output ---- */
@@ -260,18 +268,21 @@ static void print_text(const ks_model *m, const eopts *o, const evaldata *d, con
                        const ks_loss_spec *loss, const ks_eval_result *r, const verdict *v, bool cc_from_config)
 {
 	char b[64], b2[64], n1[32], n2[32];
+	/* names from files and the command line, made safe for the terminal */
+	ks_esc_pool pool = {0};
+#define E(s) ks_esc_s(&pool, (s))
 
-	printf("model     %s (%s%s)\n", o->file, m->keras_version ? "Keras " : "Keras version not recorded",
-	       m->keras_version ? m->keras_version : "");
+	printf("model     %s (%s%s)\n", E(o->file), m->keras_version ? "Keras " : "Keras version not recorded",
+	       m->keras_version ? E(m->keras_version) : "");
 	if (o->open.config_path)
 		printf("          architecture%s from %s\n", cc_from_config ? " and training config" : "",
-		       o->open.config_path);
+		       E(o->open.config_path));
 	if (d->label_col)
-		printf("data      %s: %s samples, labels from column '%s' (%s)\n", o->inputs[0],
-		       ks_report_count(r->n, n1, sizeof n1), d->label_col, v->form);
+		printf("data      %s: %s samples, labels from column '%s' (%s)\n", E(o->in.specs[0]),
+		       ks_report_count(r->n, n1, sizeof n1), E(d->label_col), v->form);
 	else
-		printf("data      %s: %s samples, labels from %s (%s)\n", o->inputs[0],
-		       ks_report_count(r->n, n1, sizeof n1), o->labels_from, v->form);
+		printf("data      %s: %s samples, labels from %s (%s)\n", E(o->in.specs[0]),
+		       ks_report_count(r->n, n1, sizeof n1), E(o->labels_from), v->form);
 	printf("accuracy");
 	bool any = false;
 	for (int k = 0; k < KS_ACC_COUNT; k++) {
@@ -281,16 +292,16 @@ static void print_text(const ks_model *m, const eopts *o, const evaldata *d, con
 		       r->acc[k], ks_report_count(r->hits[k], n1, sizeof n1), ks_report_count(r->count[k], n2, sizeof n2),
 		       k == KS_ACC_BINARY && r->classes > 1 ? " values" : "");
 		if (k == v->resolved)
-			printf("  <- \"%s\"", cc->metric_name);
+			printf("  <- \"%s\"", E(cc->metric_name));
 		putchar('\n');
 		any = true;
 	}
 	if (!any)
 		printf("  none applies: the labels are not classes (%s)\n", v->form);
 	if (cc->names_accuracy) {
-		printf("metric    \"%s\" = %s for this file (%s%s)\n", cc->metric_name,
+		printf("metric    \"%s\" = %s for this file (%s%s)\n", E(cc->metric_name),
 		       ks_acc_metric_name(v->resolved), cc->rule_assumed ? "no Keras version recorded" : "Keras ",
-		       cc->rule_assumed ? "" : m->keras_version);
+		       cc->rule_assumed ? "" : E(m->keras_version));
 		printf("          %s%s;\n", ks_rule_desc(cc->rule), cc->rule_assumed ? " (assumed)" : "");
 		ks_acc_rule other = cc->rule == KS_RULE_LOSS_BASED ? KS_RULE_SHAPE_BASED : KS_RULE_LOSS_BASED;
 		printf("          %s: %s\n", ks_rule_desc(other),
@@ -298,24 +309,24 @@ static void print_text(const ks_model *m, const eopts *o, const evaldata *d, con
 		if (v->resolved >= 0 && !r->applies[v->resolved])
 			printf("          (%s does not apply to these labels)\n", ks_acc_metric_name(v->resolved));
 	} else if (cc->explicit_acc != KS_ACC_NONE) {
-		printf("metric    the file's metric is %s\n", cc->metric_name);
+		printf("metric    the file's metric is %s\n", E(cc->metric_name));
 	} else {
 		printf("metric    the file names no accuracy metric\n");
 	}
 	if (r->has_loss)
-		printf("loss      %s%s %.6g%s\n", loss->name, loss->from_logits ? " (from_logits)" : "", r->loss,
+		printf("loss      %s%s %.6g%s\n", E(loss->name), loss->from_logits ? " (from_logits)" : "", r->loss,
 		       !r->loss_converted ? ""
 		       : r->applies[KS_ACC_SPARSE] ? "  (class ids taken as one-hot rows)"
 		                                   : "  (one-hot rows taken as class ids)");
 	else if (cc->loss.kind == KS_LOSS_OTHER)
-		printf("loss      %s: not a built-in kerascope computes\n", cc->loss.name);
+		printf("loss      %s: not a built-in kerascope computes\n", E(cc->loss.name));
 	else if (cc->loss.kind == KS_LOSS_NONE)
 		printf("loss      the file names no loss\n");
 
 	if (!r->cm_classes) {
 		if (r->classes > TEXT_CONFUSION_MAX)
 			printf("confusion %lld classes: see --json\n", (long long)r->classes);
-		return;
+		goto out;
 	}
 	int64_t C = r->cm_classes;
 	if (C > TEXT_CONFUSION_MAX) {
@@ -323,17 +334,17 @@ static void print_text(const ks_model *m, const eopts *o, const evaldata *d, con
 	} else {
 		int w = 6;
 		for (int64_t c = 0; c < C; c++) {
-			int l = (int)strlen(class_name(d, c, b, sizeof b));
+			int l = (int)strlen(E(class_name(d, c, b, sizeof b)));
 			w = l > w ? l : w;
 		}
 		w = w > 24 ? 24 : w;
 		printf("confusion rows: true class, columns: predicted\n");
 		printf("          %-*s", w, "");
 		for (int64_t c = 0; c < C; c++)
-			printf(" %*.*s", w, w, class_name(d, c, b, sizeof b));
+			printf(" %*.*s", w, w, E(class_name(d, c, b, sizeof b)));
 		putchar('\n');
 		for (int64_t t = 0; t < C; t++) {
-			printf("          %-*.*s", w, w, class_name(d, t, b, sizeof b));
+			printf("          %-*.*s", w, w, E(class_name(d, t, b, sizeof b)));
 			for (int64_t c = 0; c < C; c++)
 				printf(" %*s", w, ks_report_count(r->confusion[t * C + c], n1, sizeof n1));
 			putchar('\n');
@@ -351,9 +362,12 @@ static void print_text(const ks_model *m, const eopts *o, const evaldata *d, con
 			break;
 		}
 		printf("%s%-20s %.4f  (%s of %s)\n", shown > 1 ? "          " : " ",
-		       class_name(d, t, b2, sizeof b2), (double)r->confusion[t * C + t] / (double)row,
+		       E(class_name(d, t, b2, sizeof b2)), (double)r->confusion[t * C + t] / (double)row,
 		       ks_report_count(r->confusion[t * C + t], n1, sizeof n1), ks_report_count(row, n2, sizeof n2));
 	}
+out:
+	ks_esc_pool_free(&pool);
+#undef E
 }
 
 static json_t *json_num(double v)
@@ -367,7 +381,7 @@ static void print_json(const ks_model *m, const eopts *o, const evaldata *d, con
 	bool has_tc = m->training_config || m->compile_config;
 	json_t *root = json_object(), *acc = json_object(), *hits = json_object();
 	json_object_set_new(root, "file", json_string(o->file));
-	json_object_set_new(root, "data", json_string(o->inputs[0]));
+	json_object_set_new(root, "data", json_string(o->in.specs[0]));
 	json_object_set_new(root, "config", o->open.config_path ? json_string(o->open.config_path) : json_null());
 	json_object_set_new(root, "training_config_from", cc_from_config ? json_string("config")
 	                                                  : has_tc ? json_string("file") : json_null());
@@ -450,7 +464,7 @@ int cli_evaluate(int argc, char **argv)
 	ks_plan *p = NULL;
 	ks_eval *ev = NULL;
 	evaldata d;
-	float *bufs[MAX_INPUT_SPECS] = {0};
+	float *bufs[CLI_MAX_INPUTS] = {0};
 	int rc = parse_args(argc, argv, &o), status = 2;
 
 	if (rc >= 0)
@@ -467,7 +481,7 @@ int cli_evaluate(int argc, char **argv)
 		                ? "; weights only: give --config ARCH.json" : "");
 		goto fail_file;
 	}
-	if (m->n_inputs > MAX_INPUT_SPECS) {
+	if (m->n_inputs > CLI_MAX_INPUTS) {
 		ks_fail(&err, "the model has too many inputs (%d)", m->n_inputs);
 		goto fail_file;
 	}
@@ -478,11 +492,25 @@ int cli_evaluate(int argc, char **argv)
 	if (load_data(m, &o, &d, &err) < 0)
 		goto fail_file;
 
-	int64_t n = d.x[0].shape[0], B = n < o.batch ? n : o.batch;
-	ks_shape shapes[MAX_INPUT_SPECS];
+	/* the first batch of a CSV tells a small set (one short batch) from a big one */
+	ks_array view;
+	const float *labels = NULL;
+	int64_t n = 0, B, pending = 0;
+	const ks_array *xs = d.x;
+	if (d.csv) {
+		pending = next_csv_batch(m, &d, o.batch, &view, &labels, &err);
+		if (pending < 0)
+			goto fail_file;
+		B = pending;
+		xs = &view;
+	} else {
+		n = d.x[0].shape[0];
+		B = n < o.batch ? n : o.batch;
+	}
+	ks_shape shapes[CLI_MAX_INPUTS];
 	for (int i = 0; i < m->n_inputs; i++) {
-		shapes[i].rank = d.x[i].rank;
-		memcpy(shapes[i].d, d.x[i].shape, sizeof shapes[i].d);
+		shapes[i].rank = xs[i].rank;
+		memcpy(shapes[i].d, xs[i].shape, sizeof shapes[i].d);
 		shapes[i].d[0] = B;
 	}
 	ks_plan_opts po = {.batch = B, .input_shapes = shapes, .n_input_shapes = m->n_inputs};
@@ -497,7 +525,8 @@ int cli_evaluate(int argc, char **argv)
 		goto fail_file;
 	}
 	int64_t C = os->d[1];
-	int64_t W = d.y.rank == 2 ? d.y.shape[1] : 1;
+	int yrank = d.csv ? 1 : d.y.rank;
+	int64_t W = yrank == 2 ? d.y.shape[1] : 1;
 	if (W != 1 && W != C) {
 		char b[160];
 		ks_fail(&err, "%s: labels of shape %s do not fit an output of %lld classes",
@@ -525,14 +554,14 @@ int cli_evaluate(int argc, char **argv)
 	}
 	verdict v = {.resolved = KS_ACC_NONE};
 	for (int rule = 0; rule < 2; rule++)
-		v.by_rule[rule] = ks_eval_resolve(rule, cc.loss.kind, d.y.rank, W, 2, C);
+		v.by_rule[rule] = ks_eval_resolve(rule, cc.loss.kind, yrank, W, 2, C);
 	if (cc.names_accuracy)
 		v.resolved = v.by_rule[cc.rule];
 	else if (cc.explicit_acc != KS_ACC_NONE)
 		v.resolved = cc.explicit_acc;
 	ks_loss_spec loss = cc.loss;
 	if (loss.kind == KS_LOSS_AUTO_CE) {
-		ks_acc_kind a = ks_eval_resolve(cc.rule, KS_LOSS_NONE, d.y.rank, W, 2, C);
+		ks_acc_kind a = ks_eval_resolve(cc.rule, KS_LOSS_NONE, yrank, W, 2, C);
 		loss.kind = a == KS_ACC_BINARY ? KS_LOSS_BCE : a == KS_ACC_SPARSE ? KS_LOSS_SCCE : KS_LOSS_CCE;
 	}
 	ks_eval_opts eo = {.classes = C, .label_width = W, .top_k = o.top_k, .loss = loss};
@@ -540,17 +569,27 @@ int cli_evaluate(int argc, char **argv)
 	if (!ev)
 		goto fail_file;
 
-	const float *in[MAX_INPUT_SPECS];
+	const float *in[CLI_MAX_INPUTS];
 	for (int i = 0; i < m->n_inputs; i++) {
-		bufs[i] = ks_xmalloc(sizeof(float) * (size_t)(ks_array_numel(&d.x[i]) / n * B));
+		bufs[i] = ks_xmalloc(sizeof(float) * (size_t)(ks_shape_numel(&shapes[i])));
 		in[i] = bufs[i];
 	}
-	for (int64_t first = 0; first < n; first += B) {
-		int64_t rows = n - first < B ? n - first : B;
+	for (int64_t first = 0;; first += B) {
+		int64_t rows;
+		if (d.csv) {
+			rows = first == 0 ? pending : next_csv_batch(m, &d, B, &view, &labels, &err);
+			if (rows < 0)
+				goto fail_file;
+		} else {
+			rows = first >= n ? 0 : n - first < B ? n - first : B;
+			labels = d.y.data + first * W;
+		}
+		if (rows == 0)
+			break;
 		for (int i = 0; i < m->n_inputs; i++)
-			copy_rows(&d.x[i], first, rows, B, bufs[i]);
+			copy_rows(&xs[i], d.csv ? 0 : first, rows, B, bufs[i]);
 		ks_plan_run(p, in);
-		if (ks_eval_add(ev, ks_plan_output(p, 0), d.y.data + first * W, rows, first, &err) < 0) {
+		if (ks_eval_add(ev, ks_plan_output(p, 0), labels, rows, first, &err) < 0) {
 			ks_err_prefix(&err, "%s", o.labels_from);
 			goto fail_file;
 		}
@@ -569,15 +608,15 @@ int cli_evaluate(int argc, char **argv)
 	status = 0;
 	goto done;
 fail_file:
-	fprintf(stderr, "kerascope: %s: %s\n", o.file, err.msg);
+	cli_fail("%s: %s", o.file, err.msg);
 	goto done;
 fail_msg:
-	fprintf(stderr, "kerascope: %s\n", err.msg);
+	cli_fail("%s", err.msg);
 done:
-	for (int i = 0; i < MAX_INPUT_SPECS; i++)
+	for (int i = 0; i < CLI_MAX_INPUTS; i++)
 		free(bufs[i]);
 	ks_eval_free(ev);
-	evaldata_free(&d, MAX_INPUT_SPECS);
+	evaldata_free(&d, CLI_MAX_INPUTS);
 	ks_plan_free(p);
 	ks_model_free(m);
 	return status;

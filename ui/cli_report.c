@@ -121,17 +121,6 @@ static const cmd_info info_config = {
 	"      --pretty         indented two spaces per level; every value kept as written\n"
 	"      --json           {\"file\", \"architecture\"} with the architecture parsed\n", config_opts};
 
-static bool parse_num(const char *s, long long lo, long long hi, long long *out)
-{
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
 /* Returns -1 to continue, or an exit status (0 after --help, 2 on error). */
 static int parse(const cmd_info *ci, int argc, char **argv, cli_opts *o)
 {
@@ -166,14 +155,14 @@ static int parse(const cmd_info *ci, int argc, char **argv, cli_opts *o)
 		case OPT_ALL: o->all = true; break;
 		case OPT_STATS: o->stats = true; break;
 		case OPT_MAX:
-			if (!parse_num(optarg, 1, INT64_MAX, &v)) {
+			if (!cli_parse_int(optarg, 1, INT64_MAX, &v)) {
 				cli_fail("%s: --max needs a positive number, not '%s'", ci->name, optarg);
 				return 2;
 			}
 			o->max_values = v;
 			break;
 		case OPT_BINS:
-			if (!parse_num(optarg, 0, 4096, &v)) {
+			if (!cli_parse_int(optarg, 0, 4096, &v)) {
 				cli_fail("%s: --bins needs a number from 0 to 4096, not '%s'",
 				        ci->name, optarg);
 				return 2;
@@ -185,13 +174,7 @@ static int parse(const cmd_info *ci, int argc, char **argv, cli_opts *o)
 			case 1: continue;
 			case -1: return 2;
 			}
-			if (optopt && optopt < 256)
-				cli_fail("%s: bad option '-%c' (try 'kerascope %s --help')",
-				        ci->name, optopt, ci->name);
-			else
-				cli_fail("%s: bad option '%s' (try 'kerascope %s --help')",
-				        ci->name, argv[optind - 1], ci->name);
-			return 2;
+			return cli_bad_option(ci->name, argv);
 		}
 	}
 	/* glibc's getopt_long moves operands after the options, so options may

@@ -39,6 +39,15 @@ const cli_command cli_commands[] = {
 	{NULL, NULL, NULL},
 };
 
+static FILE *fail_sink;
+
+FILE *cli_fail_sink(FILE *f)
+{
+	FILE *old = fail_sink;
+	fail_sink = f;
+	return old;
+}
+
 int cli_fail(const char *fmt, ...)
 {
 	ks_err e;
@@ -47,7 +56,7 @@ int cli_fail(const char *fmt, ...)
 	va_start(ap, fmt);
 	ks_vfail(&e, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "kerascope: %s\n", e.msg);
+	fprintf(fail_sink ? fail_sink : stderr, "kerascope: %s\n", e.msg);
 	return 2;
 }
 

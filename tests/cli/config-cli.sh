@@ -146,5 +146,13 @@ else
 	cat "$tmp/err"
 fi
 
+# attrs --json carries the architecture given with --config.
+"$ks" attrs "$w" --config "$fx/conformance/mlp_relu_softmax/model.h5" --json >"$tmp/out" 2>"$tmp/err"
+if grep -q '^  "model_config": {' "$tmp/out" && grep -q '"class_name": "Sequential"' "$tmp/out"; then
+	ok
+else
+	bad "attrs --json lacks model_config"
+fi
+
 echo "config-cli: $pass passed, $fail failed ($n weights files)"
 [ "$fail" -eq 0 ]

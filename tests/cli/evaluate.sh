@@ -48,6 +48,14 @@ for model in iris_mlp.h5 iris_mlp.keras; do
 	if awk -v a="$loss" -v b="$want_loss" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d < 1e-5) }'
 	then ok; else ko "$model: loss '$loss', mkexample reports $want_loss (tolerance 1e-5)"; fi
 done
+# batches that do not divide the set (150 = 21 x 7 + 3): the same counts and loss
+(cd "$ex" && "$ks" evaluate iris_mlp.h5 --input iris.csv --labels-from species --labels iris_labels.txt \
+	--batch 7) >"$tmp/b7" 2>&1
+(cd "$ex" && "$ks" evaluate iris_mlp.h5 --input iris.csv --labels-from species --labels iris_labels.txt) \
+	>"$tmp/b256" 2>&1
+if diff -u "$tmp/b256" "$tmp/b7"; then ok; else ko "--batch 7 differs from one batch"; fi
+(cd "$ex" && "$ks" evaluate iris_mlp.h5 --input iris_x.npy --labels-from iris_y_onehot.npy --batch 7) >"$tmp/n7" 2>&1
+grep -q 'categorical          0.9800  (147 of 150)' "$tmp/n7" && ok || ko "--batch 7 with .npy inputs: $(cat "$tmp/n7")"
 # the resolution the file's "accuracy" gets with integer labels (tf.keras 2.10: by shapes)
 grep -q '"accuracy_resolves_to": "sparse_categorical"' "$tmp/out.json" && ok || ko "accuracy_resolves_to"
 
@@ -93,12 +101,29 @@ err bad-ids 'not a class id in 0..2' evaluate iris_mlp.h5 --input iris_x.npy --l
 err h5-group "no dataset '/model_weights'" predict iris_mlp.h5 --input iris_mlp.h5:/model_weights
 err h5-bare 'name the dataset' predict iris_mlp.h5 --input iris_mlp.h5
 err h5-shape 'expected shape (None, 4)' predict iris_mlp.h5 --input iris_mlp.h5:/model_weights/hidden/hidden/bias:0
+printf 'a,b,label\n1,2,0\n3,\0004,1\n' >"$tmp/nul.csv"
+err nul-csv 'neither a .npy file nor text' evaluate iris_mlp.h5 --input "$tmp/nul.csv" --labels-from label
+printf 'a,b,c,d,label\n1,2,3,4,0\n1,2,x,4,1\n' >"$tmp/word.csv"
+err word-csv "line 3: 'x' is not a number" evaluate iris_mlp.h5 --input "$tmp/word.csv" --labels-from label
+printf 'a,b,c,d,label\n1,2,3,4,0\n1,2,3,1\n' >"$tmp/ragged.csv"
+err ragged-csv 'line 3 has 4 values but earlier rows have 5' evaluate iris_mlp.h5 --input "$tmp/ragged.csv" --labels-from label
+printf 'a,b,c,label\n1,2,3,0\n' >"$tmp/narrow.csv"
+err narrow-csv 'expected shape (None, 4) but got (1, 3)' evaluate iris_mlp.h5 --input "$tmp/narrow.csv" --labels-from label
+printf 'a,b,c,d,label\n' >"$tmp/header-only.csv"
+err header-only 'no data rows' evaluate iris_mlp.h5 --input "$tmp/header-only.csv" --labels-from label
 err bad-topk '--top-k needs a positive number' evaluate iris_mlp.h5 --input iris.csv --labels-from species --top-k 0
 # an HDF5 dataset as input works (the hidden kernel as four samples of 16: shape checked, then run)
 (cd "$ex" && "$ks" evaluate iris_mlp.h5 --input iris_mlp.h5:/optimizer_weights/Adam/hidden/kernel/m:0 \
 	--labels-from '[0, 1, 2, 0]') >"$tmp/out" 2>&1
 grep -q "expected shape (None, 4) but got (4, 16)" "$tmp/out" && ok || ko "h5 input shape check: $(cat "$tmp/out")"
 "$ks" evaluate --help | grep -q -- '--labels-from' && ok || ko "evaluate --help"
+# class names from files reach the terminal escaped (ks_esc)
+printf 'Iris-setosa\n\033[2Jevil\nIris-virginica\n' >"$tmp/evil.txt"
+sed 's/Iris-versicolor/\x1b[2Jevil/' "$ex/iris.csv" >"$tmp/evil.csv"
+(cd "$ex" && "$ks" evaluate iris_mlp.h5 --input "$tmp/evil.csv" --labels-from species --labels "$tmp/evil.txt") \
+	>"$tmp/evil.out" 2>&1
+if grep -q '\\e\[2Jevil  *0\.9600' "$tmp/evil.out" && ! grep -q "$(printf '\033')" "$tmp/evil.out"; then ok; else
+	ko "escape in class names: $(cat "$tmp/evil.out")"; fi
 
 echo "evaluate: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
