@@ -15,16 +15,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 ks=${1:-}
 data=${2:-/tmp/ksbig}
 runs=${RUNS:-21}
-if [ -z "$ks" ]; then
-	for c in ./kerascope "$top"/build-*/kerascope; do
-		[ -x "$c" ] && { ks=$c; break; }
-	done
-fi
-[ -x "$ks" ] || { echo "bench-open: no kerascope binary (give its path)" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "bench-open: GNU time missing (apt-get install time)" >&2; exit 2; }
-case "$(cd "$(dirname "$data")" 2>/dev/null && pwd)/" in
-"$top"/*) echo "bench-open: DATADIR must be outside the repository" >&2; exit 2 ;;
-esac
+. "$top/bench/bench-lib.sh"
+ks=$(bench_binary bench-open "$ks") || exit 2
 mkbig=${MKBIG:-$top/../shared/bench/mkbig.py}
 
 mkdir -p "$data"
@@ -61,42 +53,6 @@ with h5py.File(sys.argv[1], "w") as f:
         g.create_dataset(wn[1], data=np.zeros(sizes[i + 1], np.float32))
 EOF
 fi
-
-# median wall time in ms of `$@` over $runs runs (output discarded)
-wall() {
-	i=0
-	: >"$data/.times"
-	while [ $i -lt "$runs" ]; do
-		t0=$(date +%s%N)
-		"$@" >/dev/null 2>&1
-		t1=$(date +%s%N)
-		echo $(((t1 - t0) / 1000)) >>"$data/.times"
-		i=$((i + 1))
-	done
-	sort -n "$data/.times" | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}'
-}
-
-# mean CPU time (user + system) in ms over $runs runs: unlike wall time, it
-# does not grow when other processes compete for the CPUs.
-cpu() {
-	i=0
-	: >"$data/.cpu"
-	while [ $i -lt "$runs" ]; do
-		/usr/bin/time -f "%U %S" "$@" 2>&1 >/dev/null | tail -1 >>"$data/.cpu"
-		i=$((i + 1))
-	done
-	awk '{s += $1 + $2} END {printf "%.1f", s * 1000 / NR}' "$data/.cpu"
-}
-
-# peak RSS in MB (largest of 3 runs)
-rss() {
-	best=0
-	for _ in 1 2 3; do
-		k=$(/usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1)
-		[ "$k" -gt "$best" ] && best=$k
-	done
-	awk -v k="$best" 'BEGIN {printf "%.1f", k/1024}'
-}
 
 row() { # label, command...
 	label=$1

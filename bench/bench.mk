@@ -8,4 +8,5 @@ bench_ks_bench_SOURCES = bench/ks_bench.c
 bench_ks_bench_LDADD = $(CORE_LIBS)
 CLEANFILES += bench/ks_bench bench/mkchain
 EXTRA_DIST += bench/README bench/run-predict.sh bench/torch_ref.py bench/mkmlp.py \
-	bench/bench-open.sh bench/OPEN.md bench/bench-session.sh
+	bench/bench-open.sh bench/OPEN.md bench/bench-session.sh bench/bench-evaluate.sh \
+	bench/bench-diff.sh bench/bench-lib.sh

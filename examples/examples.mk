@@ -3,6 +3,8 @@
 EXAMPLE_FILES = \
 	examples/iris.csv examples/iris_labels.txt \
 	examples/iris_mlp.h5 examples/iris_mlp_untrained.h5 examples/iris_mlp.keras \
+	examples/iris_mlp_weights.h5 \
+	examples/iris_mlp_reordered.h5 \
 	examples/iris_sample.npy examples/iris_sample.csv examples/iris_sample_expected.npy \
 	examples/iris_train_metrics.json examples/iris_x.npy examples/iris_y_onehot.npy
 EXTRA_DIST += $(EXAMPLE_FILES) tools/mkexample.py tools/quickstart

@@ -13,5 +13,5 @@ src_libkerascope_a_SOURCES += \
 	src/ks_npy.c src/ks_npy.h \
 	src/ks_input.c src/ks_input.h \
 	src/ks_eval.c src/ks_eval.h \
-	src/ks_layers_tfop.c \
+	src/ks_layers_tfop.c src/ks_layers_text.c \
 	src/ks_blas.c src/ks_blas.h

@@ -100,16 +100,11 @@ static void count_nonfinite(ks_cmp *c, float x, float y)
 		c->n_changed++;
 }
 
-/* The hot loop of a diff: everything in one pass, the sums in double. The
- * running maxima are compared without dividing (ad > max_rel*|a|) so that the
- * common case costs a few multiply-adds per element. */
-void ks_cmp_add(ks_cmp *c, const float *a, const float *b, size_t n)
+/* The careful loop: any values, NaN and infinities included. Positions are
+ * base + i. */
+static void add_careful(ks_cmp *c, const float *a, const float *b, size_t n, int64_t base)
 {
-	double sum_abs = 0, sum_sq = 0, dot = 0, na2 = 0, nb2 = 0;
-	double max_abs = c->max_abs, max_rel = c->max_rel;
-	int64_t changed = 0, finite = 0, at = -1;
 	const ks_tol *t = &c->tol;
-
 	for (size_t i = 0; i < n; i++) {
 		float x = a[i], y = b[i];
 		if (!isfinite(x) || !isfinite(y)) {
@@ -117,37 +112,131 @@ void ks_cmp_add(ks_cmp *c, const float *a, const float *b, size_t n)
 			continue;
 		}
 		double dx = x, dy = y, d = dy - dx, ad = fabs(d);
-		finite++;
-		sum_abs += ad;
-		sum_sq += d * d;
-		dot += dx * dy;
-		na2 += dx * dx;
-		nb2 += dy * dy;
+		c->n_finite++;
+		c->sum_abs += ad;
+		c->sum_sq += d * d;
+		c->dot += dx * dy;
+		c->norm_a2 += dx * dx;
+		c->norm_b2 += dy * dy;
 		if (ad == 0)
 			continue;
 		if (finite_differs(t, x, y, ad))
-			changed++;
-		if (ad > max_abs) {
-			max_abs = ad;
-			at = (int64_t)i;
+			c->n_changed++;
+		if (ad > c->max_abs) {
+			c->max_abs = ad;
+			c->max_abs_at = base + (int64_t)i;
+			c->max_a = x;
+			c->max_b = y;
 		}
-		if (x != 0.0f && ad > max_rel * fabs(dx))
-			max_rel = ad / fabs(dx);
+		if (x != 0.0f && ad > c->max_rel * fabs(dx))
+			c->max_rel = ad / fabs(dx);
 	}
+}
+
+/* Equal chunks (the common case between two saves of a mostly unchanged
+ * model): only the norms move. False when a value is not finite. */
+static bool add_equal(ks_cmp *c, const float *a, size_t n)
+{
+	double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+	size_t i = 0;
+	for (; i + 4 <= n; i += 4) {
+		double x0 = a[i], x1 = a[i + 1], x2 = a[i + 2], x3 = a[i + 3];
+		s0 += x0 * x0;
+		s1 += x1 * x1;
+		s2 += x2 * x2;
+		s3 += x3 * x3;
+	}
+	for (; i < n; i++)
+		s0 += (double)a[i] * a[i];
+	double s = (s0 + s1) + (s2 + s3);
+	/* squares of float32 values cannot overflow a double: only NaN or
+	 * infinity makes the sum non-finite */
+	if (!isfinite(s))
+		return false;
+	c->n_finite += (int64_t)n;
+	c->dot += s;
+	c->norm_a2 += s;
+	c->norm_b2 += s;
+	return true;
+}
+
+/* A chunk of finite values, with four independent sets of sums so that the
+ * additions overlap. The tolerance rules reduce to one comparison for
+ * finite values: ad > thr + p*|a| (exact: thr = 0; -d: thr = D; epsilon:
+ * thr = FLT_EPSILON; -p: p = P, and a == 0 then means b != 0). False when a
+ * value is not finite (nothing is committed). */
+static bool add_finite(ks_cmp *c, const float *a, const float *b, size_t n, int64_t base)
+{
+	double thr = 0, p = 0;
+	switch (c->tol.kind) {
+	case KS_TOL_ABS: thr = c->tol.value; break;
+	case KS_TOL_EPSILON: thr = FLT_EPSILON; break;
+	case KS_TOL_REL: p = c->tol.value; break;
+	default: break;
+	}
+	double sa[4] = {0}, sq[4] = {0}, dt[4] = {0}, na[4] = {0}, nb[4] = {0};
+	double max_abs = c->max_abs, max_rel = c->max_rel;
+	int64_t changed = 0, at = -1;
+	bool bad = false;
+	size_t i = 0;
+#define KS_CMP_STEP(k)                                                            \
+	do {                                                                      \
+		double dx = a[i + k], dy = b[i + k], d = dy - dx, ad = fabs(d);   \
+		bad |= !(ad < INFINITY);                                          \
+		sa[k] += ad;                                                      \
+		sq[k] += d * d;                                                   \
+		dt[k] += dx * dy;                                                 \
+		na[k] += dx * dx;                                                 \
+		nb[k] += dy * dy;                                                 \
+		changed += ad > thr + p * fabs(dx);                               \
+		if (ad > max_abs) {                                               \
+			max_abs = ad;                                             \
+			at = (int64_t)(i + k);                                    \
+		}                                                                 \
+		if (ad > max_rel * fabs(dx) && dx != 0)                           \
+			max_rel = ad / fabs(dx);                                  \
+	} while (0)
+	for (; i + 4 <= n; i += 4) {
+		KS_CMP_STEP(0);
+		KS_CMP_STEP(1);
+		KS_CMP_STEP(2);
+		KS_CMP_STEP(3);
+	}
+	for (; i < n; i++)
+		KS_CMP_STEP(0);
+#undef KS_CMP_STEP
+	if (bad)
+		return false;
+	c->n_finite += (int64_t)n;
+	c->n_changed += changed;
+	c->sum_abs += (sa[0] + sa[1]) + (sa[2] + sa[3]);
+	c->sum_sq += (sq[0] + sq[1]) + (sq[2] + sq[3]);
+	c->dot += (dt[0] + dt[1]) + (dt[2] + dt[3]);
+	c->norm_a2 += (na[0] + na[1]) + (na[2] + na[3]);
+	c->norm_b2 += (nb[0] + nb[1]) + (nb[2] + nb[3]);
+	c->max_rel = max_rel;
 	if (at >= 0) {
 		c->max_abs = max_abs;
-		c->max_abs_at = c->count + at;
+		c->max_abs_at = base + at;
 		c->max_a = a[at];
 		c->max_b = b[at];
 	}
-	c->max_rel = max_rel;
-	c->n_changed += changed;
-	c->n_finite += finite;
-	c->sum_abs += sum_abs;
-	c->sum_sq += sum_sq;
-	c->dot += dot;
-	c->norm_a2 += na2;
-	c->norm_b2 += nb2;
+	return true;
+}
+
+/* The hot loop of a diff: chunks that are bit-identical cost one memcmp and
+ * a sum of squares; chunks of finite values one pass of multiply-adds;
+ * only chunks holding NaN or infinities take the careful path. */
+#define KS_CMP_CHUNK 1024
+void ks_cmp_add(ks_cmp *c, const float *a, const float *b, size_t n)
+{
+	for (size_t off = 0; off < n; off += KS_CMP_CHUNK) {
+		size_t m = n - off < KS_CMP_CHUNK ? n - off : KS_CMP_CHUNK;
+		int64_t base = c->count + (int64_t)off;
+		const float *x = a + off, *y = b + off;
+		if (memcmp(x, y, m * sizeof *x) == 0 ? !add_equal(c, x, m) : !add_finite(c, x, y, m, base))
+			add_careful(c, x, y, m, base);
+	}
 	c->count += (int64_t)n;
 }
 
@@ -193,6 +282,8 @@ double ks_cmp_cosine(const ks_cmp *c)
 		return 1;
 	if (c->norm_a2 == 0 || c->norm_b2 == 0)
 		return 0;
+	if (c->sum_sq == 0)
+		return 1;   /* equal vectors: exactly, whatever sqrt rounds to */
 	double r = c->dot / (sqrt(c->norm_a2) * sqrt(c->norm_b2));
 	/* Rounding can step just outside [-1, 1]. */
 	return r > 1 ? 1 : r < -1 ? -1 : r;
@@ -241,37 +332,104 @@ static bool augment(perm_ctx *p, int j)
 	return false;
 }
 
+typedef struct colkey {
+	float key;       /* the column's value in row 0 */
+	int col;
+} colkey;
+
+static int cmp_colkey(const void *x, const void *y)
+{
+	const colkey *p = x, *q = y;
+	bool np = isnan(p->key), nq = isnan(q->key);
+	if (np || nq)
+		return np - nq;   /* NaN last */
+	return p->key < q->key ? -1 : p->key > q->key;
+}
+
+/* The interval of row-0 values of b that can match a's value v. */
+static void key_range(const ks_tol *t, float v, double *lo, double *hi)
+{
+	double w = 0;
+	if (isfinite(v)) {
+		switch (t->kind) {
+		case KS_TOL_ABS: w = t->value; break;
+		case KS_TOL_REL: w = t->value * fabs((double)v); break;
+		case KS_TOL_EPSILON: w = FLT_EPSILON; break;
+		default: break;
+		}
+	}
+	*lo = (double)v - w;
+	*hi = (double)v + w;
+}
+
+static void add_candidate(perm_ctx *p, int j, int k, int *cap)
+{
+	if (p->n_adj[j] == *cap) {
+		*cap = *cap ? 2 * *cap : 4;
+		p->adj[j] = ks_xrealloc(p->adj[j], (size_t)*cap * sizeof **p->adj);
+	}
+	p->adj[j][p->n_adj[j]++] = k;
+}
+
 bool ks_cmp_column_permutation(const float *a, const float *b, int64_t rows, int64_t cols,
                                const ks_tol *t, int *mapping)
 {
-	if (rows < 1 || cols < 2 || cols > INT32_MAX)
+	if (rows < 1 || cols < 2 || cols > KS_CMP_PERM_MAX_COLS)
 		return false;
 	perm_ctx p = {.cols = cols};
 	bool ok = true;
+	int64_t edges = 0;
 	p.adj = ks_xcalloc((size_t)cols, sizeof *p.adj);
 	p.n_adj = ks_xcalloc((size_t)cols, sizeof *p.n_adj);
 	p.owner = ks_xmalloc((size_t)cols * sizeof *p.owner);
 	p.seen = ks_xmalloc((size_t)cols);
-	for (int64_t k = 0; k < cols; k++)
+	colkey *keys = ks_xmalloc((size_t)cols * sizeof *keys);
+	int64_t n_num = 0;
+	for (int64_t k = 0; k < cols; k++) {
 		p.owner[k] = -1;
-
-	/* Candidates in the order j, then the others, so that an identity
-	 * matching is found whenever one exists. */
+		keys[k] = (colkey){b[k], (int)k};
+		n_num += !isnan(b[k]);
+	}
+	/* Candidates come from b's columns sorted by their first value, so
+	 * each column of a looks only at those within tolerance of its own. */
+	qsort(keys, (size_t)cols, sizeof *keys, cmp_colkey);
 	for (int64_t j = 0; j < cols && ok; j++) {
 		int cap = 0;
-		for (int64_t s = 0; s < cols; s++) {
-			int64_t k = s == 0 ? j : s <= j ? s - 1 : s;
-			if (!columns_match(a, b, rows, cols, j, k, t))
-				continue;
-			if (p.n_adj[j] == cap) {
-				cap = cap ? 2 * cap : 4;
-				p.adj[j] = ks_xrealloc(p.adj[j], (size_t)cap * sizeof **p.adj);
+		/* j itself first, so that an identity matching is found whenever
+		 * one exists */
+		if (columns_match(a, b, rows, cols, j, j, t))
+			add_candidate(&p, (int)j, (int)j, &cap);
+		int64_t from, to;
+		if (isnan(a[j])) {
+			from = n_num;
+			to = cols;
+		} else {
+			double lo, hi;
+			key_range(t, a[j], &lo, &hi);
+			int64_t l = 0, h = n_num;
+			while (l < h) {
+				int64_t mid = (l + h) / 2;
+				if ((double)keys[mid].key < lo)
+					l = mid + 1;
+				else
+					h = mid;
 			}
-			p.adj[j][p.n_adj[j]++] = (int)k;
+			from = l;
+			for (to = from; to < n_num && (double)keys[to].key <= hi; to++)
+				;
+		}
+		for (int64_t s = from; s < to && ok; s++) {
+			int k = keys[s].col;
+			if (k != j && columns_match(a, b, rows, cols, j, k, t)) {
+				add_candidate(&p, (int)j, k, &cap);
+				/* many interchangeable columns: no informative mapping */
+				ok = ++edges <= 16 * cols;
+			}
 		}
 		if (!p.n_adj[j])
 			ok = false;
 	}
+	free(keys);
 	for (int64_t j = 0; j < cols && ok; j++) {
 		memset(p.seen, 0, (size_t)cols);
 		ok = augment(&p, (int)j);

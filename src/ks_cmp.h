@@ -72,9 +72,14 @@ double ks_cmp_rel_norm(const ks_cmp *c);   /* ||a-b|| / ||a||: 0 when both are z
 /* Class scores: a and b are rows x cols (C order). mapping[j] (cols entries)
  * receives the column of b that equals column j of a within t, as a
  * bijection; returns true when one exists and it is not the identity. When
- * the result is false the content of mapping is unspecified. cols < 2 or
- * rows < 1 give false. Columns are matched by augmenting paths, so repeated
- * (equal) columns never defeat the search. */
+ * the result is false the content of mapping is unspecified. cols < 2,
+ * cols > KS_CMP_PERM_MAX_COLS or rows < 1 give false. Candidates are found
+ * through b's columns sorted by their first row (O(cols log cols) for
+ * distinct columns) and matched by augmenting paths, so repeated columns
+ * never defeat the search; when columns are so interchangeable that there
+ * are more than 16 candidates per column on average, the answer is false
+ * (no mapping would say anything). */
+#define KS_CMP_PERM_MAX_COLS 65536
 bool ks_cmp_column_permutation(const float *a, const float *b, int64_t rows, int64_t cols,
                                const ks_tol *t, int *mapping);
 

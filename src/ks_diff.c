@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ks_diff.h"
 #include "ks_diff_priv.h"
+#include "ks_file.h"
 #include "ks_stats.h"
 #include "ks_util.h"
 
@@ -57,55 +57,11 @@ bool ks_diff_no_arch(const ks_model *m)
 	return !m->model_config;
 }
 
-ks_model *ks_diff_open_with(const char *path, const json_t *arch, const char *config_path,
-                            ks_err *err)
+ks_model *ks_diff_open_with(const ks_diff *d, const char *path, const json_t *arch,
+                            const char *config_path, ks_err *err)
 {
-	char tmp[] = "/tmp/kerascope-arch.XXXXXX";
-	ks_model *m = NULL, *cm = NULL;
-	json_t *owned = NULL;
-
-	/* A model file given as the architecture lends its model_config. */
-	if (!arch && config_path) {
-		ks_err e2;
-		cm = ks_model_open(config_path, NULL, &e2);
-		if (cm && !cm->model_config) {
-			ks_fail(err, "%s: holds no architecture", config_path);
-			ks_model_free(cm);
-			return NULL;
-		}
-		if (cm)
-			arch = cm->model_config;
-	}
-	if (!arch) {
-		ks_open_opts oo = {.config_path = config_path};
-		return ks_model_open(path, &oo, err);
-	}
-	/* The loaders read an architecture from a path; hand it over through a
-	 * private temporary file. */
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		ks_fail(err, "%s: cannot write a temporary architecture file", path);
-		goto done;
-	}
-	FILE *f = fdopen(fd, "w");
-	owned = json_deep_copy(arch);
-	if (!f || !owned || json_dumpf(owned, f, JSON_COMPACT) != 0) {
-		if (f)
-			fclose(f);
-		else
-			close(fd);
-		unlink(tmp);
-		ks_fail(err, "%s: cannot write a temporary architecture file", path);
-		goto done;
-	}
-	fclose(f);
-	ks_open_opts oo = {.config_path = tmp};
-	m = ks_model_open(path, &oo, err);
-	unlink(tmp);
-done:
-	json_decref(owned);
-	ks_model_free(cm);
-	return m;
+	ks_open_opts oo = {.config_path = config_path, .config = arch, .load_order = d->opts.load_order};
+	return ks_model_open(path, &oo, err);
 }
 
 /* ---- shapes and content of layers -------------------------------------- */
@@ -520,10 +476,10 @@ ks_diff *ks_diff_open(const char *path_a, const char *path_b, const ks_diff_opts
 		d->opts = *o;
 	d->outputs.first_divergence = -1;
 	ks_cmp_init(&d->total, &d->opts.tol);
-	d->a = ks_diff_open_with(path_a, NULL, d->opts.config_a, err);
+	d->a = ks_diff_open_with(d, path_a, NULL, d->opts.config_a, err);
 	if (!d->a)
 		goto fail;
-	d->b = ks_diff_open_with(path_b, NULL, d->opts.config_b, err);
+	d->b = ks_diff_open_with(d, path_b, NULL, d->opts.config_b, err);
 	if (!d->b)
 		goto fail;
 	if (d->a->format == KS_FMT_PLAIN_H5 || d->b->format == KS_FMT_PLAIN_H5) {
@@ -613,9 +569,20 @@ static int compare_tensor(ks_diff *d, ks_diff_tensor *t, int index, float *ba, f
 	return 0;
 }
 
+/* Reads row 0 (index 0 on every axis but the last) of w into dst. */
+static int read_first_row(const ks_model *m, const ks_weight *w, float *dst)
+{
+	int64_t start[KS_MAX_RANK] = {0}, count[KS_MAX_RANK];
+	for (int i = 0; i < w->rank; i++)
+		count[i] = i == w->rank - 1 ? w->shape[i] : 1;
+	return ks_weight_read_slab(m, w, start, count, dst, NULL);
+}
+
 /* Class order: when every weight of a changed layer ends in the same axis
  * of units, the weights are one (rows x units) matrix per side; a column
- * permutation between them means b's units are a's in another order. */
+ * permutation between them means b's units are a's in another order.
+ * The first row of each weight is tried first, so a retrained layer is
+ * ruled out after reading one row instead of the whole layer. */
 static void find_permutation(ks_diff *d, ks_diff_layer *L)
 {
 	if (L->n_tensors < 1 || L->status != KS_DS_CHANGED)
@@ -630,27 +597,41 @@ static void find_permutation(ks_diff *d, ks_diff_layer *L)
 			return;
 		total += t->size;
 	}
-	if (units < 2 || total > KS_DIFF_PERM_MAX)
+	if (units < 2 || units > KS_CMP_PERM_MAX_COLS || total > KS_DIFF_PERM_MAX)
 		return;
-	float *a = ks_xmalloc((size_t)total * sizeof *a), *b = ks_xmalloc((size_t)total * sizeof *b);
-	int64_t off = 0;
+	int *map = ks_xmalloc((size_t)units * sizeof *map);
+	size_t first = (size_t)L->n_tensors * (size_t)units;
+	float *a = ks_xmalloc(first * sizeof *a), *b = ks_xmalloc(first * sizeof *b);
 	bool ok = true;
 	for (int k = 0; k < L->n_tensors && ok; k++) {
 		ks_diff_tensor *t = &d->tensors[L->first_tensor + k];
-		ok = ks_weight_read(d->a, t->wa, a + off, NULL) == 0 &&
-		     ks_weight_read(d->b, t->wb, b + off, NULL) == 0;
-		off += t->size;
+		ok = read_first_row(d->a, t->wa, a + (size_t)k * (size_t)units) == 0 &&
+		     read_first_row(d->b, t->wb, b + (size_t)k * (size_t)units) == 0;
 	}
-	int *map = ks_xmalloc((size_t)units * sizeof *map);
-	if (ok && ks_cmp_column_permutation(a, b, total / units, units, &d->opts.tol, map)) {
+	ok = ok && ks_cmp_column_permutation(a, b, L->n_tensors, units, &d->opts.tol, map);
+	free(a);
+	free(b);
+	if (ok) {
+		a = ks_xmalloc((size_t)total * sizeof *a);
+		b = ks_xmalloc((size_t)total * sizeof *b);
+		int64_t off = 0;
+		for (int k = 0; k < L->n_tensors && ok; k++) {
+			ks_diff_tensor *t = &d->tensors[L->first_tensor + k];
+			ok = ks_weight_read(d->a, t->wa, a + off, NULL) == 0 &&
+			     ks_weight_read(d->b, t->wb, b + off, NULL) == 0;
+			off += t->size;
+		}
+		ok = ok && ks_cmp_column_permutation(a, b, total / units, units, &d->opts.tol, map);
+		free(a);
+		free(b);
+	}
+	if (ok) {
 		L->mapping = map;
 		L->n_mapping = (int)units;
 		d->n_permuted++;
 	} else {
 		free(map);
 	}
-	free(a);
-	free(b);
 }
 
 static void roll_up(ks_diff *d)
@@ -660,7 +641,6 @@ static void roll_up(ks_diff *d)
 	ks_cmp_init(&d->total, &d->opts.tol);
 	for (int i = 0; i < d->n_tensors; i++) {
 		ks_diff_tensor *t = &d->tensors[i];
-		ks_diff_layer *L = &d->layers[t->layer];
 		switch (t->status) {
 		case KS_DS_SAME: d->n_same++; break;
 		case KS_DS_CHANGED: d->n_changed++; break;
@@ -688,7 +668,6 @@ static void roll_up(ks_diff *d)
 		}
 		if (t->status != KS_DS_SAME && t->wa)
 			d->params_changed += t->size;
-		(void)L;
 	}
 	d->n_layers_added = d->n_layers_removed = d->n_layers_renamed = d->n_layers_config = 0;
 	for (int i = 0; i < d->n_layers; i++) {
@@ -700,10 +679,40 @@ static void roll_up(ks_diff *d)
 	}
 }
 
+/* A dataset that declares more values than its storage can hold (a
+ * truncated file, or a hostile one declaring a huge shape over unwritten
+ * chunks) would make the comparison read fill values for as long as the
+ * shape says: refuse it before reading anything. Deflate packs at most
+ * about 1032:1, so a filtered dataset may be up to 1100 times its storage. */
+static int check_storage(const ks_model *m, const ks_weight *w, int64_t numel, ks_err *err)
+{
+	ks_storage st;
+	size_t es = ks_dtype_size(w->dtype);
+	if (!ks_file_has_h5(m) || w->mem || !es || numel == 0)
+		return 0;
+	if (ks_file_storage(m, w, &st, err) < 0)
+		return ks_err_prefix(err, "%s", m->path);
+	if (st.layout == KS_LAYOUT_MEMORY || st.layout == KS_LAYOUT_COMPACT || st.layout == KS_LAYOUT_VIRTUAL)
+		return 0;
+	double raw = (double)numel * (double)es, have = (double)st.stored_bytes;
+	if (have <= 0 || raw > have * (st.n_filters ? 1100.0 : 1.0))
+		return ks_fail(err, "%s: weight %s declares %lld values but the file stores %lld bytes of them "
+		               "(truncated or damaged)", m->path, w->h5_path ? w->h5_path : w->name,
+		               (long long)numel, (long long)st.stored_bytes);
+	return 0;
+}
+
 int ks_diff_compare(ks_diff *d, ks_err *err)
 {
 	progress pg = {0, 0};
 	int rc = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < (pass ? d->n_opt_tensors : d->n_tensors); i++) {
+			ks_diff_tensor *t = pass ? &d->opt_tensors[i] : &d->tensors[i];
+			if (t->wa && t->wb && t->status == KS_DS_SAME &&
+			    (check_storage(d->a, t->wa, t->size, err) < 0 || check_storage(d->b, t->wb, t->size, err) < 0))
+				return -1;
+		}
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < (pass ? d->n_opt_tensors : d->n_tensors); i++) {
 			ks_diff_tensor *t = pass ? &d->opt_tensors[i] : &d->tensors[i];

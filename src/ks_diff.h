@@ -34,8 +34,9 @@
  *
  * Memory: values are compared block by block (at most KS_DIFF_BLOCK floats
  * per side in memory), never two whole copies of a tensor. The class-order
- * test reads one layer's weights whole and is skipped for layers above
- * KS_DIFF_PERM_MAX values per side.
+ * test reads the first row of each weight of a changed layer, and only when
+ * those are a permutation of each other the layer's weights whole (skipped
+ * for layers above KS_DIFF_PERM_MAX values per side).
  *
  * A weights-only side (no architecture) is compared as stored; its layers
  * pair with the other side's by the rules above. An architecture for it
@@ -59,8 +60,8 @@
 #include "ks_ops.h"
 #include "ks_status.h"
 
-#define KS_DIFF_BLOCK ((size_t)1 << 20)
-#define KS_DIFF_PERM_MAX ((int64_t)1 << 22)
+#define KS_DIFF_BLOCK ((size_t)1 << 18)
+#define KS_DIFF_PERM_MAX ((int64_t)1 << 21)
 
 typedef enum ks_pair_how {
 	KS_PAIR_NONE = 0,      /* only on one side */
@@ -168,6 +169,7 @@ typedef struct ks_diff_elem {
 typedef struct ks_diff_opts {
 	ks_tol tol;
 	const char *config_a, *config_b; /* architecture for a weights-only side, or NULL */
+	ks_load_order load_order;  /* how a weights-only .h5 meets an architecture */
 	/* Called between blocks with bytes compared so far and the total;
 	 * returning non-zero stops ks_diff_compare with "interrupted". */
 	ks_diff_progress_fn progress;

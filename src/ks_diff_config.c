@@ -6,7 +6,9 @@
  * serialisation differs in, so that one model saved by tf.keras 2 (.h5) and
  * by Keras 3 (.keras) compares equal: "module"/"registered_name" of nested
  * objects, DTypePolicy objects reduced to their name, "batch_input_shape"
- * spelled "batch_shape", the optimizer class "Custom>Adam" read as "Adam".
+ * spelled "batch_shape", the optimizer class "Custom>Adam" read as "Adam",
+ * numbers equal when their float32 roundings are (tf.keras writes beta_1 as
+ * 0.8999999761581421).
  * Between two Keras generations a key that only one side has is a new or
  * retired argument, not a change; within one generation it is reported. */
 #include "config.h"
@@ -49,9 +51,12 @@ static bool json_same(const json_t *a, const json_t *b)
 {
 	if (!a || !b)
 		return a == b;
-	/* 1 and 1.0 are one setting */
-	if (json_is_number(a) && json_is_number(b))
-		return json_number_value(a) == json_number_value(b);
+	/* 1 and 1.0 are one setting; so are 0.9 and the float32 0.9 that
+	 * tf.keras writes for a hyper-parameter read back from a variable */
+	if (json_is_number(a) && json_is_number(b)) {
+		double x = json_number_value(a), y = json_number_value(b);
+		return x == y || (float)x == (float)y;
+	}
 	if (json_is_array(a) && json_is_array(b)) {
 		if (json_array_size(a) != json_array_size(b))
 			return false;
@@ -102,7 +107,7 @@ static void compare_objects(ks_diff_change **arr, int *n, const char *prefix, co
 	}
 }
 
-static void layer_changes(ks_diff *d, ks_diff_layer *L, bool same_gen)
+static void layer_changes(ks_diff_layer *L, bool same_gen)
 {
 	static const char *const skip[] = {"name", NULL};
 	const ks_layer *a = L->la, *b = L->lb;
@@ -122,7 +127,6 @@ static void layer_changes(ks_diff *d, ks_diff_layer *L, bool same_gen)
 	compare_objects(&L->changes, &L->n_changes, "", na, nb, same_gen, skip);
 	json_decref(na);
 	json_decref(nb);
-	(void)d;
 }
 
 static json_t *str_or_null(const char *s)
@@ -244,6 +248,13 @@ static void training_changes(ks_diff *d, bool same_gen)
 	json_t *ta = training_of(d->a), *tb = training_of(d->b);
 	d->training_a = ta != NULL;
 	d->training_b = tb != NULL;
+	/* save_weights never stores one: its absence on a weights-only side says
+	 * nothing about how the model was compiled */
+	if ((!ta && ks_diff_no_arch(d->a)) || (!tb && ks_diff_no_arch(d->b))) {
+		json_decref(ta);
+		json_decref(tb);
+		return;
+	}
 	if (ta && tb) {
 		compare_objects(&d->training_changes, &d->n_training_changes, "", ta, tb, same_gen, NULL);
 	} else if (ta || tb) {
@@ -260,7 +271,7 @@ void ks_diff_compare_configs(ks_diff *d)
 {
 	bool same_gen = ks_model_keras_major(d->a) == ks_model_keras_major(d->b);
 	for (int i = 0; i < d->n_layers; i++)
-		layer_changes(d, &d->layers[i], same_gen);
+		layer_changes(&d->layers[i], same_gen);
 	model_changes(d);
 	training_changes(d, same_gen);
 	for (int s = 0; s < 2; s++) {

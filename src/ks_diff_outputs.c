@@ -53,7 +53,7 @@ static const ks_model *runnable(ks_diff *d, int s, ks_model **owned, ks_err *err
 		        m->path, other->path);
 		return NULL;
 	}
-	*owned = ks_diff_open_with(m->path, other->model_config, NULL, err);
+	*owned = ks_diff_open_with(d, m->path, other->model_config, NULL, err);
 	return *owned;
 }
 
@@ -86,7 +86,15 @@ static int64_t shape_numel(const ks_shape *s)
 
 typedef struct pair_plans {
 	ks_plan *pa, *pb;
+	bool same_names;   /* one side runs the other's architecture: its steps
+	                    * carry the other side's names */
 } pair_plans;
+
+/* b's step name for a's step name. */
+static const char *b_name(const ks_diff *d, const pair_plans *pp, const char *name_a)
+{
+	return pp->same_names ? name_a : b_step_name(d, name_a);
+}
 
 static int build_both(const ks_diff *d, const ks_model *ma, const ks_model *mb, const ks_shape *shapes,
                       int n, const char *until_a, pair_plans *pp, ks_err *err)
@@ -95,7 +103,7 @@ static int build_both(const ks_diff *d, const ks_model *ma, const ks_model *mb, 
 	ks_plan_opts ob = oa;
 	pp->pa = pp->pb = NULL;
 	if (until_a) {
-		ob.until = b_step_name(d, until_a);
+		ob.until = b_name(d, pp, until_a);
 		if (!ob.until)
 			return ks_fail(err, "layer %s has no partner in %s", until_a, mb->path);
 	}
@@ -129,7 +137,7 @@ static void compare_steps(ks_diff *d, const pair_plans *pp)
 	int na = ks_plan_n_steps(pp->pa), nb = ks_plan_n_steps(pp->pb);
 	for (int i = 0; i < na; i++) {
 		const ks_plan_step *sa = ks_plan_step_info(pp->pa, i);
-		const char *want = b_step_name(d, sa->name);
+		const char *want = b_name(d, pp, sa->name);
 		if (!want)
 			continue;
 		int j = 0;
@@ -211,7 +219,7 @@ int ks_diff_run_outputs(ks_diff *d, const ks_array *inputs, int n_inputs, ks_err
 {
 	ks_model *own_a = NULL, *own_b = NULL;
 	ks_shape shapes[KS_MAX_IO];
-	pair_plans pp = {NULL, NULL};
+	pair_plans pp = {NULL, NULL, false};
 	const float *in[KS_MAX_IO];
 	int rc = -1;
 
@@ -220,6 +228,7 @@ int ks_diff_run_outputs(ks_diff *d, const ks_array *inputs, int n_inputs, ks_err
 	const ks_model *mb = ma ? runnable(d, 1, &own_b, err) : NULL;
 	if (!ma || !mb)
 		goto done;
+	pp.same_names = own_a || own_b;
 	if (n_inputs > KS_MAX_IO || n_inputs != ma->n_inputs) {
 		ks_fail(err, "%s: the model takes %d inputs but %d were given", ma->path, ma->n_inputs, n_inputs);
 		goto done;
@@ -242,7 +251,7 @@ int ks_diff_run_outputs(ks_diff *d, const ks_array *inputs, int n_inputs, ks_err
 		ks_err e2;
 		while (lo <= hi) {
 			int mid = (lo + hi) / 2;
-			pair_plans t;
+			pair_plans t = {NULL, NULL, pp.same_names};
 			if (build_both(d, ma, mb, shapes, n_inputs, ma->layers[mid].name, &t, &e2) == 0) {
 				best = mid;
 				ks_plan_free(t.pa);

@@ -19,9 +19,10 @@ void ks_diff_compare_configs(ks_diff *d);
 bool ks_diff_no_arch(const ks_model *m);
 
 /* Opens path with the architecture `arch` (a model_config object) for a
- * weights-only file, or with config_path (a JSON file or a model file). */
-ks_model *ks_diff_open_with(const char *path, const json_t *arch, const char *config_path,
-                            ks_err *err);
+ * weights-only file, or with config_path (a JSON file or a model file),
+ * under d's load order. */
+ks_model *ks_diff_open_with(const ks_diff *d, const char *path, const json_t *arch,
+                            const char *config_path, ks_err *err);
 
 void ks_diff_free_outputs(ks_diff_outputs *o);
 

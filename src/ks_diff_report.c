@@ -2,6 +2,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ks_diff_report.h"
@@ -13,6 +14,18 @@
 static json_t *jnum(double v)
 {
 	return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* Statistics made of sums (mean, RMS, norms, cosine) depend in their last
+ * bits on the order of the additions: 12 significant digits say all they
+ * know and keep the output stable. Maxima are exact and printed in full. */
+static json_t *jsum(double v)
+{
+	char buf[32];
+	if (!isfinite(v))
+		return json_null();
+	snprintf(buf, sizeof buf, "%.12g", v);
+	return json_real(strtod(buf, NULL));
 }
 
 static json_t *jstr(const char *s)
@@ -76,11 +89,11 @@ static void cmp_fields(json_t *o, const ks_cmp *c)
 {
 	json_object_set_new(o, "changed", json_integer(c->n_changed));
 	json_object_set_new(o, "max_abs", jnum(c->max_abs));
-	json_object_set_new(o, "mean_abs", jnum(ks_cmp_mean_abs(c)));
-	json_object_set_new(o, "rms", jnum(ks_cmp_rms(c)));
+	json_object_set_new(o, "mean_abs", jsum(ks_cmp_mean_abs(c)));
+	json_object_set_new(o, "rms", jsum(ks_cmp_rms(c)));
 	json_object_set_new(o, "max_rel", jnum(c->max_rel));
-	json_object_set_new(o, "rel_norm", jnum(ks_cmp_rel_norm(c)));
-	json_object_set_new(o, "cosine", jnum(ks_cmp_cosine(c)));
+	json_object_set_new(o, "rel_norm", jsum(ks_cmp_rel_norm(c)));
+	json_object_set_new(o, "cosine", jsum(ks_cmp_cosine(c)));
 }
 
 static json_t *tensor_json(const ks_diff_tensor *t)
@@ -208,7 +221,7 @@ json_t *ks_diff_json(const ks_diff *d)
 		json_object_set_new(e, "class", jstr(L->la ? L->la->class_name : L->lb->class_name));
 		if (L->roll.count) {
 			json_object_set_new(e, "max_abs", jnum(L->roll.max_abs));
-			json_object_set_new(e, "rel_norm", jnum(ks_cmp_rel_norm(&L->roll)));
+			json_object_set_new(e, "rel_norm", jsum(ks_cmp_rel_norm(&L->roll)));
 		}
 		json_array_append_new(layers, e);
 		if (L->mapping)
@@ -489,8 +502,8 @@ void ks_diff_print_text(FILE *out, const ks_diff *d)
 				w = l;
 		}
 	if (d->n_tensors - d->n_same > 0) {
-		fprintf(out, "\nTensors that differ (%d of %d; the other %d are the same):\n", d->n_tensors - d->n_same,
-		        d->n_tensors, d->n_same);
+		fprintf(out, "\nTensors that differ (%d of %d; %d same):\n", d->n_tensors - d->n_same, d->n_tensors,
+		        d->n_same);
 		for (int i = 0; i < d->n_tensors; i++)
 			if (d->tensors[i].status != KS_DS_SAME)
 				print_tensor_row(out, &d->tensors[i], w);
@@ -505,9 +518,11 @@ void ks_diff_print_text(FILE *out, const ks_diff *d)
 		}
 	}
 	if (d->training_a || d->training_b) {
-		fprintf(out, "\nTraining configuration: %s\n",
+		fprintf(out, "\nTraining configuration: %s%s\n",
 		        d->training_a && d->training_b ? (d->n_training_changes ? "differs" : "the same")
-		        : d->training_a ? "only in a" : "only in b");
+		        : d->training_a ? "only in a" : "only in b",
+		        (d->training_a && !d->training_b && d->config_from_b) ||
+		        (d->training_b && !d->training_a && d->config_from_a) ? " (the other file is weights only)" : "");
 		if (d->training_a && d->training_b)
 			print_changes(out, "  ", d->training_changes, d->n_training_changes);
 	}

@@ -62,7 +62,7 @@ static bool is_accuracy_word(const char *s)
 	return strcasecmp(s, "accuracy") == 0 || strcasecmp(s, "acc") == 0;
 }
 
-static ks_loss_kind loss_kind_of(const char *s)
+ks_loss_kind ks_eval_loss_kind(const char *s)
 {
 	static const char *const bce[] = {"binary_crossentropy", "bce", "BCE", "BinaryCrossentropy", NULL};
 	static const char *const cce[] = {"categorical_crossentropy", "CategoricalCrossentropy", NULL};
@@ -115,7 +115,7 @@ static void read_loss(const json_t *v, ks_loss_spec *out)
 	v = first_output(v);
 	if (json_is_string(v)) {
 		snprintf(out->name, sizeof out->name, "%s", json_string_value(v));
-		out->kind = loss_kind_of(out->name);
+		out->kind = ks_eval_loss_kind(out->name);
 		return;
 	}
 	if (!json_is_object(v))
@@ -124,12 +124,12 @@ static void read_loss(const json_t *v, ks_loss_spec *out)
 	if (!json_is_string(cls))
 		return;
 	snprintf(out->name, sizeof out->name, "%s", json_string_value(cls));
-	out->kind = loss_kind_of(out->name);
+	out->kind = ks_eval_loss_kind(out->name);
 	/* a function wrapped as a loss object names the function in config.fn */
 	const json_t *fn = json_object_get(cfg, "fn");
 	if (out->kind == KS_LOSS_OTHER && json_is_string(fn)) {
 		snprintf(out->name, sizeof out->name, "%s", json_string_value(fn));
-		out->kind = loss_kind_of(out->name);
+		out->kind = ks_eval_loss_kind(out->name);
 	}
 	out->from_logits = json_is_true(json_object_get(cfg, "from_logits"));
 	const json_t *ls = json_object_get(cfg, "label_smoothing");
@@ -180,7 +180,7 @@ static void scan_metrics(const json_t *v, ks_eval_compile *out, int depth)
 	}
 }
 
-ks_acc_rule ks_eval_rule_of(const char *v, bool keras3_format, bool *assumed)
+ks_acc_rule ks_eval_rule_of(const char *v, bool *assumed)
 {
 	int major = 0, minor = 0;
 	*assumed = false;
@@ -188,7 +188,6 @@ ks_acc_rule ks_eval_rule_of(const char *v, bool keras3_format, bool *assumed)
 		*assumed = true;
 		return KS_RULE_SHAPE_BASED;
 	}
-	(void)keras3_format;
 	if (major >= 3)
 		return KS_RULE_SHAPE_BASED;
 	if (major == 2 && (minor >= 4 || (minor == 3 && strstr(v, "-tf"))))
@@ -199,11 +198,10 @@ ks_acc_rule ks_eval_rule_of(const char *v, bool keras3_format, bool *assumed)
 void ks_eval_read_compile(const ks_model *m, ks_eval_compile *out)
 {
 	const json_t *tc = m->training_config ? m->training_config : m->compile_config;
-	bool k3 = m->format == KS_FMT_KERAS3 || m->format == KS_FMT_KERAS3_WEIGHTS;
 
 	memset(out, 0, sizeof *out);
 	out->explicit_acc = KS_ACC_NONE;
-	out->rule = ks_eval_rule_of(m->keras_version, k3, &out->rule_assumed);
+	out->rule = ks_eval_rule_of(m->keras_version, &out->rule_assumed);
 	if (!json_is_object(tc))
 		return;
 	read_loss(json_object_get(tc, "loss"), &out->loss);

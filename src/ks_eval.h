@@ -81,6 +81,8 @@ typedef enum ks_loss_kind {
 
 /* Keras' canonical names ("binary_crossentropy", ..., "mean_absolute_error"). */
 const char *ks_loss_name(ks_loss_kind k);
+/* The kind of a loss as a file names it ("mse", "SparseCategoricalCrossentropy"). */
+ks_loss_kind ks_eval_loss_kind(const char *name);
 
 typedef struct ks_loss_spec {
 	ks_loss_kind kind;
@@ -115,9 +117,11 @@ typedef struct ks_eval_compile {
  * entries count as absent. */
 void ks_eval_read_compile(const ks_model *m, ks_eval_compile *out);
 
-/* Which rule applies to a keras_version string (NULL: *assumed = true and
- * shape-based for Keras 3 formats, else shape-based as tf.keras 2). */
-ks_acc_rule ks_eval_rule_of(const char *keras_version, bool keras3_format, bool *assumed);
+/* Which rule applies to a keras_version string ("2.2.4", "2.3.0-tf",
+ * "2.10.0", "3.4.1"). A file that records no version (NULL, or not a
+ * version) is taken as shape-based, the rule of every Keras since 2020,
+ * and *assumed is set. */
+ks_acc_rule ks_eval_rule_of(const char *keras_version, bool *assumed);
 
 /* The accuracy "accuracy" resolves to for labels of rank label_rank with
  * last dimension label_last, against predictions of rank pred_rank and last

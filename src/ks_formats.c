@@ -11,7 +11,7 @@ static bool looks_keras3_weights(hid_t f)
 {
 	return ks_h5_kind_of(f, "layers") == KS_H5_GROUP ||
 	       ks_h5_kind_of(f, "_layer_checkpoint_dependencies") == KS_H5_GROUP ||
-	       ks_h5_kind_of(f, "vars") == KS_H5_GROUP;
+	       ks_h5_kind_of(f, "vars") == KS_H5_GROUP || ks_keras3_windows_store(f);
 }
 
 const ks_format_loader ks_format_loaders[] = {

@@ -342,6 +342,30 @@ static int collect_k3(gctx *g, const json_t *v, const char *where, refvec *rv, i
 	return 0;
 }
 
+/* tf.keras writes a first call argument that is no Keras tensor (`2.0 - x`
+ * saved as a TFOpLambda) as ["_CONSTANT_VALUE", -1, value, kwargs]
+ * (tf_keras/engine/node.py); the tensor then travels in the kwargs. */
+static bool constant_arg(const json_t *t)
+{
+	const json_t *n = json_array_get(t, 0);
+	return json_is_string(n) && strcmp(json_string_value(n), "_CONSTANT_VALUE") == 0;
+}
+
+/* The call's kwargs with the constant first argument added as "x" (the
+ * name TensorFlow's element-wise functions give it), owned by the model. */
+static int constant_kwargs(gctx *g, const json_t *t, const char *where, json_t **kwargs)
+{
+	const json_t *kw = json_array_get(t, 3), *v = json_array_get(t, 2);
+	json_t *all;
+
+	if (!v || (kw && !json_is_object(kw)) || json_object_get(kw, "x") || *kwargs)
+		return gfail(g, "%s: malformed constant argument", where);
+	all = ks_model_keep_json(g->m, kw ? json_copy((json_t *)kw) : json_object());
+	json_object_set(all, "x", (json_t *)v);
+	*kwargs = all;
+	return 0;
+}
+
 /* Parses one inbound node into raw refs; *kwargs receives the call kwargs. */
 static int parse_node(gctx *g, const json_t *node, const char *where, refvec *rv,
                       json_t **kwargs)
@@ -368,12 +392,19 @@ static int parse_node(gctx *g, const json_t *node, const char *where, refvec *rv
 	 * single triple directly instead of a list of them. */
 	if (json_array_size(node) > 0 && json_is_string(json_array_get(node, 0))) {
 		json_t *kw = json_array_get(node, 3);
+		if (constant_arg(node))
+			return constant_kwargs(g, node, where, kwargs);
 		if (json_is_object(kw) && json_object_size(kw) > 0)
 			*kwargs = kw;
 		return parse_triple(g, node, where, rv);
 	}
 	json_array_foreach(node, i, e) {
 		json_t *kw = json_array_get(e, 3);
+		if (constant_arg(e)) {
+			if (constant_kwargs(g, e, where, kwargs) < 0)
+				return -1;
+			continue;
+		}
 		if (parse_triple(g, e, where, rv) < 0)
 			return -1;
 		if (!*kwargs && json_is_object(kw) && json_object_size(kw) > 0)

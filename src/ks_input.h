@@ -111,7 +111,7 @@ typedef struct ks_input_req {
 
 /* Fills arr[0..m->n_inputs-1] (caller frees each with ks_array_free) fitted
  * to the model's declared input shapes and dtypes, and src[i] with where
- * each came from ("npy", "csv", "literal", "random", "zeros"). Specs are
+ * each came from ("npy", "csv", "hdf5", "literal", "random", "zeros"). Specs are
  * checked against the model: count, shape, batch sizes, integer dtypes and
  * Embedding vocabularies. */
 int ks_input_for_model(const ks_model *m, const ks_input_req *r, ks_array *arr, const char **src,

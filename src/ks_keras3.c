@@ -15,6 +15,7 @@
 #include "ks_arch.h"
 #include "ks_graph.h"
 #include "ks_h5.h"
+#include "ks_index.h"
 #include "ks_util.h"
 #include "ks_varnames.h"
 #include "ks_zip.h"
@@ -487,14 +488,43 @@ static int list_groups(k3ctx *c, const char *dir, gent **out, int *n, ks_err *er
 	return 0;
 }
 
-static gent *find_group(gent *g, int n, const char *name, bool by_attr)
+/* The groups of one container, hashed by group name and by the name
+ * attribute of their vars (ks_index.h): a container of thousands of layers
+ * looks each one up in O(1). */
+typedef struct groups {
+	gent *g;
+	int n;
+	ks_index by_group, by_attr;
+} groups;
+
+static const char *gent_group(const void *a, int i)
 {
-	for (int i = 0; i < n; i++) {
-		const char *k = by_attr ? g[i].attr_name : g[i].group;
-		if (k && strcmp(k, name) == 0)
-			return &g[i];
-	}
-	return NULL;
+	return ((const gent *)a)[i].group;
+}
+
+static const char *gent_attr(const void *a, int i)
+{
+	return ((const gent *)a)[i].attr_name;
+}
+
+static void groups_index(groups *gs)
+{
+	ks_index_extend(&gs->by_group, gs->g, gs->n, gent_group);
+	ks_index_extend(&gs->by_attr, gs->g, gs->n, gent_attr);
+}
+
+static void groups_free(groups *gs)
+{
+	gents_free(gs->g, gs->n);
+	ks_index_free(&gs->by_group);
+	ks_index_free(&gs->by_attr);
+}
+
+static gent *find_group(const groups *gs, const char *name, bool by_attr)
+{
+	int i = by_attr ? ks_index_find(&gs->by_attr, gs->g, gent_attr, name)
+	                : ks_index_find(&gs->by_group, gs->g, gent_group, name);
+	return i >= 0 ? &gs->g[i] : NULL;
 }
 
 typedef struct counter {
@@ -545,8 +575,9 @@ static int map_container(k3ctx *c, ks_model *cm, const char *gpath, bool keras2,
                          ks_err *err)
 {
 	char *dir = ks_xasprintf("%s/%s", gpath, keras2 ? "_layer_checkpoint_dependencies" : "layers");
-	gent *g = NULL;
-	int ng = 0, nc = 0, i, rc = 0;
+	groups gs = {0};
+	gent *g;
+	int ng, nc = 0, i, rc = 0;
 	counter *cs = NULL;
 	bool seq = is_sequential(cm), any_attr = false;
 
@@ -554,10 +585,13 @@ static int map_container(k3ctx *c, ks_model *cm, const char *gpath, bool keras2,
 		free(dir);
 		return ks_fail(err, "%s: models nested too deeply", c->label);
 	}
-	if (list_groups(c, dir, &g, &ng, err) < 0) {
+	if (list_groups(c, dir, &gs.g, &gs.n, err) < 0) {
 		free(dir);
 		return -1;
 	}
+	groups_index(&gs);
+	g = gs.g;
+	ng = gs.n;
 	for (i = 0; i < ng; i++)
 		any_attr |= g[i].attr_name != NULL;
 
@@ -577,18 +611,18 @@ static int map_container(k3ctx *c, ks_model *cm, const char *gpath, bool keras2,
 		 * object by its class and a per-container counter (Keras 2.13
 		 * and 2.14 too, under _layer_checkpoint_dependencies). */
 		if (any_attr)
-			hit = find_group(g, ng, ly->name, true);
+			hit = find_group(&gs, ly->name, true);
 		if (!hit)
-			hit = find_group(g, ng, expect, false);
+			hit = find_group(&gs, expect, false);
 		/* A Keras 2 "Model" class is a Functional in Keras 3. */
 		if (!hit && ly->inner && strcmp(expect, "model") == 0) {
 			free(expect);
 			expect = next_name(&cs, &nc, "Functional");
-			hit = find_group(g, ng, expect, false);
+			hit = find_group(&gs, expect, false);
 		}
 		/* Last resort for writers that used the layer name. */
 		if (!hit && keras2)
-			hit = find_group(g, ng, ly->name, false);
+			hit = find_group(&gs, ly->name, false);
 		if (!hit && strcmp(ks_class_basename(cls), "InputLayer") == 0) {
 			/* Input layers hold no weights; whether a container
 			 * lists them (Functional) or not (Sequential, and
@@ -610,6 +644,8 @@ static int map_container(k3ctx *c, ks_model *cm, const char *gpath, bool keras2,
 		hit->used = true;
 		{
 			char *gp = ks_xasprintf("%s/%s", dir, hit->group);
+			free(ly->store_path);
+			ly->store_path = ks_xstrdup(gp + 1); /* without the root's '/' */
 			rc = attach(c, ly, gp, depth, err);
 			if (rc == 0 && ly->inner)
 				rc = map_container(c, ly->inner, gp, keras2, depth + 1, err);
@@ -635,7 +671,7 @@ static int map_container(k3ctx *c, ks_model *cm, const char *gpath, bool keras2,
 	for (i = 0; i < nc; i++)
 		free(cs[i].name);
 	free(cs);
-	gents_free(g, ng);
+	groups_free(&gs);
 	free(dir);
 	return rc;
 }
@@ -1161,8 +1197,110 @@ static int load_tree_ctx(k3ctx *cx, ks_model *m, const json_t *cfg, ks_err *err)
 	return 0;
 }
 
+/* ---- weights stores written on Windows ---------------------------------
+ * tf.keras 2.15 and early Keras 3 joined the store's paths with os.path.join,
+ * so on Windows a layer's group is one root link named "layers\\conv1d"
+ * (vars below it with '/': "layers\\conv1d/vars/0"); later Keras replaces
+ * '\\' by '/' when saving (saving_lib.py, keras-team/keras#18528). Such a
+ * store is reopened as a private in-memory copy in which every backslash
+ * name is relinked at the path it stands for, so the rest of the loader
+ * sees the layout Keras meant. The input file is never written. */
+
+bool ks_keras3_windows_store(hid_t f)
+{
+	char **names = NULL;
+	int n = 0;
+	bool found = false;
+
+	if (ks_h5_links(f, "/", KS_H5_ORDER_NAME, &names, &n, NULL) < 0)
+		return false;
+	for (int i = 0; i < n && !found; i++)
+		found = ks_str_startswith(names[i], "layers\\") ||
+		        ks_str_startswith(names[i], "_layer_checkpoint_dependencies\\") ||
+		        ks_str_startswith(names[i], "optimizer\\");
+	ks_h5_strv_free(names, n);
+	return found;
+}
+
+static int cmp_len(const void *a, const void *b)
+{
+	size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
+	return la < lb ? -1 : la > lb;
+}
+
+/* A writable in-memory copy of the open file f (core driver, no backing
+ * store), or H5I_INVALID_HID. */
+static hid_t memory_copy(hid_t f, const char *label, ks_err *err)
+{
+	ssize_t size = H5Fget_file_image(f, NULL, 0);
+	hid_t fapl, nf = H5I_INVALID_HID;
+	void *buf;
+
+	if (size <= 0 || (uint64_t)size > ks_mem_budget() / 2 || !(buf = malloc((size_t)size))) {
+		ks_fail(err, "%s: no memory for a copy of the weights file to read its Windows paths", label);
+		return H5I_INVALID_HID;
+	}
+	if (H5Fget_file_image(f, buf, (size_t)size) == size && (fapl = H5Pcreate(H5P_FILE_ACCESS)) >= 0) {
+		if (H5Pset_fapl_core(fapl, 1 << 20, 0) >= 0 && H5Pset_file_image(fapl, buf, (size_t)size) >= 0)
+			nf = H5Fopen("kerascope-windows-store", H5F_ACC_RDWR, fapl);
+		H5Pclose(fapl);
+	}
+	free(buf);
+	if (nf < 0)
+		ks_fail(err, "%s: cannot copy the weights file to read its Windows paths", label);
+	return nf;
+}
+
+static int relink_windows(ks_model *m, const char *label, ks_err *err)
+{
+	char **names = NULL;
+	int n = 0, moved = 0;
+	hid_t nf, lcpl;
+
+	if (!ks_keras3_windows_store(m->file))
+		return 0;
+	if ((nf = memory_copy(m->file, label, err)) < 0)
+		return -1;
+	if (ks_h5_links(nf, "/", KS_H5_ORDER_NAME, &names, &n, err) < 0) {
+		H5Fclose(nf);
+		return -1;
+	}
+	/* Shorter names first: a model's own group exists before the groups
+	 * of its layers are linked below it. */
+	ks_qsort(names, (size_t)n, sizeof *names, cmp_len);
+	lcpl = H5Pcreate(H5P_LINK_CREATE);
+	H5Pset_create_intermediate_group(lcpl, 1);
+	for (int i = 0; i < n; i++) {
+		char *to;
+		if (!strchr(names[i], '\\'))
+			continue;
+		to = ks_xstrdup(names[i]);
+		for (char *q = to; *q; q++)
+			if (*q == '\\')
+				*q = '/';
+		if (ks_h5_kind_of(nf, to) != KS_H5_NONE)
+			ks_model_warn(m, "weights group '%s' is also stored as '%s': the latter is ignored",
+			              to, names[i]);
+		else if (H5Lcreate_hard(nf, names[i], nf, to, lcpl, H5P_DEFAULT) >= 0 &&
+		         H5Ldelete(nf, names[i], H5P_DEFAULT) >= 0)
+			moved++;
+		free(to);
+	}
+	H5Pclose(lcpl);
+	ks_h5_strv_free(names, n);
+	if (m->owns_file)
+		H5Fclose(m->file);
+	m->file = nf;
+	m->owns_file = true;
+	ks_model_warn(m, "saved on Windows: %d weights group%s named with '\\' as the path "
+	              "separator, read as '/' (keras-team/keras#18528)", moved, moved == 1 ? "" : "s");
+	return 0;
+}
+
 static int load_tree(ks_model *m, const json_t *cfg, const char *label, ks_err *err)
 {
+	if (relink_windows(m, label, err) < 0)
+		return -1;
 	k3ctx c = { .root = m, .file = m->file, .label = label };
 	int rc = load_tree_ctx(&c, m, cfg, err);
 
@@ -1393,15 +1531,6 @@ static json_t *read_json_member(ks_zip *z, const char *path, const char *name, u
 }
 
 /* Available memory bound for the in-memory weights store. */
-static uint64_t memory_limit(void)
-{
-	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
-
-	if (pages <= 0 || psz <= 0)
-		return (uint64_t)16 << 30;
-	return (uint64_t)pages * (uint64_t)psz;
-}
-
 int ks_keras3_load_zip(ks_model *m, const ks_open_opts *opts, ks_err *err)
 {
 	ks_zip *z;
@@ -1474,7 +1603,7 @@ int ks_keras3_load_zip(ks_model *m, const ks_open_opts *opts, ks_err *err)
 			m->image_size = (size_t)sz;
 	}
 	if (m->file == H5I_INVALID_HID) {
-		if (ks_zip_read(z, K3_WEIGHTS, memory_limit(), &img, &isz, err) < 0)
+		if (ks_zip_read(z, K3_WEIGHTS, ks_mem_budget(), &img, &isz, err) < 0)
 			goto out;
 		/* The buffer now belongs to the HDF5 file (released at close). */
 		m->image_size = isz;
@@ -1502,6 +1631,14 @@ int ks_keras3_load_weights(ks_model *m, const ks_open_opts *opts, ks_err *err)
 	m->format = KS_FMT_KERAS3_WEIGHTS;
 	if (ks_arch_from_opts(opts, &doc, err) < 0)
 		return -1;
+	if (doc && opts->load_order == KS_LOAD_BY_NAME) {
+		/* saving_api.load_weights refuses it: Keras 3 stores are read by
+		 * object path (ks_loadorder.h). */
+		json_decref(doc);
+		return ks_fail(err, "%s: Keras loads a .weights.h5 by object path only (`by_name` only "
+		               "supports loading legacy '.h5' or '.hdf5' files): use --load-order "
+		               "topological", m->path);
+	}
 	if (doc) {
 		const json_t *cc;
 		cfg = doc;
@@ -1516,4 +1653,95 @@ int ks_keras3_load_weights(ks_model *m, const ks_open_opts *opts, ks_err *err)
 	rc = load_tree(m, cfg, m->path, err);
 	json_decref(doc);
 	return rc;
+}
+
+/* ---- vocabularies (TextVectorization, StringLookup, IntegerLookup) ------
+ * index_lookup.py: a vocabulary given to the constructor is in the config
+ * ("vocabulary": [...]); an adapted one is written by save_assets as
+ * assets/<the layer's store path>/vocabulary.txt, one token a line (the
+ * mask and OOV tokens first), trailing empty lines dropped on load. */
+
+#define KS_K3_MAX_VOCAB (64u << 20)
+
+static const ks_model *root_of(const ks_model *m)
+{
+	while (m->parent)
+		m = m->parent;
+	return m;
+}
+
+static int vocab_from_text(char *buf, size_t n, char ***out, int *count)
+{
+	int cap = 64, k = 0;
+	char **v = ks_xmalloc((size_t)cap * sizeof *v);
+	size_t start = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && buf[i] != '\n')
+			continue;
+		if (k == cap) {
+			cap *= 2;
+			v = ks_xrealloc(v, (size_t)cap * sizeof *v);
+		}
+		v[k++] = ks_xstrndup(buf + start, i - start);
+		start = i + 1;
+	}
+	while (k > 0 && v[k - 1][0] == '\0')
+		free(v[--k]);
+	*out = v;
+	*count = k;
+	return 0;
+}
+
+int ks_keras3_vocabulary(const ks_model *m, const ks_layer *L, char ***tokens, int *n,
+                         char **source, ks_err *err)
+{
+	const json_t *v = json_object_get(L->config, "vocabulary");
+	const ks_model *root = root_of(m);
+
+	*tokens = NULL;
+	*n = 0;
+	*source = NULL;
+	if (json_is_array(v)) {
+		size_t i;
+		json_t *e;
+		*tokens = ks_xcalloc(json_array_size(v) + 1, sizeof **tokens);
+		json_array_foreach(v, i, e) {
+			(*tokens)[(*n)++] = json_is_string(e) ? ks_xstrdup(json_string_value(e))
+			                                       : json_dumps(e, JSON_ENCODE_ANY);
+		}
+		*source = ks_xstrdup("the layer config");
+		return 1;
+	}
+	if (json_is_string(v)) {
+		*source = ks_xasprintf("the file %s named by the config (not in the model file)",
+		                       json_string_value(v));
+		return 0;
+	}
+	if ((root->format == KS_FMT_KERAS3 || root->format == KS_FMT_KERAS2_ZIP) && root->path &&
+	    L->store_path) {
+		char *member = ks_xasprintf("assets/%s/vocabulary.txt", L->store_path);
+		ks_zip *z = ks_zip_open(root->path, err);
+		void *buf = NULL;
+		size_t size = 0;
+		int rc = 0;
+		if (!z) {
+			free(member);
+			return -1;
+		}
+		if (ks_zip_has(z, member)) {
+			if (ks_zip_read(z, member, KS_K3_MAX_VOCAB, &buf, &size, err) < 0) {
+				rc = -1;
+			} else {
+				vocab_from_text(buf, size, tokens, n);
+				*source = ks_xasprintf("%s:%s", root->path, member);
+				rc = 1;
+			}
+			free(buf);
+		}
+		ks_zip_close(z);
+		free(member);
+		return rc;
+	}
+	return 0;
 }

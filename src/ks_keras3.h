@@ -31,6 +31,10 @@
 #ifndef KS_KERAS3_H
 #define KS_KERAS3_H
 
+#include <stdbool.h>
+
+#include <hdf5.h>
+
 #include "ks_model.h"
 #include "ks_status.h"
 
@@ -53,5 +57,21 @@ int ks_keras3_load_zip(ks_model *m, const ks_open_opts *opts, ks_err *err);
  * a .keras archive) the graph is built from it and weights are mapped onto
  * it; without one the layers are listed from the file alone. */
 int ks_keras3_load_weights(ks_model *m, const ks_open_opts *opts, ks_err *err);
+
+/* True when the open file's root holds weights groups named with Windows
+ * separators ("layers\\conv1d"): tf.keras 2.15 and early Keras 3 on
+ * Windows (keras-team/keras#18528). Both loaders read such stores as if the
+ * names used '/' (the file is relinked in a private in-memory copy). */
+bool ks_keras3_windows_store(hid_t f);
+
+/* The vocabulary of a lookup layer (TextVectorization, StringLookup,
+ * IntegerLookup): from its config ("vocabulary": [...]) or, in a .keras
+ * archive, from assets/<L->store_path>/vocabulary.txt, as Keras' load_assets
+ * reads it. m is the model that owns L. Returns 1 with *tokens (n strings,
+ * caller frees each and the array) and *source (where it came from, caller
+ * frees), 0 when the file holds none (*source may still say where it was),
+ * -1 with err set when the archive cannot be read. */
+int ks_keras3_vocabulary(const ks_model *m, const ks_layer *L, char ***tokens, int *n,
+                         char **source, ks_err *err);
 
 #endif

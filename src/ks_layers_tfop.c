@@ -5,8 +5,10 @@
  * Unlike Lambda, the config names a public TensorFlow symbol
  * ({"function": "math.multiply"}) and the call's keyword arguments
  * ({"y": 2.0, "name": null}) are plain data, so a known subset can be run
- * without executing any code. Supported: elementwise binary ops with a
- * scalar or a tensor second operand (numpy broadcasting), unary math and
+ * without executing any code. Supported: elementwise binary ops whose
+ * operands are tensors or constants (a number or a nested list, either
+ * side: tf.keras saves `2.0 - x` with the constant as the first argument,
+ * `_CONSTANT_VALUE`, and the tensor in kwargs), numpy broadcasting; unary math and
  * activation functions, reductions over non-batch axes, reshape,
  * expand_dims, squeeze, transpose keeping the batch axis first, concat;
  * and SlicingOpLambda's x[...] with constant indices. Anything else is
@@ -26,8 +28,10 @@ typedef enum kind {
 	T_BINARY, T_UNARY, T_ACT, T_REDUCE, T_RESHAPE, T_EXPAND, T_SQUEEZE, T_TRANSPOSE, T_CONCAT,
 } kind;
 
-typedef enum bop { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_POW } bop;
-typedef enum uop { U_EXP, U_LOG, U_SQRT, U_RSQRT, U_SQUARE, U_ABS, U_NEG, U_RECIP, U_FLOOR, U_CEIL, U_ROUND } uop;
+typedef enum bop { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_POW, B_SQDIFF, B_FLOORDIV, B_FLOORMOD,
+	B_DIVNONAN } bop;
+typedef enum uop { U_EXP, U_LOG, U_SQRT, U_RSQRT, U_SQUARE, U_ABS, U_NEG, U_RECIP, U_FLOOR, U_CEIL, U_ROUND,
+	U_SIN, U_COS, U_TAN, U_ATAN, U_SIGN, U_LOG1P, U_EXPM1, U_ERF } uop;
 typedef enum rop { R_MEAN, R_SUM, R_MAX, R_MIN, R_PROD } rop;
 
 typedef struct fn {
@@ -46,12 +50,19 @@ static const fn fns[] = {
 	{"__operators__.truediv", T_BINARY, B_DIV, NULL},
 	{"math.maximum", T_BINARY, B_MAX, NULL}, {"math.minimum", T_BINARY, B_MIN, NULL},
 	{"math.pow", T_BINARY, B_POW, NULL}, {"__operators__.pow", T_BINARY, B_POW, NULL},
+	{"math.squared_difference", T_BINARY, B_SQDIFF, NULL},
+	{"math.floordiv", T_BINARY, B_FLOORDIV, NULL}, {"math.floormod", T_BINARY, B_FLOORMOD, NULL},
+	{"math.mod", T_BINARY, B_FLOORMOD, NULL}, {"math.divide_no_nan", T_BINARY, B_DIVNONAN, NULL},
 	{"math.exp", T_UNARY, U_EXP, NULL}, {"math.log", T_UNARY, U_LOG, NULL},
 	{"math.sqrt", T_UNARY, U_SQRT, NULL}, {"math.rsqrt", T_UNARY, U_RSQRT, NULL},
 	{"math.square", T_UNARY, U_SQUARE, NULL}, {"math.abs", T_UNARY, U_ABS, NULL},
 	{"math.negative", T_UNARY, U_NEG, NULL}, {"__operators__.neg", T_UNARY, U_NEG, NULL},
 	{"math.reciprocal", T_UNARY, U_RECIP, NULL}, {"math.floor", T_UNARY, U_FLOOR, NULL},
 	{"math.ceil", T_UNARY, U_CEIL, NULL}, {"math.round", T_UNARY, U_ROUND, NULL},
+	{"math.sin", T_UNARY, U_SIN, NULL}, {"math.cos", T_UNARY, U_COS, NULL},
+	{"math.tan", T_UNARY, U_TAN, NULL}, {"math.atan", T_UNARY, U_ATAN, NULL},
+	{"math.sign", T_UNARY, U_SIGN, NULL}, {"math.log1p", T_UNARY, U_LOG1P, NULL},
+	{"math.expm1", T_UNARY, U_EXPM1, NULL}, {"math.erf", T_UNARY, U_ERF, NULL},
 	{"nn.relu", T_ACT, 0, "relu"}, {"nn.relu6", T_ACT, 0, "relu6"},
 	{"math.sigmoid", T_ACT, 0, "sigmoid"}, {"nn.sigmoid", T_ACT, 0, "sigmoid"},
 	{"math.tanh", T_ACT, 0, "tanh"}, {"nn.tanh", T_ACT, 0, "tanh"},
@@ -74,8 +85,11 @@ static const fn fns[] = {
 
 typedef struct tfop {
 	const fn *f;
-	float y;                 /* scalar second operand */
-	bool y_tensor;
+	/* Binary ops: each operand is an input tensor or a constant from the
+	 * call (a number or a nested list; xc/yc own its values). */
+	float *xc, *yc;
+	int y_in;                /* input index of y when it is a tensor */
+	bool y_scalar;           /* y is one constant: the fast path */
 	int rank;
 	int64_t ystride[KS_MAX_RANK];   /* y over the output index space (0 = broadcast) */
 	int64_t xstride[KS_MAX_RANK];
@@ -111,6 +125,51 @@ static const fn *lookup(const ks_op_call *c, ks_err *err)
 	return NULL;
 }
 
+/* Constants in a call are numbers or nested lists of numbers (tf.keras
+ * serialises numpy arrays and constant tensors with tolist()). */
+#define MAX_CONST_VALUES (1 << 24)
+
+static int const_shape(const json_t *v, int depth, ks_shape *sh)
+{
+	if (json_is_number(v) || json_is_boolean(v))
+		return depth == sh->rank ? 0 : -1;
+	if (!json_is_array(v) || depth >= KS_MAX_RANK || json_array_size(v) == 0)
+		return -1;
+	if (depth == sh->rank) {
+		sh->d[sh->rank++] = (int64_t)json_array_size(v);
+	} else if (sh->d[depth] != (int64_t)json_array_size(v)) {
+		return -1; /* ragged */
+	}
+	for (size_t i = 0; i < json_array_size(v); i++)
+		if (const_shape(json_array_get(v, i), depth + 1, sh) < 0)
+			return -1;
+	return 0;
+}
+
+static void const_fill(const json_t *v, float **p)
+{
+	if (json_is_array(v)) {
+		for (size_t i = 0; i < json_array_size(v); i++)
+			const_fill(json_array_get(v, i), p);
+		return;
+	}
+	*(*p)++ = json_is_boolean(v) ? (float)json_is_true(v) : (float)json_number_value(v);
+}
+
+static int constant(const json_t *v, float **out, ks_shape *sh, const char *fname, ks_err *err)
+{
+	int64_t n;
+	float *p;
+
+	sh->rank = 0;
+	if (const_shape(v, 0, sh) < 0 || !ks_numel(sh->d, sh->rank, &n) || n > MAX_CONST_VALUES)
+		return ks_fail(err, "tf.%s: an operand is neither a tensor nor a rectangular list of numbers",
+		               fname);
+	*out = p = ks_xmalloc((size_t)n * sizeof(float));
+	const_fill(v, &p);
+	return 0;
+}
+
 static int norm_axis(int64_t a, int rank, int64_t *out)
 {
 	if (a < 0)
@@ -138,26 +197,42 @@ static int setup(ks_op_call *c, tfop *t, ks_err *err)
 		return ks_fail(err, "input has no batch axis");
 	switch (t->f->k) {
 	case T_BINARY: {
-		const json_t *y = kw(c, "y");
-		if (c->n_in == 2) {
-			t->y_tensor = true;
-		} else if (c->n_in == 1 && json_is_number(y)) {
-			t->y = (float)json_number_value(y);
-			return 0;
+		/* f(x, y): x is the first input, or a constant the graph moved to
+		 * kwargs "x" (tf.keras' _CONSTANT_VALUE, `2.0 - t`); y is the
+		 * second input (a tensor passed as kwargs "y"), or a constant. */
+		const json_t *xk = kw(c, "x"), *yk = kw(c, "y");
+		ks_shape xs0 = *x, ys0;
+		if (xk) {
+			if (c->n_in != 1)
+				return ks_fail(err, "tf.%s: a constant first operand needs one tensor", t->f->name);
+			if (constant(xk, &t->xc, &xs0, t->f->name, err) < 0)
+				return -1;
+			ys0 = c->in[0];
+			t->y_in = 0;
+		} else if (c->n_in == 2) {
+			ys0 = c->in[1];
+			t->y_in = 1;
+		} else if (c->n_in == 1 && yk) {
+			if (constant(yk, &t->yc, &ys0, t->f->name, err) < 0)
+				return -1;
+			t->y_scalar = ys0.rank == 0;
+			if (t->y_scalar)
+				return 0;
 		} else {
-			return ks_fail(err, "tf.%s: the second operand must be a number or a tensor", t->f->name);
+			return ks_fail(err, "tf.%s: the second operand must be a number, a constant or a tensor",
+			               t->f->name);
 		}
 		/* numpy broadcasting, right-aligned */
-		const ks_shape *ys = &c->in[1];
-		int r = x->rank > ys->rank ? x->rank : ys->rank;
+		const ks_shape *ys = &ys0;
+		int r = xs0.rank > ys->rank ? xs0.rank : ys->rank;
 		ks_shape xs = {r, {0}}, yy = {r, {0}};
 		for (int k = 0; k < r; k++) {
-			int kx = k - (r - x->rank), ky = k - (r - ys->rank);
-			xs.d[k] = kx >= 0 ? x->d[kx] : 1;
+			int kx = k - (r - xs0.rank), ky = k - (r - ys->rank);
+			xs.d[k] = kx >= 0 ? xs0.d[kx] : 1;
 			yy.d[k] = ky >= 0 ? ys->d[ky] : 1;
 			if (xs.d[k] >= 0 && yy.d[k] >= 0 && xs.d[k] != yy.d[k] && xs.d[k] != 1 && yy.d[k] != 1)
 				return ks_fail(err, "tf.%s: shapes %s and %s do not broadcast", t->f->name,
-				               ks_shape_str(x->d, x->rank, a, sizeof a), ks_shape_str(ys->d, ys->rank, b, sizeof b));
+				               ks_shape_str(xs0.d, xs0.rank, a, sizeof a), ks_shape_str(ys->d, ys->rank, b, sizeof b));
 			o->d[k] = xs.d[k] == 1 ? yy.d[k] : yy.d[k] == 1 ? xs.d[k] : xs.d[k];
 		}
 		o->rank = r;
@@ -337,10 +412,19 @@ static int setup(ks_op_call *c, tfop *t, ks_err *err)
 	return ks_fail(err, "internal error");
 }
 
+static void tfop_clear(tfop *t)
+{
+	free(t->xc);
+	free(t->yc);
+	t->xc = t->yc = NULL;
+}
+
 static int tf_infer(ks_op_call *c, ks_err *err)
 {
 	tfop t;
-	return setup(c, &t, err);
+	int rc = setup(c, &t, err);
+	tfop_clear(&t);
+	return rc;
 }
 
 static int tf_load(ks_op_call *c, ks_err *err)
@@ -360,6 +444,14 @@ static inline float binop(bop o, float a, float b)
 	case B_MAX: return fmaxf(a, b);
 	case B_MIN: return fminf(a, b);
 	case B_POW: return powf(a, b);
+	case B_SQDIFF: return (a - b) * (a - b);
+	case B_FLOORDIV: return floorf(a / b);
+	case B_FLOORMOD: {
+		/* Python's sign convention (the divisor's), as tf.math.floormod */
+		float r = fmodf(a, b);
+		return r != 0 && (r < 0) != (b < 0) ? r + b : r;
+	}
+	case B_DIVNONAN: return b == 0 ? 0.0f : a / b;
 	}
 	return a;
 }
@@ -378,6 +470,14 @@ static inline float unop(uop o, float a)
 	case U_FLOOR: return floorf(a);
 	case U_CEIL: return ceilf(a);
 	case U_ROUND: return rintf(a); /* banker's rounding, as tf.round */
+	case U_SIN: return sinf(a);
+	case U_COS: return cosf(a);
+	case U_TAN: return tanf(a);
+	case U_ATAN: return atanf(a);
+	case U_SIGN: return a > 0 ? 1.0f : a < 0 ? -1.0f : a; /* NaN and -0 kept */
+	case U_LOG1P: return log1pf(a);
+	case U_EXPM1: return expm1f(a);
+	case U_ERF: return erff(a);
 	}
 	return a;
 }
@@ -390,17 +490,18 @@ static void tf_run(const ks_op_call *c, const float *const *in, float *const *ou
 	float *y = out[0];
 
 	switch (t->f->k) {
-	case T_BINARY:
-		if (!t->y_tensor) {
+	case T_BINARY: {
+		const float *xa = t->xc ? t->xc : in[0], *ya = t->yc ? t->yc : in[t->y_in];
+		if (t->y_scalar) {
 			for (int64_t i = 0; i < n; i++)
-				y[i] = binop((bop)t->f->op, in[0][i], t->y);
+				y[i] = binop((bop)t->f->op, xa[i], ya[0]);
 		} else if (t->same) {
 			for (int64_t i = 0; i < n; i++)
-				y[i] = binop((bop)t->f->op, in[0][i], in[1][i]);
+				y[i] = binop((bop)t->f->op, xa[i], ya[i]);
 		} else {
 			int64_t idx[KS_MAX_RANK] = {0}, ox = 0, oy = 0;
 			for (int64_t i = 0; i < n; i++) {
-				y[i] = binop((bop)t->f->op, in[0][ox], in[1][oy]);
+				y[i] = binop((bop)t->f->op, xa[ox], ya[oy]);
 				for (int k = t->rank - 1; k >= 0; k--) {
 					idx[k]++;
 					ox += t->xstride[k];
@@ -414,6 +515,7 @@ static void tf_run(const ks_op_call *c, const float *const *in, float *const *ou
 			}
 		}
 		return;
+	}
 	case T_UNARY:
 		for (int64_t i = 0; i < n; i++)
 			y[i] = unop((uop)t->f->op, in[0][i]);
@@ -514,7 +616,14 @@ static void tf_free(ks_op_call *c)
 	c->priv = NULL;
 }
 
-static const ks_op op_tfop = {"TFOpLambda", 0, tf_infer, tf_load, tf_run, tf_free};
+static void tfop_free(ks_op_call *c)
+{
+	if (c->priv)
+		tfop_clear(c->priv);
+	tf_free(c);
+}
+
+static const ks_op op_tfop = {"TFOpLambda", 0, tf_infer, tf_load, tf_run, tfop_free};
 
 
 /* ---- SlicingOpLambda: x[...] ----

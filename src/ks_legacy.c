@@ -12,6 +12,7 @@
 #include "ks_graph.h"
 #include "ks_h5.h"
 #include "ks_legacy.h"
+#include "ks_loadorder.h"
 #include "ks_util.h"
 
 bool ks_legacy_detect(hid_t file)
@@ -193,6 +194,15 @@ static char *semantic_name(const char *stored, const char *layer_name)
 	}
 	free(rel);
 	return out;
+}
+
+/* The name of the layer a single-layer wrapper wraps (config.layer.config.name),
+ * or NULL. */
+static const char *wrapped_name(const ks_layer *L)
+{
+	const json_t *n = json_object_get(json_object_get(json_object_get(L->config, "layer"), "config"),
+	                                  "name");
+	return json_is_string(n) ? json_string_value(n) : NULL;
 }
 
 /* Parent scope of a weight for disambiguation: "forward_lstm_1" -> "forward". */
@@ -426,7 +436,21 @@ static int load_layer_group(ks_model *m, const char *gpath, const char *lname, k
 				ks_model_warn(m, "weight %s of nested model %s names none of its layers",
 				              wn[k], lname);
 		}
-		w.name = semantic_name(wn[k], owner->name);
+		/* Keras 1 names weights after the layer that saved them: the
+		 * group's name, which a topological load may give another layer. */
+		w.name = semantic_name(wn[k], owner == L ? lname : owner->name);
+		if (wrapped_name(owner)) {
+			/* Keras 1 wrappers (TimeDistributed) store the wrapped layer's
+			 * weights under its own names: timedistributed_1 holds
+			 * dense_1_W:0 and dense_1_b:0. Used when the wrapper's own
+			 * name explained nothing. */
+			char *plain = strip_suffix(wn[k]);
+			if (strcmp(plain, w.name) == 0) {
+				free(w.name);
+				w.name = semantic_name(wn[k], wrapped_name(owner));
+			}
+			free(plain);
+		}
 		if (owner == L && L->class_name && strcmp(L->class_name, "Bidirectional") == 0) {
 			char *b = strip_bidir_k1(w.name, L);
 			if (b) {
@@ -551,7 +575,71 @@ static void note_keras1_backend(ks_model *m)
 		              colon ? "carry ':0' (TensorFlow)" : "lack ':0' (probably Theano)");
 }
 
-static int load_weights(ks_model *m, const char *wg, bool have_graph, ks_err *err)
+/* The number of weights each group lists, for ks_loadmap. */
+static ks_lo_group *group_counts(ks_model *m, const char *wg, char **ln, int n, ks_err *err)
+{
+	ks_lo_group *g = ks_xcalloc((size_t)(n ? n : 1), sizeof *g);
+
+	for (int i = 0; i < n; i++) {
+		char *gpath = join_path(wg, ln[i]), **wn;
+		int k;
+		if (read_names(m->file, gpath, "weight_names", &wn, &k, err) < 0) {
+			ks_err_prefix(err, "%s: %s", m->path, gpath);
+			free(gpath);
+			free(g);
+			return NULL;
+		}
+		ks_h5_strv_free(wn, k);
+		free(gpath);
+		g[i].name = ln[i];
+		g[i].n_weights = k;
+	}
+	return g;
+}
+
+/* The layer group ln[i] goes to, or NULL: by name, or topologically as the
+ * loadmap says (groups without weights take no part in that order). */
+static ks_layer *target_layer(ks_model *m, const char *group, int n_weights)
+{
+	const ks_loadmap *lm = m->loadmap;
+
+	if (!lm || lm->used == KS_LOAD_BY_NAME || n_weights == 0)
+		return ks_model_find_layer(m, group, false);
+	for (int i = 0; i < lm->n_pairs; i++)
+		if (lm->pairs[i].topological && strcmp(lm->pairs[i].topological, group) == 0)
+			return ks_model_find_layer(m, lm->pairs[i].layer, false);
+	return NULL;
+}
+
+/* A weights-only file meets an architecture: decide the order (Keras'
+ * load_weights semantics, ks_loadorder.h) and refuse what Keras refuses. */
+static int plan_load_order(ks_model *m, const char *wg, char **ln, int n, bool keras1,
+                           ks_load_order order, ks_err *err)
+{
+	ks_lo_group *g = group_counts(m, wg, ln, n, err);
+	const ks_loadmap *lm;
+
+	if (!g)
+		return -1;
+	m->loadmap = ks_loadmap_build(m, g, n, keras1, order);
+	free(g);
+	lm = m->loadmap;
+	if (lm->used == KS_LOAD_TOPOLOGICAL && lm->topological_error)
+		return ks_fail(err, "%s: Keras' %stopological load_weights fails: %s (--load-order by-name "
+		               "loads by layer name)", m->path,
+		               order == KS_LOAD_DEFAULT ? "default (" : "", lm->topological_error);
+	if (lm->used == KS_LOAD_BY_NAME && lm->by_name_error)
+		return ks_fail(err, "%s: Keras' load_weights(by_name=True) fails: %s", m->path,
+		               lm->by_name_error);
+	for (int i = 0; i < lm->n_pairs; i++)
+		if (!ks_loadmap_source(lm, lm->pairs[i].layer))
+			ks_model_warn(m, "layer '%s' gets no weights from the file loaded %s (Keras keeps its "
+			              "initial values)", lm->pairs[i].layer, ks_load_order_name(lm->used));
+	return 0;
+}
+
+static int load_weights(ks_model *m, const char *wg, bool have_graph, bool keras1,
+                        ks_load_order order, ks_err *err)
 {
 	char **ln;
 	int n;
@@ -560,17 +648,33 @@ static int load_weights(ks_model *m, const char *wg, bool have_graph, ks_err *er
 		return ks_err_prefix(err, "%s", m->path);
 	for (int i = 0; i < n; i++) {
 		char *gpath = join_path(wg, ln[i]);
-		ks_layer *L;
-		if (ks_h5_kind_of(m->file, gpath) != KS_H5_GROUP) {
+		bool ok = ks_h5_kind_of(m->file, gpath) == KS_H5_GROUP;
+		if (!ok)
 			ks_fail(err, "%s: layer_names lists '%s' but there is no group %s", m->path, ln[i],
 			        gpath);
-			free(gpath);
+		free(gpath);
+		if (!ok) {
 			ks_h5_strv_free(ln, n);
 			return -1;
 		}
+	}
+	if (have_graph && m->format == KS_FMT_WEIGHTS_H5 &&
+	    plan_load_order(m, wg, ln, n, keras1, order, err) < 0) {
+		ks_h5_strv_free(ln, n);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		char *gpath = join_path(wg, ln[i]);
+		ks_layer *L;
+		int nw = 1;
+		if (m->loadmap) {
+			char **wn;
+			if (read_names(m->file, gpath, "weight_names", &wn, &nw, NULL) == 0)
+				ks_h5_strv_free(wn, nw);
+		}
 		/* Config names are searched at the top level only: inner layers of
 		 * nested models are stored inside their model's group. */
-		L = ks_model_find_layer(m, ln[i], false);
+		L = target_layer(m, ln[i], nw);
 		if (!L) {
 			if (have_graph)
 				ks_model_warn(m, "layer_names lists '%s', which the model config does not have",
@@ -587,7 +691,7 @@ static int load_weights(ks_model *m, const char *wg, bool have_graph, ks_err *er
 		free(gpath);
 	}
 	note_orphan_groups(m, wg, ln, n);
-	if (have_graph)
+	if (have_graph && !m->loadmap)
 		note_topological_mismatch(m, ln, n);
 	ks_h5_strv_free(ln, n);
 
@@ -732,7 +836,7 @@ int ks_legacy_load(ks_model *m, const ks_open_opts *opts, ks_err *err)
 	                  ks_h5_has_attr(m->file, ".", "layer_names0");
 	const char *wg;
 	json_t *mc = NULL, *tc;
-	bool failed;
+	bool failed, keras1;
 
 	if (full || !root_names) {
 		m->format = KS_FMT_LEGACY_H5;
@@ -743,6 +847,8 @@ int ks_legacy_load(ks_model *m, const ks_open_opts *opts, ks_err *err)
 	}
 	m->keras_version = version_attr(m, wg, "keras_version");
 	m->backend = version_attr(m, wg, "backend");
+	/* Keras reads a file without keras_version as Keras 1's. */
+	keras1 = !m->keras_version || m->keras_version[0] == '1';
 
 	if (full) {
 		mc = read_json_attr(m, "model_config", true, err, &failed);
@@ -787,7 +893,8 @@ int ks_legacy_load(ks_model *m, const ks_open_opts *opts, ks_err *err)
 			ks_model_warn(m, "the file has no %s group: no weights", wg);
 		else
 			return ks_fail(err, "%s: no model_config and no weights", m->path);
-	} else if (load_weights(m, wg, mc != NULL, err) < 0) {
+	} else if (load_weights(m, wg, mc != NULL, keras1, opts ? opts->load_order : KS_LOAD_DEFAULT,
+	                        err) < 0) {
 		return -1;
 	}
 	load_optimizer(m);

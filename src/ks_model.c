@@ -17,6 +17,7 @@
 #include "ks_graph.h"
 #include "ks_h5.h"
 #include "ks_formats.h"
+#include "ks_loadorder.h"
 #include "ks_model.h"
 #include "ks_index.h"
 #include "ks_util.h"
@@ -178,6 +179,7 @@ void ks_model_free(ks_model *m)
 		ks_layer *L = &m->layers[i];
 		free(L->name);
 		free(L->class_name);
+		free(L->store_path);
 		free_weights(L->weights, L->n_weights);
 		for (int k = 0; k < L->n_nodes; k++)
 			free(L->nodes[k].in);
@@ -204,6 +206,7 @@ void ks_model_free(ks_model *m)
 	for (int i = 0; i < m->n_warnings; i++)
 		free(m->warnings[i]);
 	free(m->warnings);
+	ks_loadmap_free(m->loadmap);
 	if (m->layer_index)
 		ks_index_free(m->layer_index);
 	free(m->layer_index);

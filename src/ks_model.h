@@ -95,6 +95,8 @@ typedef struct ks_layer {
 	ks_node *nodes;    /* inbound nodes: one per call site (shared layers have >1) */
 	int n_nodes;
 	struct ks_model *inner; /* nested model (Functional/Sequential/Model as a layer), else NULL */
+	char *store_path;  /* .keras archives: the layer's path in the weights store, which its
+	                    * assets share ("layers/text_vectorization"), else NULL */
 	int64_t params;    /* number of weight values (sum over weights, inner models included) */
 } ks_layer;
 
@@ -137,6 +139,9 @@ typedef struct ks_model {
 	                         * ("kerascope session: 2 inputs, ..."), else NULL */
 	char **warnings;        /* layout oddities noticed while loading (for doctor) */
 	int n_warnings;
+	struct ks_loadmap *loadmap; /* a legacy weights-only file given an architecture:
+	                             * which group each layer got under each load order
+	                             * (ks_loadorder.h); NULL otherwise */
 	struct ks_index *layer_index; /* internal: names of layers[] hashed, grown lazily by
 	                               * ks_model_layer_index; NULL in models built by hand */
 } ks_model;
@@ -154,8 +159,9 @@ typedef enum ks_load_order {
 } ks_load_order;
 
 /* Architecture for a weights-only file (ks_arch.h says which forms are
- * accepted). A file that holds its own architecture ignores both, with a
- * warning. */
+ * accepted) and how its weights meet it. A file that holds its own
+ * architecture keeps it (a given one is ignored with a warning) and its
+ * weights are attached by name. */
 typedef struct ks_open_opts {
 	const char *config_path;  /* a JSON file or a model file, or NULL */
 	const json_t *config;     /* the architecture in memory (borrowed): the

@@ -97,7 +97,8 @@ static const char *dict_value(const char *h, size_t n, const char *key)
 				j++;
 				while (j < n && (h[j] == ' ' || h[j] == '\t'))
 					j++;
-				return h + j;
+				/* a key at the very end of the header has no value */
+				return j < n ? h + j : NULL;
 			}
 		}
 	}
@@ -178,7 +179,7 @@ int ks_npy_parse(const void *buf, size_t size, const char *name, ks_array *out, 
 	if (!v || (*v != '\'' && *v != '"'))
 		return ks_fail(err, "%s: .npy header has no readable 'descr' (structured dtypes are not supported)", name);
 	{
-		char q = *v++;
+		char q = *v++; /* v <= h + hlen: dict_value returns a byte inside */
 		const char *e = memchr(v, q, hlen - (size_t)(v - h));
 		if (!e)
 			return ks_fail(err, "%s: malformed .npy header", name);

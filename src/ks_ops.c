@@ -8,11 +8,11 @@
 
 extern const ks_op *const ks_ops_core[], *const ks_ops_conv[], *const ks_ops_pool[],
 	*const ks_ops_shape[], *const ks_ops_norm[], *const ks_ops_rnn[], *const ks_ops_merge[],
-	*const ks_ops_act[], *const ks_ops_attn[], *const ks_ops_tfop[];
+	*const ks_ops_act[], *const ks_ops_attn[], *const ks_ops_tfop[], *const ks_ops_text[];
 
 static const ks_op *const *const families[] = {
 	ks_ops_core, ks_ops_conv, ks_ops_pool, ks_ops_shape, ks_ops_norm,
-	ks_ops_rnn, ks_ops_merge, ks_ops_act, ks_ops_attn, ks_ops_tfop,
+	ks_ops_rnn, ks_ops_merge, ks_ops_act, ks_ops_attn, ks_ops_tfop, ks_ops_text,
 };
 
 const ks_op *ks_op_find(const char *class_name)

@@ -1139,6 +1139,8 @@ ks_plan *ks_plan_build(const ks_model *m, const ks_plan_opts *opts, ks_err *err)
 	}
 	p = plan_new(m, false);
 	p->opts = opts;
+	if (opts && opts->keras_major >= 1 && opts->keras_major <= 3)
+		p->keras_major = opts->keras_major;
 	p->keep_all = opts && opts->keep_all;
 	p->batch = opts && opts->batch > 0 ? opts->batch : 1;
 	if (opts && opts->input_shapes && opts->n_input_shapes > 0 && opts->input_shapes[0].rank > 0)

@@ -79,6 +79,8 @@ typedef struct ks_plan_opts {
 	                            * outputs (a nested layer may be named "outer/inner"
 	                            * or just "inner"), or NULL for the model outputs */
 	bool keep_all;             /* keep every step's output alive after run (trace, TUI) */
+	int keras_major;           /* 0: the file's (ks_model_keras_major); 1-3: compute with that
+	                            * Keras generation's semantics instead (doctor's what-if) */
 } ks_plan_opts;
 
 typedef struct ks_plan ks_plan;

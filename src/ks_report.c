@@ -6,10 +6,13 @@
 
 #include "ks_guess.h"
 #include "ks_h5.h"
+#include "ks_loadorder.h"
 #include "ks_plan.h"
 #include "ks_esc.h"
+#include "ks_keras3.h"
 #include "ks_report.h"
 #include "ks_slice.h"
+#include "ks_varnames.h"
 #include "ks_stats.h"
 #include "ks_util.h"
 
@@ -257,6 +260,27 @@ static void add_guess_json(json_t *o, const ks_layer *l)
 	                                                "unambiguous", g.n == 1, "why", g.why));
 }
 
+/* How a weights-only file's weights met the architecture, with the layers
+ * whose weights depend on it marked '*' in the table. */
+static void load_order_lines(FILE *out, const ks_loadmap *lm)
+{
+	fprintf(out, "Weights: loaded %s%s\n", lm->used == KS_LOAD_TOPOLOGICAL ? "topologically" : "by name",
+	        lm->used == lm->keras_default ? " (Keras' model.load_weights default for a .h5)"
+	                                      : " (Keras' model.load_weights default is topological)");
+	if (lm->n_differ == 0)
+		return;
+	fprintf(out, "* the other load order gives these layers other weights:");
+	for (int i = 0, k = 0; i < lm->n_pairs; i++) {
+		const ks_lo_pair *p = &lm->pairs[i];
+		if (p->differs)
+			fprintf(out, "%s %s (topological: %s, by name: %s)", k++ ? "," : "", E(p->layer),
+			        p->topological ? E(p->topological) : "none", p->by_name ? E(p->by_name) : "none");
+	}
+	fputc('\n', out);
+	if (lm->topological_error)
+		fprintf(out, "  Keras' topological load_weights fails: %s\n", E(lm->topological_error));
+}
+
 static bool any_guess(const ks_model *m)
 {
 	ks_guess g;
@@ -282,9 +306,10 @@ static void collect_rows(const ks_model *m, int depth, bool conn_col, srows *rs)
 		if (i == 0 && is_sequential(m) && l->class_name && strcmp(l->class_name, "InputLayer") == 0)
 			continue;
 		char *conn = conn_col && !is_sequential(m) ? connections(m, l) : ks_xstrdup("");
-		add_row(rs, ks_xasprintf("%*s%s (%s)%s", 2 * depth, "", l->name,
+		const ks_lo_pair *lo = depth == 0 ? ks_loadmap_find(m->loadmap, l->name) : NULL;
+		add_row(rs, ks_xasprintf("%*s%s (%s)%s%s", 2 * depth, "", l->name,
 		                         ks_layer_class_label(l, cls, sizeof cls),
-		                         l->trainable ? "" : " [frozen]"),
+		                         l->trainable ? "" : " [frozen]", lo && lo->differs ? " *" : ""),
 		        shape_text(&shapes[i]), ks_xstrdup(ks_report_count(l->params, cnt, sizeof cnt)), conn);
 		if (l->inner)
 			collect_rows(l->inner, depth + 1, conn_col, rs);
@@ -306,6 +331,9 @@ static json_t *summary_layers_json(const ks_model *m)
 		json_object_set_new(o, "name", jstr(l->name));
 		json_object_set_new(o, "class_name", jstr(l->class_name));
 		add_guess_json(o, l);
+		if (m->loadmap && ks_loadmap_find(m->loadmap, l->name))
+			json_object_set_new(o, "load_order_differs",
+			                    json_boolean(ks_loadmap_find(m->loadmap, l->name)->differs));
 		json_object_set_new(o, "params", json_integer(l->params));
 		json_object_set_new(o, "output_shape",
 		                    shapes[i].rank < 0 ? json_null() : shape_json(shapes[i].d, shapes[i].rank));
@@ -434,6 +462,8 @@ static int summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 		json_object_set_new(d, "trainable_bytes", json_integer(tb));
 		json_object_set_new(d, "non_trainable_bytes", json_integer(fb));
 		json_object_set_new(d, "optimizer_bytes", json_integer(opt_bytes(m)));
+		if (m->loadmap)
+			json_object_set_new(d, "load_order", ks_loadmap_json(m->loadmap));
 		return dump_json(out, d, err);
 	}
 
@@ -464,6 +494,8 @@ static int summary(FILE *out, const ks_model *m, bool json, ks_err *err)
 	if (m->backend)
 		fprintf(out, ", %s", E(m->backend));
 	fputs(")\n", out);
+	if (m->loadmap)
+		load_order_lines(out, m->loadmap);
 	if (!m->model_config)
 		fputs(any_guess(m) ? "No architecture in the file: shapes are unknown, and a class ending "
 		                     "in '?' is guessed\nfrom the weight names (give --config ARCH).\n"
@@ -520,6 +552,61 @@ static json_t *weight_json(const ks_weight *w)
 	return o;
 }
 
+/* Lookup layers (TextVectorization, StringLookup, IntegerLookup) carry a
+ * vocabulary (ks_keras3_vocabulary). */
+static bool has_vocabulary(const ks_layer *l)
+{
+	const char *c = l->class_name ? ks_class_basename(l->class_name) : "";
+	return strcmp(c, "TextVectorization") == 0 || strcmp(c, "StringLookup") == 0 ||
+	       strcmp(c, "IntegerLookup") == 0;
+}
+
+static json_t *vocabulary_json(const ks_model *m, const ks_layer *l)
+{
+	char **tok, *src;
+	int n;
+	ks_err e;
+	json_t *o = json_object(), *arr = json_array();
+	int rc = ks_keras3_vocabulary(m, l, &tok, &n, &src, &e);
+
+	for (int i = 0; i < n; i++) {
+		json_array_append_new(arr, jstr(tok[i]));
+		free(tok[i]);
+	}
+	free(tok);
+	json_object_set_new(o, "size", rc > 0 ? json_integer(n) : json_null());
+	json_object_set_new(o, "source", rc < 0 ? jstr(e.msg) : str_or_null(src));
+	json_object_set_new(o, "tokens", arr);
+	free(src);
+	return o;
+}
+
+/* "  vocabulary: 1002 tokens from m.keras:assets/.../vocabulary.txt: '', '[UNK]', 'the', ..." */
+static void vocabulary_text(FILE *out, const ks_model *m, const ks_layer *l, int depth)
+{
+	enum { SHOWN = 12 };
+	char **tok, *src;
+	int n;
+	ks_err e;
+	int rc = ks_keras3_vocabulary(m, l, &tok, &n, &src, &e);
+
+	fprintf(out, "%*s  vocabulary: ", 2 * depth, "");
+	if (rc < 0)
+		fprintf(out, "unreadable: %s\n", e.msg);
+	else if (rc == 0)
+		fprintf(out, "not in the file%s%s\n", src ? "; it was " : "", src ? E(src) : "");
+	else {
+		fprintf(out, "%d token%s from %s:", n, n == 1 ? "" : "s", E(src));
+		for (int i = 0; i < n && i < SHOWN; i++)
+			fprintf(out, "%s '%s'", i ? "," : "", E(tok[i]));
+		fputs(n > SHOWN ? ", ...\n" : "\n", out);
+	}
+	for (int i = 0; i < n; i++)
+		free(tok[i]);
+	free(tok);
+	free(src);
+}
+
 static json_t *ls_layers_json(const ks_model *m)
 {
 	json_t *arr = json_array();
@@ -533,6 +620,8 @@ static json_t *ls_layers_json(const ks_model *m)
 		for (int j = 0; j < l->n_weights; j++)
 			json_array_append_new(ws, weight_json(&l->weights[j]));
 		json_object_set_new(o, "weights", ws);
+		if (has_vocabulary(l))
+			json_object_set_new(o, "vocabulary", vocabulary_json(m, l));
 		if (l->inner)
 			json_object_set_new(o, "layers", ls_layers_json(l->inner));
 		json_array_append_new(arr, o);
@@ -586,6 +675,8 @@ static void ls_text(FILE *out, const ks_model *m, int depth, const ls_col *c)
 			fprintf(out, "  %s params\n", ks_report_count(l->params, cnt, sizeof cnt));
 		else
 			fputs(l->inner ? "\n" : "  no weights\n", out);
+		if (has_vocabulary(l))
+			vocabulary_text(out, m, l, depth);
 		for (int j = 0; j < l->n_weights; j++)
 			ls_weight_line(out, &l->weights[j], depth, c, true);
 		if (l->inner)

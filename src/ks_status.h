@@ -23,7 +23,7 @@ typedef struct ks_err {
 /* Writes the formatted message into err and returns -1, so that
  * `return ks_fail(err, "%s: not a Keras file", path);` reads naturally. */
 int ks_fail(ks_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int ks_vfail(ks_err *err, const char *fmt, va_list ap);
+int ks_vfail(ks_err *err, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* Prefixes the existing message with "prefix: " (used to add the file name
  * or layer name as the error travels up). Returns -1. */

@@ -230,6 +230,51 @@ static bool expected_vars(const char *cls, const json_t *cfg, struct vlist *v)
 	return true;
 }
 
+/* Built-in classes that never own variables. */
+static bool weightless(const char *cls)
+{
+	static const char *const exact[] = {
+		"InputLayer", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+		"GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
+		"Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "ThresholdedReLU", "Flatten",
+		"Reshape", "Permute", "RepeatVector", "Lambda", "Masking", "Add", "Subtract",
+		"Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot", "Merge",
+		"TFOpLambda", "SlicingOpLambda", "Identity", "UnitNormalization", NULL };
+	static const char *const prefix[] = {
+		"MaxPooling", "AveragePooling", "GlobalMaxPooling", "GlobalAveragePooling",
+		"MaxPool", "AvgPool", "GlobalMaxPool", "GlobalAvgPool", "UpSampling", "ZeroPadding",
+		"Cropping", NULL };
+	if (is_one_of(cls, exact))
+		return true;
+	for (int i = 0; prefix[i]; i++)
+		if (ks_str_startswith(cls, prefix[i]))
+			return true;
+	return false;
+}
+
+int ks_varnames_count(const char *class_name, const json_t *cfg)
+{
+	static const char *const convlstm[] = { "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", NULL };
+	const char *cls = ks_class_basename(class_name);
+	struct vlist v;
+
+	if (weightless(cls))
+		return 0;
+
+	if (strcmp(cls, "Bidirectional") == 0 || strcmp(cls, "TimeDistributed") == 0) {
+		const json_t *in = cfg ? json_object_get(cfg, "layer") : NULL;
+		const json_t *ic = json_is_object(in) ? json_object_get(in, "class_name") : NULL;
+		int k;
+		if (!json_is_string(ic))
+			return -1;
+		k = ks_varnames_count(json_string_value(ic), json_object_get(in, "config"));
+		return k < 0 ? -1 : cls[0] == 'B' ? 2 * k : k;
+	}
+	if (is_one_of(cls, convlstm))
+		cls = "ConvLSTMCell";
+	return expected_vars(cls, cfg, &v) ? v.n : -1;
+}
+
 bool ks_varnames(const char *class_name, const json_t *cfg, int n, char **names, bool *trainable)
 {
 	const char *cls = ks_class_basename(class_name);

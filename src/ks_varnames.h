@@ -41,6 +41,13 @@ char *ks_snake_case(const char *class_name);
  * generic var_<i> names were used. */
 bool ks_varnames(const char *class_name, const json_t *cfg, int n, char **names, bool *trainable);
 
+/* How many variables a layer of class_name with config cfg (NULL allowed:
+ * Keras' defaults) has once built, in Keras 2/3: the count of ks_varnames'
+ * list, twice the wrapped layer's for Bidirectional, the wrapped layer's for
+ * TimeDistributed, 0 for the built-in classes without variables (Dropout,
+ * pooling, merges, ...). -1 when the class is not known here. */
+int ks_varnames_count(const char *class_name, const json_t *cfg);
+
 /* For the sub-group `attr` of an object of class owner_class (config
  * owner_cfg): the class and config of the object stored there (borrowed
  * from owner_cfg or static; *child_cfg may be NULL) and the prefix of its

@@ -10,3 +10,9 @@ src_libkerascope_a_SOURCES += src/ks_cmp.c src/ks_cmp.h
 # Diff: two models side by side (pairing, weights, settings, outputs).
 src_libkerascope_a_SOURCES += src/ks_diff.c src/ks_diff.h src/ks_diff_priv.h \
 	src/ks_diff_config.c src/ks_diff_outputs.c src/ks_diff_report.c src/ks_diff_report.h
+# Doctor: findings about why a reloaded model behaves differently.
+src_libkerascope_a_SOURCES += \
+	src/ks_doctor.c src/ks_doctor.h src/ks_doctor_int.h \
+	src/ks_doctor_config.c src/ks_doctor_weights.c src/ks_doctor_pair.c \
+	src/ks_lambda.c src/ks_lambda.h \
+	src/ks_init.c src/ks_init.h

@@ -7,8 +7,9 @@
  * model.h5, model.keras (Keras 3; expected_keras3_<j>.npy where Keras 3
  * computes something else), model.weights.h5 with the architecture of
  * model.keras. Pitfall cases follow their README semantics: Lambda and
- * custom layers must be refused with a message naming the layer; weights are
- * matched to layers by name (pitfall_layer_order); before/after training
+ * custom layers must be refused with a message naming the layer;
+ * pitfall_layer_order gives each of its outputs with the load order that
+ * computes it (topological, Keras' default, or by name); before/after training
  * files give their own expected outputs.
  *
  * Every case/form prints one line; the test fails if any of them fails.
@@ -81,12 +82,13 @@ static char *join(const char *dir, const char *file)
 
 /* Runs model (optionally with an architecture file) on the case inputs and
  * compares output j with expected[j]. Returns true on pass; msg says why. */
-static bool run_form(const char *dir, const char *model_file, const char *arch, const json_t *inputs,
+static bool run_form(const char *dir, const char *model_file, const char *arch, ks_load_order order,
+                     const json_t *inputs,
                      const char *const *expected, int n_expected, double tabs, double trel,
                      char *msg, size_t msz)
 {
 	ks_err err;
-	ks_open_opts oo = {.config_path = arch};
+	ks_open_opts oo = {.config_path = arch, .load_order = order};
 	char *path = join(dir, model_file);
 	ks_model *m = ks_model_open(path, &oo, &err);
 	ks_plan *p = NULL;
@@ -291,7 +293,7 @@ static void run_case(tally *t, const char *root, const char *name)
 			memcpy(ec, e, sizeof ec);
 			if (!model)
 				continue;
-			report(t, name, model, run_form(dir, model, NULL, inputs, ec, ne, tabs, trel, msg, sizeof msg),
+			report(t, name, model, run_form(dir, model, NULL, KS_LOAD_DEFAULT, inputs, ec, ne, tabs, trel, msg, sizeof msg),
 			       "%s", msg);
 			if (weights) {
 				char *mp = join(dir, model);
@@ -305,30 +307,45 @@ static void run_case(tally *t, const char *root, const char *name)
 					report(t, name, form, false, "architecture: %s", err.msg);
 				else
 					report(t, name, form,
-					       run_form(dir, weights, arch, inputs, ec, ne, tabs, trel, msg, sizeof msg),
+					       run_form(dir, weights, arch, KS_LOAD_DEFAULT, inputs, ec, ne, tabs, trel, msg, sizeof msg),
 					       "%s", msg);
 				free(arch);
 			}
 		}
 	} else if (json_object_get(files, "a")) {
-		/* pitfall_layer_order: weights are matched to layers by name. */
+		/* pitfall_layer_order: the README's three outputs, each with the
+		 * load order that gives it; Keras' default is topological. */
 		char *ma = join(dir, "model_a.h5");
 		char *arch = extract_arch(ma, name, &err);
 		free(ma);
 		const char *e0[] = {"expected_0.npy"};
+		const char *er[] = {"expected_a_loads_a_reordered_topological_0.npy"};
 		const char *eb[] = {"expected_a_loads_b_by_name_0.npy"};
-		report(t, name, "model_a.h5", run_form(dir, "model_a.h5", NULL, inputs, e0, 1, tabs, trel, msg, sizeof msg), "%s", msg);
-		report(t, name, "model_b.h5", run_form(dir, "model_b.h5", NULL, inputs, e0, 1, tabs, trel, msg, sizeof msg), "%s", msg);
+		const char *et[] = {"expected_a_loads_b_topological_0.npy"};
+		static const struct {
+			const char *file, *form;
+			ks_load_order order;
+			int exp; /* 0: e0, 1: er, 2: eb, 3: et */
+		} forms[] = {
+			{"weights_a.h5", "weights_a.h5 + arch a (default)", KS_LOAD_DEFAULT, 0},
+			{"weights_a.h5", "weights_a.h5 + arch a (by name)", KS_LOAD_BY_NAME, 0},
+			{"weights_a_reordered.h5", "weights_a_reordered.h5 + arch a (by name)", KS_LOAD_BY_NAME, 0},
+			{"weights_a_reordered.h5", "weights_a_reordered.h5 + arch a (topological)", KS_LOAD_TOPOLOGICAL, 1},
+			{"weights_a_reordered.h5", "weights_a_reordered.h5 + arch a (default)", KS_LOAD_DEFAULT, 1},
+			{"weights_b.h5", "weights_b.h5 + arch a (by name)", KS_LOAD_BY_NAME, 2},
+			{"weights_b.h5", "weights_b.h5 + arch a (topological)", KS_LOAD_TOPOLOGICAL, 3},
+		};
+		const char *const *exps[] = {e0, er, eb, et};
+		report(t, name, "model_a.h5", run_form(dir, "model_a.h5", NULL, KS_LOAD_DEFAULT, inputs, e0, 1, tabs, trel, msg, sizeof msg), "%s", msg);
+		report(t, name, "model_b.h5", run_form(dir, "model_b.h5", NULL, KS_LOAD_DEFAULT, inputs, e0, 1, tabs, trel, msg, sizeof msg), "%s", msg);
 		if (!arch) {
 			report(t, name, "weights_* + arch of model_a", false, "architecture: %s", err.msg);
 		} else {
-			report(t, name, "weights_a.h5 + arch a",
-			       run_form(dir, "weights_a.h5", arch, inputs, e0, 1, tabs, trel, msg, sizeof msg), "%s", msg);
-			report(t, name, "weights_a_reordered.h5 + arch a (by name)",
-			       run_form(dir, "weights_a_reordered.h5", arch, inputs, e0, 1, tabs, trel, msg, sizeof msg),
-			       "%s", msg);
-			report(t, name, "weights_b.h5 + arch a (by name)",
-			       run_form(dir, "weights_b.h5", arch, inputs, eb, 1, tabs, trel, msg, sizeof msg), "%s", msg);
+			for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++)
+				report(t, name, forms[f].form,
+				       run_form(dir, forms[f].file, arch, forms[f].order, inputs, exps[forms[f].exp], 1,
+				                tabs, trel, msg, sizeof msg),
+				       "%s", msg);
 		}
 		free(arch);
 	} else {
@@ -337,7 +354,7 @@ static void run_case(tally *t, const char *root, const char *name)
 		const char *mk = json_string_value(json_object_get(files, "keras"));
 		const char *kw = json_string_value(json_object_get(files, "keras3_weights_h5"));
 		if (mh)
-			report(t, name, mh, run_form(dir, mh, NULL, inputs, exp_copy, n_exp, tabs, trel, msg, sizeof msg),
+			report(t, name, mh, run_form(dir, mh, NULL, KS_LOAD_DEFAULT, inputs, exp_copy, n_exp, tabs, trel, msg, sizeof msg),
 			       "%s", msg);
 		if (wh && mh) {
 			char *mp = join(dir, mh);
@@ -348,7 +365,7 @@ static void run_case(tally *t, const char *root, const char *name)
 			if (!arch)
 				report(t, name, form, false, "architecture: %s", err.msg);
 			else
-				report(t, name, form, run_form(dir, wh, arch, inputs, exp_copy, n_exp, tabs, trel, msg, sizeof msg),
+				report(t, name, form, run_form(dir, wh, arch, KS_LOAD_DEFAULT, inputs, exp_copy, n_exp, tabs, trel, msg, sizeof msg),
 				       "%s", msg);
 			free(arch);
 		}
@@ -360,7 +377,7 @@ static void run_case(tally *t, const char *root, const char *name)
 			e3[j] = exists(dir, e3buf[j]) ? e3buf[j] : exp_copy[j];
 		}
 		if (mk)
-			report(t, name, mk, run_form(dir, mk, NULL, inputs, e3, n_exp, tabs, trel, msg, sizeof msg),
+			report(t, name, mk, run_form(dir, mk, NULL, KS_LOAD_DEFAULT, inputs, e3, n_exp, tabs, trel, msg, sizeof msg),
 			       "%s", msg);
 		if (kw && mk) {
 			char *mp = join(dir, mk);
@@ -373,7 +390,7 @@ static void run_case(tally *t, const char *root, const char *name)
 			if (!arch)
 				report(t, name, form, false, "architecture: %s", err.msg);
 			else
-				report(t, name, form, run_form(dir, kw, arch, inputs, e3, n_exp, tabs, trel, msg, sizeof msg),
+				report(t, name, form, run_form(dir, kw, arch, KS_LOAD_DEFAULT, inputs, e3, n_exp, tabs, trel, msg, sizeof msg),
 				       "%s", msg);
 			free(arch);
 		}

@@ -240,15 +240,15 @@ static void test_rules_and_compile(void **state)
 {
 	(void)state;
 	bool assumed;
-	assert_int_equal(ks_eval_rule_of("1.2.2", false, &assumed), KS_RULE_LOSS_BASED);
-	assert_int_equal(ks_eval_rule_of("2.2.4", false, &assumed), KS_RULE_LOSS_BASED);
-	assert_int_equal(ks_eval_rule_of("2.2.4-tf", false, &assumed), KS_RULE_LOSS_BASED);
-	assert_int_equal(ks_eval_rule_of("2.3.1", false, &assumed), KS_RULE_LOSS_BASED);
-	assert_int_equal(ks_eval_rule_of("2.3.0-tf", false, &assumed), KS_RULE_SHAPE_BASED);
-	assert_int_equal(ks_eval_rule_of("2.10.0", false, &assumed), KS_RULE_SHAPE_BASED);
+	assert_int_equal(ks_eval_rule_of("1.2.2", &assumed), KS_RULE_LOSS_BASED);
+	assert_int_equal(ks_eval_rule_of("2.2.4", &assumed), KS_RULE_LOSS_BASED);
+	assert_int_equal(ks_eval_rule_of("2.2.4-tf", &assumed), KS_RULE_LOSS_BASED);
+	assert_int_equal(ks_eval_rule_of("2.3.1", &assumed), KS_RULE_LOSS_BASED);
+	assert_int_equal(ks_eval_rule_of("2.3.0-tf", &assumed), KS_RULE_SHAPE_BASED);
+	assert_int_equal(ks_eval_rule_of("2.10.0", &assumed), KS_RULE_SHAPE_BASED);
 	assert_false(assumed);
-	assert_int_equal(ks_eval_rule_of("3.4.1", true, &assumed), KS_RULE_SHAPE_BASED);
-	assert_int_equal(ks_eval_rule_of(NULL, false, &assumed), KS_RULE_SHAPE_BASED);
+	assert_int_equal(ks_eval_rule_of("3.4.1", &assumed), KS_RULE_SHAPE_BASED);
+	assert_int_equal(ks_eval_rule_of(NULL, &assumed), KS_RULE_SHAPE_BASED);
 	assert_true(assumed);
 
 	ks_model *m = eb_new("2.2.4");

@@ -10,6 +10,7 @@
 #include "ks_h5.h"
 #include "ks_legacy.h"
 #include "ks_model.h"
+#include "ks_plan.h"
 #include "ks_util.h"
 
 static json_t *J(const char *text)
@@ -558,6 +559,69 @@ static void test_json_parse_python_nonfinite(void **state)
 	json_decref(j);
 }
 
+/* Keras 1.2 TimeDistributed(Dense(3)) over (4 steps, 2 features): the
+ * wrapper's group holds the Dense's weights under the Dense's Keras 1 names
+ * (timedistributed_1 -> dense_1_W:0, dense_1_b:0). They must attach as W
+ * and b and the layer must compute y[t] = x[t] W + b at every step. */
+static void test_keras1_timedistributed_weights(void **state)
+{
+	char path[512];
+	const char *ln[] = {"timedistributed_1"};
+	const char *wn[] = {"dense_1_W:0", "dense_1_b:0"};
+	const float W[6] = {1, 2, 3, -1, 0.5f, 0.25f}, b[3] = {0.1f, -0.2f, 0.3f};
+	float x[8], want[12];
+	ks_err err;
+	(void)state;
+
+	snprintf(path, sizeof path, "%s/k1_td.h5", ks_test_tmpdir());
+	hid_t f = hb_create(path);
+	hb_attr_str(f, "keras_version", "1.2.2", false, 0, H5T_STR_NULLTERM);
+	hb_attr_str(f, "backend", "tensorflow", false, 0, H5T_STR_NULLTERM);
+	hb_attr_str(f, "model_config",
+	            "{\"class_name\": \"Sequential\", \"config\": [{\"class_name\": \"TimeDistributed\","
+	            " \"config\": {\"name\": \"timedistributed_1\", \"trainable\": true,"
+	            " \"batch_input_shape\": [null, 4, 2], \"input_dtype\": \"float32\","
+	            " \"layer\": {\"class_name\": \"Dense\", \"config\": {\"name\": \"dense_1\","
+	            " \"output_dim\": 3, \"input_dim\": null, \"activation\": \"linear\", \"bias\": true,"
+	            " \"trainable\": true}}}}]}", false, 0, H5T_STR_NULLTERM);
+	hid_t wg = hb_group(f, "model_weights");
+	hb_attr_strv(wg, "layer_names", ln, 1, true);
+	hid_t g = hb_group(wg, "timedistributed_1");
+	hb_attr_strv(g, "weight_names", wn, 2, true);
+	hb_dset_f32(g, "dense_1_W:0", 2, (hsize_t[]){2, 3}, W);
+	hb_dset_f32(g, "dense_1_b:0", 1, (hsize_t[]){3}, b);
+	H5Gclose(g);
+	H5Gclose(wg);
+	H5Fclose(f);
+
+	ks_model *m = ks_model_open(path, NULL, &err);
+	if (!m)
+		fail_msg("open: %s", err.msg);
+	ks_layer *L = ks_model_find_layer(m, "timedistributed_1", false);
+	assert_non_null(L);
+	assert_int_equal(L->n_weights, 2);
+	assert_string_equal(L->weights[0].name, "W");
+	assert_string_equal(L->weights[1].name, "b");
+	assert_int_equal(m->total_params, 9);
+
+	ks_plan_opts po = {.batch = 1};
+	ks_plan *p = ks_plan_build(m, &po, &err);
+	if (!p)
+		fail_msg("plan: %s", err.msg);
+	for (int i = 0; i < 8; i++)
+		x[i] = 0.25f * (float)i - 1.0f;
+	for (int t = 0; t < 4; t++)
+		for (int j = 0; j < 3; j++)
+			want[t * 3 + j] = x[t * 2] * W[j] + x[t * 2 + 1] * W[3 + j] + b[j];
+	const float *in[1] = {x};
+	ks_plan_run(p, in);
+	const float *y = ks_plan_output(p, 0);
+	for (int i = 0; i < 12; i++)
+		assert_float_equal(y[i], want[i], 1e-6);
+	ks_plan_free(p);
+	ks_model_free(m);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_keras1_list_sequential),
 	cmocka_unit_test(test_keras2_sequential_explicit_and_k1_rnn_input),
@@ -570,6 +634,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_models_nested_too_deep),
 	cmocka_unit_test(test_legacy_tiny_dense_all_encodings),
 	cmocka_unit_test(test_legacy_nested_weights),
+	cmocka_unit_test(test_keras1_timedistributed_weights),
 	cmocka_unit_test(test_weights_only_without_config),
 	cmocka_unit_test(test_json_parse_python_nonfinite),
 };

@@ -12,6 +12,8 @@
 #include <jansson.h>
 
 #include "ks_keras3.h"
+#include "ks_report.h"
+#include "ks_plan.h"
 #include "ks_model.h"
 #include "ks_util.h"
 #include "ks_varnames.h"
@@ -251,6 +253,136 @@ static void test_zip_by_order(void **state)
 	assert_string_equal(m->opt_weights[13].stored_name, "optimizer/vars/13");
 	assert_int_equal(m->opt_params, 2 + 2 * 34);
 	assert_string_equal(m->opt_class, "Adam");
+	ks_model_free(m);
+}
+
+/* Saved on Windows by tf.keras 2.15 (keras-team/keras#18528): each layer's
+ * group is one root link named with backslashes ("layers\\dense"), vars
+ * below it with '/'. A nested model's layers too: "layers\\functional\\
+ * layers\\dense". Read as the paths they stand for, file untouched. */
+static void test_windows_paths(void **state)
+{
+	const char *w = k3_tmp("win.weights.h5"), *z = k3_tmp("win.keras");
+	static const char meta[] = "{\"keras_version\": \"2.15.0\", \"date_saved\": \"2024-01-02@03:04:05\"}";
+	hid_t f = k3_h5_create(w);
+	ks_model *m;
+	struct stat before, after;
+	(void)state;
+
+	k3_group(f, "/vars");
+	k3_group(f, "/layers\\input_layer/vars");
+	k3_put(f, "/layers\\dense/vars/0", 2, (hsize_t[]){ 3, 4 }, 1.0f);
+	k3_put(f, "/layers\\dense/vars/1", 1, (hsize_t[]){ 4 }, 2.0f);
+	k3_put(f, "/layers\\batch_normalization/vars/0", 1, (hsize_t[]){ 4 }, 3.0f);
+	k3_put(f, "/layers\\batch_normalization/vars/1", 1, (hsize_t[]){ 4 }, 4.0f);
+	k3_put(f, "/layers\\batch_normalization/vars/2", 1, (hsize_t[]){ 4 }, 5.0f);
+	k3_put(f, "/layers\\batch_normalization/vars/3", 1, (hsize_t[]){ 4 }, 6.0f);
+	k3_put(f, "/layers\\dense_1/vars/0", 2, (hsize_t[]){ 4, 2 }, 7.0f);
+	k3_put(f, "/layers\\dense_1/vars/1", 1, (hsize_t[]){ 2 }, 8.0f);
+	H5Fclose(f);
+	k3_zip(z, (k3_member[]){
+		{ "metadata.json", meta, strlen(meta), NULL, false },
+		{ "config.json", FUNC_CFG, strlen(FUNC_CFG), NULL, false },
+		{ "model.weights.h5", NULL, 0, w, false } }, 3);
+	assert_int_equal(stat(z, &before), 0);
+	m = open_ok(z, NULL);
+	assert_int_equal(m->format, KS_FMT_KERAS2_ZIP);
+	check_func_model(m);
+	bool warned = false;
+	for (int i = 0; i < m->n_warnings; i++)
+		warned |= strstr(m->warnings[i], "saved on Windows: 4 weights groups") != NULL;
+	if (!warned)
+		fail_msg("no Windows warning among %d, first: %s", m->n_warnings,
+		         m->n_warnings ? m->warnings[0] : "-");
+	ks_model_free(m);
+	assert_int_equal(stat(z, &after), 0);
+	assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+	assert_int_equal(after.st_size, before.st_size);
+
+	/* The standalone weights file is recognised as a Keras 3 store too. */
+	assert_int_equal(stat(w, &before), 0);
+	m = open_ok(w, NULL);
+	assert_int_equal(m->format, KS_FMT_KERAS3_WEIGHTS);
+	assert_int_equal(m->total_params, 42);
+	ks_model_free(m);
+	assert_int_equal(stat(w, &after), 0);
+	assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+}
+
+/* TextVectorization (string input, adapted vocabulary in the archive's
+ * assets/<store path>/vocabulary.txt, as save_assets writes it): a standard
+ * layer whose shapes are known, whose vocabulary ls shows, and which
+ * prediction refuses with the reason. */
+static void test_text_vectorization(void **state)
+{
+	const char *w = k3_tmp("tv.weights.h5"), *z = k3_tmp("tv.keras");
+	static const char cfg[] =
+		"{\"module\": \"keras\", \"class_name\": \"Sequential\", \"config\": {\"name\": \"s\", \"layers\": ["
+		" {\"module\": \"keras.layers\", \"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 1],"
+		"  \"dtype\": \"string\", \"name\": \"text\"}},"
+		" {\"module\": \"keras.layers\", \"class_name\": \"TextVectorization\", \"config\": {\"name\": \"tv\","
+		"  \"max_tokens\": 20, \"standardize\": \"lower_and_strip_punctuation\", \"split\": \"whitespace\","
+		"  \"ngrams\": null, \"output_mode\": \"int\", \"output_sequence_length\": 8,"
+		"  \"pad_to_max_tokens\": false, \"sparse\": false, \"ragged\": false, \"vocabulary\": null,"
+		"  \"idf_weights\": null, \"encoding\": \"utf-8\", \"vocabulary_size\": 6}},"
+		" {\"module\": \"keras.layers\", \"class_name\": \"Embedding\", \"config\": {\"name\": \"emb\","
+		"  \"input_dim\": 6, \"output_dim\": 4}}]}}";
+	static const char vocab[] = "\n[UNK]\nthe\ncat\nsat\nmat\n";
+	hid_t f = k3_h5_create(w);
+	ks_model *m;
+	ks_err err;
+	char *buf = NULL;
+	size_t len = 0;
+	(void)state;
+
+	k3_group(f, "/vars");
+	k3_group(f, "/layers/text_vectorization/vars");
+	k3_put(f, "/layers/embedding/vars/0", 2, (hsize_t[]){ 6, 4 }, 1.0f);
+	H5Fclose(f);
+	k3_zip(z, (k3_member[]){
+		{ "metadata.json", META, strlen(META), NULL, false },
+		{ "config.json", cfg, strlen(cfg), NULL, false },
+		{ "model.weights.h5", NULL, 0, w, false },
+		{ "assets/layers/text_vectorization/vocabulary.txt", vocab, strlen(vocab), NULL, true } }, 4);
+	m = open_ok(z, NULL);
+	ks_layer *tv = ks_model_find_layer(m, "tv", false);
+	assert_non_null(tv);
+	assert_string_equal(tv->store_path, "layers/text_vectorization");
+
+	/* its output shape is known: summary shows the model through it */
+	ks_shape shapes[3];
+	ks_infer_layer_shapes(m, shapes);
+	assert_int_equal(shapes[1].rank, 2);
+	assert_int_equal(shapes[1].d[1], 8);
+	assert_int_equal(shapes[2].rank, 3);
+	assert_int_equal(shapes[2].d[2], 4);
+
+	/* the vocabulary, as load_assets reads it (trailing empty lines dropped) */
+	char **tok, *src;
+	int n;
+	assert_int_equal(ks_keras3_vocabulary(m, tv, &tok, &n, &src, &err), 1);
+	assert_int_equal(n, 6);
+	assert_string_equal(tok[0], "");
+	assert_string_equal(tok[1], "[UNK]");
+	assert_string_equal(tok[5], "mat");
+	assert_non_null(strstr(src, "assets/layers/text_vectorization/vocabulary.txt"));
+	for (int i = 0; i < n; i++)
+		free(tok[i]);
+	free(tok);
+	free(src);
+	FILE *out = open_memstream(&buf, &len);
+	assert_int_equal(ks_report_ls(out, m, false, false, &err), 0);
+	fclose(out);
+	assert_non_null(strstr(buf, "vocabulary: 6 tokens from "));
+	assert_non_null(strstr(buf, "'', '[UNK]', 'the', 'cat', 'sat', 'mat'"));
+	free(buf);
+
+	/* prediction says why it cannot run it */
+	ks_plan_opts po = {.batch = 1};
+	assert_null(ks_plan_build(m, &po, &err));
+	assert_non_null(strstr(err.msg, "TextVectorization"));
+	assert_non_null(strstr(err.msg, "string inputs are not supported"));
+	assert_null(strstr(err.msg, "custom layer"));
 	ks_model_free(m);
 }
 
@@ -966,6 +1098,8 @@ int main(void)
 		cmocka_unit_test(test_snake_case),
 		cmocka_unit_test(test_varnames),
 		cmocka_unit_test(test_zip_by_order),
+		cmocka_unit_test(test_windows_paths),
+		cmocka_unit_test(test_text_vectorization),
 		cmocka_unit_test(test_zip_by_name_attr),
 		cmocka_unit_test(test_zip_nested),
 		cmocka_unit_test(test_zip_attention_wrappers),

@@ -7,6 +7,8 @@
 #include <math.h>
 
 #include "engine_build.h"
+#include "ks_graph.h"
+#include "ks_plan.h"
 
 #define EPS 1e-6f
 
@@ -75,6 +77,97 @@ static void test_binary(void **state)
 	assert_int_equal(run_tf("math.add", "{\"y\": [\"b\", 0, 0]}", &s, x, &s3, b, y, 6, &os, &err), -1);
 	assert_non_null(strstr(err.msg, "broadcast"));
 	assert_int_equal(run_tf("math.add", "{\"y\": \"text\"}", &s, x, NULL, NULL, y, 6, &os, &err), -1);
+}
+
+/* Constants on either side and as lists; the element-wise math.* forms. */
+static void test_binary_constants(void **state)
+{
+	ks_err err;
+	ks_shape s = {2, {2, 3}}, os;
+	float x[6] = {1, 2, 3, 4, 5, -6}, y[6];
+	(void)state;
+
+	/* `10 - t`: the graph puts the constant first argument in kwargs x */
+	assert_int_equal(run_tf("math.subtract", "{\"x\": 10.0, \"name\": null}", &s, x, NULL, NULL, y, 6, &os, &err), 0);
+	assert_float_equal(y[0], 9, EPS);
+	assert_float_equal(y[5], 16, EPS);
+	assert_int_equal(run_tf("math.truediv", "{\"x\": [1.0, 2.0, 4.0]}", &s, x, NULL, NULL, y, 6, &os, &err), 0);
+	assert_float_equal(y[2], 4.0f / 3, EPS);
+	assert_float_equal(y[3], 0.25f, EPS);
+	/* a constant tensor (numpy's tolist()) broadcast over the batch */
+	assert_int_equal(run_tf("math.multiply", "{\"y\": [[1, 0, -1]]}", &s, x, NULL, NULL, y, 6, &os, &err), 0);
+	const float want_mul[6] = {1, 0, -3, 4, 0, 6};
+	for (int i = 0; i < 6; i++)
+		assert_float_equal(y[i], want_mul[i], EPS);
+	assert_int_equal(os.rank, 2);
+	assert_int_equal(run_tf("math.squared_difference", "{\"y\": 2}", &s, x, NULL, NULL, y, 6, &os, &err), 0);
+	assert_float_equal(y[5], 64, EPS);
+	/* floormod takes the divisor's sign (Python, TensorFlow) */
+	assert_int_equal(run_tf("math.floormod", "{\"y\": 4}", &s, x, NULL, NULL, y, 6, &os, &err), 0);
+	assert_float_equal(y[5], 2, EPS);
+	assert_int_equal(run_tf("math.floormod", "{\"y\": -4}", &s, x, NULL, NULL, y, 6, &os, &err), 0);
+	assert_float_equal(y[0], -3, EPS);
+	assert_int_equal(run_tf("math.floordiv", "{\"y\": 4}", &s, x, NULL, NULL, y, 6, &os, &err), 0);
+	assert_float_equal(y[5], -2, EPS);
+	assert_int_equal(run_tf("math.divide_no_nan", "{\"y\": 0}", &s, x, NULL, NULL, y, 6, &os, &err), 0);
+	assert_float_equal(y[1], 0, 0);
+	assert_int_equal(run_tf("math.sign", "{}", &s, x, NULL, NULL, y, 6, &os, &err), 0);
+	assert_float_equal(y[5], -1, 0);
+	assert_int_equal(run_tf("math.erf", "{}", &s, x, NULL, NULL, y, 6, &os, &err), 0);
+	assert_float_equal(y[0], 0.8427007929f, EPS);
+	assert_int_equal(run_tf("math.log1p", "{}", &s, x, NULL, NULL, y, 6, &os, &err), 0);
+	assert_float_equal(y[0], logf(2), EPS);
+	/* ragged lists and words are refused */
+	assert_int_equal(run_tf("math.add", "{\"y\": [[1, 2], [3]]}", &s, x, NULL, NULL, y, 6, &os, &err), -1);
+	assert_non_null(strstr(err.msg, "rectangular"));
+	assert_int_equal(run_tf("math.add", "{\"y\": [1, 2]}", &s, x, NULL, NULL, y, 6, &os, &err), -1);
+	assert_non_null(strstr(err.msg, "broadcast"));
+}
+
+/* The tf.keras 2.x node forms end to end (ks_graph, ks_plan): `2.0 - a`
+ * saved with ["_CONSTANT_VALUE", -1, 2.0, {"y": ["a", 0, 0]}], then `d + e`
+ * between two layer outputs with y in the call kwargs. */
+static void test_constant_first_argument_graph(void **state)
+{
+	json_error_t je;
+	json_t *cfg = json_loads(
+		"{\"class_name\": \"Functional\", \"config\": {\"name\": \"m\", \"layers\": ["
+		" {\"class_name\": \"InputLayer\", \"name\": \"a\", \"config\": {\"name\": \"a\","
+		"  \"batch_input_shape\": [null, 3], \"dtype\": \"float32\"}, \"inbound_nodes\": []},"
+		" {\"class_name\": \"TFOpLambda\", \"name\": \"tf.math.subtract\", \"config\": {\"name\":"
+		"  \"tf.math.subtract\", \"function\": \"math.subtract\"}, \"inbound_nodes\":"
+		"  [[\"_CONSTANT_VALUE\", -1, 2.0, {\"y\": [\"a\", 0, 0], \"name\": null}]]},"
+		" {\"class_name\": \"TFOpLambda\", \"name\": \"tf.math.multiply\", \"config\": {\"name\":"
+		"  \"tf.math.multiply\", \"function\": \"math.multiply\"}, \"inbound_nodes\":"
+		"  [[[\"a\", 0, 0, {\"y\": [0.5, 1.0, 2.0], \"name\": null}]]]},"
+		" {\"class_name\": \"TFOpLambda\", \"name\": \"tf.__operators__.add\", \"config\": {\"name\":"
+		"  \"tf.__operators__.add\", \"function\": \"__operators__.add\"}, \"inbound_nodes\":"
+		"  [[[\"tf.math.subtract\", 0, 0, {\"y\": [\"tf.math.multiply\", 0, 0], \"name\": null}]]]}],"
+		" \"input_layers\": [[\"a\", 0, 0]], \"output_layers\": [[\"tf.__operators__.add\", 0, 0]]}}",
+		0, &je);
+	ks_model *m = ks_model_new("tfop.h5");
+	ks_err err;
+	float x[6] = {1, 2, 3, -1, 0, 4};
+	(void)state;
+
+	assert_non_null(cfg);
+	m->keras_version = ks_xstrdup("2.13.1");
+	if (ks_graph_build(m, cfg, &err) < 0)
+		fail_msg("graph: %s", err.msg);
+	assert_int_equal(m->layers[1].nodes[0].n_in, 0);
+	ks_plan_opts po = {.batch = 2};
+	ks_plan *p = ks_plan_build(m, &po, &err);
+	if (!p)
+		fail_msg("plan: %s", err.msg);
+	const float *in[1] = {x};
+	ks_plan_run(p, in);
+	const float *y = ks_plan_output(p, 0);
+	const float k[3] = {0.5f, 1, 2};
+	for (int i = 0; i < 6; i++)
+		assert_float_equal(y[i], 2 - x[i] + x[i] * k[i % 3], EPS);
+	ks_plan_free(p);
+	ks_model_free(m);
+	json_decref(cfg);
 }
 
 static void test_unary_and_act(void **state)
@@ -207,6 +300,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_binary),
+		cmocka_unit_test(test_binary_constants),
+		cmocka_unit_test(test_constant_first_argument_graph),
 		cmocka_unit_test(test_unary_and_act),
 		cmocka_unit_test(test_shape_ops),
 		cmocka_unit_test(test_getitem),

@@ -154,6 +154,22 @@ static void test_hostile(void **state)
 	buf[6] = 9;
 	assert_int_equal(ks_npy_parse(buf, n, "t.npy", &a, &err), -1);
 	assert_int_equal(ks_npy_parse(buf, 7, "t.npy", &a, &err), -1);
+
+	/* fuzz_input finding: a key at the very end of the header, its value
+	 * (and the quote read after it) beyond the buffer. Exact-size heap
+	 * copies, so that ASan sees any read past the end. */
+	static const char *const ends[] = {"{'descr':", "{'descr': '", "{'descr': '<f4', 'fortran_order':"};
+	for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+		size_t hl = strlen(ends[i]);
+		unsigned char *exact = malloc(10 + hl);
+		memcpy(exact, "\x93NUMPY\x01\x00", 8);
+		exact[8] = (unsigned char)hl;
+		exact[9] = 0;
+		memcpy(exact + 10, ends[i], hl);
+		assert_int_equal(ks_npy_parse(exact, 10 + hl, "end.npy", &a, &err), -1);
+		assert_non_null(strstr(err.msg, "end.npy"));
+		free(exact);
+	}
 }
 
 static void test_roundtrip(void **state)

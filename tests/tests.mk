@@ -28,8 +28,8 @@ tests_test_slice_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_slice_LDADD = $(TEST_LDADD)
 endif
 # Golden transcripts of the report commands (shell; runs the built binary).
-TESTS += tests/cli/golden.sh tests/cli/manlint.sh
-EXTRA_DIST += tests/cli/golden.sh tests/cli/manlint.sh tests/expected
+TESTS += tests/cli/golden.sh tests/cli/manlint.sh tests/cli/config-cli.sh
+EXTRA_DIST += tests/cli/golden.sh tests/cli/manlint.sh tests/cli/config-cli.sh tests/expected
 
 # Keras 3 / Keras 2.14 .keras and .weights.h5 loaders (helper L2).
 EXTRA_DIST += tests/k3_build.h
@@ -141,9 +141,10 @@ tests_test_layers_merge_LDADD = $(TEST_LDADD)
 endif
 # Inspector screen tests: headless scripts through the real readline path
 # (tests/ui/libtest.sh); tmux-test drives a real terminal (SKIP without tmux).
-UI_TESTS = tests/ui/browse-test tests/ui/views-test tests/ui/prompt-test tests/ui/predict-test \
+UI_TESTS = tests/ui/browse-test tests/ui/views-test tests/ui/doctor-test tests/ui/prompt-test tests/ui/predict-test \
 	tests/ui/errors-test tests/ui/layout-test tests/ui/nested-test tests/ui/extra-test tests/ui/man-test \
-	tests/ui/tmux-test tests/ui/weights-test
+	tests/ui/weights-test tests/ui/heat-test tests/ui/evaluate-test tests/ui/hostile-test \
+	tests/ui/tmux-test tests/ui/diff-test
 EXTRA_DIST += tests/ui/libtest.sh tests/ui/man-keys.sh $(UI_TESTS)
 if HAVE_CMOCKA
 TESTS += $(UI_TESTS)
@@ -205,7 +206,10 @@ tests_test_arch_LDADD = $(TEST_LDADD)
 endif
 # Diff (helper diff): element-wise comparison.
 if HAVE_CMOCKA
-check_PROGRAMS += tests/test_cmp tests/test_diff_cases
+check_PROGRAMS += tests/test_cmp tests/test_diff_cases tests/test_diff
+tests_test_diff_SOURCES = tests/test_diff.c
+tests_test_diff_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_diff_LDADD = $(TEST_LDADD)
 tests_test_diff_cases_SOURCES = tests/test_diff_cases.c
 tests_test_diff_cases_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_diff_cases_LDADD = $(TEST_LDADD)
@@ -257,3 +261,40 @@ tests_test_modelstats_SOURCES = tests/test_modelstats.c
 tests_test_modelstats_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_modelstats_LDADD = $(TEST_LDADD)
 endif
+
+# Keras' load_weights orders (--load-order), guessed classes.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_loadorder tests/test_guess
+tests_test_guess_SOURCES = tests/test_guess.c
+tests_test_guess_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_guess_LDADD = $(TEST_LDADD)
+tests_test_loadorder_SOURCES = tests/test_loadorder.c
+tests_test_loadorder_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_loadorder_LDADD = $(TEST_LDADD)
+endif
+# tools/install-deps without root (fake sudo/dpkg-query; installs nothing).
+TESTS += tests/cli/install-deps.sh
+EXTRA_DIST += tests/cli/install-deps.sh tools/install-deps
+
+# Doctor (helper doctor): every diagnosis case, the real models, each check.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_doctor_cases
+tests_test_doctor_cases_SOURCES = tests/test_doctor_cases.c
+tests_test_doctor_cases_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_doctor_cases_LDADD = $(TEST_LDADD)
+endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_doctor_real
+tests_test_doctor_real_SOURCES = tests/test_doctor_real.c
+tests_test_doctor_real_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_doctor_real_LDADD = $(TEST_LDADD)
+endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/test_doctor
+tests_test_doctor_SOURCES = tests/test_doctor.c tests/engine_build.h tests/h5_build.h
+tests_test_doctor_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_doctor_LDADD = $(TEST_LDADD)
+endif
+# The README's doctor walk-through, run and compared with the README's text.
+TESTS += tests/cli/walkthrough.sh
+EXTRA_DIST += tests/cli/walkthrough.sh

@@ -10,11 +10,17 @@ results are written in the layouts real Keras writes (see
   iris_mlp.h5            legacy full model, tf.keras 2.10 layout (model.save("x.h5")),
                          with training_config and the Adam optimizer_weights
   iris_mlp_untrained.h5  the same model as compiled, before training (no optimizer state)
+  iris_mlp_weights.h5    the trained weights alone, as model.save_weights("x.h5") writes them
+                         (tf.keras 2.10: layer_names at the root, no architecture)
   iris_mlp.keras         Keras 3 archive (3.4.1 layout): metadata.json, config.json,
                          model.weights.h5, all STORED
   iris_sample.npy/.csv   six rows of the data (two per class), float32
   iris_sample_expected.npy  the trained model's softmax output for them (float64 numpy pass)
   iris_labels.txt        the class names, in output order
+  iris_mlp_reordered.h5  the trained model re-exported with its classes in another order
+                         (REORDER: output column k holds class REORDER[k]), as happens
+                         when the label list is rebuilt with list(set(labels)); its
+                         optimizer slots are permuted with the weights
   iris_x.npy, iris_y_onehot.npy  the whole data set as arrays: features (150, 4) float32,
                          one-hot labels (150, 3) float32
   iris_train_metrics.json  what training reports for the saved (float32) weights on the
@@ -44,6 +50,7 @@ SEED = 20260101
 SAMPLE_ROWS = [0, 25, 50, 75, 100, 125]
 KERAS2 = "2.10.0"
 KERAS3 = "3.4.1"
+REORDER = [2, 0, 1]
 DATE_SAVED = "2026-01-01@12:00:00"
 
 
@@ -139,6 +146,22 @@ def vlen_ascii(strings):
     return np.array([s.encode("utf8") for s in strings], dtype=h5py.string_dtype("ascii"))
 
 
+def write_layer_weights(g, names, params):
+    """What tf.keras' save_weights_to_hdf5_group writes into g: backend, keras_version,
+    layer_names, and per layer its weight_names and datasets (groups created in
+    name order, as h5py lists them)."""
+    g.attrs["backend"] = b"tensorflow"
+    g.attrs["keras_version"] = KERAS2.encode("utf8")
+    g.attrs["layer_names"] = vlen_ascii(names)
+    for name in sorted(names):
+        k = names.index(name)
+        lg = g.create_group(name)
+        wn = [f"{name}/kernel:0", f"{name}/bias:0"]
+        lg.attrs["weight_names"] = vlen_ascii(wn)
+        lg.create_dataset(wn[0], data=params[2 * k])
+        lg.create_dataset(wn[1], data=params[2 * k + 1])
+
+
 def write_legacy(path, params, opt=None):
     """model.save("x.h5") in tf.keras 2.10 with h5py 3 (see the conformance README)."""
     names = ["hidden", "output"]
@@ -148,16 +171,7 @@ def write_legacy(path, params, opt=None):
         f.attrs["model_config"] = json.dumps(keras2_config()).encode("utf8")  # bytes -> vlen ASCII
         f.attrs["training_config"] = json.dumps(training_config()).encode("utf8")
         mw = f.create_group("model_weights")
-        mw.attrs["backend"] = b"tensorflow"
-        mw.attrs["keras_version"] = KERAS2.encode("utf8")
-        mw.attrs["layer_names"] = vlen_ascii(names)
-        for i, name in enumerate(sorted(names)):
-            k = names.index(name)
-            g = mw.create_group(name)
-            wn = [f"{name}/kernel:0", f"{name}/bias:0"]
-            g.attrs["weight_names"] = vlen_ascii(wn)
-            g.create_dataset(wn[0], data=params[2 * k])
-            g.create_dataset(wn[1], data=params[2 * k + 1])
+        write_layer_weights(mw, names, params)
         top = mw.create_group("top_level_model_weights")
         top.attrs["weight_names"] = np.zeros((0,), dtype=np.float64)
         if opt is not None:
@@ -170,6 +184,12 @@ def write_legacy(path, params, opt=None):
             og.create_dataset(wn[0], data=np.int64(iters))
             for name, arr in zip(wn[1:], m + v):
                 og.create_dataset(name, data=arr)
+
+
+def write_weights_only(path, params):
+    """model.save_weights("x.h5") in tf.keras 2.10: the model_weights layout at the root."""
+    with h5py.File(path, "w") as f:
+        write_layer_weights(f, ["hidden", "output"], params)
 
 
 def keras3_config():
@@ -225,6 +245,12 @@ def write_keras3(path, params):
         z.writestr(zipfile.ZipInfo("model.weights.h5", (2026, 1, 1, 12, 0, 0)), buf.getvalue())
 
 
+def reorder(p):
+    """[hidden kernel, hidden bias, output kernel, output bias] with the output
+    units (the classes) in REORDER order."""
+    return [p[0], p[1], p[2][:, REORDER], p[3][REORDER]]
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else SRC
     os.makedirs(out, exist_ok=True)
@@ -236,6 +262,9 @@ def main():
     write_legacy(os.path.join(out, "iris_mlp_untrained.h5"), init)
     write_legacy(os.path.join(out, "iris_mlp.h5"), params, (m, v, iters))
     write_keras3(os.path.join(out, "iris_mlp.keras"), params)
+    write_weights_only(os.path.join(out, "iris_mlp_weights.h5"), params)
+    write_legacy(os.path.join(out, "iris_mlp_reordered.h5"), reorder(params),
+                 (reorder(m), reorder(v), iters))
     sample = x[SAMPLE_ROWS]
     np.save(os.path.join(out, "iris_sample.npy"), sample)
     with open(os.path.join(out, "iris_sample.csv"), "w") as f:

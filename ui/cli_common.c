@@ -2,9 +2,12 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "cli_common.h"
+#include "ks_loadorder.h"
 
 bool cli_parse_load_order(const char *s, ks_load_order *out)
 {
@@ -25,8 +28,7 @@ int cli_model_opt(const char *cmd, int c, const char *arg, ks_open_opts *o)
 		return 1;
 	case CLI_OPT_LOAD_ORDER:
 		if (!cli_parse_load_order(arg, &o->load_order)) {
-			fprintf(stderr, "kerascope: %s: --load-order takes by-name or topological, not '%s'\n",
-			        cmd, arg);
+			cli_fail("%s: --load-order takes by-name or topological, not '%s'", cmd, arg);
 			return -1;
 		}
 		return 1;
@@ -39,8 +41,15 @@ ks_model *cli_open_model(const char *path, const ks_open_opts *o)
 {
 	ks_err err;
 	ks_model *m = ks_model_open(path, o, &err);
+	char *note;
 
-	if (!m)
-		fprintf(stderr, "kerascope: %s\n", err.msg);
+	if (!m) {
+		cli_fail("%s", err.msg);
+		return NULL;
+	}
+	note = ks_loadmap_note(m->loadmap, path);
+	if (note)
+		cli_fail("%s", note); /* a note, not an error: the command goes on */
+	free(note);
 	return m;
 }

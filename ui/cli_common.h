@@ -21,13 +21,19 @@ enum { CLI_OPT_CONFIG = 0x1000, CLI_OPT_LOAD_ORDER };
 
 /* The two getopt_long rows (name, has_arg, NULL, CLI_OPT_*). */
 #define CLI_MODEL_OPTION_ROWS \
-	{"config", required_argument, NULL, CLI_OPT_CONFIG}
+	{"config", required_argument, NULL, CLI_OPT_CONFIG}, \
+	{"load-order", required_argument, NULL, CLI_OPT_LOAD_ORDER}
 
 /* Help lines for them, aligned like the other commands' (22 columns). */
 #define CLI_MODEL_OPTS_HELP \
 	"      --config ARCH    architecture for a weights-only file: a JSON file\n" \
 	"                       (model.to_json(), a Keras 3 config.json) or a model\n" \
-	"                       file (.h5, .keras) whose architecture is used\n"
+	"                       file (.h5, .keras) whose architecture is used\n" \
+	"      --load-order by-name|topological\n" \
+	"                       how a weights-only .h5 meets that architecture: by\n" \
+	"                       layer name, or the k-th layer with weights in the\n" \
+	"                       file to the k-th in the model (the default: what\n" \
+	"                       model.load_weights(FILE) does)\n"
 
 /* Handles getopt_long's result c for cmd: 1 when it was one of ours (stored
  * in o), 0 when it is not ours, -1 after printing a one-line error (a bad

@@ -11,17 +11,18 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cblas.h>
 #include <jansson.h>
 
+#include "cli_common.h"
+#include "cli.h"
 #include "cli_diff.h"
+#include "cli_progress.h"
 #include "cli_replay.h"
 #include "ks_diff.h"
 #include "ks_diff_report.h"
@@ -44,6 +45,7 @@ typedef struct dopts {
 	int n_inputs;
 	bool random;
 	uint64_t seed;
+	ks_load_order load_order;
 } dopts;
 
 static const char usage_text[] =
@@ -64,13 +66,16 @@ static const char usage_text[] =
 	"                           a JSON file or a model file\n"
 	"      --config-a ARCH      architecture for A only\n"
 	"      --config-b ARCH      architecture for B only\n"
+	"      --load-order by-name|topological\n"
+	"                           how a weights-only .h5 meets that architecture\n"
+	"                           (default: topological, as model.load_weights)\n"
 	"      --input X            run both models on X (one per model input: .npy,\n"
 	"                           .csv or a literal) and compare every layer's output\n"
 	"      --random SEED        the same, on uniform random inputs in [-1, 1)\n"
 	"      --json               one JSON document\n"
 	"  -h, --help               show this help\n";
 
-enum { O_EPS = 256, O_MAX, O_CONFIG, O_CONFIG_A, O_CONFIG_B, O_INPUT, O_RANDOM, O_JSON };
+enum { O_EPS = 256, O_MAX, O_CONFIG, O_CONFIG_A, O_CONFIG_B, O_LOAD_ORDER, O_INPUT, O_RANDOM, O_JSON };
 
 static int bad(const char *what, const char *arg)
 {
@@ -124,6 +129,7 @@ static int parse_args(int argc, char **argv, dopts *o)
 		{"config", required_argument, NULL, O_CONFIG},
 		{"config-a", required_argument, NULL, O_CONFIG_A},
 		{"config-b", required_argument, NULL, O_CONFIG_B},
+		{"load-order", required_argument, NULL, O_LOAD_ORDER},
 		{"input", required_argument, NULL, O_INPUT},
 		{"random", required_argument, NULL, O_RANDOM},
 		{"json", no_argument, NULL, O_JSON},
@@ -169,6 +175,10 @@ static int parse_args(int argc, char **argv, dopts *o)
 		case O_CONFIG: o->config = optarg; break;
 		case O_CONFIG_A: o->config_a = optarg; break;
 		case O_CONFIG_B: o->config_b = optarg; break;
+		case O_LOAD_ORDER:
+			if (!cli_parse_load_order(optarg, &o->load_order))
+				return bad("--load-order is by-name or topological", optarg);
+			break;
 		case O_INPUT:
 			if (o->n_inputs >= MAX_INPUT_SPECS)
 				return bad("too many --input options", optarg);
@@ -207,52 +217,9 @@ static int parse_args(int argc, char **argv, dopts *o)
 	return -1;
 }
 
-/* ---- progress and Ctrl-C ---- */
-
-static volatile sig_atomic_t interrupted;
-
-static void on_sigint(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
-typedef struct prog {
-	bool tty;
-	bool shown;
-	struct timespec start, last;
-} prog;
-
-static double since(const struct timespec *a, const struct timespec *b)
-{
-	return (double)(b->tv_sec - a->tv_sec) + 1e-9 * (double)(b->tv_nsec - a->tv_nsec);
-}
-
-/* A progress line on stderr, only on a terminal, only for diffs that take
- * longer than half a second, redrawn at most ten times a second. */
 static int on_progress(void *ctx, int64_t done, int64_t total)
 {
-	prog *p = ctx;
-	if (interrupted)
-		return 1;
-	if (!p->tty)
-		return 0;
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (since(&p->start, &now) < 0.5 || (p->shown && since(&p->last, &now) < 0.1))
-		return 0;
-	p->last = now;
-	p->shown = true;
-	fprintf(stderr, "\rcomparing: %5.1f%% of %lld values", total ? 100.0 * (double)done / (double)total : 100.0,
-	        (long long)total);
-	fflush(stderr);
-	return 0;
-}
-
-static void clear_progress(prog *p)
-{
-	if (p->shown)
-		fprintf(stderr, "\r%60s\r", "");
+	return cli_progress_update(ctx, done, total);
 }
 
 /* ---- main ---- */
@@ -266,9 +233,9 @@ static int make_inputs(const ks_diff *d, const dopts *o, ks_array *arr, int *n, 
 		return ks_fail(err, "%s: the model has %d inputs: nothing to run", m->path, m->n_inputs);
 	ks_input_req r = {.specs = o->inputs, .n_specs = o->n_inputs, .random = o->random,
 	                  .seed = o->seed, .batch = 1};
+	*n = m->n_inputs;   /* what was read before a failure is freed too */
 	if (ks_input_for_model(m, &r, arr, kinds, err) < 0)
 		return ks_err_prefix(err, "%s", m->path);
-	*n = m->n_inputs;
 	if (o->random)
 		snprintf(src, srclen, "random inputs (seed %llu)", (unsigned long long)o->seed);
 	else
@@ -299,21 +266,19 @@ int cli_diff(int argc, char **argv)
 		.tol = o.tol,
 		.config_a = o.config_a,
 		.config_b = o.config_b,
+		.load_order = o.load_order,
 		.elem_max = o.report ? o.max_elems : 0,
 	};
-	prog pg = {.tty = !o.quiet && isatty(STDERR_FILENO)};
-	clock_gettime(CLOCK_MONOTONIC, &pg.start);
+	cli_progress pg;
+	cli_progress_start(&pg, "comparing", !o.quiet);
 	dop.progress = on_progress;
 	dop.progress_ctx = &pg;
-	struct sigaction sa = {.sa_handler = on_sigint}, old;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old);
 
 	d = ks_diff_open(o.a, o.b, &dop, &err);
 	if (!d)
 		goto fail;
 	rc = ks_diff_compare(d, &err);
-	clear_progress(&pg);
+	cli_progress_clear(&pg);
 	if (rc < 0)
 		goto fail;
 	if (o.random || o.n_inputs) {
@@ -336,14 +301,13 @@ int cli_diff(int argc, char **argv)
 	}
 	goto done;
 fail:
-	clear_progress(&pg);
 	status = 2;
-	if (interrupted)
-		fprintf(stderr, "kerascope: diff: interrupted\n");
+	if (cli_progress_interrupted())
+		cli_fail("diff: interrupted");
 	else
-		fprintf(stderr, "kerascope: %s\n", err.msg);
+		cli_fail("%s", err.msg);
 done:
-	sigaction(SIGINT, &old, NULL);
+	cli_progress_end(&pg);
 	if (d)
 		d->outputs.input_source = NULL;
 	ks_diff_free(d);

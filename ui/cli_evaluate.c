@@ -18,10 +18,12 @@
 
 #include <jansson.h>
 
+#include "cli_common.h"
 #include "cli_evaluate.h"
 #include "ks_eval.h"
 #include "ks_input.h"
 #include "ks_plan.h"
+#include "ks_report.h"
 #include "ks_util.h"
 
 #define MAX_INPUT_SPECS 64
@@ -41,6 +43,7 @@ typedef struct eopts {
 	int top_k;
 	int64_t batch;
 	bool json;
+	ks_open_opts open; /* --config, --load-order (cli_common.h) */
 } eopts;
 
 static const char usage_text[] =
@@ -62,6 +65,7 @@ static const char usage_text[] =
 	"      --top-k K        also top-K accuracy (the label among the K largest)\n"
 	"      --batch N        samples per forward pass (default 256)\n"
 	"      --json           print one JSON document instead of text\n"
+	CLI_MODEL_OPTS_HELP
 	"  -h, --help           show this help\n"
 	"Exit status: 0 scored, 2 error.\n";
 
@@ -94,6 +98,7 @@ static int parse_args(int argc, char **argv, eopts *o)
 		{"batch", required_argument, NULL, O_BATCH},
 		{"json", no_argument, NULL, O_JSON},
 		{"help", no_argument, NULL, 'h'},
+		CLI_MODEL_OPTION_ROWS,
 		{NULL, 0, NULL, 0},
 	};
 	long long v;
@@ -127,6 +132,11 @@ static int parse_args(int argc, char **argv, eopts *o)
 			break;
 		case O_JSON: o->json = true; break;
 		default:
+			switch (cli_model_opt("evaluate", c, optarg, &o->open)) {
+			case 1: continue;
+			case -1: return 2;
+			default: break;
+			}
 			if (optopt && optopt < 256)
 				fprintf(stderr, "kerascope: evaluate: bad option '-%c' (try 'kerascope evaluate --help')\n",
 				        optopt);
@@ -148,12 +158,20 @@ static int parse_args(int argc, char **argv, eopts *o)
 	return -1;
 }
 
-/* --labels-from names labels data (a file, DATA.h5:/ds, a literal list)
- * rather than a column of the CSV input. */
+/* --labels-from names labels data (a file, FILE:/dataset of an HDF5 file,
+ * a literal list) rather than a column of the CSV input. */
 static bool labels_are_data(const char *spec)
 {
 	struct stat st;
-	return stat(spec, &st) == 0 || strchr(spec, ':') || strchr(spec, '[');
+	if (stat(spec, &st) == 0 || spec[0] == '[' || spec[0] == '(')
+		return true;
+	const char *colon = strrchr(spec, ':');
+	if (!colon)
+		return false;
+	char *file = ks_xstrndup(spec, (size_t)(colon - spec));
+	bool exists = stat(file, &st) == 0;
+	free(file);
+	return exists;
 }
 
 typedef struct evaldata {
@@ -215,8 +233,6 @@ static int load_data(const ks_model *m, const eopts *o, evaldata *d, ks_err *err
 
 /* ---- output ---- */
 
-#define W_ONE(r) ((r)->applies[KS_ACC_SPARSE])
-
 static const char *class_name(const evaldata *d, int64_t c, char *buf, size_t n)
 {
 	if (c >= 0 && c < d->n_names)
@@ -241,26 +257,29 @@ typedef struct verdict {
 } verdict;
 
 static void print_text(const ks_model *m, const eopts *o, const evaldata *d, const ks_eval_compile *cc,
-                       const ks_loss_spec *loss, const ks_eval_result *r, const verdict *v)
+                       const ks_loss_spec *loss, const ks_eval_result *r, const verdict *v, bool cc_from_config)
 {
-	char b[64], b2[64];
+	char b[64], b2[64], n1[32], n2[32];
 
 	printf("model     %s (%s%s)\n", o->file, m->keras_version ? "Keras " : "Keras version not recorded",
 	       m->keras_version ? m->keras_version : "");
+	if (o->open.config_path)
+		printf("          architecture%s from %s\n", cc_from_config ? " and training config" : "",
+		       o->open.config_path);
 	if (d->label_col)
-		printf("data      %s: %lld samples, labels from column '%s' (%s)\n", o->inputs[0], (long long)r->n,
-		       d->label_col, v->form);
+		printf("data      %s: %s samples, labels from column '%s' (%s)\n", o->inputs[0],
+		       ks_report_count(r->n, n1, sizeof n1), d->label_col, v->form);
 	else
-		printf("data      %s: %lld samples, labels from %s (%s)\n", o->inputs[0], (long long)r->n,
-		       o->labels_from, v->form);
+		printf("data      %s: %s samples, labels from %s (%s)\n", o->inputs[0],
+		       ks_report_count(r->n, n1, sizeof n1), o->labels_from, v->form);
 	printf("accuracy");
 	bool any = false;
 	for (int k = 0; k < KS_ACC_COUNT; k++) {
 		if (!r->applies[k])
 			continue;
-		printf("%s%-20s %.4f  (%lld of %lld%s)", any ? "          " : "  ", acc_label(k, r->top_k, b, sizeof b),
-		       r->acc[k], (long long)r->hits[k], (long long)r->count[k], k == KS_ACC_BINARY && r->classes > 1
-		                                                                         ? " values" : "");
+		printf("%s%-20s %.4f  (%s of %s%s)", any ? "          " : "  ", acc_label(k, r->top_k, b, sizeof b),
+		       r->acc[k], ks_report_count(r->hits[k], n1, sizeof n1), ks_report_count(r->count[k], n2, sizeof n2),
+		       k == KS_ACC_BINARY && r->classes > 1 ? " values" : "");
 		if (k == v->resolved)
 			printf("  <- \"%s\"", cc->metric_name);
 		putchar('\n');
@@ -285,7 +304,9 @@ static void print_text(const ks_model *m, const eopts *o, const evaldata *d, con
 	}
 	if (r->has_loss)
 		printf("loss      %s%s %.6g%s\n", loss->name, loss->from_logits ? " (from_logits)" : "", r->loss,
-		       r->loss_converted ? W_ONE(r) ? "  (class ids taken as one-hot rows)" : "  (one-hot rows taken as class ids)" : "");
+		       !r->loss_converted ? ""
+		       : r->applies[KS_ACC_SPARSE] ? "  (class ids taken as one-hot rows)"
+		                                   : "  (one-hot rows taken as class ids)");
 	else if (cc->loss.kind == KS_LOSS_OTHER)
 		printf("loss      %s: not a built-in kerascope computes\n", cc->loss.name);
 	else if (cc->loss.kind == KS_LOSS_NONE)
@@ -314,7 +335,7 @@ static void print_text(const ks_model *m, const eopts *o, const evaldata *d, con
 		for (int64_t t = 0; t < C; t++) {
 			printf("          %-*.*s", w, w, class_name(d, t, b, sizeof b));
 			for (int64_t c = 0; c < C; c++)
-				printf(" %*lld", w, (long long)r->confusion[t * C + c]);
+				printf(" %*s", w, ks_report_count(r->confusion[t * C + c], n1, sizeof n1));
 			putchar('\n');
 		}
 	}
@@ -329,9 +350,9 @@ static void print_text(const ks_model *m, const eopts *o, const evaldata *d, con
 			printf("          ... (all classes with --json)\n");
 			break;
 		}
-		printf("%s%-20s %.4f  (%lld of %lld)\n", shown > 1 ? "          " : " ",
+		printf("%s%-20s %.4f  (%s of %s)\n", shown > 1 ? "          " : " ",
 		       class_name(d, t, b2, sizeof b2), (double)r->confusion[t * C + t] / (double)row,
-		       (long long)r->confusion[t * C + t], (long long)row);
+		       ks_report_count(r->confusion[t * C + t], n1, sizeof n1), ks_report_count(row, n2, sizeof n2));
 	}
 }
 
@@ -340,12 +361,16 @@ static json_t *json_num(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
-static void print_json(const eopts *o, const evaldata *d, const ks_eval_compile *cc, const ks_loss_spec *loss,
-                       const ks_eval_result *r, const verdict *v)
+static void print_json(const ks_model *m, const eopts *o, const evaldata *d, const ks_eval_compile *cc,
+                       const ks_loss_spec *loss, const ks_eval_result *r, const verdict *v, bool cc_from_config)
 {
+	bool has_tc = m->training_config || m->compile_config;
 	json_t *root = json_object(), *acc = json_object(), *hits = json_object();
 	json_object_set_new(root, "file", json_string(o->file));
 	json_object_set_new(root, "data", json_string(o->inputs[0]));
+	json_object_set_new(root, "config", o->open.config_path ? json_string(o->open.config_path) : json_null());
+	json_object_set_new(root, "training_config_from", cc_from_config ? json_string("config")
+	                                                  : has_tc ? json_string("file") : json_null());
 	json_object_set_new(root, "labels_from", json_string(d->label_col ? d->label_col : o->labels_from));
 	json_object_set_new(root, "label_form", json_string(v->form));
 	json_object_set_new(root, "n", json_integer(r->n));
@@ -433,11 +458,13 @@ int cli_evaluate(int argc, char **argv)
 	memset(&d, 0, sizeof d);
 	ks_err_clear(&err);
 	openblas_set_num_threads(1);
-	m = ks_model_open(o.file, NULL, &err);
+	m = cli_open_model(o.file, &o.open);
 	if (!m)
-		goto fail_msg;
+		goto done;
 	if (m->n_inputs == 0) {
-		ks_fail(&err, "the file holds no runnable model (no inputs)");
+		ks_fail(&err, "the file holds no runnable model (no inputs)%s",
+		        m->format == KS_FMT_WEIGHTS_H5 || m->format == KS_FMT_KERAS3_WEIGHTS
+		                ? "; weights only: give --config ARCH.json" : "");
 		goto fail_file;
 	}
 	if (m->n_inputs > MAX_INPUT_SPECS) {
@@ -484,6 +511,18 @@ int cli_evaluate(int argc, char **argv)
 
 	ks_eval_compile cc;
 	ks_eval_read_compile(m, &cc);
+	/* A weights-only file records no compile settings; the model file that
+	 * --config names may (the save_weights / load_weights story) */
+	bool compile_from_config = false;
+	if (!m->training_config && !m->compile_config && o.open.config_path) {
+		ks_err ignored;
+		ks_model *cm = ks_model_open(o.open.config_path, NULL, &ignored);
+		if (cm && (cm->training_config || cm->compile_config)) {
+			ks_eval_read_compile(cm, &cc);
+			compile_from_config = true;
+		}
+		ks_model_free(cm);
+	}
 	verdict v = {.resolved = KS_ACC_NONE};
 	for (int rule = 0; rule < 2; rule++)
 		v.by_rule[rule] = ks_eval_resolve(rule, cc.loss.kind, d.y.rank, W, 2, C);
@@ -520,9 +559,9 @@ int cli_evaluate(int argc, char **argv)
 	ks_eval_get(ev, &r);
 	v.form = W > 1 ? "one_hot" : C > 1 ? "class_ids" : r.labels_binary ? "binary" : "values";
 	if (o.json)
-		print_json(&o, &d, &cc, &loss, &r, &v);
+		print_json(m, &o, &d, &cc, &loss, &r, &v, compile_from_config);
 	else
-		print_text(m, &o, &d, &cc, &loss, &r, &v);
+		print_text(m, &o, &d, &cc, &loss, &r, &v, compile_from_config);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		ks_fail(&err, "cannot write output: %s", strerror(errno));
 		goto fail_file;

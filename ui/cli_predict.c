@@ -29,6 +29,7 @@
 #include "cli_profile.h"
 #include "cli_replay.h"
 #include "ks_input.h"
+#include "ks_loadorder.h"
 #include "ks_npy.h"
 #include "ks_plan.h"
 #include "ks_esc.h"
@@ -670,6 +671,8 @@ int cli_predict(int argc, char **argv)
 			                                     json_shape(arr[i].shape, arr[i].rank), "source", src[i],
 			                                     "dtype", ks_dtype_name(arr[i].src_dtype)));
 		json_object_set_new(root, "inputs", ins);
+		if (m->loadmap) /* how a weights-only file met --config */
+			json_object_set_new(root, "load_order", ks_loadmap_json(m->loadmap));
 		if (o.until)
 			json_object_set_new(root, "until", json_string(o.until));
 		for (int i = 0; i < ks_plan_n_outputs(p); i++) {

@@ -2,7 +2,7 @@
  * Ctrl-C as a request to stop cleanly.
  *
  *     cli_progress pg;
- *     cli_progress_start(&pg, "reading");   // installs the SIGINT handler
+ *     cli_progress_start(&pg, "reading", true); // installs the SIGINT handler
  *     ... core work calling cli_progress_update(&pg, done, total) ...
  *     cli_progress_end(&pg);                // clears the line, restores SIGINT
  *
@@ -25,9 +25,13 @@ typedef struct cli_progress {
 	struct sigaction old;
 } cli_progress;
 
-void cli_progress_start(cli_progress *p, const char *what);
-/* done and total in bytes; returns nonzero when the user asked to stop. */
+/* show false keeps the line off (e.g. diff -q) but still catches Ctrl-C. */
+void cli_progress_start(cli_progress *p, const char *what, bool show);
+/* done of total (any unit); returns nonzero when the user asked to stop. */
 int cli_progress_update(cli_progress *p, int64_t done, int64_t total);
+/* Clears the line (before printing results); Ctrl-C stays caught. */
+void cli_progress_clear(cli_progress *p);
+/* Clears the line and restores the previous SIGINT handling. */
 void cli_progress_end(cli_progress *p);
 /* True once Ctrl-C was pressed since cli_progress_start. */
 bool cli_progress_interrupted(void);

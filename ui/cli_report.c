@@ -295,11 +295,13 @@ static int r_stats(FILE *out, const ks_model *m, const cli_opts *o, ks_err *err)
 	ks_model_stats s;
 	ks_model_stats_opts so = {o->optimizer, on_stats_progress, &pg};
 
-	cli_progress_start(&pg, "reading weights");
+	cli_progress_start(&pg, "reading weights", true);
 	int rc = ks_model_stats_compute(m, &so, &s, err);
 	cli_progress_end(&pg);
 	if (rc == 0)
 		ks_model_stats_print(out, m, &s, o->json);
+	if (rc == 0 && s.stopped)
+		rc = ks_fail(err, "interrupted: the statistics above cover the weights read before it");
 	ks_model_stats_free(&s);
 	return rc;
 }
@@ -324,22 +326,18 @@ int cli_config(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (o.open.config_path || o.open.load_order != KS_LOAD_DEFAULT) {
-		fprintf(stderr, "kerascope: config: --config and --load-order do not apply: it writes "
-		        "FILE's own architecture\n");
-		return 2;
+		return cli_fail("config: --config and --load-order do not apply: it writes FILE's own "
+		                "architecture");
 	}
-	if (ks_arch_read_text(o.args[0], &text, &len, &err) < 0) {
-		fprintf(stderr, "kerascope: %s\n", err.msg);
-		return 2;
-	}
+	if (ks_arch_read_text(o.args[0], &text, &len, &err) < 0)
+		return cli_fail("%s", err.msg);
 	arch = ks_arch_parse(text, len, o.args[0], &err);
 	if (arch && o.pretty && !o.json)
 		pretty = ks_arch_pretty(text, len, o.args[0], &err);
 	if (!arch || (o.pretty && !o.json && !pretty)) {
-		fprintf(stderr, "kerascope: %s\n", err.msg);
 		json_decref(arch);
 		free(text);
-		return 2;
+		return cli_fail("%s", err.msg);
 	}
 	FILE *out = isatty(STDOUT_FILENO)
 	                    ? fopencookie(stdout, "w", (cookie_io_functions_t){.write = clean_write})

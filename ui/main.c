@@ -17,6 +17,8 @@
 #include "cli_evaluate.h"
 #include "cli_replay.h"
 #include "ks_blas.h"
+#include "ks_loadorder.h"
+#include "cli_doctor.h"
 #include "ks_status.h"
 #include "ks_util.h"
 #include "ui_tui.h"
@@ -33,6 +35,7 @@ const cli_command cli_commands[] = {
 	{"diff", cli_diff, CLI_DIFF_SYNOPSIS},
 	{"evaluate", cli_evaluate, CLI_EVALUATE_SYNOPSIS},
 	{"replay", cli_replay, CLI_REPLAY_SYNOPSIS},
+	{"doctor", cli_doctor, CLI_DOCTOR_SYNOPSIS},
 	{NULL, NULL, NULL},
 };
 
@@ -50,7 +53,8 @@ int cli_fail(const char *fmt, ...)
 
 static void usage(FILE *out)
 {
-	fputs("Usage: kerascope [--config ARCH] FILE   open the interactive inspector\n"
+	fputs("Usage: kerascope [--config ARCH] [--load-order ORDER] FILE   the inspector\n"
+	      "       kerascope A B                        the inspector on A with its diff from B\n"
 	      "       kerascope COMMAND FILE [OPTIONS]\n\nCommands:\n", out);
 	for (const cli_command *c = cli_commands; c->name; c++)
 		fprintf(out, "  %s\n", c->synopsis);
@@ -58,8 +62,29 @@ static void usage(FILE *out)
 	      "See kerascope(1).\n", out);
 }
 
-/* `kerascope [--config ARCH] [--load-order ORDER] FILE`, options on either
- * side of FILE: the inspector on a terminal, else the summary (pipes). */
+/* `kerascope A B`: the inspector on A showing `:diff B` on a terminal,
+ * else `kerascope diff A B` (pipes). */
+static int open_pair(const char *a, const char *b, const ks_open_opts *oo)
+{
+	if (ui_tui_wanted()) {
+		/* quoted for the command line splitter: '...' with ' as '\'' */
+		size_t n = strlen(b);
+		char *cmd = ks_xmalloc(4 * n + 16), *q = cmd;
+		q += sprintf(q, "diff '");
+		for (size_t i = 0; i < n; i++)
+			q += b[i] == '\'' ? sprintf(q, "'\\''") : sprintf(q, "%c", b[i]);
+		sprintf(q, "'");
+		int rc = ui_tui_run_with(a, oo, cmd);
+		free(cmd);
+		return rc;
+	}
+	char *dargv[] = {(char *)"diff", (char *)a, (char *)b, NULL};
+	return cli_diff(3, dargv);
+}
+
+/* `kerascope [--config ARCH] [--load-order ORDER] FILE [OTHER]`, options on
+ * either side of FILE: the inspector on a terminal, else the summary
+ * (pipes); with OTHER, the two compared (open_pair). */
 static int open_file(int argc, char **argv)
 {
 	static const struct option opts[] = {CLI_MODEL_OPTION_ROWS, {NULL, 0, NULL, 0}};
@@ -73,18 +98,16 @@ static int open_file(int argc, char **argv)
 		int r = cli_model_opt("kerascope", c, optarg, &oo);
 		if (r < 0)
 			return 2;
-		if (r == 0) {
-			fprintf(stderr, "kerascope: unknown option '%s' (try --help)\n", argv[optind - 1]);
-			return 2;
-		}
+		if (r == 0)
+			return cli_fail("unknown option '%s' (try --help)", argv[optind - 1]);
 	}
 	if (optind < argc)
 		file = argv[optind++];
-	if (!file || optind < argc) {
-		fprintf(stderr, "kerascope: %s (try --help)\n",
-		        file ? "give one FILE to open" : "no FILE to open");
-		return 2;
-	}
+	if (file && optind + 1 == argc && !oo.config_path && oo.load_order == KS_LOAD_DEFAULT)
+		return open_pair(file, argv[optind], &oo);
+	if (!file || optind < argc)
+		return cli_fail("%s (try --help)",
+		                file ? "give one FILE to open, or two to compare" : "no FILE to open");
 	if (ui_tui_wanted())
 		return ui_tui_run(file, &oo);
 	const cli_command *sum = NULL;
@@ -96,6 +119,10 @@ static int open_file(int argc, char **argv)
 	if (oo.config_path) {
 		sargv[n++] = (char *)"--config";
 		sargv[n++] = (char *)oo.config_path;
+	}
+	if (oo.load_order != KS_LOAD_DEFAULT) {
+		sargv[n++] = (char *)"--load-order";
+		sargv[n++] = (char *)ks_load_order_name(oo.load_order);
 	}
 	sargv[n] = NULL;
 	return sum->run(n, sargv);

@@ -181,6 +181,8 @@ struct ui {
 	int n_recorded;           /* predictions added to it */
 	void *expanded;           /* layer pane: set of expanded nested models (ui_view_layers.c) */
 	int n_expanded;
+	char **marks;             /* "layer\tfinding-id" of layers the doctor cited (owned) */
+	int n_marks;
 };
 
 /* Reopens u->path with the architecture config_path (NULL: none) and
@@ -229,6 +231,13 @@ bool ui_tree_enter(ui *u, ui_list *l);
 void ui_tree_clear(ui_list *l);
 /* The detail pane of a plain file: the selected object's kind and attributes. */
 void ui_tree_detail(ui *u, const ui_list *tree, ui_list *out);
+
+/* The doctor's findings view (ui_view_doctor.c); the layers it cited stay
+ * flagged in the layer pane until the next run or exit. */
+void ui_doctor_open(ui *u);
+/* The finding id that flags layer path ("outer/inner"), or NULL. */
+const char *ui_mark_of(const ui *u, const char *path);
+void ui_marks_free(ui *u);
 
 /* Commands (ui_cmd.c). Runs one command line; errors go to the message line. */
 void ui_cmd_run(ui *u, const char *line);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ks_loadorder.h"
 #include "ks_npy.h"
 #include "ks_session.h"
 #include "ks_util.h"
@@ -72,6 +73,10 @@ static char *run_cli(ui *u, const cli_command *c, int argc, char **argv, int *st
 	if (u->config_path && strcmp(c->name, "config") != 0) {
 		args[n++] = (char *)"--config";
 		args[n++] = u->config_path;
+		if (u->load_order != KS_LOAD_DEFAULT) {
+			args[n++] = (char *)"--load-order";
+			args[n++] = (char *)ks_load_order_name(u->load_order);
+		}
 	}
 	fflush(stdout);
 	fflush(stderr);
@@ -409,6 +414,10 @@ static void cmd_config(ui *u, int argc, char **argv, const char *line)
 		ui_msg(u, "%s has its own architecture: %s is not used", u->path, argv[1]);
 	else
 		ui_msg(u, "reopened %s with the architecture of %s", u->path, argv[1]);
+	char *note = ks_loadmap_note(u->model->loadmap, u->path);
+	if (note)
+		ui_msg(u, "%s", note);
+	free(note);
 }
 
 /* ---- dispatch --------------------------------------------------------- */
@@ -470,12 +479,19 @@ void ui_cmd_run(ui *u, const char *line)
 		return;
 	}
 	switch (ci->cmd) {
+	case UI_CMD_DOCTOR:
+		if (argc == 1) {
+			ui_doctor_open(u);
+			break;
+		}
+		/* with arguments: the command-line twin */
+		/* fall through */
 	case UI_CMD_SUMMARY:
 	case UI_CMD_LS:
 	case UI_CMD_DUMP:
 	case UI_CMD_ATTRS:
 	case UI_CMD_DIFF:
-	case UI_CMD_DOCTOR: {
+	case UI_CMD_EVALUATE: {
 		const cli_command *c = find_cli(argv[0]);
 		if (!c) {
 			ui_error(u, "%s: not available in this build", argv[0]);
@@ -485,7 +501,7 @@ void ui_cmd_run(ui *u, const char *line)
 		char *out = run_cli(u, c, argc, argv, &st);
 		if (out) {
 			ui_output_open(u, line, out);
-			if (st == 0 || (st == 1 && ci->cmd == UI_CMD_DIFF))
+			if (st == 0 || (st == 1 && (ci->cmd == UI_CMD_DIFF || ci->cmd == UI_CMD_DOCTOR)))
 				ui_msg(u, "%s: exit status %d", argv[0], st);
 			else
 				ui_error(u, "%s failed (exit status %d): see the output", argv[0], st);

@@ -43,9 +43,11 @@
 	R(QUIT_NOW, "quit-now", "Quit kerascope at once", 'Q', 0, 0) \
 	R(FILE_VIEW, "file", "File view: format, versions, backend, training config, optimizer", 'i', 0, 0) \
 	R(TREE_VIEW, "tree", "Raw HDF5 tree of the file", 't', 0, 0) \
+	R(DOCTOR_VIEW, "doctor", "Doctor: findings on why a reloaded model behaves differently", 'D', 0, 0) \
 	R(HELP, "help", "Show this help", '?', KEY_F(1), 0) \
 	G("Tensor view") \
 	R(CYCLE_MODE, "mode", "Cycle values grid, heatmap and histogram", 'v', 0, 0) \
+	R(CELL_STAT, "cell-stat", "Heatmap: per cell the mean, the largest |x| or the std", 'c', 0, 0) \
 	R(SLICE, "slice", "Choose the 2-D slice shown (:slice [0,:,:,3])", 's', 0, 0) \
 	R(JUMP, "goto", "Jump to an index (:goto 3,4)", 'J', 0, 0) \
 	R(RANGE, "highlight", "Highlight values in a range (:highlight LO HI)", 'r', 0, 0) \
@@ -80,8 +82,9 @@ enum ui_request {
 	C(ATTRS, "attrs", "[PATH] [OPTIONS]", "HDF5 attributes, as `kerascope attrs FILE`") \
 	C(CONFIG, "config", "[ARCH|--none]", "Reopen with the architecture ARCH (JSON or model file); alone, show the file's own") \
 	C(PREDICT, "predict", "[--input X ...] [OPTIONS]", "Run the model; keeps every layer's activation for the tensor view") \
+	C(EVALUATE, "evaluate", "--input X --labels-from L [OPTIONS]", "Accuracy, loss and confusion table on labelled data, as `kerascope evaluate FILE`") \
 	C(DIFF, "diff", "OTHER [OPTIONS]", "Compare with another model, as `kerascope diff FILE OTHER`") \
-	C(DOCTOR, "doctor", "[OPTIONS]", "Check the file, as `kerascope doctor FILE`") \
+	C(DOCTOR, "doctor", "[FILE2] [OPTIONS]", "Findings view (D); with arguments, as `kerascope doctor FILE ...`") \
 	C(RECORD, "record", "FILE|off", "Record every predict in the new session FILE (see replay); off stops") \
 	C(OPEN, "open", "LAYER", "Select LAYER (outer/inner for nested layers) in the layer pane") \
 	C(SHOW, "show", "WEIGHT|LAYER", "Open a weight (layer/weight) or, after predict, a layer's activation") \

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ks_loadorder.h"
 #include "ks_plan.h"
 #include "ks_report.h"
 #include "ks_util.h"
@@ -432,6 +433,7 @@ static void handle_request(ui *u, enum ui_request req)
 	case UI_REQ_CANCEL: u->msg[0] = '\0'; return;
 	case UI_REQ_FILE_VIEW: ui_cmd_run(u, "info"); return;
 	case UI_REQ_TREE_VIEW: ui_tree_open(u); return;
+	case UI_REQ_DOCTOR_VIEW: ui_doctor_open(u); return;
 	case UI_REQ_SLICE: ui_prompt_begin(u, ':', "slice "); return;
 	case UI_REQ_JUMP: ui_prompt_begin(u, ':', "goto "); return;
 	case UI_REQ_RANGE: ui_prompt_begin(u, ':', "highlight "); return;
@@ -654,6 +656,11 @@ int ui_reopen(ui *u, const char *config_path, ks_err *err)
 
 int ui_tui_run(const char *path, const ks_open_opts *opts)
 {
+	return ui_tui_run_with(path, opts, NULL);
+}
+
+int ui_tui_run_with(const char *path, const ks_open_opts *opts, const char *first)
+{
 	static const ks_open_opts none = {0};
 	setlocale(LC_ALL, "");
 	ks_quiet_hdf5();
@@ -690,9 +697,18 @@ int ui_tui_run(const char *path, const ks_open_opts *opts)
 		free(u);
 		return 2;
 	}
+	{
+		/* What the command line says on stderr goes to the message line. */
+		char *note = ks_loadmap_note(m->loadmap, path);
+		if (note)
+			ui_msg(u, "%s", note);
+		free(note);
+	}
 	ui_prompt_init(u);
 	ui_layers_build(u);
 	ui_detail_build(u);
+	if (first)
+		ui_cmd_run(u, first);
 	int status = 0;
 	bool dirty = true;
 	while (!u->quit) {
@@ -721,6 +737,7 @@ int ui_tui_run(const char *path, const ks_open_opts *opts)
 	ui_display_done();
 	ui_input_close();
 	clear_panes(u);
+	ui_marks_free(u);
 	ui_acts_free(u->acts);
 	free(u->record);
 	free(u->shapes);

@@ -21,6 +21,10 @@
  * cannot be used. */
 int ui_tui_run(const char *path, const ks_open_opts *opts);
 
+/* The same, running the command line `first` (as typed after ':') once the
+ * model is shown: `kerascope A B` opens A with `:diff B`. */
+int ui_tui_run_with(const char *path, const ks_open_opts *opts, const char *first);
+
 /* True when `kerascope FILE` should open the inspector rather than print
  * the summary: KERASCOPE_SCRIPT is set, or stdin and stdout are terminals
  * that can move the cursor (for TERM=dumb it prints a note and says no). */

@@ -22,6 +22,7 @@
 
 #include "ks_file.h"
 #include "ks_guess.h"
+#include "ks_loadorder.h"
 #include "ks_stats.h"
 #include "ks_util.h"
 #include "ui.h"
@@ -229,6 +230,17 @@ void ui_detail_build(ui *u)
 	if (ks_guess_class(L, &g))
 		ui_list_add(l, UI_R_DIM, 0, 0, NULL, "  class guessed from the weights (%s): no architecture",
 		            g.why);
+	const ks_lo_pair *lo = m == u->model ? ks_loadmap_find(m->loadmap, L->name) : NULL;
+	if (lo) {
+		const char *src = ks_loadmap_source(m->loadmap, L->name);
+		ui_list_add(l, lo->differs ? UI_R_NORMAL : UI_R_DIM, 0, 0, NULL,
+		            "  %sweights from file group %s (loaded %s)", lo->differs ? "* " : "",
+		            src ? src : "none", ks_load_order_name(m->loadmap->used));
+		if (lo->differs)
+			ui_list_add(l, UI_R_NORMAL, 0, 0, NULL, "    topologically: %s; by name: %s",
+			            lo->topological ? lo->topological : "none",
+			            lo->by_name ? lo->by_name : "none");
+	}
 	ui_list_add(l, UI_R_NORMAL, 0, 0, NULL, "  params %lld   trainable %s   calls %d%s",
 	            (long long)L->params, L->trainable ? "yes" : "no", L->n_nodes,
 	            L->n_nodes > 1 ? " (shared)" : "");

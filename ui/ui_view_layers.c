@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ks_guess.h"
+#include "ks_loadorder.h"
 #include "ks_plan.h"
 #include "ks_report.h"
 #include "ks_util.h"
@@ -71,6 +72,13 @@ static void set_open(lstate *s, const ks_model *m, bool open)
 static bool is_sequential(const ks_model *m)
 {
 	return m->class_name && strcmp(m->class_name, "Sequential") == 0;
+}
+
+static bool order_differs(const ui *u, const lrow *r)
+{
+	const ks_lo_pair *p = r->depth == 0 ? ks_loadmap_find(u->model->loadmap,
+	                                                      r->m->layers[r->li].name) : NULL;
+	return p && p->differs;
 }
 
 static void add_rows(ui *u, lstate *s, const ks_model *m, int depth, const char *parent,
@@ -189,7 +197,8 @@ void ui_layers_build(ui *u)
 	for (int i = 0; i < s->n_rows; i++) {
 		lrow *r = &s->rows[i];
 		const ks_layer *L = &r->m->layers[r->li];
-		int w = ui_strwidth(r->prefix) + ui_strwidth(L->name) + 2 + (L->n_nodes > 1 ? 4 : 0);
+		int w = ui_strwidth(r->prefix) + ui_strwidth(L->name) + 2 + (L->n_nodes > 1 ? 4 : 0) +
+		        (order_differs(u, r) ? 2 : 0);
 		if (w > wname)
 			wname = w;
 		char cls[160];
@@ -232,6 +241,8 @@ void ui_layers_build(ui *u)
 		char name[300], sh[128], pr[32], in[256], shared[16] = "", cls[160];
 		if (L->n_nodes > 1)
 			snprintf(shared, sizeof shared, " x%d", L->n_nodes);
+		if (order_differs(u, r)) /* its weights depend on the load order */
+			snprintf(shared + strlen(shared), sizeof shared - strlen(shared), " *");
 		snprintf(name, sizeof name, "%s%s%s%s", r->prefix,
 		         L->inner ? (is_open(s, L->inner) ? g->expanded : g->collapsed) : "",
 		         L->name, shared);
@@ -252,8 +263,10 @@ void ui_layers_build(ui *u)
 			inbound_text(r->m, L, in, sizeof in);
 			functional_any = true;
 		}
-		ui_list_add(l, UI_R_NORMAL, TAG_LAYER, i, L, "%s%*s%s%s%s", line, wpar, pr, in[0] ? "  " : "",
-		            in[0] ? g->arrow : "", in);
+		const char *mark = ui_mark_of(u, r->path);
+		ui_list_add(l, mark ? UI_R_ERROR : UI_R_NORMAL, TAG_LAYER, i, L, "%s%*s%s%s%s%s%s", line, wpar,
+		            pr, in[0] ? "  " : "", in[0] ? g->arrow : "", in, mark ? "  ! " : "",
+		            mark ? mark : "");
 	}
 	(void)functional_any;
 	if (s->n_rows == 0)

@@ -9,7 +9,8 @@
  * Slices use ks_slice's numpy syntax ([0,:,:,3]); the selection must keep at
  * most two axes (rows and columns of the grid). Rank-1 tensors show as one
  * column. Modes: values grid, heatmap (colour, or shaded blocks without
- * colour), histogram. Search accepts a number (=X or X: equal within 1e-6
+ * colour; each cell the mean, the largest |x| or the std of the values it
+ * covers, so a huge tensor's outliers and spread show too), histogram. Search accepts a number (=X or X: equal within 1e-6
  * relative), >X, <X, nan and inf, scanning the slice in row-major order.
  */
 #include "config.h"
@@ -27,6 +28,8 @@
 #include "ui_display.h"
 
 enum { MODE_GRID, MODE_HEAT, MODE_HIST, MODE_COUNT };
+enum { CELL_MEAN, CELL_MAXABS, CELL_STD, CELL_COUNT };
+static const char *const cell_names[] = {"mean", "max |x|", "std"};
 static const char *const mode_names[] = {"values", "heatmap", "histogram"};
 
 #define HIST_BINS 16
@@ -51,8 +54,11 @@ typedef struct tstate {
 	double lo, hi;
 	float *win;              /* cached window of the slice */
 	int64_t wr0, wc0, wnr, wnc;
-	double *heat;            /* heatmap cells (means), hr x hc */
+	double *heat;            /* heatmap cells, hr x hc: the statistic shown */
+	double *hsum, *hsq, *hmaxabs; /* per cell: sum, sum of squares, largest |x| */
+	int64_t *hcnt;           /* per cell: finite values */
 	int hr, hc;
+	int cell;                /* CELL_MEAN, CELL_MAXABS or CELL_STD */
 	double hmin, hmax;
 	char err[256];
 } tstate;
@@ -192,13 +198,14 @@ static void compute_hist(ui *u, tstate *t)
 
 /* ---- slicing ----------------------------------------------------------- */
 
+static void free_heat(tstate *t);
+
 static void drop_cache(tstate *t)
 {
 	free(t->win);
 	t->win = NULL;
 	t->wnr = t->wnc = 0;
-	free(t->heat);
-	t->heat = NULL;
+	free_heat(t);
 	t->hr = t->hc = 0;
 }
 
@@ -309,11 +316,50 @@ static bool ensure_window(tstate *t, int64_t r0, int64_t nr, int64_t c0, int64_t
 	return true;
 }
 
-static void compute_heat(ui *u, tstate *t, int hr, int hc)
+static void free_heat(tstate *t)
 {
 	free(t->heat);
-	t->heat = ks_xcalloc((size_t)hr * (size_t)hc, sizeof *t->heat);
-	int64_t *cnt = ks_xcalloc((size_t)hr * (size_t)hc, sizeof *cnt);
+	free(t->hsum);
+	free(t->hsq);
+	free(t->hmaxabs);
+	free(t->hcnt);
+	t->heat = t->hsum = t->hsq = t->hmaxabs = NULL;
+	t->hcnt = NULL;
+}
+
+/* t->heat from the per-cell sums for the chosen statistic, and its range. */
+static void heat_select(tstate *t)
+{
+	t->hmin = INFINITY;
+	t->hmax = -INFINITY;
+	for (int i = 0; i < t->hr * t->hc; i++) {
+		int64_t n = t->hcnt[i];
+		double mean = n ? t->hsum[i] / (double)n : NAN, v;
+		if (!n)
+			v = NAN;
+		else if (t->cell == CELL_MAXABS)
+			v = t->hmaxabs[i];
+		else if (t->cell == CELL_STD)
+			v = sqrt(fmax(0.0, t->hsq[i] / (double)n - mean * mean));
+		else
+			v = mean;
+		t->heat[i] = v;
+		if (n && v < t->hmin)
+			t->hmin = v;
+		if (n && v > t->hmax)
+			t->hmax = v;
+	}
+}
+
+static void compute_heat(ui *u, tstate *t, int hr, int hc)
+{
+	size_t cells = (size_t)hr * (size_t)hc;
+	free_heat(t);
+	t->heat = ks_xcalloc(cells, sizeof *t->heat);
+	t->hsum = ks_xcalloc(cells, sizeof *t->hsum);
+	t->hsq = ks_xcalloc(cells, sizeof *t->hsq);
+	t->hmaxabs = ks_xcalloc(cells, sizeof *t->hmaxabs);
+	t->hcnt = ks_xcalloc(cells, sizeof *t->hcnt);
 	/* Blocks of whole rows, about 1 Mi values each. */
 	int64_t per = t->ncols > 0 && t->ncols < (1 << 20) ? (1 << 20) / t->ncols : 1;
 	float *row = ks_xmalloc((size_t)(per * t->ncols) * sizeof *row);
@@ -334,9 +380,11 @@ static void compute_heat(ui *u, tstate *t, int hr, int hc)
 			for (int64_t c = 0; c < t->ncols; c++) {
 				if (!isfinite(v[c]))
 					continue;
-				int bc = (int)(c * hc / t->ncols);
-				t->heat[br * hc + bc] += v[c];
-				cnt[br * hc + bc]++;
+				int i = br * hc + (int)(c * hc / t->ncols);
+				t->hsum[i] += v[c];
+				t->hsq[i] += (double)v[c] * v[c];
+				t->hmaxabs[i] = fmax(t->hmaxabs[i], fabs(v[c]));
+				t->hcnt[i]++;
 			}
 		}
 		if (ui_progress(u, (double)(r0 + nr) / (double)t->nrows)) {
@@ -347,28 +395,13 @@ static void compute_heat(ui *u, tstate *t, int hr, int hc)
 	ui_progress_end(u);
 	free(row);
 	if (!ok) {
-		free(cnt);
-		free(t->heat);
-		t->heat = NULL;
+		free_heat(t);
 		t->mode = MODE_GRID;
 		return;
 	}
-	t->hmin = INFINITY;
-	t->hmax = -INFINITY;
-	for (int i = 0; i < hr * hc; i++) {
-		if (cnt[i] == 0) {
-			t->heat[i] = NAN;
-			continue;
-		}
-		t->heat[i] /= (double)cnt[i];
-		if (t->heat[i] < t->hmin)
-			t->hmin = t->heat[i];
-		if (t->heat[i] > t->hmax)
-			t->hmax = t->heat[i];
-	}
-	free(cnt);
 	t->hr = hr;
 	t->hc = hc;
+	heat_select(t);
 }
 
 /* ---- drawing ----------------------------------------------------------- */
@@ -467,9 +500,9 @@ static void draw_heat(ui *u, tstate *t, int y, int x, int h, int w)
 			}
 		}
 	char legend[160];
-	snprintf(legend, sizeof legend, "%d x %d cells over %lld x %lld values; mean per cell, "
-	         "low %.4g .. high %.4g", hr, hc, (long long)t->nrows, (long long)t->ncols, t->hmin,
-	         t->hmax);
+	snprintf(legend, sizeof legend, "%d x %d cells over %lld x %lld values; %s per cell (c), "
+	         "low %.4g .. high %.4g", hr, hc, (long long)t->nrows, (long long)t->ncols,
+	         cell_names[t->cell], t->hmin, t->hmax);
 	if (hr < h)
 		ui_put(y + hr, x, w, UI_R_DIM, legend);
 }
@@ -578,6 +611,14 @@ static bool tensor_request(ui *u, ui_view *v, enum ui_request req)
 	case UI_REQ_FIRST: t->cr = t->cc = 0; return true;
 	case UI_REQ_LAST: t->cr = t->nrows - 1; t->cc = t->ncols - 1; return true;
 	case UI_REQ_CYCLE_MODE: t->mode = (t->mode + 1) % MODE_COUNT; return true;
+	case UI_REQ_CELL_STAT:
+		/* the sums are kept: switching needs no second pass over the tensor */
+		t->cell = (t->cell + 1) % CELL_COUNT;
+		if (t->heat)
+			heat_select(t);
+		if (t->mode != MODE_HEAT)
+			ui_msg(u, "heatmap cells: %s (v shows the heatmap)", cell_names[t->cell]);
+		return true;
 	case UI_REQ_ENTER:
 		/* Retry what Ctrl-C cancelled. */
 		if (!t->have_stats) {

@@ -54,7 +54,10 @@ void ui_help_open(ui *u)
 	for (const ui_cmd_info *c = ui_cmd_table; c->name; c++) {
 		char syn[64];
 		snprintf(syn, sizeof syn, "%s %s", c->name, c->args);
-		ui_list_add(l, UI_R_NORMAL, 2, (int)c->cmd, c, "  :%-26s %s", syn, c->help);
+		/* at least two spaces before the help, also after a long synopsis
+		 * (tests/ui/man-keys.sh splits the columns there) */
+		int len = (int)strlen(syn), gap = len < 25 ? 27 - len : 2;
+		ui_list_add(l, UI_R_NORMAL, 2, (int)c->cmd, c, "  :%s%*s%s", syn, gap, "", c->help);
 	}
 }
 

@@ -78,6 +78,35 @@ check err_bad_weight       "$ex" dump iris_mlp.h5 hidden/nothing
 check err_bad_slice        "$ex" dump iris_mlp.h5 hidden/kernel --slice '[0, 99]'
 check err_bad_option       "$ex" ls iris_mlp.h5 --bogus
 check err_missing_arg      "$ex" dump iris_mlp.h5
+check doctor_iris          "$ex" doctor iris_mlp.h5 --labels iris_labels.txt
+check doctor_iris_input    "$ex" doctor iris_mlp.h5 --input iris_sample.npy --explain
+check doctor_iris_pair_json "$ex" doctor --json iris_mlp.h5 iris_mlp_reordered.h5
+check doctor_help          "$ex" doctor --help
+check err_doctor_missing   "$ex" doctor no_such_file.h5
+check err_doctor_not_keras "$ex" doctor iris.csv
+check err_doctor_option    "$ex" doctor iris_mlp.h5 --bogus
+check err_doctor_args      "$ex" doctor iris_mlp.h5 iris_mlp.h5 iris_mlp.h5
+check err_doctor_input     "$ex" doctor iris_mlp.h5 --input '[1, 2]'
+check err_doctor_labels    "$ex" doctor iris_mlp.h5 --labels no_such_labels.txt
+head -c 3000 "$ex/iris_mlp.h5" >"$tmp/truncated.h5"
+check err_doctor_truncated "$tmp" doctor truncated.h5
+
+# diff: two models side by side (examples; hostile pairs built here)
+check diff_iris_formats    "$ex" diff iris_mlp.h5 iris_mlp.keras
+check diff_iris_trained    "$ex" diff iris_mlp_untrained.h5 iris_mlp.h5 --input iris_sample.npy
+check diff_iris_json       "$ex" diff --json iris_mlp_untrained.h5 iris_mlp.h5 --random 3
+check diff_iris_report     "$ex" diff -d 0.5 -r --max 2 iris_mlp_untrained.h5 iris_mlp.h5
+check diff_iris_quiet      "$ex" diff -q iris_mlp_untrained.h5 iris_mlp.h5
+check diff_iris_quiet_same "$ex" diff -q --use-system-epsilon iris_mlp.h5 iris_mlp.h5
+check err_diff_one_file    "$ex" diff iris_mlp.h5
+check err_diff_two_tols    "$ex" diff -d 0.1 -p 0.1 iris_mlp.h5 iris_mlp.keras
+check err_diff_bad_delta   "$ex" diff -d -1 iris_mlp.h5 iris_mlp.keras
+check err_diff_missing     "$ex" diff iris_mlp.h5 no_such_file.h5
+check err_diff_not_keras   "$ex" diff iris_mlp.h5 iris.csv
+check err_diff_input       "$ex" diff iris_mlp.h5 iris_mlp.keras --input '[[1, 2]]'
+cp "$ex/iris_mlp.h5" "$tmp/iris_mlp.h5"
+head -c 4000 "$ex/iris_mlp.h5" >"$tmp/iris_truncated.h5"
+check err_diff_truncated   "$tmp" diff iris_mlp.h5 iris_truncated.h5
 
 if [ -z "$fixtures" ] || [ ! -d "$fixtures/real" ]; then
 	echo "FAIL: KERASCOPE_FIXTURES ('$fixtures') has no real/ folder: fixture cases not run"
@@ -88,6 +117,9 @@ else
 		summary lstm_functional_tf_keras_2.h5
 	check fx_weights_config  "$r/hls4ml-example-models/keras" \
 		summary KERAS_3layer_weights.h5 --config KERAS_3layer.json
+	check fx_doctor_lambda   "$fixtures/diagnosis/doc_lambda" doctor model.h5
+	check fx_doctor_order    "$fixtures/diagnosis/doc_layer_order" \
+		doctor weights.h5 --config arch.json --json
 	check fx_keras1_attrs    "$r/dl4j-test-resources/examples/simple_lstm" \
 		attrs simple_lstm_th_keras_1_model.h5
 	check fx_plain_ls        "$r/dl4j-test-resources/examples/simple_rnn" \
@@ -103,6 +135,17 @@ else
 		summary KERAS_3layer_batch_norm_weights.h5
 	check fx_guess_ls_json   "$r/hls4ml-example-models/keras" \
 		ls --json KERAS_conv2d_model_weights.h5
+	d=$fixtures/diagnosis
+	check fx_order_default   "$d/doc_layer_order" \
+		predict weights.h5 --config arch.json --input input_0.npy
+	check fx_order_by_name   "$d/doc_layer_order" \
+		predict weights.h5 --load-order by-name --config arch.json --input input_0.npy
+	check fx_order_no_names  "$d/doc_name_mismatch" \
+		predict weights.h5 --config arch.json --input input_0.npy --load-order by-name
+	check fx_order_summary   "$fixtures/conformance/pitfall_layer_order" \
+		summary weights_b.h5 --config model_a.h5 --load-order by-name
+	check fx_order_json      "$fixtures/conformance/pitfall_layer_order" \
+		summary --json weights_a_reordered.h5 --config model_a.h5
 fi
 
 echo "golden: $pass passed, $fail failed"

@@ -6,6 +6,9 @@
  *                   called on two inputs, followed by a shared Dense called
  *                   twice and an Add: nested, shared and functional at once.
  *                   Weight values are 0, 1, 2, ... in each dataset.
+ *   DIR/hostile.h5  a weights-only file whose layer is named with a terminal
+ *                   title sequence, a bell and a newline ("x\n\e]0;T\a"):
+ *                   the inspector must show it escaped.
  *
  * Usage: mkmodels DIR. Without DIR (as `make check` runs it) it writes into
  * a temporary folder and checks, through the loader, that the model is what
@@ -59,6 +62,17 @@ static void write_siamese(const char *path)
 	H5Fclose(f);
 }
 
+static void write_hostile(const char *path)
+{
+	const char *bad = "x\n\033]0;T\a";
+	const char *wn[] = {"x\n\033]0;T\a/kernel:0"};
+	const hsize_t shape[1][4] = {{2, 3}};
+	hid_t f = hb_create(path);
+	hb_attr_strv(f, "layer_names", &bad, 1, true);
+	hb_layer(f, bad, wn, 1, shape);
+	H5Fclose(f);
+}
+
 static int self_check(void)
 {
 	char path[4096];
@@ -91,5 +105,7 @@ int main(int argc, char **argv)
 	char path[4096];
 	snprintf(path, sizeof path, "%s/siamese.h5", argv[1]);
 	write_siamese(path);
+	snprintf(path, sizeof path, "%s/hostile.h5", argv[1]);
+	write_hostile(path);
 	return 0;
 }
