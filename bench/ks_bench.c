@@ -87,8 +87,9 @@ static double sgemm_gflops(int M, int N, int K)
 /* --sgemm-peak: what OpenBLAS reaches on this machine, square and in the
  * shapes the model's layers would give a plain GEMM (im2col: positions x
  * filters x taps*cin; Dense: batch x units x inputs), and for 3x3 stride-1
- * Conv2D also the shape of one Winograd block GEMM (tiles x cout x cin),
- * which is what kerascope actually runs there. */
+ * Conv2D with >= 16 channels in and out also the shape of one Winograd
+ * block GEMM (tiles x cout x cin), which is what kerascope runs there
+ * (channels_last, as the benchmark models are). */
 static void sgemm_peak(const ks_plan *plan)
 {
 	printf("sgemm (OpenBLAS %s kernels, CPU time, best of 5)\n", ks_blas_core());
@@ -110,7 +111,7 @@ static void sgemm_peak(const ks_plan *plan)
 		printf("%-22s %6lld %6lld %6lld %9.1f\n", s->name, (long long)m, (long long)n,
 		       (long long)kk, sgemm_gflops((int)m, (int)n, (int)kk));
 		if (strcmp(s->class_name, "Conv2D") == 0 && k->rank == 4 && k->shape[0] == 3 &&
-		    k->shape[1] == 3 && o->rank == 4 && k->shape[3] == n) {
+		    k->shape[1] == 3 && o->rank == 4 && k->shape[3] == n && k->shape[2] >= 16 && n >= 16) {
 			int64_t tiles = (o->d[1] + 1) / 2 * ((o->d[2] + 1) / 2);
 			int64_t tb = ks_wino_block(k->shape[2], n, tiles);
 			printf("%-22s %6lld %6lld %6lld %9.1f\n", "  winograd block", (long long)tb,
