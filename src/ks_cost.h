@@ -22,7 +22,9 @@
  * alike. Bias additions and activations are not counted, as usual.
  *
  * Bytes touched are the float32 bytes of the layer's weights, its inputs and
- * its outputs: what the step must at least read and write once.
+ * its outputs: what the step must at least read and write once. Steps the
+ * plan skips at inference (Dropout and other identities) count the same,
+ * though they touch nothing; their time shows ~0.
  */
 #ifndef KS_COST_H
 #define KS_COST_H
