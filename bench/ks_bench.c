@@ -1,14 +1,18 @@
 /* ks_bench: times the forward pass of a Keras file (run by hand, never by
  * `make check`; see bench/README).
  *
- *   bench/ks_bench FILE [--repeat N] [--batch B] [--layers]
+ *   bench/ks_bench FILE [--repeat N] [--batch B] [--layers] [--sgemm-peak]
+ *   bench/ks_bench --sgemm-peak
  *
  * Builds a plan (ks_plan.h) for batch B, feeds the deterministic input
  * x[i] = ((i * 7919) % 2001) / 1000 - 1 (torch_ref.py uses the same), runs it
  * once to warm up, then N times, and prints the best and median time per
  * inference and a checksum of output 0 to compare with torch_ref.py.
  * --layers also times every weighted layer on its own (op infer/load/run on
- * random input) with its GFLOP/s, for tuning the kernels.
+ * random input) with its GFLOP/s, for tuning the kernels. --sgemm-peak
+ * first measures what OpenBLAS' sgemm reaches on this machine (1024^3 and
+ * the GEMM shapes of FILE's layers): the limit to compare those with.
+ * FLOPs are counted as ks_cost.h does for `predict --profile`.
  */
 #include "config.h"
 
@@ -17,11 +21,15 @@
 #include <string.h>
 #include <time.h>
 
+#include <cblas.h>
+
 #include "ks_blas.h"
+#include "ks_cost.h"
 #include "ks_model.h"
 #include "ks_ops.h"
 #include "ks_plan.h"
 #include "ks_util.h"
+#include "ks_winograd.h"
 
 static double now_ms(void)
 {
@@ -45,33 +53,72 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Multiply-adds of one layer call for one sample: conv/dense (kernel numel /
- * out-channels per output element) and recurrent layers (every 2-D weight
- * once per time step). 0 for other layers. */
-static double layer_macs(const ks_plan_step *s, const ks_plan_step *prev)
+/* GFLOP/s of C = A B (M x K times K x N, row-major, beta 0) through
+ * OpenBLAS: the best of 5 rounds of enough calls for ~50 ms each, timed in
+ * CPU time (wall time on a shared machine measures the neighbours). */
+static double sgemm_gflops(int M, int N, int K)
 {
-	const ks_layer *l = s->layer;
-	double outs = 1;
-	const ks_shape *o = &s->out[0];
+	float *a = ks_xmalloc(sizeof(float) * (size_t)M * (size_t)K);
+	float *b = ks_xmalloc(sizeof(float) * (size_t)K * (size_t)N);
+	float *c = ks_xmalloc(sizeof(float) * (size_t)M * (size_t)N);
+	double flop = 2.0 * M * N * K, best = 0;
+	int calls = (int)(2e9 / flop) + 1; /* ~50 ms at 40 GFLOP/s */
 
-	if (!l || l->n_weights == 0 || s->n_out < 1)
-		return 0;
-	if (strstr(s->class_name, "LSTM") || strstr(s->class_name, "GRU") || strstr(s->class_name, "RNN")) {
-		double per_step = 0;
-		for (int w = 0; w < l->n_weights; w++)
-			if (l->weights[w].rank == 2)
-				per_step += (double)l->weights[w].shape[0] * (double)l->weights[w].shape[1];
-		return prev && prev->out[0].rank == 3 ? per_step * (double)prev->out[0].d[1] : 0;
+	for (size_t i = 0; i < (size_t)M * (size_t)K; i++)
+		a[i] = (float)((i * 7919) % 2001) / 1000.0f - 1.0f;
+	for (size_t i = 0; i < (size_t)K * (size_t)N; i++)
+		b[i] = (float)((i * 104729) % 2001) / 1000.0f - 1.0f;
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, a, K, b, N, 0.0f, c, N);
+	for (int r = 0; r < 5; r++) {
+		double t0 = cpu_ms();
+		for (int j = 0; j < calls; j++)
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, a, K, b, N,
+			            0.0f, c, N);
+		double g = flop * calls / (cpu_ms() - t0) / 1e6;
+		if (g > best)
+			best = g;
 	}
-	const ks_weight *k = &l->weights[0];
-	double kn = 1;
-	for (int i = 0; i < k->rank; i++)
-		kn *= (double)k->shape[i];
-	if (k->rank < 2)
-		return 0;
-	for (int i = 1; i < o->rank; i++)
-		outs *= (double)o->d[i];
-	return kn / (double)k->shape[k->rank - 1] * outs;
+	free(a);
+	free(b);
+	free(c);
+	return best;
+}
+
+/* --sgemm-peak: what OpenBLAS reaches on this machine, square and in the
+ * shapes the model's layers would give a plain GEMM (im2col: positions x
+ * filters x taps*cin; Dense: batch x units x inputs), and for 3x3 stride-1
+ * Conv2D with >= 16 channels in and out also the shape of one Winograd
+ * block GEMM (tiles x cout x cin), which is what kerascope runs there
+ * (channels_last, as the benchmark models are). */
+static void sgemm_peak(const ks_plan *plan)
+{
+	printf("sgemm (OpenBLAS %s kernels, CPU time, best of 5)\n", ks_blas_core());
+	printf("%-22s %6s %6s %6s %9s\n", "shape", "M", "N", "K", "GFLOP/s");
+	printf("%-22s %6d %6d %6d %9.1f\n", "square", 1024, 1024, 1024, sgemm_gflops(1024, 1024, 1024));
+	for (int i = 0; plan && i < ks_plan_n_steps(plan); i++) {
+		const ks_plan_step *s = ks_plan_step_info(plan, i);
+		double flops = ks_plan_step_flops(s);
+		const ks_shape *o = &s->out[0];
+		const ks_weight *k = s->layer && s->layer->n_weights ? &s->layer->weights[0] : NULL;
+
+		if (flops <= 0 || !k || o->rank < 2)
+			continue;
+		int64_t n = o->d[o->rank - 1], m = ks_shape_numel(o) / n;
+		int64_t kk = (int64_t)(flops / 2 / (double)m / (double)n + 0.5);
+		if (m * n * kk > ((int64_t)1 << 34) || strstr(s->class_name, "LSTM") ||
+		    strstr(s->class_name, "GRU") || strstr(s->class_name, "RNN"))
+			continue;
+		printf("%-22s %6lld %6lld %6lld %9.1f\n", s->name, (long long)m, (long long)n,
+		       (long long)kk, sgemm_gflops((int)m, (int)n, (int)kk));
+		if (strcmp(s->class_name, "Conv2D") == 0 && k->rank == 4 && k->shape[0] == 3 &&
+		    k->shape[1] == 3 && o->rank == 4 && k->shape[3] == n && k->shape[2] >= 16 && n >= 16) {
+			int64_t tiles = (o->d[1] + 1) / 2 * ((o->d[2] + 1) / 2);
+			int64_t tb = ks_wino_block(k->shape[2], n, tiles);
+			printf("%-22s %6lld %6lld %6lld %9.1f\n", "  winograd block", (long long)tb,
+			       (long long)n, (long long)k->shape[2],
+			       sgemm_gflops((int)tb, (int)n, (int)k->shape[2]));
+		}
+	}
 }
 
 static void time_layers(const ks_model *m, ks_plan *plan)
@@ -121,10 +168,10 @@ static void time_layers(const ks_model *m, ks_plan *plan)
 			if (t < best)
 				best = t;
 		}
-		double macs = layer_macs(s, prev) * (double)c.in[0].d[0];
+		double flops = ks_plan_step_flops(s);
 		total += best;
 		printf("%-22s %-16s %10.2f %9.1f\n", s->name, s->class_name, best,
-		       macs > 0 ? 2 * macs / best / 1e6 : 0.0);
+		       flops > 0 ? flops / best / 1e6 : 0.0);
 		free(x);
 		free(y);
 		free(scratch);
@@ -137,7 +184,7 @@ static void time_layers(const ks_model *m, ks_plan *plan)
 int main(int argc, char **argv)
 {
 	const char *path = NULL;
-	int repeat = 10, layers = 0;
+	int repeat = 10, layers = 0, peak = 0;
 	int64_t batch = 1;
 	ks_err err;
 
@@ -149,15 +196,21 @@ int main(int argc, char **argv)
 			batch = atoll(argv[++i]);
 		else if (strcmp(argv[i], "--layers") == 0)
 			layers = 1;
+		else if (strcmp(argv[i], "--sgemm-peak") == 0)
+			peak = 1;
 		else if (!path)
 			path = argv[i];
 		else {
-			fprintf(stderr, "usage: ks_bench FILE [--repeat N] [--batch B] [--layers]\n");
+			fprintf(stderr, "usage: ks_bench FILE [--repeat N] [--batch B] [--layers] [--sgemm-peak]\n");
 			return 2;
 		}
 	}
+	if (peak && !path) {
+		sgemm_peak(NULL);
+		return 0;
+	}
 	if (!path || repeat < 1 || batch < 1) {
-		fprintf(stderr, "usage: ks_bench FILE [--repeat N] [--batch B] [--layers]\n");
+		fprintf(stderr, "usage: ks_bench FILE [--repeat N] [--batch B] [--layers] [--sgemm-peak]\n");
 		return 2;
 	}
 	ks_quiet_hdf5();
@@ -184,9 +237,11 @@ int main(int argc, char **argv)
 		for (int64_t j = 0; j < n; j++)
 			inputs[i][j] = (float)((j * 7919) % 2001) / 1000.0f - 1.0f;
 	}
-	double macs = 0;
+	double flops = 0;
 	for (int i = 0; i < ks_plan_n_steps(plan); i++)
-		macs += layer_macs(ks_plan_step_info(plan, i), i ? ks_plan_step_info(plan, i - 1) : NULL);
+		flops += ks_plan_step_flops(ks_plan_step_info(plan, i));
+	if (peak)
+		sgemm_peak(plan);
 	ks_plan_run(plan, (const float *const *)inputs); /* warm-up */
 	double *times = ks_xmalloc(sizeof(double) * (size_t)repeat);
 	double *cpu = ks_xmalloc(sizeof(double) * (size_t)repeat);
@@ -208,8 +263,8 @@ int main(int argc, char **argv)
 	printf("file %s\nopen %.1f ms, plan+load %.1f ms, arena %.1f MB; OpenBLAS kernels %s\n", path,
 	       t1 - t0, t2 - t1, (double)ks_plan_arena_bytes(plan) / 1e6, ks_blas_core());
 	printf("batch %lld: best %.2f ms, median %.2f ms per run (%d runs); %.2f GFLOP per sample, "
-	       "%.1f GFLOP/s\n", (long long)batch, times[0], times[repeat / 2], repeat, 2 * macs / 1e9,
-	       2 * macs * (double)batch / times[0] / 1e6);
+	       "%.1f GFLOP/s\n", (long long)batch, times[0], times[repeat / 2], repeat, flops / (double)batch / 1e9,
+	       flops / times[0] / 1e6);
 	printf("cpu time: best %.2f ms, median %.2f ms\n", cpu[0], cpu[repeat / 2]);
 	printf("output[0] sum %.6g abs-sum %.6g first %.6g %.6g %.6g\n", sum, asum, (double)y[0],
 	       ny > 1 ? (double)y[1] : 0.0, ny > 2 ? (double)y[2] : 0.0);

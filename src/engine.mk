@@ -9,6 +9,7 @@ src_libkerascope_a_SOURCES += \
 src_libkerascope_a_SOURCES += \
 	src/ks_act.c src/ks_act.h \
 	src/ks_plan.c src/ks_plan.h \
+	src/ks_cost.c src/ks_cost.h \
 	src/ks_npy.c src/ks_npy.h \
 	src/ks_input.c src/ks_input.h \
 	src/ks_eval.c src/ks_eval.h \

@@ -12,6 +12,7 @@
 #include "ks_act.h"
 #include "ks_cfg.h"
 #include "ks_util.h"
+#include "ks_vec.h"
 
 /* Keras' selu constants (keras/src/activations/activations.py). */
 #define SELU_ALPHA 1.6732632423543772
@@ -273,6 +274,20 @@ static inline float relu_general(const ks_act *a, float x)
 	return y;
 }
 
+/* max(x, 0) as relu_general computes it (NaN and -0 give +0), 8 lanes at a
+ * time: the ReLU after every convolution of a CNN is one pass over its
+ * output, which the per-element switch made cost a tenth of VGG16's time. */
+KS_CLONES
+static void relu_plain(float *x, size_t n)
+{
+	const ks_v8 zero = {0};
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		KS_ST8(x + i, KS_MAX8(KS_LD8(x + i), zero));
+	for (; i < n; i++)
+		x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
 float ks_act_scalar(const ks_act *a, float x)
 {
 	switch (a->kind) {
@@ -378,6 +393,14 @@ void ks_act_apply(const ks_act *a, float *x, size_t outer, size_t axis_len, size
 	case KS_ACT_TANH:
 		for (size_t i = 0; i < n; i++)
 			x[i] = tanhf(x[i]);
+		return;
+	case KS_ACT_RELU:
+		if (a->threshold == 0.0f && !a->has_max && a->alpha == 0.0f) {
+			relu_plain(x, n);
+			return;
+		}
+		for (size_t i = 0; i < n; i++)
+			x[i] = relu_general(a, x[i]);
 		return;
 	default:
 		for (size_t i = 0; i < n; i++)

@@ -505,7 +505,14 @@ static int conv_infer(ks_op_call *c, ks_err *err)
 		switch (p->def->kind) {
 		case CK_CONV:
 			if (p->wino) {
+				/* channels_last runs the whole batch as one set of tiles
+				 * (run_conv): the kernel is transformed once per run, not
+				 * once per image, and small images still fill a block */
+				int64_t imgs = !p->cf && c->in[0].d[0] > 1 ? c->in[0].d[0] : 1;
 				int64_t ntiles = ((p->w[0].out + 1) / 2) * ((p->w[1].out + 1) / 2);
+				if (ntiles > ((int64_t)1 << 40) / imgs)
+					return size_fail(c, err);
+				ntiles *= imgs;
 				p->tblk = ks_wino_block(p->cin, p->cout, ntiles);
 				if (p->tblk > BLAS_MAX / (16 * (p->cin + p->cout)) ||
 				    p->cout > ((int64_t)1 << 40) / (16 * p->cin))
@@ -721,10 +728,11 @@ static void im2col(const conv_priv *p, const float *x, float *col, int64_t p0, i
 	}
 }
 
-static void run_conv(const conv_priv *p, const float *x, float *y, float *col)
+/* `images` images of channels_last x into y. */
+static void run_conv(const conv_priv *p, int64_t images, const float *x, float *y, float *col)
 {
 	if (p->wino) {
-		ks_wino_run(x, p->w[0].in, p->w[1].in, p->cin, p->k, p->bias, p->cout, p->w[0].out,
+		ks_wino_run(x, images, p->w[0].in, p->w[1].in, p->cin, p->k, p->bias, p->cout, p->w[0].out,
 		            p->w[1].out, p->w[0].pad, p->w[1].pad, p->tblk, y, col);
 		return;
 	}
@@ -840,6 +848,10 @@ static void conv_run(const ks_op_call *c, const float *const *in, float *const *
 		            (int)p->cin, 1.0f, in[0], (int)p->cin, p->k, (int)p->cout, 1.0f, out[0], (int)p->cout);
 		return;
 	}
+	if (p->wino && !p->cf && p->def->kind == CK_CONV) {
+		run_conv(p, batch, in[0], out[0], scratch + p->off_t);
+		return;
+	}
 	for (int64_t b = 0; b < batch; b++) {
 		const float *x = in[0] + (size_t)b * xin;
 		float *y = out[0] + (size_t)b * yout;
@@ -851,7 +863,7 @@ static void conv_run(const ks_op_call *c, const float *const *in, float *const *
 		}
 		switch (p->def->kind) {
 		case CK_CONV:
-			run_conv(p, x, y, tmp);
+			run_conv(p, 1, x, y, tmp);
 			break;
 		case CK_DEPTHWISE:
 			run_depthwise(p, x, y, p->bias);

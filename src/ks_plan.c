@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ks_act.h"
 #include "ks_cfg.h"
@@ -572,6 +573,8 @@ static int layer_step(ks_plan *p, int s, int li, int node, int ri, const int *in
 	st->info.layer = L;
 	st->info.node = node;
 	st->info.top_layer = p->scopes[s].top_layer >= 0 ? p->scopes[s].top_layer : li;
+	st->info.n_in = st->call.n_in;
+	memcpy(st->info.in, st->call.in, sizeof st->call.in);
 	st->info.n_out = st->call.n_out;
 	memcpy(st->info.out, st->call.out, sizeof st->call.out);
 	if ((op->flags & KS_OP_IDENTITY) && n_in == st->call.n_out) {
@@ -1244,27 +1247,51 @@ int ks_infer_call_shapes(const ks_model *m, int layer, int node, ks_shape *out)
 
 /* ---- run ---- */
 
-void ks_plan_run(ks_plan *p, const float *const *inputs)
+static double clock_ms(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void run_step(ks_plan *p, const step *st, const float *const *inputs)
 {
 	const float *in[KS_MAX_IO];
 	float *out[KS_MAX_IO];
 
+	if (st->input_index >= 0) {
+		const value *v = &p->vals[st->out_v[0]];
+		memcpy(p->arena + v->off, inputs[st->input_index], v->n * sizeof(float));
+		return;
+	}
+	if (st->identity)
+		return;
+	for (int k = 0; k < st->call.n_in; k++)
+		in[k] = p->arena + p->vals[st->in_v[k]].off;
+	for (int k = 0; k < st->call.n_out; k++)
+		out[k] = p->arena + p->vals[st->out_v[k]].off;
+	st->op->run(&st->call, in, out, p->scratch);
+	if (st->has_act)
+		ks_act_apply_nd(&st->act, out[0], st->call.out[0].d, st->call.out[0].rank);
+}
+
+void ks_plan_run(ks_plan *p, const float *const *inputs)
+{
+	for (int i = 0; i < p->n_steps; i++)
+		run_step(p, &p->steps[i], inputs);
+}
+
+void ks_plan_run_timed(ks_plan *p, const float *const *inputs, ks_step_time *t)
+{
+	double wall = clock_ms(CLOCK_MONOTONIC), cpu = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
+
 	for (int i = 0; i < p->n_steps; i++) {
-		const step *st = &p->steps[i];
-		if (st->input_index >= 0) {
-			const value *v = &p->vals[st->out_v[0]];
-			memcpy(p->arena + v->off, inputs[st->input_index], v->n * sizeof(float));
-			continue;
-		}
-		if (st->identity)
-			continue;
-		for (int k = 0; k < st->call.n_in; k++)
-			in[k] = p->arena + p->vals[st->in_v[k]].off;
-		for (int k = 0; k < st->call.n_out; k++)
-			out[k] = p->arena + p->vals[st->out_v[k]].off;
-		st->op->run(&st->call, in, out, p->scratch);
-		if (st->has_act)
-			ks_act_apply_nd(&st->act, out[0], st->call.out[0].d, st->call.out[0].rank);
+		run_step(p, &p->steps[i], inputs);
+		double w = clock_ms(CLOCK_MONOTONIC), c = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
+		t[i].wall_ms = w - wall;
+		t[i].cpu_ms = c - cpu;
+		wall = w;
+		cpu = c;
 	}
 }
 

@@ -93,6 +93,8 @@ typedef struct ks_plan_step {
 	int node;                  /* which call of the layer */
 	int top_layer;             /* index into the top model's layers[] of the layer or of
 	                            * the nested model that contains it */
+	int n_in;                  /* 0 for InputLayer steps */
+	ks_shape in[KS_MAX_IO];    /* input shapes (batch concrete) */
 	int n_out;
 	ks_shape out[KS_MAX_IO];   /* output shapes (batch concrete) */
 } ks_plan_step;
@@ -111,6 +113,18 @@ const char *ks_plan_output_name(const ks_plan *p, int i); /* producing layer */
 /* Copies the inputs (dense float32, ks_plan_input_shape(p, i)) into the
  * arena and computes every step. Deterministic; never fails. */
 void ks_plan_run(ks_plan *p, const float *const *inputs);
+
+/* Time one step took in a timed run: wall clock and CPU time of the whole
+ * process (all OpenBLAS threads), in milliseconds. */
+typedef struct ks_step_time {
+	double wall_ms;
+	double cpu_ms;
+} ks_step_time;
+
+/* ks_plan_run that also times every step into t[0..ks_plan_n_steps(p)-1]
+ * (overwritten; an InputLayer step times its copy, an identity step ~0).
+ * ks_plan_run itself reads no clock. Costs of steps: ks_cost.h. */
+void ks_plan_run_timed(ks_plan *p, const float *const *inputs, ks_step_time *t);
 
 /* Output i of the last run (borrowed, valid until the next run or free). */
 const float *ks_plan_output(const ks_plan *p, int i);

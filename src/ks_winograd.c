@@ -205,11 +205,12 @@ static void out_tile(const float *m, int64_t ms, const float *bias, float *const
 	}
 }
 
-void ks_wino_run(const float *x, int64_t ih, int64_t iw, int64_t cin, const float *k,
+void ks_wino_run(const float *x, int64_t images, int64_t ih, int64_t iw, int64_t cin, const float *k,
                  const float *bias, int64_t cout, int64_t oh, int64_t ow, int64_t pad_t,
                  int64_t pad_l, int64_t tblk, float *y, float *scratch)
 {
-	const int64_t th = (oh + 1) / 2, tw = (ow + 1) / 2, ntiles = th * tw, n = cin * cout;
+	const int64_t th = (oh + 1) / 2, tw = (ow + 1) / 2, per = th * tw, ntiles = images * per;
+	const int64_t n = cin * cout, xsz = ih * iw * cin, ysz = oh * ow * cout;
 	/* One block: each row of u is transformed just before its 4 GEMMs, into a
 	 * buffer small enough to stay in cache; several blocks: all of u once. */
 	const bool by_row = ntiles <= tblk;
@@ -225,13 +226,14 @@ void ks_wino_run(const float *x, int64_t ih, int64_t iw, int64_t cin, const floa
 		float *m = v + 16 * vs;
 
 		for (int64_t t = 0; t < nt; t++) {
-			const int64_t ty = (t0 + t) / tw, tx = (t0 + t) % tw;
+			const int64_t img = (t0 + t) / per, ty = (t0 + t) % per / tw, tx = (t0 + t) % tw;
 			const int64_t r0 = 2 * ty - pad_t, q0 = 2 * tx - pad_l;
+			const float *xi = x + img * xsz;
 			const float *d[16];
 			for (int i = 0; i < 4; i++)
 				for (int j = 0; j < 4; j++) {
 					int64_t r = r0 + i, q = q0 + j;
-					d[i * 4 + j] = r >= 0 && r < ih && q >= 0 && q < iw ? x + (r * iw + q) * cin : zeros;
+					d[i * 4 + j] = r >= 0 && r < ih && q >= 0 && q < iw ? xi + (r * iw + q) * cin : zeros;
 				}
 			in_tile(d, v + t * cin, vs, cin);
 		}
@@ -243,12 +245,13 @@ void ks_wino_run(const float *x, int64_t ih, int64_t iw, int64_t cin, const floa
 			            v + e * vs, (int)cin, ue, (int)cout, 0.0f, m + e * ms, (int)cout);
 		}
 		for (int64_t t = 0; t < nt; t++) {
-			const int64_t ty = (t0 + t) / tw, tx = (t0 + t) % tw;
+			const int64_t img = (t0 + t) / per, ty = (t0 + t) % per / tw, tx = (t0 + t) % tw;
+			float *yi = y + img * ysz;
 			float *o[4];
 			for (int i = 0; i < 2; i++)
 				for (int j = 0; j < 2; j++) {
 					int64_t r = 2 * ty + i, q = 2 * tx + j;
-					o[i * 2 + j] = r < oh && q < ow ? y + (r * ow + q) * cout : sink;
+					o[i * 2 + j] = r < oh && q < ow ? yi + (r * ow + q) * cout : sink;
 				}
 			out_tile(m + t * cout, ms, bias, o, cout);
 		}

@@ -2,7 +2,7 @@
 # `kerascope predict` end to end on the shared conformance fixtures: exit
 # statuses, one-line "kerascope: FILE: problem" errors, output files (-o with
 # one and several outputs), --save-activations, --trace, --json fields,
-# --top/--labels, --until, and run-to-run determinism. The numbers themselves
+# --top/--labels, --until, --profile's table, and run-to-run determinism. The numbers themselves
 # are checked against the reference outputs by test_conformance.
 #
 # Runs from `make check` (abs_top_builddir, KERASCOPE_FIXTURES exported).
@@ -74,6 +74,27 @@ for key in '"ms_per_inference"' '"top"' '"label"' '"trace"' '"repeat": 3' '"valu
 done
 run 0 predict "$m" --zeros --top 3
 grep -q "^  sample 0  [0-9]*: [0-9]" "$tmp/out" && ok || bad "--top text"
+
+# --profile: one aligned row per step (as --trace lists them) and a total
+# row whose MFLOP is the rows' sum; the outputs are those of a plain run.
+cs=$c/cnn_small
+run 0 predict "$cs/model.h5" --input "$cs/input_0.npy" --profile --repeat 2 -o "$tmp/p1.npy"
+sed -n '/^profile: best of 2 runs per layer, 1 thread;/,/^ *total /p' "$tmp/out" | sed '1d' >"$tmp/prof"
+head -1 "$tmp/prof" | grep -q '^ *# *layer *class *ms *cpu ms *% *MFLOP *GFLOP/s *MB$' && ok || bad "--profile header"
+run 0 predict "$cs/model.h5" --input "$cs/input_0.npy" --trace
+steps=$(sed -n '2,/^$/p' "$tmp/out" | grep -c '^[0-9]')
+[ "$(grep -c '^ *[0-9][0-9]*  ' "$tmp/prof")" -eq "$steps" ] && [ "$steps" -gt 3 ] && ok || bad "--profile rows != $steps steps"
+grep -q '^ *total ' "$tmp/prof" && ok || bad "--profile total row"
+[ "$(awk '{ print length($0) }' "$tmp/prof" | sort -u | wc -l)" -eq 1 ] && ok || bad "--profile table not aligned"
+awk '/^ *[0-9]+  / && $7 != "-" { s += $7; n++ } /^ *total / { t = $5 } END { exit !(n >= 2 && (s - t < 0.002 && t - s < 0.002)) }' \
+	"$tmp/prof" && ok || bad "--profile total MFLOP is not the sum of the rows"
+grep '  Conv2D  ' "$tmp/prof" | awk '$7 == "-" || $7 <= 0 { bad = 1 } END { exit bad || NR == 0 }' && ok || bad "--profile conv rows without FLOPs"
+run 0 predict "$cs/model.h5" --input "$cs/input_0.npy" -o "$tmp/p0.npy"
+cmp -s "$tmp/p0.npy" "$tmp/p1.npy" && ok || bad "--profile changes the outputs"
+run 0 predict "$cs/model.h5" --input "$cs/input_0.npy" --profile --json
+for key in '"profile"' '"steps"' '"cpu_ms"' '"flops"' '"gflops_per_s"' '"bytes"' '"total"'; do
+	grep -q "$key" "$tmp/out" && ok || bad "--profile --json lacks $key"
+done
 
 # until: stop at a layer
 run 0 predict "$c/mlp_relu_softmax/model.h5" --input "$c/mlp_relu_softmax/input_0.npy" --until dense

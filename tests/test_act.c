@@ -7,6 +7,7 @@
 #include "ks_test.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "engine_build.h"
 #include "ks_act.h"
@@ -181,6 +182,29 @@ static void prelu_weights(ks_model *m, int l)
 	eb_weight(m, l, "alpha", 2, (int64_t[]){1, 3}, alpha);
 }
 
+/* The vectorised plain ReLU gives, bit for bit, what the one-element rule
+ * gives, NaN, infinities and -0 included, in the 8-lane body and the tail. */
+static void test_relu_vector(void **state)
+{
+	(void)state;
+	ks_act a = parse("\"relu\"", 2);
+	float x[19], y[19];
+	for (int i = 0; i < 19; i++)
+		x[i] = (float)(i - 9) / 3.0f;
+	x[2] = NAN;
+	x[5] = -0.0f;
+	x[11] = INFINITY;
+	x[12] = -INFINITY;
+	x[17] = -NAN;
+	memcpy(y, x, sizeof y);
+	ks_act_apply(&a, y, 19, 1, 1);
+	for (int i = 0; i < 19; i++) {
+		float want = ks_act_scalar(&a, x[i]);
+		assert_memory_equal(&y[i], &want, sizeof want);
+	}
+	assert_true(y[0] == 0.0f && y[18] == 3.0f && !signbit(y[5]) && y[2] == 0.0f && isinf(y[11]));
+}
+
 static void test_layers_through_plan(void **state)
 {
 	ks_err err;
@@ -220,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_softmax),
 		cmocka_unit_test(test_parse_forms),
 		cmocka_unit_test(test_relu_layer),
+		cmocka_unit_test(test_relu_vector),
 		cmocka_unit_test(test_layers_through_plan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;

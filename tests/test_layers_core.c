@@ -74,6 +74,17 @@ static void test_dense(void **state)
 	assert_int_equal(os.d[2], 2);
 	assert_float_equal(y[2], 9.5f, EPS);
 
+	/* one row (batch 1: the sgemv path) gives each batch row's values */
+	ks_shape s1 = {2, {1, 3}};
+	assert_int_equal(eb_run1("Dense", "{\"units\": 2}", &s1, x + 3, y, 4, &os, &err, w_dense), 0);
+	assert_int_equal(os.d[0], 1);
+	assert_float_equal(y[0], 9.5f, EPS);
+	assert_float_equal(y[1], 11.0f, EPS);
+	assert_int_equal(eb_run1("Dense", "{\"units\": 2, \"use_bias\": false}", &s1, x, y, 4, &os, &err,
+	                         w_kernel_only), 0);
+	assert_float_equal(y[0], 1.0f, EPS);
+	assert_float_equal(y[1], 2.0f, EPS);
+
 	/* units disagreeing with the kernel */
 	assert_int_equal(eb_run1("Dense", "{\"units\": 4}", &s, x, y, 4, &os, &err, w_dense), -1);
 	assert_non_null(strstr(err.msg, "kernel"));

@@ -122,6 +122,10 @@ check_PROGRAMS += tests/test_plan
 tests_test_plan_SOURCES = tests/test_plan.c tests/engine_build.h
 tests_test_plan_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_plan_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/test_cost
+tests_test_cost_SOURCES = tests/test_cost.c tests/engine_build.h
+tests_test_cost_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_cost_LDADD = $(TEST_LDADD)
 endif
 if HAVE_CMOCKA
 check_PROGRAMS += tests/test_layers_core

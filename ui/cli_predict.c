@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "cli_common.h"
 #include "cli_predict.h"
+#include "cli_profile.h"
 #include "cli_replay.h"
 #include "ks_input.h"
 #include "ks_loadorder.h"
@@ -56,6 +57,7 @@ typedef struct popts {
 	const char *labels;
 	int repeat;
 	int threads;
+	bool profile;
 	ks_open_opts open; /* --config, --load-order (cli_common.h) */
 	bool json;
 	const char *record;     /* --record S (cli_replay.c does the work) */
@@ -68,7 +70,7 @@ static const char usage_text[] =
 	"Usage: kerascope predict FILE [--input X ...|--random SEED|--zeros] [--batch N]\n"
 	"                         [-o OUT.npy] [--trace] [--save-activations DIR]\n"
 	"                         [--until LAYER] [--max N] [--top K [--labels FILE]]\n"
-	"                         [--repeat N] [--threads N] [--record S\n"
+	"                         [--repeat N] [--threads N] [--profile] [--record S\n"
 	"                         [--record-activations]] [--expect OUT.npy ...]\n"
 	"                         [--json] [--config ARCH]\n"
 	"Runs the model on the given inputs (float32, deterministic) and prints the\n"
@@ -91,6 +93,8 @@ static const char usage_text[] =
 	"      --labels FILE    class names for --top, one per line\n"
 	"      --repeat N       run N times and report the median time per inference\n"
 	"      --threads N      OpenBLAS threads (default 1)\n"
+	"      --profile        time every layer (best of the --repeat runs) with its\n"
+	"                       GFLOP/s and the bytes it touches\n"
 	"      --record S       record inputs, outputs and the model's identity in a\n"
 	"                       new session file S (see 'kerascope replay')\n"
 	"      --record-activations  also record every layer's output in S\n"
@@ -103,7 +107,7 @@ static const char usage_text[] =
 
 enum {
 	O_INPUT = 256, O_RANDOM, O_ZEROS, O_BATCH, O_TRACE, O_SAVE, O_UNTIL, O_TOP, O_LABELS,
-	O_REPEAT, O_THREADS, O_JSON, O_MAX, O_RECORD, O_RECORD_ACTS, O_EXPECT,
+	O_REPEAT, O_THREADS, O_PROFILE, O_JSON, O_MAX, O_RECORD, O_RECORD_ACTS, O_EXPECT,
 };
 
 static bool parse_int(const char *s, long long lo, long long hi, long long *out)
@@ -140,6 +144,7 @@ static int parse_args(int argc, char **argv, popts *o)
 		{"labels", required_argument, NULL, O_LABELS},
 		{"repeat", required_argument, NULL, O_REPEAT},
 		{"threads", required_argument, NULL, O_THREADS},
+		{"profile", no_argument, NULL, O_PROFILE},
 		CLI_MODEL_OPTION_ROWS,
 		{"json", no_argument, NULL, O_JSON},
 		{"record", required_argument, NULL, O_RECORD},
@@ -204,6 +209,7 @@ static int parse_args(int argc, char **argv, popts *o)
 				return bad("--threads needs a positive number", optarg);
 			o->threads = (int)v;
 			break;
+		case O_PROFILE: o->profile = true; break;
 		case O_JSON: o->json = true; break;
 		case O_RECORD: o->record = optarg; break;
 		case O_RECORD_ACTS: o->record_acts = true; break;
@@ -574,6 +580,7 @@ int cli_predict(int argc, char **argv)
 	ks_shape shapes[KS_MAX_IO * 8];
 	labels lab = {0};
 	double *times = NULL;
+	ks_step_time *step_t = NULL, *step_best = NULL;
 	ks_esc_pool pool = {0};
 	int rc = parse_args(argc, argv, &o), status = 2;
 
@@ -621,10 +628,19 @@ int cli_predict(int argc, char **argv)
 	for (int i = 0; i < m->n_inputs; i++)
 		in[i] = arr[i].data;
 	times = ks_xmalloc(sizeof(double) * (size_t)o.repeat);
+	if (o.profile) {
+		step_t = ks_xcalloc((size_t)ks_plan_n_steps(p) + 1, sizeof *step_t);
+		step_best = ks_xcalloc((size_t)ks_plan_n_steps(p) + 1, sizeof *step_best);
+	}
 	for (int r = 0; r < o.repeat; r++) {
 		double t0 = now_ms();
-		ks_plan_run(p, in);
+		if (o.profile)
+			ks_plan_run_timed(p, in, step_t);
+		else
+			ks_plan_run(p, in);
 		times[r] = now_ms() - t0;
+		if (o.profile)
+			cli_profile_keep_best(step_best, step_t, ks_plan_n_steps(p), r);
 	}
 	ks_qsort(times, (size_t)o.repeat, sizeof(double), cmp_double);
 	double median = o.repeat % 2 ? times[o.repeat / 2]
@@ -678,6 +694,8 @@ int cli_predict(int argc, char **argv)
 		json_object_set_new(root, "repeat", json_integer(o.repeat));
 		json_object_set_new(root, "threads", json_integer(o.threads));
 		json_object_set_new(root, "ms_per_inference", json_real(median));
+		if (o.profile)
+			json_object_set_new(root, "profile", cli_profile_json(p, step_best, o.repeat, o.threads));
 		if (o.record || o.n_expect)
 			session_st = cli_predict_session(&pr, root);
 		json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
@@ -708,6 +726,10 @@ int cli_predict(int argc, char **argv)
 				show_top_text(p, i, o.top, &lab);
 		}
 		char dur[32];
+		if (o.profile) {
+			putchar('\n');
+			cli_profile_text(stdout, p, step_best, o.repeat, o.threads);
+		}
 		if (o.repeat > 1)
 			printf("%s per inference (median of %d runs, %d thread%s)\n",
 			       ks_report_duration(median, dur, sizeof dur), o.repeat, o.threads, o.threads == 1 ? "" : "s");
@@ -731,6 +753,8 @@ fail_msg:
 done:
 	ks_esc_pool_free(&pool);
 	free(times);
+	free(step_t);
+	free(step_best);
 	for (int i = 0; i < KS_MAX_IO * 8; i++)
 		ks_array_free(&arr[i]);
 	free_labels(&lab);

@@ -1,7 +1,7 @@
 # Front end: command line dispatch, and the ncurses + readline inspector.
 kerascope_SOURCES += ui/main.c ui/cli.h ui/cli_common.c ui/cli_common.h
 kerascope_SOURCES += ui/cli_report.c ui/cli_report.h ui/cli_progress.c ui/cli_progress.h
-kerascope_SOURCES += ui/cli_predict.c ui/cli_predict.h
+kerascope_SOURCES += ui/cli_predict.c ui/cli_predict.h ui/cli_profile.c ui/cli_profile.h
 kerascope_SOURCES += ui/cli_diff.c ui/cli_diff.h
 kerascope_SOURCES += ui/cli_evaluate.c ui/cli_evaluate.h
 kerascope_SOURCES += ui/cli_doctor.c ui/cli_doctor.h
