@@ -43,7 +43,7 @@
 	R(QUIT_NOW, "quit-now", "Quit kerascope at once", 'Q', 0, 0) \
 	R(FILE_VIEW, "file", "File view: format, versions, backend, training config, optimizer", 'i', 0, 0) \
 	R(TREE_VIEW, "tree", "Raw HDF5 tree of the file", 't', 0, 0) \
-	R(DOCTOR_VIEW, "doctor", "Doctor: findings on why a reloaded model behaves differently", 'D', 0, 0) \
+	R(DOCTOR_VIEW, "doctor", "Doctor: why a reloaded model behaves differently (diff mode: the pair too)", 'D', 0, 0) \
 	R(HELP, "help", "Show this help", '?', KEY_F(1), 0) \
 	G("Tensor view") \
 	R(CYCLE_MODE, "mode", "Cycle values grid, heatmap and histogram", 'v', 0, 0) \

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ks_diff.h"
 #include "ks_doctor.h"
 #include "ks_util.h"
 #include "ui.h"
@@ -136,7 +137,9 @@ void ui_doctor_open(ui *u)
 	if (!v)
 		return;
 	dview *p = v->priv;
-	ks_doctor_in in = {.a = u->model, .n_labels = -1};
+	/* In diff mode the pair checks run too, against the other file as the
+	 * diff opened it. */
+	ks_doctor_in in = {.a = u->model, .b = u->diff ? u->diff->b : NULL, .n_labels = -1};
 	ui_progress_begin(u, "doctor: reading the weights");
 	int rc = ks_doctor_run(&in, &p->d, &err);
 	ui_progress_end(u);
