@@ -36,17 +36,14 @@
 #include "ks_report.h"
 #include "ks_util.h"
 
-#define MAX_INPUT_SPECS 64
 
 /* openblas_set_num_threads is OpenBLAS-specific and not in cblas.h everywhere. */
 extern void openblas_set_num_threads(int);
 
 typedef struct popts {
 	const char *file;
-	const char *inputs[MAX_INPUT_SPECS];
-	int n_inputs;
-	bool random, zeros;
-	uint64_t seed;
+	cli_inputs in;     /* --input, --random */
+	bool zeros;
 	int64_t batch;
 	const char *out;
 	bool trace;
@@ -106,20 +103,9 @@ static const char usage_text[] =
 	"  -h, --help           show this help\n";
 
 enum {
-	O_INPUT = 256, O_RANDOM, O_ZEROS, O_BATCH, O_TRACE, O_SAVE, O_UNTIL, O_TOP, O_LABELS,
+	O_ZEROS = 256, O_BATCH, O_TRACE, O_SAVE, O_UNTIL, O_TOP, O_LABELS,
 	O_REPEAT, O_THREADS, O_PROFILE, O_JSON, O_MAX, O_RECORD, O_RECORD_ACTS, O_EXPECT,
 };
-
-static bool parse_int(const char *s, long long lo, long long hi, long long *out)
-{
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
 
 static int bad(const char *what, const char *arg)
 {
@@ -131,8 +117,7 @@ static int bad(const char *what, const char *arg)
 static int parse_args(int argc, char **argv, popts *o)
 {
 	static const struct option opts[] = {
-		{"input", required_argument, NULL, O_INPUT},
-		{"random", required_argument, NULL, O_RANDOM},
+		CLI_INPUT_OPTION_ROWS,
 		{"zeros", no_argument, NULL, O_ZEROS},
 		{"batch", required_argument, NULL, O_BATCH},
 		{"output", required_argument, NULL, 'o'},
@@ -167,20 +152,9 @@ static int parse_args(int argc, char **argv, popts *o)
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
-		case O_INPUT:
-			if (o->n_inputs >= MAX_INPUT_SPECS)
-				return bad("too many --input options", optarg);
-			o->inputs[o->n_inputs++] = optarg;
-			break;
-		case O_RANDOM:
-			if (!parse_int(optarg, 0, INT64_MAX, &v))
-				return bad("--random needs a seed (a non-negative integer)", optarg);
-			o->random = true;
-			o->seed = (uint64_t)v;
-			break;
 		case O_ZEROS: o->zeros = true; break;
 		case O_BATCH:
-			if (!parse_int(optarg, 1, 1 << 24, &v))
+			if (!cli_parse_int(optarg, 1, 1 << 24, &v))
 				return bad("--batch needs a positive number", optarg);
 			o->batch = v;
 			break;
@@ -189,23 +163,23 @@ static int parse_args(int argc, char **argv, popts *o)
 		case O_SAVE: o->save_dir = optarg; break;
 		case O_UNTIL: o->until = optarg; break;
 		case O_TOP:
-			if (!parse_int(optarg, 1, 1 << 20, &v))
+			if (!cli_parse_int(optarg, 1, 1 << 20, &v))
 				return bad("--top needs a positive number", optarg);
 			o->top = (int)v;
 			break;
 		case O_MAX:
-			if (!parse_int(optarg, 1, INT64_MAX, &v))
+			if (!cli_parse_int(optarg, 1, INT64_MAX, &v))
 				return bad("--max needs a positive number", optarg);
 			o->max_values = v;
 			break;
 		case O_LABELS: o->labels = optarg; break;
 		case O_REPEAT:
-			if (!parse_int(optarg, 1, 1000000, &v))
+			if (!cli_parse_int(optarg, 1, 1000000, &v))
 				return bad("--repeat needs a positive number", optarg);
 			o->repeat = (int)v;
 			break;
 		case O_THREADS:
-			if (!parse_int(optarg, 1, 1024, &v))
+			if (!cli_parse_int(optarg, 1, 1024, &v))
 				return bad("--threads needs a positive number", optarg);
 			o->threads = (int)v;
 			break;
@@ -223,12 +197,11 @@ static int parse_args(int argc, char **argv, popts *o)
 			case 1: continue;
 			case -1: return 2;
 			}
-			if (optopt && optopt < 256)
-				cli_fail("predict: bad option '-%c' (try 'kerascope predict --help')", optopt);
-			else
-				cli_fail("predict: bad option '%s' (try 'kerascope predict --help')",
-				        argv[optind - 1]);
-			return 2;
+			switch (cli_input_opt("predict", c, optarg, &o->in)) {
+			case 1: continue;
+			case -1: return 2;
+			}
+			return cli_bad_option("predict", argv);
 		}
 	}
 	if (optind + 1 != argc) {
@@ -236,11 +209,11 @@ static int parse_args(int argc, char **argv, popts *o)
 		return 2;
 	}
 	o->file = argv[optind];
-	if ((o->random || o->zeros) && o->n_inputs) {
+	if ((o->in.random || o->zeros) && o->in.n) {
 		cli_fail("%s: give either --input or --random/--zeros", o->file);
 		return 2;
 	}
-	if (o->random && o->zeros) {
+	if (o->in.random && o->zeros) {
 		cli_fail("%s: give either --random or --zeros", o->file);
 		return 2;
 	}
@@ -251,7 +224,7 @@ static int parse_args(int argc, char **argv, popts *o)
 		        o->record);
 		return 2;
 	}
-	if (!o->random && !o->zeros && !o->n_inputs) {
+	if (!o->in.random && !o->zeros && !o->in.n) {
 		cli_fail("%s: no input: give --input X (one per model input), "
 		        "--random SEED or --zeros", o->file);
 		return 2;
@@ -267,7 +240,7 @@ static int parse_args(int argc, char **argv, popts *o)
 static int make_inputs(const ks_model *m, const popts *o, ks_array *arr, const char **src,
                        bool shapes_only, ks_err *err)
 {
-	ks_input_req r = {o->inputs, o->n_inputs, o->random, o->zeros, o->seed, o->batch,
+	ks_input_req r = {o->in.specs, o->in.n, o->in.random, o->zeros, o->in.seed, o->batch,
 	                  shapes_only};
 	return ks_input_for_model(m, &r, arr, src, err);
 }
@@ -605,7 +578,7 @@ int cli_predict(int argc, char **argv)
 	}
 	if (o.labels && read_labels(o.labels, &lab, &err) < 0)
 		goto fail_msg;
-	if (make_inputs(m, &o, arr, src, !o.n_inputs, &err) < 0)
+	if (make_inputs(m, &o, arr, src, !o.in.n, &err) < 0)
 		goto fail_file;
 	for (int i = 0; i < m->n_inputs; i++) {
 		shapes[i].rank = arr[i].rank;
@@ -621,7 +594,7 @@ int cli_predict(int argc, char **argv)
 	p = ks_plan_build(m, &po, &err);
 	if (!p)
 		goto fail_msg;
-	if (!o.n_inputs && make_inputs(m, &o, arr, src, false, &err) < 0)
+	if (!o.in.n && make_inputs(m, &o, arr, src, false, &err) < 0)
 		goto fail_file;
 
 	const float *in[KS_MAX_IO * 8];
@@ -652,8 +625,8 @@ int cli_predict(int argc, char **argv)
 		goto fail_msg;
 	char *sources[KS_MAX_IO * 8] = {0};
 	for (int i = 0; i < m->n_inputs; i++)
-		sources[i] = o.n_inputs ? ks_xasprintf("%s:%s", src[i], o.inputs[i])
-		                        : o.random ? ks_xasprintf("random:%llu", (unsigned long long)(o.seed + (uint64_t)i))
+		sources[i] = o.in.n ? ks_xasprintf("%s:%s", src[i], o.in.specs[i])
+		                        : o.in.random ? ks_xasprintf("random:%llu", (unsigned long long)(o.in.seed + (uint64_t)i))
 		                                   : ks_xstrdup("zeros");
 	cli_predict_run pr = {
 		.file = o.file, .model = m, .plan = p, .inputs = arr, .sources = (const char *const *)sources,

@@ -116,9 +116,7 @@ static int parse(const char *cmd, const char *usage, int argc, char **argv, ropt
 			case 1: continue;
 			case -1: return 2;
 			}
-			fprintf(stderr, "kerascope: %s: bad option '%s' (try 'kerascope %s --help')\n", cmd,
-			        argv[optind - 1], cmd);
-			return 2;
+			return cli_bad_option(cmd, argv);
 		}
 	}
 	int left = argc - optind;
