@@ -125,48 +125,45 @@ static inline __attribute__((always_inline)) double squares_finite(const float *
 	return r;
 }
 
-/* Each buffer is reduced on its own (two passes over memory for an accurate
- * m2), then merged with Chan et al.'s pairwise formula, so the result does
- * not depend on how a big tensor was cut into blocks beyond rounding. */
+/* Each chunk is reduced on its own (two passes over it, in L1, for an
+ * accurate m2), then merged with Chan et al.'s pairwise formula, so the
+ * result does not depend on how a big tensor was cut into blocks beyond
+ * rounding. */
 KS_CLONES void ks_stats_add(ks_stats *s, const float *v, size_t n)
 {
-	chunk_sum c = {0, 0, 0, INFINITY, -INFINITY};
-	bool any_bad = false;
-
 	s->count += (int64_t)n;
 	for (size_t i = 0; i < n; i += STATS_CHUNK) {
 		size_t m = n - i < STATS_CHUNK ? n - i : STATS_CHUNK;
-		chunk_sum t = c;
-		sum_finite(v + i, m, &t);
-		if (isfinite(t.sum)) {
-			c = t;
+		const float *p = v + i;
+		chunk_sum c = {0, 0, 0, INFINITY, -INFINITY};
+		double m2 = 0;
+
+		sum_finite(p, m, &c);
+		if (isfinite(c.sum)) {
+			/* the chunk is still in L1: its squares cost no memory traffic */
+			m2 = squares_finite(p, m, c.sum / (double)c.k);
 		} else {
-			any_bad = true;
-			sum_careful(s, v + i, m, &c);
-		}
-	}
-	s->zeros += c.zeros;
-	if (c.k == 0)
-		return;
-	ks_stats b;
-	double mean = c.sum / (double)c.k, m2 = 0;
-	if (!any_bad) {
-		m2 = squares_finite(v, n, mean);
-	} else {
-		for (size_t i = 0; i < n; i++) {
-			if (isfinite(v[i])) {
-				double d = v[i] - mean;
-				m2 += d * d;
+			c = (chunk_sum){0, 0, 0, INFINITY, -INFINITY};
+			sum_careful(s, p, m, &c);
+			for (size_t j = 0; c.k && j < m; j++) {
+				if (isfinite(p[j])) {
+					double d = p[j] - c.sum / (double)c.k;
+					m2 += d * d;
+				}
 			}
 		}
+		s->zeros += c.zeros;
+		if (c.k == 0)
+			continue;
+		ks_stats b;
+		ks_stats_init(&b);
+		b.finite = c.k;
+		b.mean = c.sum / (double)c.k;
+		b.m2 = m2;
+		b.min = c.lo;
+		b.max = c.hi;
+		merge_moments(s, &b);
 	}
-	ks_stats_init(&b);
-	b.finite = c.k;
-	b.mean = mean;
-	b.m2 = m2;
-	b.min = c.lo;
-	b.max = c.hi;
-	merge_moments(s, &b);
 }
 
 /* Chan et al.'s pairwise update of the finite values' moments and range. */
