@@ -11,4 +11,4 @@ bench_ks_bench_LDADD = $(CORE_LIBS)
 CLEANFILES += bench/ks_bench bench/mkchain bench/mkweights
 EXTRA_DIST += bench/README bench/run-predict.sh bench/torch_ref.py bench/mkmlp.py \
 	bench/bench-open.sh bench/OPEN.md bench/bench-session.sh bench/bench-evaluate.sh \
-	bench/bench-diff.sh bench/bench-lib.sh
+	bench/bench-diff.sh bench/bench-lib.sh bench/bench-stats.sh

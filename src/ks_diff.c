@@ -543,13 +543,16 @@ static int compare_tensor(ks_diff *d, ks_diff_tensor *t, int index, float *ba, f
                           progress *pg, ks_err *err)
 {
 	ks_slab_iter it;
+	ks_weight_reader ra, rb;
 	int64_t reported = 0;
 	if (ks_slab_iter_init(&it, t->wa, NULL, NULL, KS_DIFF_BLOCK, err) < 0)
 		return ks_err_prefix(err, "%s", d->a->path);
+	ks_weight_reader_init(&ra, d->a, t->wa);
+	ks_weight_reader_init(&rb, d->b, t->wb);
 	while (ks_slab_iter_next(&it)) {
-		if (ks_slab_iter_read(&it, d->a, t->wa, ba, err) < 0)
+		if (ks_slab_iter_read(&it, &ra, ba, err) < 0)
 			return -1;
-		if (ks_slab_iter_read(&it, d->b, t->wb, bb, err) < 0)
+		if (ks_slab_iter_read(&it, &rb, bb, err) < 0)
 			return -1;
 		int64_t base = t->cmp.count, before = t->cmp.n_changed;
 		ks_cmp_add(&t->cmp, ba, bb, it.n);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <hdf5.h>
 
@@ -718,6 +719,67 @@ done:
 		H5Sclose(space);
 	H5Dclose(d);
 	return rc;
+}
+
+bool ks_h5_plain_f32(hid_t f, const char *path, int64_t numel, int *fd,
+                     const unsigned char **image, int64_t *offset)
+{
+	hid_t d, t = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, fapl = H5I_INVALID_HID, drv;
+	haddr_t addr;
+	hsize_t fsize = 0;
+	void *handle = NULL;
+	bool ok = false;
+
+	if (numel <= 0 || numel > INT64_MAX / 4)
+		return false;
+	ks_quiet_hdf5();
+	d = H5Dopen2(f, path, H5P_DEFAULT);
+	if (d < 0)
+		return false;
+	t = H5Dget_type(d);
+	dcpl = H5Dget_create_plist(d);
+	fapl = H5Fget_access_plist(f);
+	if (t < 0 || dcpl < 0 || fapl < 0 || H5Tequal(t, H5T_NATIVE_FLOAT) <= 0 ||
+	    H5Pget_layout(dcpl) != H5D_CONTIGUOUS || H5Pget_external_count(dcpl) != 0 ||
+	    H5Dget_storage_size(d) != (hsize_t)numel * 4)
+		goto out;
+	addr = H5Dget_offset(d);
+	if (addr == HADDR_UNDEF || H5Fget_filesize(f, &fsize) < 0 || addr > fsize ||
+	    (hsize_t)numel * 4 > fsize - addr || addr > (haddr_t)INT64_MAX)
+		goto out;
+	drv = H5Pget_driver(fapl);
+	if (H5Fget_vfd_handle(f, fapl, &handle) < 0 || !handle)
+		goto out;
+	if (drv == H5FD_SEC2) {
+		/* the run must lie inside the file as it is now, not only as
+		 * HDF5 believes (a file truncated since it was opened) */
+		struct stat sb;
+		int h = *(int *)handle;
+		if (fstat(h, &sb) < 0 || (uint64_t)sb.st_size < addr + (hsize_t)numel * 4)
+			goto out;
+		*fd = h;
+		*image = NULL;
+	} else if (drv == H5FD_CORE) {
+		/* the core driver's handle is its buffer pointer; the size was
+		 * checked against the file's (the image's) size above */
+		*fd = -1;
+		*image = *(const unsigned char **)handle;
+		if (!*image)
+			goto out;
+	} else {
+		goto out;
+	}
+	*offset = (int64_t)addr;
+	ok = true;
+out:
+	if (fapl >= 0)
+		H5Pclose(fapl);
+	if (dcpl >= 0)
+		H5Pclose(dcpl);
+	if (t >= 0)
+		H5Tclose(t);
+	H5Dclose(d);
+	return ok;
 }
 
 int ks_h5_read_f32(hid_t loc, const char *path, float *dst, int64_t numel, ks_err *err)

@@ -111,6 +111,18 @@ int ks_h5_dataset_info(hid_t loc, const char *path, int *rank, int64_t *dims, ks
  * type is not numeric. */
 int ks_h5_read_f32(hid_t loc, const char *path, float *dst, int64_t numel, ks_err *err);
 
+/* Where the dataset at path keeps its values as plain native float32 in one
+ * contiguous run: contiguous layout, no external storage, the host's float
+ * type, exactly numel values stored, the run inside the file. Then *fd is
+ * the descriptor of a file opened by the sec2 driver (or -1) and *image the
+ * bytes of an in-memory image (or NULL), *offset the run's first byte.
+ * Returns false (outputs untouched) for anything else: compressed or
+ * chunked data, other types, drivers, damaged layouts. Nothing is read.
+ * Reading the run with pread() or from the image gives exactly the values
+ * H5Dread would; a pass over a big weight then costs no HDF5 call per block. */
+bool ks_h5_plain_f32(hid_t f, const char *path, int64_t numel, int *fd,
+                     const unsigned char **image, int64_t *offset);
+
 /* ---- iteration -------------------------------------------------------- */
 
 typedef enum ks_h5_order {

@@ -909,3 +909,71 @@ int ks_weight_read_slab(const ks_model *m, const ks_weight *w, const int64_t *st
 		return ks_fail(err, "%s: reading part of %s failed", path_of(m), w->h5_path);
 	return 0;
 }
+
+void ks_weight_reader_init(ks_weight_reader *r, const ks_model *m, const ks_weight *w)
+{
+	int64_t n;
+	hid_t f = file_of(m);
+	int rank;
+	int64_t dims[KS_MAX_RANK];
+	ks_dtype dt;
+
+	*r = (ks_weight_reader){m, w, -1, NULL, 0};
+	if (w->mem || f < 0 || !w->h5_path || w->rank < 0 || w->rank > KS_MAX_RANK ||
+	    !ks_numel(w->shape, w->rank, &n) || n == 0)
+		return;
+	/* the stored shape must be the one the model declares, as every read
+	 * checks (a lying shape goes to the careful path and its error) */
+	if (ks_h5_dataset_info(f, w->h5_path, &rank, dims, &dt, NULL) < 0 || rank != w->rank ||
+	    memcmp(dims, w->shape, sizeof(int64_t) * (size_t)rank) != 0)
+		return;
+	ks_h5_plain_f32(f, w->h5_path, n, &r->fd, &r->image, &r->offset);
+}
+
+int ks_weight_reader_slab(const ks_weight_reader *r, const int64_t *start, const int64_t *count,
+                          float *dst, ks_err *err)
+{
+	const ks_weight *w = r->w;
+	int64_t first = 0, total = 1, stride = 1;
+	int k;
+
+	if (r->fd < 0 && !r->image)
+		goto careful;
+	if (w->rank == 0)
+		return ks_weight_read(r->m, w, dst, err);
+	/* contiguous in C order: after the first axis with count > 1, every
+	 * axis is whole */
+	for (k = 0; k < w->rank && count[k] == 1; k++)
+		;
+	for (int i = k + 1; i < w->rank; i++)
+		if (start[i] != 0 || count[i] != w->shape[i])
+			goto careful;
+	for (int i = w->rank - 1; i >= 0; i--) {
+		if (start[i] < 0 || count[i] < 0 || start[i] > w->shape[i] ||
+		    count[i] > w->shape[i] - start[i])
+			goto careful; /* the careful path words the error */
+		first += start[i] * stride;
+		total *= count[i];
+		stride *= w->shape[i];
+	}
+	if (total == 0)
+		return 0;
+	size_t bytes = (size_t)total * sizeof *dst;
+	int64_t at = r->offset + first * (int64_t)sizeof *dst;
+	if (r->image) {
+		memcpy(dst, r->image + at, bytes);
+		return 0;
+	}
+	for (size_t done = 0; done < bytes;) {
+		ssize_t got = pread(r->fd, (char *)dst + done, bytes - done, (off_t)(at + (int64_t)done));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return ks_fail(err, "%s: reading %s failed: %s", path_of(r->m), w->h5_path,
+			               got < 0 ? strerror(errno) : "the file is shorter than it was");
+		done += (size_t)got;
+	}
+	return 0;
+careful:
+	return ks_weight_read_slab(r->m, w, start, count, dst, err);
+}

@@ -204,4 +204,25 @@ int ks_weight_read(const ks_model *m, const ks_weight *w, float *dst, ks_err *er
 int ks_weight_read_slab(const ks_model *m, const ks_weight *w, const int64_t *start,
                         const int64_t *count, float *dst, ks_err *err);
 
+/* A weight opened for a pass in many blocks (statistics, diff, digests).
+ * When its values lie in the file as plain float32 in one contiguous run
+ * (the usual case: h5py and Keras write weights so), a block that is
+ * contiguous in C order is read with one pread() or memcpy from the zip's
+ * image, with no HDF5 call per block, so a pass over a big weight runs at
+ * the speed of the page cache; any other block or weight goes through
+ * ks_weight_read_slab. The values are identical either way. Borrows m and
+ * w (and the model's open file): it owns nothing and needs no release. */
+typedef struct ks_weight_reader {
+	const ks_model *m;
+	const ks_weight *w;
+	int fd;                      /* plain run in a file: its descriptor, else -1 */
+	const unsigned char *image;  /* plain run in an in-memory image, else NULL */
+	int64_t offset;              /* first byte of the run */
+} ks_weight_reader;
+
+void ks_weight_reader_init(ks_weight_reader *r, const ks_model *m, const ks_weight *w);
+/* As ks_weight_read_slab (rank 0: the scalar itself). */
+int ks_weight_reader_slab(const ks_weight_reader *r, const int64_t *start, const int64_t *count,
+                          float *dst, ks_err *err);
+
 #endif

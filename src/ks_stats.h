@@ -69,15 +69,18 @@ void ks_hist_print(FILE *out, const ks_hist *h, int width, const char *indent);
  * count may contain zeros) in C order, each block at most max_floats values
  * (a whole number of rows of the innermost axes whenever possible). The block
  * buffer is owned by the walker. fn returns 0 to continue, -1 to stop with
- * err set. Returns 0 or -1. max_floats 0 chooses a default (1 Mi floats). */
+ * err set. Returns 0 or -1. max_floats 0 chooses a default (64 Ki floats:
+ * a block stays in the L2 cache between its read and fn; a plain stored
+ * weight is read by ks_weight_reader, one pread per block). */
 typedef int (*ks_block_fn)(const float *v, size_t n, void *ctx, ks_err *err);
 int ks_weight_walk(const ks_model *m, const ks_weight *w, const int64_t *start,
                    const int64_t *count, size_t max_floats, ks_block_fn fn, void *ctx,
                    ks_err *err);
 
 /* The blocks ks_weight_walk reads, for callers that read two weights of one
- * shape in lockstep (diff): init, then while (next) read into a buffer of
- * ks_slab_iter_cap floats; start/count/n describe the current block. */
+ * shape in lockstep (diff): init, then while (next) read through a
+ * ks_weight_reader of each weight into a buffer of ks_slab_iter_cap floats;
+ * start/count/n describe the current block. */
 typedef struct ks_slab_iter {
 	int64_t start[KS_MAX_RANK], count[KS_MAX_RANK]; /* current block */
 	size_t n;                                       /* its number of values */
@@ -91,8 +94,7 @@ int ks_slab_iter_init(ks_slab_iter *it, const ks_weight *w, const int64_t *start
                       const int64_t *count, size_t max_floats, ks_err *err);
 size_t ks_slab_iter_cap(const ks_slab_iter *it);
 bool ks_slab_iter_next(ks_slab_iter *it);
-int ks_slab_iter_read(const ks_slab_iter *it, const ks_model *m, const ks_weight *w, float *dst,
-                      ks_err *err);
+int ks_slab_iter_read(const ks_slab_iter *it, const ks_weight_reader *r, float *dst, ks_err *err);
 
 /* Statistics of a weight region (start/count NULL: the whole weight). When h
  * is not NULL it is initialised with nbins bins over the region's finite

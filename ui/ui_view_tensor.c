@@ -205,10 +205,13 @@ static int walk_all(ui *u, const ui_tsrc *s, ks_stats *st, ks_hist *h, ks_err *e
 		return -1;
 	size_t cap = ks_slab_iter_cap(&it);
 	float *a = ks_xmalloc((cap ? cap : 1) * sizeof *a), *b = ks_xmalloc((cap ? cap : 1) * sizeof *b);
+	ks_weight_reader ra, rb;
 	int rc = 0;
+	ks_weight_reader_init(&ra, s->m, s->w);
+	ks_weight_reader_init(&rb, s->m2, s->w2);
 	while (rc == 0 && ks_slab_iter_next(&it)) {
-		if (ks_slab_iter_read(&it, s->m, s->w, a, err) < 0 ||
-		    ks_slab_iter_read(&it, s->m2, s->w2, b, err) < 0) {
+		if (ks_slab_iter_read(&it, &ra, a, err) < 0 ||
+		    ks_slab_iter_read(&it, &rb, b, err) < 0) {
 			rc = -1;
 			break;
 		}
