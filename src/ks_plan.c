@@ -20,6 +20,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@
 
 /* Resolution recursion guard: deeper graphs are refused rather than risking
  * the C stack (real models are a few hundred layers deep). */
-#define MAX_DEPTH 5000
+#define MAX_DEPTH 65536
 /* Activations are float32; allocations are aligned to 16 floats (64 bytes). */
 #define ALIGN_FLOATS 16
 /* Refuse plans needing more activation memory than this (hostile configs),
@@ -1162,25 +1163,44 @@ ks_plan *ks_plan_build(const ks_model *m, const ks_plan_opts *opts, ks_err *err)
 	for (int k = 0; k < p->n_outputs; k++)
 		p->out_name[k] = value_name(p, p->out_v[k]);
 
-	/* Load weights once, now that every config and shape is known to fit. */
+	/* Load weights once, now that every config and shape is known to fit.
+	 * Earlier calls of the same layer are found through a hash of layer
+	 * pointers and a chain per layer (prev_call), not by scanning every
+	 * earlier step: linear in the steps, so a 60,000-layer chain plans in
+	 * well under a second. */
+	size_t hcap = 16;
+	while (hcap < 2 * (size_t)p->n_steps)
+		hcap *= 2;
+	const ks_layer **hkey = ks_xcalloc(hcap, sizeof *hkey);
+	int *hval = ks_xmalloc(hcap * sizeof *hval), *prev_call = ks_xmalloc(((size_t)p->n_steps + 1) * sizeof *prev_call);
+	for (int i = 0; i < p->n_steps; i++) {
+		const ks_layer *key = p->steps[i].call.layer;
+		size_t h = ((uintptr_t)key >> 4) * 0x9E3779B97F4A7C15ull & (hcap - 1);
+		while (hkey[h] && hkey[h] != key)
+			h = (h + 1) & (hcap - 1);
+		prev_call[i] = hkey[h] ? hval[h] : -1;
+		hkey[h] = key;
+		hval[h] = i;
+	}
+	free(hkey);
+	free(hval);
 	for (int i = 0; i < p->n_steps; i++) {
 		step *st = &p->steps[i];
 		if (st->call.scratch_floats > p->scratch_floats)
 			p->scratch_floats = st->call.scratch_floats;
 		/* A shared layer (or a layer of a nested model called more than once)
 		 * called again with the same input shapes and kwargs reuses the first
-		 * call's loaded state, so its weights are read and held once. */
+		 * call's loaded state, so its weights are read and held once: the
+		 * earliest matching call (the chain runs from the latest back). */
 		int twin = -1;
-		for (int j = 0; j < i && st->op && st->op->load; j++) {
+		for (int j = prev_call[i]; j >= 0 && st->op && st->op->load; j = prev_call[j]) {
 			const step *q = &p->steps[j];
 			if (q->call.layer == st->call.layer && q->call.model == st->call.model &&
 			    q->call.n_in == st->call.n_in && q->call.priv && !q->shared_priv &&
 			    (q->call.kwargs == st->call.kwargs ||
 			     (q->call.kwargs && st->call.kwargs && json_equal(q->call.kwargs, st->call.kwargs))) &&
-			    memcmp(q->call.in, st->call.in, sizeof(ks_shape) * (size_t)st->call.n_in) == 0) {
+			    memcmp(q->call.in, st->call.in, sizeof(ks_shape) * (size_t)st->call.n_in) == 0)
 				twin = j;
-				break;
-			}
 		}
 		if (twin >= 0) {
 			st->call.priv = p->steps[twin].call.priv;
@@ -1189,9 +1209,11 @@ ks_plan *ks_plan_build(const ks_model *m, const ks_plan_opts *opts, ks_err *err)
 		}
 		if (st->op && st->op->load && st->op->load(&st->call, err) < 0) {
 			layer_prefix(err, st->name, st->info.class_name);
+			free(prev_call);
 			goto err_prefix;
 		}
 	}
+	free(prev_call);
 	if (plan_memory(p, err) < 0)
 		goto err_prefix;
 	find_mask_notes(p);

@@ -28,7 +28,7 @@
  * references is recognised; tensors tf.keras 2 passed as keyword arguments
  * (value=, key=, y=) become call inputs after the first argument; repeated
  * calls of a layer with equal input shapes share one copy of its weights.
- * Graphs deeper than 5000 layers along one path are refused.
+ * Graphs deeper than 65,536 layers along one path are refused.
  * keras_major (hard_sigmoid and other version-dependent semantics) comes from
  * the top model's keras_version (Keras 3 formats: 3; unknown: 2); Theano
  * weights are recognised from backend "theano".
