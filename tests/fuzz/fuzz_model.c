@@ -8,8 +8,11 @@
  * and loops on damaged metadata (known, and what the probe is for); with it
  * those inputs end as one error line, and every line of our own code still
  * runs here, in the fuzzed process, where coverage and sanitizers see it.
- * Then summary, ls and attrs are rendered (to /dev/null) and the first
- * value of each weight is read. Built with --enable-fuzz (configure). */
+ * Then summary, ls and attrs are rendered (to /dev/null), the first
+ * value of each weight is read, and each weight of at most 64 Ki values is
+ * walked in blocks of 64 values (ks_weight_reader's plain-run check and
+ * pread path, and its read-ahead thread) and given its statistics.
+ * Built with --enable-fuzz (configure). */
 #include "config.h"
 
 #include <stdint.h>
@@ -20,12 +23,37 @@
 
 #include "ks_model.h"
 #include "ks_report.h"
+#include "ks_stats.h"
+#include "ks_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int fd = -1;
 static char path[64];
 static FILE *sink;
+
+static int count_block(const float *v, size_t n, void *ctx, ks_err *err)
+{
+	(void)v;
+	(void)err;
+	*(size_t *)ctx += n;
+	return 0;
+}
+
+static void walk_small(const ks_model *m, const ks_weight *w)
+{
+	int64_t n;
+	size_t seen = 0;
+	ks_stats st;
+	ks_hist h;
+	ks_err err;
+
+	if (w->rank < 0 || w->rank > KS_MAX_RANK || !ks_numel(w->shape, w->rank, &n) || n > 65536)
+		return;
+	ks_weight_walk(m, w, NULL, NULL, 64, count_block, &seen, &err);
+	if (ks_weight_stats(m, w, NULL, NULL, &st, &h, 10, &err) == 0)
+		ks_hist_free(&h);
+}
 
 static void read_first_values(const ks_model *m)
 {
@@ -43,6 +71,7 @@ static void read_first_values(const ks_model *m)
 			}
 			if (!empty && w->rank <= KS_MAX_RANK)
 				ks_weight_read_slab(m, w, start, count, &v, &err);
+			walk_small(m, w);
 		}
 		if (L->inner)
 			read_first_values(L->inner);
