@@ -48,28 +48,14 @@ typedef float ks_v4f __attribute__((vector_size(16)));
 #define MIN8(a, b) __extension__({ ks_v8 a_ = (a), b_ = (b); ks_v8i m_ = a_ < b_; \
 	(ks_v8)(((ks_v8i)a_ & m_) | ((ks_v8i)b_ & ~m_)); })
 
-static inline __attribute__((always_inline)) void sum_finite(const float *v, size_t n, chunk_sum *c)
+/* The end of a chunk's first loop, shared by its generic and AVX2 forms:
+ * the 8 lanes' min, max and zero counts folded, the tail of fewer than 8
+ * values (from i) added one by one, the chunk's sums recorded. */
+static void sum_finish(const float *lo8, const float *hi8, const int *z8, double sum,
+                       const float *v, size_t i, size_t n, chunk_sum *c)
 {
-	ks_v4d s0 = {0, 0, 0, 0}, s1 = {0, 0, 0, 0};
-	ks_v8 lo8 = {c->lo, c->lo, c->lo, c->lo, c->lo, c->lo, c->lo, c->lo};
-	ks_v8 hi8 = {c->hi, c->hi, c->hi, c->hi, c->hi, c->hi, c->hi, c->hi};
-	ks_v8i z8 = {0, 0, 0, 0, 0, 0, 0, 0};
-	float lo, hi;
+	float lo = lo8[0], hi = hi8[0];
 	int64_t z = 0;
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		ks_v8 x = KS_LD8(v + i);
-		s0 += LOW4(x);
-		s1 += HIGH4(x);
-		lo8 = MIN8(lo8, x);
-		hi8 = KS_MAX8(hi8, x);
-		z8 -= x == 0.0f;  /* true lanes are -1 */
-	}
-	ks_v4d s = s0 + s1;
-	double sum = (s[0] + s[1]) + (s[2] + s[3]);
-	lo = lo8[0];
-	hi = hi8[0];
 	for (int j = 0; j < 8; j++) {
 		lo = lo8[j] < lo ? lo8[j] : lo;
 		hi = hi8[j] > hi ? hi8[j] : hi;
@@ -87,6 +73,31 @@ static inline __attribute__((always_inline)) void sum_finite(const float *v, siz
 	c->hi = hi;
 	c->zeros += z;
 	c->k += (int64_t)n;
+}
+
+static inline __attribute__((always_inline)) void sum_finite(const float *v, size_t n, chunk_sum *c)
+{
+	ks_v4d s0 = {0, 0, 0, 0}, s1 = {0, 0, 0, 0};
+	ks_v8 lo8 = {c->lo, c->lo, c->lo, c->lo, c->lo, c->lo, c->lo, c->lo};
+	ks_v8 hi8 = {c->hi, c->hi, c->hi, c->hi, c->hi, c->hi, c->hi, c->hi};
+	ks_v8i z8 = {0, 0, 0, 0, 0, 0, 0, 0};
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		ks_v8 x = KS_LD8(v + i);
+		s0 += LOW4(x);
+		s1 += HIGH4(x);
+		lo8 = MIN8(lo8, x);
+		hi8 = KS_MAX8(hi8, x);
+		z8 -= x == 0.0f;  /* true lanes are -1 */
+	}
+	ks_v4d s = s0 + s1;
+	float l[8], h[8];
+	int zl[8];
+	memcpy(l, &lo8, sizeof l);
+	memcpy(h, &hi8, sizeof h);
+	memcpy(zl, &z8, sizeof zl);
+	sum_finish(l, h, zl, (s[0] + s[1]) + (s[2] + s[3]), v, i, n, c);
 }
 
 static inline __attribute__((always_inline)) void sum_careful(ks_stats *st, const float *v, size_t n, chunk_sum *c)
@@ -145,9 +156,8 @@ __attribute__((target("avx2"))) static void sum_finite_avx2(const float *v, size
 	__m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
 	__m256 lo8 = _mm256_set1_ps(c->lo), hi8 = _mm256_set1_ps(c->hi), zero = _mm256_setzero_ps();
 	__m256i z8 = _mm256_setzero_si256();
-	float lo, hi, l[8], h[8];
+	float l[8], h[8];
 	int zl[8];
-	int64_t z = 0;
 	size_t i = 0;
 
 	for (; i + 8 <= n; i += 8) {
@@ -160,29 +170,10 @@ __attribute__((target("avx2"))) static void sum_finite_avx2(const float *v, size
 	}
 	double s[4];
 	_mm256_storeu_pd(s, _mm256_add_pd(s0, s1));
-	double sum = (s[0] + s[1]) + (s[2] + s[3]);
 	_mm256_storeu_ps(l, lo8);
 	_mm256_storeu_ps(h, hi8);
 	_mm256_storeu_si256((__m256i *)zl, z8);
-	lo = l[0];
-	hi = h[0];
-	for (int j = 0; j < 8; j++) {
-		lo = l[j] < lo ? l[j] : lo;
-		hi = h[j] > hi ? h[j] : hi;
-		z += zl[j];
-	}
-	for (; i < n; i++) {
-		float x = v[i];
-		sum += x;
-		lo = x < lo ? x : lo;
-		hi = x > hi ? x : hi;
-		z += x == 0.0f;
-	}
-	c->sum += sum;
-	c->lo = lo;
-	c->hi = hi;
-	c->zeros += z;
-	c->k += (int64_t)n;
+	sum_finish(l, h, zl, (s[0] + s[1]) + (s[2] + s[3]), v, i, n, c);
 }
 
 __attribute__((target("avx2"))) static double squares_finite_avx2(const float *v, size_t n,
